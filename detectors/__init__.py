@@ -1,0 +1,19 @@
+"""Online anomaly detectors: pure Python on River's ``AnomalyDetector`` protocol.
+
+No Faust, no Kafka, no clock reads: each detector is fed plain dicts of numbers,
+one per closed window, and is testable with a list of numbers.
+"""
+
+from detectors.base import Detector
+from detectors.ewma import EWMeanVar
+from detectors.inflation import ViewerInflationDetector
+from detectors.rate import PoissonRateDetector
+from detectors.zscore import EWMAZScoreDetector
+
+__all__ = [
+    "Detector",
+    "EWMAZScoreDetector",
+    "EWMeanVar",
+    "PoissonRateDetector",
+    "ViewerInflationDetector",
+]

@@ -1,0 +1,50 @@
+"""The detector protocol every riskstream detector follows.
+
+A detector is a River ``AnomalyDetector``: ``score_one(x)`` before ``learn_one(x)``,
+``x`` a dict of numbers (one closed window of one entity). Scores are floats in
+``[0, 1]``, higher is more anomalous, and 0 during the warm-up (grace) period.
+
+Per-entity state must be a handful of numbers, so every detector can export its
+state as a flat list of floats (``state()``) and load it back (``load(state)``):
+the stream worker keeps those lists in a changelog-backed table, not the objects.
+"""
+
+from __future__ import annotations
+
+import abc
+import math
+
+from river.base import AnomalyDetector
+
+
+class Detector(AnomalyDetector):
+    """Base of riskstream detectors: River's protocol plus a flat, serialisable state."""
+
+    #: bumped whenever scoring changes, and reported beside the detector name in signals
+    version = "1"
+
+    @abc.abstractmethod
+    def state(self) -> list[float]:
+        """The learned state as a flat list of floats."""
+
+    @abc.abstractmethod
+    def load(self, state: list[float]) -> None:
+        """Restore a state exported by :meth:`state`."""
+
+    @abc.abstractmethod
+    def baseline(self) -> dict[str, float]:
+        """What the detector currently expects, for the signal's ``baseline`` field."""
+
+
+def squash(z: float, half: float) -> float:
+    """Map a one-sided surprise ``z >= 0`` to ``[0, 1)``; ``z == half`` gives 0.5.
+
+    >>> squash(0.0, 4.0), squash(4.0, 4.0), round(squash(12.0, 4.0), 2)
+    (0.0, 0.5, 0.9)
+    >>> squash(-3.0, 4.0)
+    0.0
+    """
+    if z <= 0.0 or math.isnan(z):
+        return 0.0
+    z2 = z * z
+    return z2 / (z2 + half * half)

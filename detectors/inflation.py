@@ -1,0 +1,87 @@
+"""Viewer inflation: audience jumps while engagement per viewer collapses."""
+
+from __future__ import annotations
+
+import math
+
+from detectors.base import Detector, squash
+from detectors.ewma import EWMeanVar
+
+
+class ViewerInflationDetector(Detector):
+    """Flags a stream whose viewers jump while its engagement does not follow.
+
+    ``x`` holds ``viewers`` (mean concurrent viewers in the window) and
+    ``engagement`` (comments, likes, shares, follows, gifts and purchases in the
+    window). Two exponentially weighted baselines are kept on log scale: viewers,
+    and engagement per viewer. The score needs both at once: ``min(z_up(viewers),
+    z_down(engagement per viewer))``, squashed to ``[0, 1)``. Bought viewers add
+    audience but not interaction; organic growth brings both, and a quiet lull
+    lowers engagement without adding viewers, so neither alone is enough.
+
+    Examples
+    --------
+    >>> import random
+    >>> rng = random.Random(3)
+    >>> det = ViewerInflationDetector()
+    >>> for _ in range(8):
+    ...     det.learn_one({"viewers": 500 * rng.uniform(0.9, 1.1), "engagement": 120})
+    >>> det.score_one({"viewers": 520, "engagement": 118})
+    0.0
+    >>> det.score_one({"viewers": 1000, "engagement": 240})  # organic: both double
+    0.0
+    >>> det.score_one({"viewers": 4500, "engagement": 125}) > 0.8
+    True
+    """
+
+    version = "1"
+
+    def __init__(
+        self,
+        alpha: float = 0.2,
+        grace_period: int = 3,
+        min_viewers: float = 50.0,
+        min_std: float = 0.25,
+        half: float = 4.0,
+    ) -> None:
+        self.alpha = alpha
+        self.grace_period = grace_period
+        self.min_viewers = min_viewers
+        self.min_std = min_std
+        self.half = half
+        self._viewers = EWMeanVar(alpha)
+        self._per_viewer = EWMeanVar(alpha)
+
+    @staticmethod
+    def _logs(x: dict[str, float]) -> tuple[float, float]:
+        viewers = max(float(x["viewers"]), 0.0)
+        log_viewers = math.log1p(viewers)
+        log_per_viewer = math.log((float(x["engagement"]) + 1.0) / (viewers + 1.0))
+        return log_viewers, log_per_viewer
+
+    def score_one(self, x: dict[str, float]) -> float:
+        if self._viewers.n < self.grace_period or float(x["viewers"]) < self.min_viewers:
+            return 0.0
+        log_viewers, log_per_viewer = self._logs(x)
+        z_up = (log_viewers - self._viewers.mean) / max(self._viewers.std, self.min_std)
+        z_down = (self._per_viewer.mean - log_per_viewer) / max(self._per_viewer.std, self.min_std)
+        return squash(min(z_up, z_down), self.half)
+
+    def learn_one(self, x: dict[str, float]) -> None:
+        log_viewers, log_per_viewer = self._logs(x)
+        self._viewers.update(log_viewers)
+        self._per_viewer.update(log_per_viewer)
+
+    def state(self) -> list[float]:
+        return self._viewers.state() + self._per_viewer.state()
+
+    def load(self, state: list[float]) -> None:
+        self._viewers.load(state[:3])
+        self._per_viewer.load(state[3:])
+
+    def baseline(self) -> dict[str, float]:
+        return {
+            "viewers": math.expm1(self._viewers.mean),
+            "engagement_per_viewer": math.exp(self._per_viewer.mean),
+            "windows": self._viewers.n,
+        }

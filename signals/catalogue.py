@@ -1,0 +1,115 @@
+"""The signal catalogue: for each signal type, which entity it watches, which
+detectors may serve it, what the detector reads from a closed window, and what a
+reviewer gets as observed values and evidence.
+
+>>> sorted(CATALOGUE)
+['report_spike', 'viewer_inflation']
+>>> CATALOGUE["report_spike"].entity_type
+'stream'
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from detectors import Detector, PoissonRateDetector, ViewerInflationDetector
+from signals.aggregate import WindowAggregate
+from signals.record import MAX_SAMPLE_IDS
+
+ENGAGEMENT_TYPES = ("comment", "like", "share", "follow", "gift", "purchase")
+
+
+@dataclass(frozen=True)
+class CatalogueEntry:
+    """How one signal type reads a window.
+
+    ``features`` returns the detector's input, or None when the window holds
+    nothing to judge (e.g. no viewer count yet); ``observed`` and ``evidence``
+    build the parts of the signal a reviewer reads.
+    """
+
+    signal_type: str
+    entity_type: str
+    detectors: dict[str, type[Detector]]
+    features: Callable[[WindowAggregate], dict[str, float] | None]
+    observed: Callable[[WindowAggregate, dict[str, float]], dict[str, Any]]
+    evidence: Callable[[WindowAggregate], dict[str, Any]]
+
+
+def _share(part: float, whole: float) -> float:
+    return round(part / whole, 4) if whole > 0 else 0.0
+
+
+def _common_evidence(agg: WindowAggregate) -> dict[str, Any]:
+    f = agg.features
+    out: dict[str, Any] = {k: v for k, v in agg.context.items() if k in ("seller_id", "category")}
+    out["distinct_actors"] = int(f.get("distinct_actors", 0))
+    out["young_actor_share"] = _share(f.get("young_actor_events", 0), f.get("aged_actor_events", 0)
+                                      + f.get("young_actor_events", 0))
+    return out
+
+
+# --- report_spike ---------------------------------------------------------
+
+def _report_features(agg: WindowAggregate) -> dict[str, float] | None:
+    viewers = agg.features.get("viewers_mean", 0.0)
+    if viewers <= 0:
+        return None
+    return {"count": agg.features.get("n_report", 0.0), "exposure": viewers / 1000.0}
+
+
+def _report_observed(agg: WindowAggregate, x: dict[str, float]) -> dict[str, Any]:
+    return {
+        "reports": int(x["count"]),
+        "viewers_mean": round(agg.features["viewers_mean"], 1),
+        "reports_per_1k_viewers": round(x["count"] / x["exposure"], 3),
+    }
+
+
+def _report_evidence(agg: WindowAggregate) -> dict[str, Any]:
+    out = _common_evidence(agg)
+    out["sample_event_ids"] = agg.samples.get("report", [])[:MAX_SAMPLE_IDS]
+    out["report_reasons"] = agg.breakdown.get("report_reasons", {})
+    out["distinct_reporters"] = int(agg.features.get("distinct_reporters", 0))
+    return out
+
+
+# --- viewer_inflation -----------------------------------------------------
+
+def _inflation_features(agg: WindowAggregate) -> dict[str, float] | None:
+    f = agg.features
+    if f.get("n_viewer_snapshot", 0) == 0:
+        return None
+    engagement = sum(f.get(f"n_{t}", 0.0) for t in ENGAGEMENT_TYPES)
+    return {"viewers": f["viewers_mean"], "engagement": engagement}
+
+
+def _inflation_observed(agg: WindowAggregate, x: dict[str, float]) -> dict[str, Any]:
+    return {
+        "viewers_mean": round(x["viewers"], 1),
+        "viewers_max": int(agg.features.get("viewers_max", 0)),
+        "engagement": int(x["engagement"]),
+        "engagement_per_1k_viewers": round(1000.0 * x["engagement"] / max(x["viewers"], 1.0), 3),
+    }
+
+
+def _inflation_evidence(agg: WindowAggregate) -> dict[str, Any]:
+    out = _common_evidence(agg)
+    young = agg.samples.get("young_actor", [])
+    snaps = agg.samples.get("viewer_snapshot", [])
+    out["sample_event_ids"] = (young + snaps)[:MAX_SAMPLE_IDS]
+    out["young_actor_event_ids"] = young[:MAX_SAMPLE_IDS]
+    return out
+
+
+CATALOGUE: dict[str, CatalogueEntry] = {
+    e.signal_type: e
+    for e in (
+        CatalogueEntry("report_spike", "stream", {"poisson_rate": PoissonRateDetector},
+                       _report_features, _report_observed, _report_evidence),
+        CatalogueEntry("viewer_inflation", "stream", {"viewer_inflation": ViewerInflationDetector},
+                       _inflation_features, _inflation_observed, _inflation_evidence),
+    )
+}

@@ -1,0 +1,90 @@
+"""Signal lifecycle: open, update, resolve; with hysteresis and a cooldown.
+
+A signal opens when a window scores at least ``open_score`` (and the entity is
+not cooling down after a resolved episode); it sends an ``update`` only when its
+severity rises above anything already sent; it resolves after
+``resolve_after_windows`` windows in a row below ``resolve_score``, or when the
+entity ends. Between the two thresholds nothing changes, so a metric hovering
+near the line does not flap.
+
+>>> life = Lifecycle()
+>>> [life.step(s, "low" if s >= .6 else None, ws, ws + 60, open_score=.6, resolve_score=.3,
+...            resolve_after=2, cooldown_ms=600_000) for ws, s in enumerate([.1, .7, .5, .2, .1, .9])]
+[None, 'open', None, None, 'resolved', None]
+"""
+
+from __future__ import annotations
+
+from signals.record import SEVERITIES
+
+_RANK = {name: i for i, name in enumerate(SEVERITIES)}
+
+
+class Lifecycle:
+    """The lifecycle of one signal type on one entity, in six numbers."""
+
+    __slots__ = ("below", "cooldown_until", "episode_start", "is_open", "peak", "rank")
+
+    def __init__(self, state: list[float] | None = None) -> None:
+        if state is None:
+            state = [0, 0, 0, -1, 0, 0.0]
+        is_open, episode_start, below, rank, cooldown_until, peak = state
+        self.is_open = bool(is_open)
+        self.episode_start = int(episode_start)
+        self.below = int(below)
+        self.rank = int(rank)
+        self.cooldown_until = int(cooldown_until)
+        self.peak = float(peak)
+
+    def state(self) -> list[float]:
+        return [int(self.is_open), self.episode_start, self.below, self.rank,
+                self.cooldown_until, self.peak]
+
+    @property
+    def severity(self) -> str:
+        return SEVERITIES[max(self.rank, 0)]
+
+    def step(
+        self,
+        score: float,
+        severity: str | None,
+        window_start: int,
+        window_end: int,
+        *,
+        open_score: float,
+        resolve_score: float,
+        resolve_after: int,
+        cooldown_ms: int,
+        ended: bool = False,
+    ) -> str | None:
+        """Feed one window's score; return the status to emit, or None."""
+        if not self.is_open:
+            if score >= open_score and severity is not None and window_start >= self.cooldown_until:
+                self.is_open = True
+                self.episode_start = window_start
+                self.below = 0
+                self.rank = _RANK[severity]
+                self.peak = score
+                return "open"
+            return None
+        self.peak = max(self.peak, score)
+        if score >= resolve_score and not ended:
+            self.below = 0
+            if severity is not None and _RANK[severity] > self.rank:
+                self.rank = _RANK[severity]
+                return "update"
+            return None
+        self.below += 1
+        if self.below >= resolve_after or ended:
+            self.is_open = False
+            self.cooldown_until = window_end + cooldown_ms
+            return "resolved"
+        return None
+
+    def close(self, now: int, cooldown_ms: int) -> bool:
+        """Resolve an open signal whose entity went quiet; True if it was open."""
+        if not self.is_open:
+            return False
+        self.is_open = False
+        self.cooldown_until = now + cooldown_ms
+        return True

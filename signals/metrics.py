@@ -1,0 +1,115 @@
+"""Prometheus metrics of a riskstream worker.
+
+Names follow Prometheus's naming guide; every label comes from a small closed set
+(topics, error kinds, signal types, severities), initialised at start, never an
+id. Library code never touches the global registry: pass one in.
+
+>>> from prometheus_client import CollectorRegistry
+>>> reg = CollectorRegistry()
+>>> m = build_metrics(reg)
+>>> m.events_processed.labels(topic="livestream.events").inc(3)
+>>> reg.get_sample_value("riskstream_events_processed_total", {"topic": "livestream.events"})
+3.0
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+from signals.catalogue import CATALOGUE
+from signals.record import SEVERITIES, STATUSES
+
+INPUT_TOPICS = ("livestream.events", "listing.events")
+ERROR_KINDS = (
+    "too_large", "not_json", "not_object", "missing_field", "wrong_type", "out_of_range",
+    "unknown_event_type", "too_long", "ts_future", "ts_past", "late",
+)
+ENTITY_TYPES = ("stream", "seller", "listing")
+LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+DELAY_BUCKETS = (1, 2.5, 5, 10, 20, 30, 45, 60, 90, 120, 180, 300, 600)
+
+
+@dataclass(frozen=True)
+class Metrics:
+    events_processed: Counter
+    events_dead_lettered: Counter
+    events_duplicate: Counter
+    windows_closed: Counter
+    windows_stale: Counter
+    signals_emitted: Counter
+    processing_latency: Histogram
+    signal_delay: Histogram
+    consumer_lag: Gauge
+    open_windows: Gauge
+    tracked_entities: Gauge
+    watermark_ts: Gauge
+
+
+def build_metrics(registry: CollectorRegistry) -> Metrics:
+    """Create every metric in ``registry`` with its label sets initialised."""
+    m = Metrics(
+        events_processed=Counter(
+            "riskstream_events_processed_total",
+            "Input records decoded, validated and folded into a window.",
+            ["topic"], registry=registry),
+        events_dead_lettered=Counter(
+            "riskstream_events_dead_lettered_total",
+            "Input records sent to the dead-letter topic, by error kind.",
+            ["topic", "kind"], registry=registry),
+        events_duplicate=Counter(
+            "riskstream_events_duplicate_total",
+            "Valid input records skipped as re-sends of an event_id already seen.",
+            ["topic"], registry=registry),
+        windows_closed=Counter(
+            "riskstream_windows_closed_total",
+            "Per-entity event-time windows closed and handed to detection.",
+            ["entity_type"], registry=registry),
+        windows_stale=Counter(
+            "riskstream_windows_stale_total",
+            "Closed windows ignored because a later one of the entity was already processed "
+            "(replays after a restart).", ["entity_type"], registry=registry),
+        signals_emitted=Counter(
+            "riskstream_signals_emitted_total",
+            "Signal records written to risk.signals.",
+            ["signal_type", "severity", "status"], registry=registry),
+        processing_latency=Histogram(
+            "riskstream_processing_latency_seconds",
+            "From a record's broker timestamp to the end of the batch that folded it "
+            "(observed once per partition batch, for its oldest record).",
+            ["topic"], buckets=LATENCY_BUCKETS, registry=registry),
+        signal_delay=Histogram(
+            "riskstream_signal_delay_seconds",
+            "From the event-time end of the window to the emission of its signal.",
+            ["signal_type"], buckets=DELAY_BUCKETS, registry=registry),
+        consumer_lag=Gauge(
+            "riskstream_consumer_lag_records",
+            "Records in the input topic not yet consumed by this worker.",
+            ["topic"], registry=registry),
+        open_windows=Gauge(
+            "riskstream_open_windows",
+            "Per-entity windows currently open in memory.", registry=registry),
+        tracked_entities=Gauge(
+            "riskstream_tracked_entities",
+            "Entities with detector state held by this worker.", registry=registry),
+        watermark_ts=Gauge(
+            "riskstream_watermark_timestamp_seconds",
+            "Newest event time seen by the ingest stage, as Unix seconds.", registry=registry),
+    )
+    for topic in INPUT_TOPICS:
+        m.events_processed.labels(topic=topic)
+        m.events_duplicate.labels(topic=topic)
+        m.consumer_lag.labels(topic=topic)
+        m.processing_latency.labels(topic=topic)
+        for kind in ERROR_KINDS:
+            m.events_dead_lettered.labels(topic=topic, kind=kind)
+    for entity_type in ENTITY_TYPES:
+        m.windows_closed.labels(entity_type=entity_type)
+        m.windows_stale.labels(entity_type=entity_type)
+    for signal_type in CATALOGUE:
+        m.signal_delay.labels(signal_type=signal_type)
+        for severity in SEVERITIES:
+            for status in STATUSES:
+                m.signals_emitted.labels(signal_type=signal_type, severity=severity, status=status)
+    return m

@@ -1,0 +1,127 @@
+"""The detection policy: a versioned YAML file a program manager can read and change.
+
+It says which signals run, with which detector and parameters, when a signal
+opens and resolves, and how scores map to severities. :func:`load_policy`
+refuses a bad file with a message that names the field.
+
+>>> p = load_policy()
+>>> p.windows.size_s, sorted(p.signals)[:2]
+(60, ['report_spike', 'viewer_inflation'])
+>>> parse_policy("version: 1\\nwindows: {size_s: 0}\\n")
+Traceback (most recent call last):
+...
+signals.policy.PolicyError: policy: Expected `int` >= 1 - at `$.windows.size_s`
+"""
+
+from __future__ import annotations
+
+import inspect
+from importlib import resources
+from pathlib import Path
+from typing import Annotated, Literal
+
+import msgspec
+import yaml
+
+from signals.catalogue import CATALOGUE
+
+Score = Annotated[float, msgspec.Meta(ge=0.0, le=1.0)]
+
+
+class PolicyError(ValueError):
+    """A policy file that cannot be used; the message names the field."""
+
+
+class _Strict(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
+    pass
+
+
+class Windows(_Strict):
+    size_s: Annotated[int, msgspec.Meta(ge=1)] = 60
+    allowed_lateness_s: Annotated[int, msgspec.Meta(ge=0)] = 10
+
+
+class Severity(_Strict):
+    low: Score
+    medium: Score
+    high: Score
+    critical: Score
+
+    def of(self, score: float) -> str | None:
+        """The severity of a score, or None below ``low``."""
+        for name in ("critical", "high", "medium", "low"):
+            if score >= getattr(self, name):
+                return name
+        return None
+
+
+class SignalPolicy(_Strict):
+    detector: str
+    params: dict[str, float] = {}
+    enabled: bool = True
+    open_score: Score = 0.6
+    resolve_score: Score = 0.3
+    resolve_after_windows: Annotated[int, msgspec.Meta(ge=1)] = 2
+    cooldown_s: Annotated[int, msgspec.Meta(ge=0)] = 600
+    severity: Severity = Severity(low=0.6, medium=0.75, high=0.9, critical=0.97)
+
+
+class Policy(_Strict):
+    version: Literal[1]
+    windows: Windows = Windows()
+    young_account_days: Annotated[int, msgspec.Meta(ge=0)] = 7
+    entity_ttl_s: Annotated[int, msgspec.Meta(ge=60)] = 3600
+    signals: dict[str, SignalPolicy] = {}
+
+
+def _check(policy: Policy) -> None:
+    for name, sp in policy.signals.items():
+        where = f"`$.signals.{name}`"
+        entry = CATALOGUE.get(name)
+        if entry is None:
+            raise PolicyError(f"policy: unknown signal type {name!r} at {where}; "
+                              f"known: {', '.join(sorted(CATALOGUE))}")
+        if sp.detector not in entry.detectors:
+            raise PolicyError(f"policy: detector {sp.detector!r} cannot serve {name} at "
+                              f"`$.signals.{name}.detector`; choose one of {sorted(entry.detectors)}")
+        accepted = inspect.signature(entry.detectors[sp.detector]).parameters
+        for param in sp.params:
+            if param not in accepted:
+                raise PolicyError(f"policy: unknown parameter at `$.signals.{name}.params.{param}`;"
+                                  f" {sp.detector} takes {', '.join(accepted)}")
+        if sp.resolve_score > sp.open_score:
+            raise PolicyError(f"policy: `$.signals.{name}.resolve_score` ({sp.resolve_score}) "
+                              f"must not exceed open_score ({sp.open_score})")
+        bands = [sp.severity.low, sp.severity.medium, sp.severity.high, sp.severity.critical]
+        if bands != sorted(bands):
+            raise PolicyError(f"policy: `$.signals.{name}.severity` bands must rise "
+                              "from low to critical")
+        if sp.severity.low > sp.open_score:
+            raise PolicyError(f"policy: `$.signals.{name}.severity.low` must not exceed "
+                              "open_score, or an open signal would have no severity")
+
+
+def parse_policy(text: str) -> Policy:
+    """Parse and validate a policy from YAML text."""
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise PolicyError(f"policy: not valid YAML: {exc}") from None
+    try:
+        policy = msgspec.convert(data, Policy)
+    except msgspec.ValidationError as exc:
+        raise PolicyError(f"policy: {exc}") from None
+    _check(policy)
+    return policy
+
+
+def load_policy(path: str | Path | None = None) -> Policy:
+    """Load the policy at ``path``, or the bundled default when it is None."""
+    if path is None:
+        text = resources.files("signals").joinpath("default_policy.yaml").read_text()
+    else:
+        try:
+            text = Path(path).read_text()
+        except OSError as exc:
+            raise PolicyError(f"policy: cannot read {path}: {exc.strerror}") from None
+    return parse_policy(text)

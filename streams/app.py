@@ -1,0 +1,131 @@
+"""The Faust application: the detection stage, its state table, and the worker entry point.
+
+The worker runs two stages in one process:
+
+1. the batched ingest stage (:mod:`streams.ingest_loop`), a Faust task that folds
+   raw input records into per-entity windows and sends each closed window to the
+   internal ``<app_id>-windows`` topic, keyed by entity;
+2. the ``detect`` agent, which reads those windows, runs the policy's detectors
+   with per-entity state in the ``entity-state`` table (changelog-backed, so a
+   replacement worker restores baselines), and writes signals to ``risk.signals``.
+
+Rebalancing, changelogs and recovery are Faust's; the maths is in ``detectors``
+and ``signals``; this module only wires them.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+
+import faust
+from prometheus_client import CollectorRegistry, start_http_server
+
+from signals.aggregate import decode_aggregate
+from signals.engine import Engine
+from signals.metrics import Metrics, build_metrics
+from signals.policy import Policy
+from signals.record import Signal
+from streams.config import Settings
+from streams.ingest import IngestCore
+from streams.ingest_loop import IngestLoop
+from streams.logs import logging_config
+from streams.topics import SIGNALS_TOPIC
+
+log = logging.getLogger("riskstream.detect")
+
+EXPIRE_INTERVAL_S = 30.0
+
+
+def _now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+def create_app(settings: Settings, policy: Policy, metrics: Metrics) -> faust.App:
+    """Build the Faust app for ``settings`` and ``policy`` (nothing starts yet)."""
+    app = faust.App(
+        settings.app_id,
+        broker=f"kafka://{settings.broker}",
+        store="memory://",
+        datadir=settings.data_dir,
+        web_enabled=False,
+        topic_partitions=settings.partitions,
+        topic_allow_declare=True,
+        consumer_auto_offset_reset="earliest",
+        producer_linger=0.005,
+        logging_config=logging_config(settings.log_level),
+    )
+    windows = app.topic(settings.windows_topic, key_serializer="raw", value_serializer="raw",
+                        partitions=settings.partitions, internal=True)
+    signals_out = app.topic(SIGNALS_TOPIC, key_serializer="raw", value_serializer="raw")
+    states = app.Table("entity-state", default=None, partitions=settings.partitions,
+                       key_serializer="raw", value_serializer="json")
+    engine = Engine(policy)
+    newest = {"window_end": -1}
+
+    async def emit(signal: Signal) -> None:
+        await signals_out.send(key=signal.entity_id.encode(), value=signal.to_json())
+        metrics.signals_emitted.labels(signal_type=signal.signal_type, severity=signal.severity,
+                                       status=signal.status).inc()
+        metrics.signal_delay.labels(signal_type=signal.signal_type).observe(
+            max(signal.emitted_ts - signal.window_end, 0) / 1000.0)
+        log.info("signal", extra={"signal_id": signal.signal_id, "signal_type": signal.signal_type,
+                                  "status": signal.status, "severity": signal.severity})
+
+    @app.agent(windows, name="detect")
+    async def detect(stream: Any) -> None:
+        async for event in stream.events():
+            agg = decode_aggregate(event.message.value)
+            key = event.message.key
+            result = engine.process(agg, states.get(key), emitted_ts=_now_ms())
+            if result.stale:
+                metrics.windows_stale.labels(entity_type=agg.entity_type).inc()
+                continue
+            states[key] = result.state
+            newest["window_end"] = max(newest["window_end"], agg.window_end)
+            for signal in result.signals:
+                await emit(signal)
+
+    @app.timer(interval=EXPIRE_INTERVAL_S)
+    async def expire() -> None:
+        """Forget entities silent past the policy's TTL (event time); resolve their signals."""
+        now = newest["window_end"]
+        if now < 0:
+            return
+        stale = [k for k, state in states.items() if state and engine.expired(state, now)]
+        for key in stale:
+            for signal in engine.expire(states[key], now, emitted_ts=_now_ms()):
+                await emit(signal)
+            del states[key]
+        metrics.tracked_entities.set(len(states))
+
+    core = IngestCore(
+        window_ms=policy.windows.size_s * 1000,
+        lateness_ms=policy.windows.allowed_lateness_s * 1000,
+        young_days=policy.young_account_days,
+        max_future_ms=settings.max_future_s * 1000,
+        max_past_ms=settings.max_past_s * 1000,
+        dedup_capacity=settings.dedup_capacity,
+    )
+    ingest = IngestLoop(core, metrics, settings.broker, f"{settings.app_id}-ingest",
+                        settings.windows_topic, engine.watches, settings.batch_max_records)
+
+    @app.task
+    async def run_ingest() -> None:
+        async def ready() -> None:
+            log.info("ingest started", extra={"broker": settings.broker})
+        await ingest.run(on_ready=ready)
+
+    return app
+
+
+def run_worker(settings: Settings, policy: Policy) -> None:
+    """Serve metrics, then run the worker until SIGINT or SIGTERM."""
+    registry = CollectorRegistry()
+    metrics = build_metrics(registry)
+    start_http_server(settings.metrics_port, addr=settings.metrics_host, registry=registry)
+    app = create_app(settings, policy, metrics)
+    worker = faust.Worker(app, loglevel=settings.log_level, quiet=True,
+                          logging_config=logging_config(settings.log_level))
+    worker.execute_from_commandline()

@@ -1,0 +1,63 @@
+"""Deployment settings from ``RISKSTREAM_*`` environment variables (and CLI flags).
+
+Detection lives in the policy file; this is where the worker runs and connects.
+A bad value is refused at start with the variable's name.
+
+>>> Settings.from_env({"RISKSTREAM_METRICS_PORT": "9400"}).metrics_port
+9400
+>>> Settings.from_env({"RISKSTREAM_METRICS_PORT": "many"})
+Traceback (most recent call last):
+...
+streams.errors.ConfigError: RISKSTREAM_METRICS_PORT: Expected `int`, got `str`
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import Annotated, Any
+
+import msgspec
+
+from streams.errors import ConfigError
+
+PREFIX = "RISKSTREAM_"
+Port = Annotated[int, msgspec.Meta(ge=0, le=65535)]
+
+
+class Settings(msgspec.Struct, frozen=True, kw_only=True):
+    broker: str = "127.0.0.1:9092"
+    app_id: str = "riskstream"
+    partitions: Annotated[int, msgspec.Meta(ge=1)] = 4
+    policy: str | None = None
+    metrics_host: str = "127.0.0.1"
+    metrics_port: Port = 9308
+    data_dir: str = ".riskstream/worker"
+    log_level: str = "info"
+    max_future_s: Annotated[int, msgspec.Meta(ge=0)] = 3600
+    max_past_s: Annotated[int, msgspec.Meta(ge=0)] = 7 * 24 * 3600
+    dedup_capacity: Annotated[int, msgspec.Meta(ge=0)] = 100_000
+    batch_max_records: Annotated[int, msgspec.Meta(ge=1)] = 5000
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
+        """Read ``RISKSTREAM_<FIELD>`` variables, then apply non-None overrides (flags)."""
+        env = os.environ if env is None else env
+        values: dict[str, Any] = {}
+        for name in cls.__struct_fields__:
+            var = PREFIX + name.upper()
+            if var in env:
+                values[name] = env[var]
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        try:
+            return msgspec.convert(values, cls, strict=False)
+        except msgspec.ValidationError as exc:
+            message = str(exc)
+            field = message.rsplit("`$.", 1)[-1].rstrip("`") if "`$." in message else ""
+            var = PREFIX + field.upper() if field else "settings"
+            raise ConfigError(f"{var}: {message.split(' - at ')[0]}") from None
+
+    @property
+    def windows_topic(self) -> str:
+        """The internal topic that carries closed windows from ingest to detection."""
+        return f"{self.app_id}-windows"

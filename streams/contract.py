@@ -1,0 +1,200 @@
+"""The input wire contract (``../shared/contracts/EVENTS.md``) as typed records.
+
+Decoding and validation are one pass with msgspec: a record that is not JSON,
+not an object, lacks a required field, has a wrong type, a value out of range,
+an unknown ``event_type`` or an over-long string raises :class:`BadRecord` whose
+message names the field and what was expected. Unknown extra fields are ignored.
+
+>>> ev = decode(LIVESTREAM_TOPIC, b'{"schema_version": 1, "event_id": "e1", "event_type": "report",'
+...     b' "ts": 1700000000000, "stream_id": "s1", "seller_id": "x", "region": "US",'
+...     b' "user_id": "u1", "reason": "counterfeit", "extra": true}')
+>>> type(ev).__name__, ev.reason
+('Report', 'counterfeit')
+>>> decode(LIVESTREAM_TOPIC, b'{"schema_version": 1, "event_id": "e1", "event_type": "report"}')
+Traceback (most recent call last):
+...
+streams.contract.BadRecord: missing_field: Object missing required field `region`
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+import msgspec
+
+from streams.errors import BadRecord
+
+LIVESTREAM_TOPIC = "livestream.events"
+LISTING_TOPIC = "listing.events"
+VERDICTS_TOPIC = "governance.verdicts"
+INPUT_TOPICS = (LIVESTREAM_TOPIC, LISTING_TOPIC)
+MAX_RECORD_BYTES = 1024 * 1024
+
+Id = Annotated[str, msgspec.Meta(min_length=1, max_length=256)]
+EventId = Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
+Region = Annotated[str, msgspec.Meta(pattern="^[A-Z]{2}$")]
+Currency = Annotated[str, msgspec.Meta(pattern="^[A-Z]{3}$")]
+Ts = Annotated[int, msgspec.Meta(ge=0)]
+NonNegInt = Annotated[int, msgspec.Meta(ge=0)]
+Amount = Annotated[float, msgspec.Meta(ge=0)]
+Category = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+Reason = Literal[
+    "counterfeit", "prohibited_item", "misleading_claim", "offplatform_redirect",
+    "harassment", "fraud", "other",
+]
+REASONS: tuple[str, ...] = Reason.__args__  # type: ignore[attr-defined]
+
+
+class _Event(msgspec.Struct, frozen=True, kw_only=True, tag_field="event_type"):
+    schema_version: Literal[1]
+    event_id: EventId
+    ts: Ts
+    region: Region
+
+
+class _LiveEvent(_Event, frozen=True, kw_only=True):
+    stream_id: Id
+    seller_id: Id
+    user_id: Id | None = None
+    account_age_days: NonNegInt | None = None
+
+
+class StreamStart(_LiveEvent, frozen=True, kw_only=True, tag="stream_start"):
+    title: str
+    category: Category
+
+
+class StreamEnd(_LiveEvent, frozen=True, kw_only=True, tag="stream_end"):
+    pass
+
+
+class ViewerSnapshot(_LiveEvent, frozen=True, kw_only=True, tag="viewer_snapshot"):
+    viewers: NonNegInt
+
+
+class Comment(_LiveEvent, frozen=True, kw_only=True, tag="comment"):
+    user_id: Id
+    text: Annotated[str, msgspec.Meta(max_length=2000)]
+
+
+class Like(_LiveEvent, frozen=True, kw_only=True, tag="like"):
+    user_id: Id
+    count: Annotated[int, msgspec.Meta(ge=1)]
+
+
+class Share(_LiveEvent, frozen=True, kw_only=True, tag="share"):
+    user_id: Id
+
+
+class Gift(_LiveEvent, frozen=True, kw_only=True, tag="gift"):
+    user_id: Id
+    value: Amount
+    currency: Currency
+
+
+class Follow(_LiveEvent, frozen=True, kw_only=True, tag="follow"):
+    user_id: Id
+
+
+class ProductPin(_LiveEvent, frozen=True, kw_only=True, tag="product_pin"):
+    listing_id: Id
+    price: Amount
+    currency: Currency
+
+
+class Purchase(_LiveEvent, frozen=True, kw_only=True, tag="purchase"):
+    user_id: Id
+    order_id: Id
+    listing_id: Id
+    amount: Amount
+    currency: Currency
+
+
+class Report(_LiveEvent, frozen=True, kw_only=True, tag="report"):
+    user_id: Id
+    reason: Reason
+
+
+LiveEvent = (
+    StreamStart | StreamEnd | ViewerSnapshot | Comment | Like | Share | Gift | Follow
+    | ProductPin | Purchase | Report
+)
+
+
+class _ListingEvent(_Event, frozen=True, kw_only=True):
+    listing_id: Id
+    seller_id: Id
+    category: Category
+    currency: Currency | None = None
+    image_hash: Annotated[str, msgspec.Meta(pattern="^[0-9a-fA-F]+$", max_length=256)] | None = None
+    seller_account_age_days: NonNegInt | None = None
+
+
+Title = Annotated[str, msgspec.Meta(max_length=500)]
+
+
+class ListingCreated(_ListingEvent, frozen=True, kw_only=True, tag="listing_created"):
+    title: Title
+    price: Amount
+
+
+class ListingUpdated(_ListingEvent, frozen=True, kw_only=True, tag="listing_updated"):
+    title: Title
+    price: Amount
+
+
+class PriceChanged(_ListingEvent, frozen=True, kw_only=True, tag="price_changed"):
+    price: Amount
+    previous_price: Amount
+
+
+class ListingRemoved(_ListingEvent, frozen=True, kw_only=True, tag="listing_removed"):
+    pass
+
+
+class ListingReported(_ListingEvent, frozen=True, kw_only=True, tag="listing_reported"):
+    user_id: Id
+    reason: Reason
+
+
+ListingEvent = ListingCreated | ListingUpdated | PriceChanged | ListingRemoved | ListingReported
+
+_DECODERS = {
+    LIVESTREAM_TOPIC: msgspec.json.Decoder(LiveEvent),
+    LISTING_TOPIC: msgspec.json.Decoder(ListingEvent),
+}
+_PRICED = (ListingCreated, ListingUpdated, PriceChanged)
+
+
+def _kind(message: str) -> str:
+    """A bounded error kind for metrics, from a msgspec message."""
+    if message.startswith("JSON is malformed") or message.startswith("Input data was truncated"):
+        return "not_json"
+    if message.startswith("Expected `object`"):
+        return "not_object"
+    if "missing required field" in message:
+        return "missing_field"
+    if "`$.event_type`" in message:
+        return "unknown_event_type"
+    if "of length" in message:
+        return "too_long" if "<=" in message else "out_of_range"
+    if message.startswith("Expected `") and ", got `" in message:
+        return "wrong_type"
+    return "out_of_range"
+
+
+def decode(topic: str, raw: bytes) -> LiveEvent | ListingEvent:
+    """Decode and validate one record of an input topic, or raise :class:`BadRecord`."""
+    if len(raw) > MAX_RECORD_BYTES:
+        raise BadRecord("too_large", f"record is {len(raw)} bytes, over the 1 MiB limit")
+    try:
+        event = _DECODERS[topic].decode(raw)
+    except msgspec.DecodeError as exc:  # ValidationError is a subclass
+        message = str(exc)
+        if message.startswith("Invalid enum value") and "schema_version" in message:
+            message = f"unsupported schema_version, expected 1 - {message}"
+            raise BadRecord("out_of_range", message) from None
+        raise BadRecord(_kind(message), message) from None
+    if isinstance(event, _PRICED) and event.currency is None:
+        raise BadRecord("missing_field", "Object missing required field `currency` (a price is given)")
+    return event

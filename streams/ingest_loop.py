@@ -1,0 +1,168 @@
+"""The batched ingest stage of the worker: aiokafka ``getmany`` around :class:`IngestCore`.
+
+Raw input records never pass through Faust's per-message machinery: they are
+fetched in batches, decoded, validated and folded per partition here. Only
+closed-window aggregates (orders of magnitude fewer records) go on, to the
+windows topic that the Faust detection agent reads; bad records go to the
+dead-letter topic. Input offsets are committed only up to the oldest open
+window of each partition, after everything before it was acknowledged, so the
+open windows need no per-record state writes: after a crash the input topic
+itself is replayed to rebuild them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener, TopicPartition
+from aiokafka.structs import OffsetAndMetadata
+
+from signals.aggregate import encode_aggregate
+from signals.metrics import Metrics
+from streams.contract import INPUT_TOPICS
+from streams.ingest import BatchOutput, IngestCore
+from streams.topics import DLQ_TOPIC
+
+log = logging.getLogger("riskstream.ingest")
+
+COMMIT_INTERVAL_S = 1.0
+LAG_INTERVAL_S = 2.0
+
+
+class _Rebalance(ConsumerRebalanceListener):
+    """Commit what is safe before partitions go; forget their windows (the new owner rebuilds)."""
+
+    def __init__(self, loop: IngestLoop) -> None:
+        self.loop = loop
+
+    async def on_partitions_revoked(self, revoked: list[TopicPartition]) -> None:
+        await self.loop.commit()
+        for tp in revoked:
+            self.loop.core.drop(tp.topic, tp.partition)
+            self.loop.pending.pop(tp, None)
+
+    async def on_partitions_assigned(self, assigned: list[TopicPartition]) -> None:
+        log.info("input partitions assigned", extra={"partitions": len(assigned)})
+
+
+class IngestLoop:
+    """Consumes the input topics in batches and feeds closed windows onwards."""
+
+    def __init__(
+        self,
+        core: IngestCore,
+        metrics: Metrics,
+        broker: str,
+        group_id: str,
+        windows_topic: str,
+        watches: Callable[[str], bool],
+        batch_max_records: int = 5000,
+    ) -> None:
+        self.core = core
+        self.metrics = metrics
+        self.broker = broker
+        self.group_id = group_id
+        self.windows_topic = windows_topic
+        self.watches = watches
+        self.batch_max_records = batch_max_records
+        self.pending: dict[TopicPartition, int] = {}
+        self.consumer: AIOKafkaConsumer | None = None
+        self.producer: AIOKafkaProducer | None = None
+
+    async def commit(self) -> None:
+        """Commit the safe offsets gathered since the last commit."""
+        if not self.pending or self.consumer is None:
+            return
+        offsets = {tp: OffsetAndMetadata(off, "") for tp, off in self.pending.items()}
+        self.pending = {}
+        await self.consumer.commit(offsets)
+
+    async def run(self, on_ready: Callable[[], Awaitable[None]] | None = None) -> None:
+        self.consumer = AIOKafkaConsumer(
+            bootstrap_servers=self.broker, group_id=self.group_id, enable_auto_commit=False,
+            auto_offset_reset="earliest", max_partition_fetch_bytes=4 * 1024 * 1024,
+            fetch_max_bytes=16 * 1024 * 1024,
+        )
+        self.consumer.subscribe(list(INPUT_TOPICS), listener=_Rebalance(self))
+        self.producer = AIOKafkaProducer(
+            bootstrap_servers=self.broker, linger_ms=5, max_batch_size=256 * 1024,
+        )
+        await self.producer.start()
+        await self.consumer.start()
+        if on_ready is not None:
+            await on_ready()
+        try:
+            await self._loop()
+        finally:
+            await self.consumer.stop()
+            await self.producer.stop()
+
+    async def _loop(self) -> None:
+        assert self.consumer is not None and self.producer is not None
+        consumer, producer, m = self.consumer, self.producer, self.metrics
+        last_commit = last_lag = time.monotonic()
+        while True:
+            batches = await consumer.getmany(timeout_ms=200, max_records=self.batch_max_records)
+            sends: list[asyncio.Future] = []
+            for tp, records in batches.items():
+                if not records:
+                    continue
+                out = self.core.process(tp.topic, tp.partition, records)
+                sends.extend(await self._forward(out))
+                self._count(tp.topic, out)
+                self.pending[tp] = self.core.commit_offset(
+                    tp.topic, tp.partition, records[-1].offset + 1)
+                m.processing_latency.labels(topic=tp.topic).observe(
+                    max(time.time() - records[0].timestamp / 1000.0, 0.0))
+            if sends:
+                await asyncio.gather(*sends)
+            now = time.monotonic()
+            if now - last_commit >= COMMIT_INTERVAL_S:
+                await self.commit()
+                last_commit = now
+            if now - last_lag >= LAG_INTERVAL_S:
+                await self._update_gauges()
+                last_lag = now
+
+    async def _forward(self, out: BatchOutput) -> list[asyncio.Future]:
+        assert self.producer is not None
+        sends = []
+        for dead in out.dead:
+            sends.append(await self.producer.send(DLQ_TOPIC, dead.to_json(), key=dead.key))
+        for agg in out.closed:
+            self.metrics.windows_closed.labels(entity_type=agg.entity_type).inc()
+            if self.watches(agg.entity_type):
+                sends.append(await self.producer.send(
+                    self.windows_topic, encode_aggregate(agg), key=agg.key.encode()))
+        return sends
+
+    def _count(self, topic: str, out: BatchOutput) -> None:
+        m = self.metrics
+        if out.processed:
+            m.events_processed.labels(topic=topic).inc(out.processed)
+        if out.duplicates:
+            m.events_duplicate.labels(topic=topic).inc(out.duplicates)
+        for kind, n in out.dead_by_kind.items():
+            m.events_dead_lettered.labels(topic=topic, kind=kind).inc(n)
+        if out.dead:
+            first = out.dead[0]
+            log.warning("dead-lettered records", extra={
+                "topic": topic, "partition": first.partition, "offset": first.offset,
+                "count": len(out.dead), "first_error": first.error[:200]})
+
+    async def _update_gauges(self) -> None:
+        assert self.consumer is not None
+        lag: dict[str, int] = dict.fromkeys(INPUT_TOPICS, 0)
+        for tp in self.consumer.assignment():
+            high = self.consumer.highwater(tp)
+            if high is None:
+                continue
+            lag[tp.topic] += max(high - await self.consumer.position(tp), 0)
+        for topic, value in lag.items():
+            self.metrics.consumer_lag.labels(topic=topic).set(value)
+        self.metrics.open_windows.set(self.core.open_windows)
+        if self.core.newest_ts >= 0:
+            self.metrics.watermark_ts.set(self.core.newest_ts / 1000.0)

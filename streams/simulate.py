@@ -1,0 +1,448 @@
+"""A live-shopping event simulator with labelled abuse scenarios.
+
+Background traffic: many concurrent streams across regions and categories with
+heavy-tailed audiences (Pareto), engagement proportional to real viewers, a
+diurnal rate curve, ordinary report noise, viewer snapshots every 10 s, and a
+trickle of listing events. On top, scenarios from the signal catalogue are
+injected at planned times, and their ground truth is returned as labels.
+
+The generator is pure and seeded: the same arguments give the same events.
+
+>>> sim = Simulator(SimConfig(seed=1, rate=50, duration_s=120, start_ts=0, scenarios=()))
+>>> events = list(sim.events())
+>>> 40 < len(events) / 120 < 60  # about the requested rate
+True
+>>> all(a[2]["ts"] <= b[2]["ts"] for a, b in zip(events, events[1:]))
+True
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from streams.contract import LISTING_TOPIC, LIVESTREAM_TOPIC
+
+SCENARIOS = (
+    "report_spike", "viewer_inflation", "coordinated_comments", "emerging_term",
+    "price_anomaly", "listing_burst", "purchase_anomaly", "segment_report_surge",
+)
+REGIONS = ("US", "GB", "DE", "BR", "ID", "JP")
+REGION_WEIGHTS = (30, 12, 10, 10, 8, 6)
+CATEGORIES = (
+    "beauty/skincare", "fashion/sneakers", "fashion/bags", "electronics/phones",
+    "home/kitchen", "collectibles/cards", "toys/figures",
+)
+CATEGORY_WEIGHTS = (25, 20, 12, 12, 10, 8, 6)
+PRICE_BANDS = {  # median price per category, lognormal sigma 0.5
+    "beauty/skincare": 25.0, "fashion/sneakers": 140.0, "fashion/bags": 220.0,
+    "electronics/phones": 480.0, "home/kitchen": 45.0, "collectibles/cards": 30.0,
+    "toys/figures": 35.0,
+}
+CURRENCY = {"US": "USD", "GB": "GBP", "DE": "EUR", "BR": "BRL", "ID": "IDR", "JP": "JPY"}
+WORDS = (
+    "love", "this", "color", "size", "price", "shipping", "when", "restock", "wow", "nice",
+    "how", "much", "does", "it", "fit", "true", "to", "great", "deal", "link", "please",
+    "show", "back", "again", "what", "material", "is", "so", "cute", "need", "one",
+)
+EMOJI = ("😍", "🔥", "👍", "💯", "🙏", "😂", "✨")
+ENGAGEMENT_MIX = (("comment", 35), ("like", 40), ("share", 4), ("follow", 10), ("gift", 5),
+                  ("purchase", 6))
+REPORT_REASONS = ("counterfeit", "prohibited_item", "misleading_claim", "offplatform_redirect",
+                  "harassment", "fraud", "other")
+BASE_REPORTS_PER_1K_PER_MIN = 0.3
+SNAPSHOT_EVERY_S = 10
+LEAD_S = 360  # a dedicated scenario stream is live this long before its scenario starts
+
+
+@dataclass(frozen=True)
+class SimConfig:
+    seed: int = 7
+    rate: float = 200.0  # events per second of event time, before scenario traffic
+    duration_s: int = 3600
+    start_ts: int = 1_767_225_600_000  # 2026-01-01T00:00:00Z
+    scenarios: tuple[str, ...] = SCENARIOS
+    first_scenario_s: int | None = None
+    scenario_gap_s: int | None = None
+    scenario_len_s: int = 600
+
+
+@dataclass
+class _Stream:
+    stream_id: str
+    seller_id: str
+    region: str
+    category: str
+    viewers: float
+    start_ts: int
+    end_ts: int
+    phase: int
+    inflate: float = 1.0
+    report_boost: float = 0.0  # extra reports per 1k viewers per minute
+    started: bool = False
+
+
+@dataclass
+class Scenario:
+    kind: str
+    start_ts: int
+    end_ts: int
+    entity_type: str
+    entity_id: str
+    region: str
+    data: dict[str, Any] = field(default_factory=dict)
+
+    def label(self) -> dict[str, Any]:
+        return {"scenario": self.kind, "entity_type": self.entity_type,
+                "entity_id": self.entity_id, "region": self.region,
+                "start_ts": self.start_ts, "end_ts": self.end_ts}
+
+
+_ENTITY_TYPE = {
+    "report_spike": "stream", "viewer_inflation": "stream", "purchase_anomaly": "stream",
+    "coordinated_comments": "account_cluster", "emerging_term": "term",
+    "price_anomaly": "listing", "listing_burst": "seller", "segment_report_surge": "segment",
+}
+_CODE_WORDS = ("superclone", "mirrorgrade", "dm4price", "1to1copy")
+
+
+class Simulator:
+    """Generates ``(topic, key, event)`` in event-time order, and the labels of its scenarios."""
+
+    def __init__(self, config: SimConfig) -> None:
+        unknown = [s for s in config.scenarios if s not in SCENARIOS]
+        if unknown:
+            raise ValueError(f"unknown scenario {unknown[0]!r}; choose from {', '.join(SCENARIOS)}")
+        self.cfg = config
+        self.rng = random.Random(config.seed)
+        self._n = 0
+        self._streams: list[_Stream] = []
+        self._listings: list[tuple[str, str, str, str, float]] = []
+        self._dedicated: list[_Stream] = []
+        self._stream_no = 0
+        self._viewer_norm: float | None = None
+        self.concurrency = max(8, int(config.rate / 4))
+        self.scenarios = self._plan()
+
+    # -- planning ---------------------------------------------------------
+    def _plan(self) -> list[Scenario]:
+        cfg, rng = self.cfg, self.rng
+        kinds = list(cfg.scenarios)
+        if not kinds:
+            return []
+        length = min(cfg.scenario_len_s, max(cfg.duration_s // 4, 60))
+        first = cfg.first_scenario_s
+        if first is None:
+            first = min(max(LEAD_S + 60, cfg.duration_s // 4), max(cfg.duration_s - length, 0))
+        gap = cfg.scenario_gap_s
+        if gap is None:
+            room = max(cfg.duration_s - first - length, 0)
+            gap = room // max(len(kinds) - 1, 1) if len(kinds) > 1 else 0
+        out = []
+        for i, kind in enumerate(kinds):
+            start = cfg.start_ts + (first + i * gap) * 1000
+            end = start + length * 1000
+            region = rng.choices(REGIONS, REGION_WEIGHTS)[0]
+            tag = f"{cfg.seed}-{i}"
+            if kind in ("report_spike", "viewer_inflation", "purchase_anomaly"):
+                stream = self._new_stream(start - LEAD_S * 1000, region=region,
+                                          viewers=rng.uniform(400, 1500),
+                                          end_ts=end + 180_000, dedicated=True)
+                sc = Scenario(kind, start, end, "stream", stream.stream_id, region,
+                              {"stream": stream})
+            elif kind == "coordinated_comments":
+                sc = Scenario(kind, start, min(end, start + 300_000), "account_cluster",
+                              f"cluster-{tag}", region,
+                              {"accounts": [f"bot-{tag}-{j}" for j in range(25)],
+                               "text": "dm me on whatsapp for the real deal at half price"})
+            elif kind == "emerging_term":
+                sc = Scenario(kind, start, end, "term", rng.choice(_CODE_WORDS), region)
+            elif kind == "price_anomaly":
+                listing = f"li-{tag}-bait"
+                category = rng.choices(CATEGORIES, CATEGORY_WEIGHTS)[0]
+                sc = Scenario(kind, start, end, "listing", listing, region,
+                              {"seller": f"sl-{tag}-bait", "category": category})
+            elif kind == "listing_burst":
+                sc = Scenario(kind, start, end, "seller", f"sl-{tag}-burst", region,
+                              {"category": rng.choices(CATEGORIES, CATEGORY_WEIGHTS)[0]})
+            else:  # segment_report_surge: the busiest segment, so it has streams to report
+                region = REGIONS[0]
+                sc = Scenario(kind, start, end + length * 1000, "segment",
+                              f"{CATEGORIES[0]}|{region}", region,
+                              {"category": CATEGORIES[0]})
+            out.append(sc)
+        return out
+
+    def labels(self) -> list[dict[str, Any]]:
+        return [s.label() for s in self.scenarios]
+
+    # -- helpers ----------------------------------------------------------
+    def _id(self, prefix: str = "e") -> str:
+        self._n += 1
+        return f"{prefix}{self.cfg.seed}-{self._n}"
+
+    def _user(self) -> tuple[str, int]:
+        n = int(self.rng.paretovariate(1.1)) % 200_000
+        age = (n * 2654435761) % 2000
+        return f"u{n}", (age % 5 if age < 50 else age)  # ~2.5% of accounts are days old
+
+    def _new_stream(self, ts: int, region: str | None = None, viewers: float | None = None,
+                    end_ts: int | None = None, dedicated: bool = False) -> _Stream:
+        rng = self.rng
+        region = region or rng.choices(REGIONS, REGION_WEIGHTS)[0]
+        category = rng.choices(CATEGORIES, CATEGORY_WEIGHTS)[0]
+        if viewers is None:
+            viewers = min(30 * rng.paretovariate(1.3), 20_000)
+        if end_ts is None:
+            end_ts = ts + int(max(rng.expovariate(1 / 2400), 600) * 1000)
+        self._stream_no += 1
+        stream = _Stream(f"st-{self.cfg.seed}-{self._stream_no}",
+                         f"sl-{rng.randrange(20_000)}", region, category, viewers, ts, end_ts,
+                         phase=rng.randrange(SNAPSHOT_EVERY_S))
+        if dedicated:
+            self._dedicated.append(stream)
+        else:
+            self._streams.append(stream)
+        return stream
+
+    def _live(self, s: _Stream, ts: int, etype: str, **extra: Any) -> tuple[str, bytes, dict]:
+        ev = {"schema_version": 1, "event_id": self._id(), "event_type": etype, "ts": ts,
+              "stream_id": s.stream_id, "seller_id": s.seller_id, "region": s.region}
+        ev.update(extra)
+        return LIVESTREAM_TOPIC, s.stream_id.encode(), ev
+
+    def _engagement(self, s: _Stream, ts: int, etype: str) -> tuple[str, bytes, dict]:
+        rng = self.rng
+        user, age = self._user()
+        extra: dict[str, Any] = {"user_id": user, "account_age_days": age}
+        cur = CURRENCY[s.region]
+        if etype == "comment":
+            words = rng.choices(WORDS, k=rng.randint(2, 9))
+            if rng.random() < 0.3:
+                words.append(rng.choice(EMOJI))
+            extra["text"] = " ".join(words)
+        elif etype == "like":
+            extra["count"] = rng.randint(1, 20)
+        elif etype == "gift":
+            extra.update(value=round(rng.choice((0.5, 1, 2, 5, 10)), 2), currency=cur)
+        elif etype == "purchase":
+            price = round(PRICE_BANDS[s.category] * math.exp(rng.gauss(0, 0.5)), 2)
+            extra.update(order_id=self._id("o"), listing_id=f"li-{rng.randrange(50_000)}",
+                         amount=price, currency=cur)
+        return self._live(s, ts, etype, **extra)
+
+    def _report(self, s: _Stream, ts: int, reasons: tuple[str, ...] = REPORT_REASONS,
+                young: bool = False) -> tuple[str, bytes, dict]:
+        user, age = self._user()
+        return self._live(s, ts, "report", user_id=user,
+                          account_age_days=self.rng.randint(0, 5) if young else age,
+                          reason=self.rng.choice(reasons))
+
+    def _listing(self, ts: int, etype: str, listing_id: str, seller: str, region: str,
+                 category: str, price: float | None = None, **extra: Any
+                 ) -> tuple[str, bytes, dict]:
+        ev: dict[str, Any] = {"schema_version": 1, "event_id": self._id(), "event_type": etype,
+                              "ts": ts, "region": region, "listing_id": listing_id,
+                              "seller_id": seller, "category": category}
+        if price is not None:
+            ev.update(price=price, currency=CURRENCY[region])
+        ev.update(extra)
+        return LISTING_TOPIC, listing_id.encode(), ev
+
+    # -- generation -------------------------------------------------------
+    def events(self) -> Iterator[tuple[str, bytes, dict[str, Any]]]:
+        cfg = self.cfg
+        t0 = cfg.start_ts
+        for _ in range(self.concurrency):  # streams already live at the start
+            s = self._new_stream(t0 - self.rng.randrange(600_000))
+            s.started = True
+        for second in range(cfg.duration_s):
+            ts = t0 + second * 1000
+            tick = list(self._tick(ts, second))
+            tick.sort(key=lambda e: e[2]["ts"])
+            yield from tick
+
+    def _tick(self, ts: int, second: int) -> Iterator[tuple[str, bytes, dict[str, Any]]]:
+        rng, cfg = self.rng, self.cfg
+        diurnal = 1.0 + 0.3 * math.sin(2 * math.pi * (ts / 86_400_000.0))
+        live = []
+        for s in self._streams + self._dedicated:
+            if s.start_ts > ts:
+                continue
+            if not s.started:
+                s.started = True
+                yield self._live(s, ts, "stream_start", title=self._title(s), category=s.category)
+            if s.end_ts <= ts:
+                yield self._live(s, ts, "stream_end")
+                continue
+            live.append(s)
+            if (second + s.phase) % SNAPSHOT_EVERY_S == 0:
+                s.viewers = max(5.0, s.viewers * math.exp(rng.gauss(0, 0.04)))
+                yield self._live(s, ts + rng.randrange(1000), "viewer_snapshot",
+                                 viewers=int(s.viewers * s.inflate))
+        ended = [s for s in self._streams if s.end_ts <= ts]
+        self._streams = [s for s in self._streams if s.end_ts > ts]
+        self._dedicated = [s for s in self._dedicated if s.end_ts > ts]
+        for _ in ended:
+            self._new_stream(ts + rng.randrange(1000, 30_000))
+        if not live:
+            return
+        # background engagement: a steady rate per real viewer, so a stream's engagement
+        # follows its own audience and not the comings and goings of other streams
+        total = sum(s.viewers for s in live)
+        self._viewer_norm = total if self._viewer_norm is None else (
+            0.998 * self._viewer_norm + 0.002 * total)
+        budget = max(cfg.rate * diurnal * 0.92 - len(live) / SNAPSHOT_EVERY_S, 0.0)
+        n = _poisson(rng, budget * total / self._viewer_norm)
+        weights = [s.viewers for s in live]
+        kinds = rng.choices([k for k, _ in ENGAGEMENT_MIX], [w for _, w in ENGAGEMENT_MIX], k=n)
+        for s, kind in zip(rng.choices(live, weights, k=n), kinds, strict=True):
+            yield self._engagement(s, ts + rng.randrange(1000), kind)
+        # report noise and boosted report rates
+        for s in live:
+            per_s = s.viewers / 1000.0 * (BASE_REPORTS_PER_1K_PER_MIN + s.report_boost) / 60.0
+            for _ in range(_poisson(rng, per_s)):
+                yield self._report(s, ts + rng.randrange(1000))
+        # listings
+        for _ in range(_poisson(rng, cfg.rate * 0.05)):
+            yield self._background_listing(ts + rng.randrange(1000))
+        for sc in self.scenarios:
+            if sc.start_ts - 600_000 <= ts < sc.end_ts:
+                yield from self._scenario(sc, ts, live)
+
+    def _title(self, s: _Stream) -> str:
+        return f"{s.category.split('/')[1]} live " + " ".join(self.rng.choices(WORDS, k=3))
+
+    def _background_listing(self, ts: int) -> tuple[str, bytes, dict[str, Any]]:
+        rng = self.rng
+        if not self._listings or rng.random() < 0.4:
+            region = rng.choices(REGIONS, REGION_WEIGHTS)[0]
+            category = rng.choices(CATEGORIES, CATEGORY_WEIGHTS)[0]
+            price = round(PRICE_BANDS[category] * math.exp(rng.gauss(0, 0.5)), 2)
+            item = (self._id("li-"), f"sl-{rng.randrange(20_000)}", region, category, price)
+            self._listings.append(item)
+            if len(self._listings) > 5000:
+                self._listings.pop(0)
+            return self._listing(ts, "listing_created", item[0], item[1], region, category, price,
+                                 title=f"{category.split('/')[1]} " + " ".join(
+                                     rng.choices(WORDS, k=4)),
+                                 seller_account_age_days=rng.randint(30, 3000))
+        listing_id, seller, region, category, price = rng.choice(self._listings)
+        kind = rng.choices(("price_changed", "listing_updated", "listing_removed",
+                            "listing_reported"), (40, 35, 15, 10))[0]
+        if kind == "price_changed":
+            new = round(price * rng.uniform(0.85, 1.1), 2)
+            return self._listing(ts, kind, listing_id, seller, region, category, new,
+                                 previous_price=price)
+        if kind == "listing_updated":
+            return self._listing(ts, kind, listing_id, seller, region, category, price,
+                                 title=f"{category.split('/')[1]} " + " ".join(
+                                     rng.choices(WORDS, k=4)))
+        if kind == "listing_reported":
+            user, _ = self._user()
+            return self._listing(ts, kind, listing_id, seller, region, category,
+                                 user_id=user, reason=rng.choice(REPORT_REASONS))
+        return self._listing(ts, kind, listing_id, seller, region, category)
+
+    def _scenario(self, sc: Scenario, ts: int, live: list[_Stream]
+                  ) -> Iterator[tuple[str, bytes, dict[str, Any]]]:
+        rng = self.rng
+        active = sc.start_ts <= ts
+        minute_frac = 1 / 60.0
+        if sc.kind in ("report_spike", "viewer_inflation", "purchase_anomaly"):
+            s: _Stream = sc.data["stream"]
+            if sc.kind == "report_spike":
+                s.report_boost = rng.uniform(15, 30) if active else 0.0
+            elif sc.kind == "viewer_inflation":
+                if active and s.inflate == 1.0:
+                    s.inflate = rng.uniform(6, 10)
+                if active:
+                    for _ in range(_poisson(rng, 6 * minute_frac)):
+                        user = f"fresh-{rng.randrange(10**6)}"
+                        yield self._live(s, ts + rng.randrange(1000), "follow", user_id=user,
+                                         account_age_days=rng.randint(0, 3))
+            elif active:  # purchase_anomaly: brushing from young accounts, same amount
+                for _ in range(_poisson(rng, 30 * minute_frac)):
+                    yield self._live(s, ts + rng.randrange(1000), "purchase",
+                                     user_id=f"fresh-{rng.randrange(10**6)}",
+                                     account_age_days=rng.randint(0, 3),
+                                     order_id=self._id("o"), listing_id=f"li-{sc.entity_id}",
+                                     amount=19.99, currency=CURRENCY[s.region])
+            return
+        if not active:
+            if sc.kind == "price_anomaly" and ts == sc.start_ts - 600_000:
+                price = PRICE_BANDS[sc.data["category"]]
+                yield self._listing(ts, "listing_created", sc.entity_id, sc.data["seller"],
+                                    sc.region, sc.data["category"], price,
+                                    title="authentic " + sc.data["category"].split("/")[1],
+                                    seller_account_age_days=400)
+            return
+        if sc.kind == "coordinated_comments":
+            targets = [s for s in live if s.region == sc.region][:5] or live[:5]
+            for account in sc.data["accounts"]:
+                if rng.random() < 3 / 300:  # ~3 posts per account over five minutes
+                    s = rng.choice(targets)
+                    text = sc.data["text"] + rng.choice(("", "!", " 🔥", "!!", " pls"))
+                    yield self._live(s, ts + rng.randrange(1000), "comment", user_id=account,
+                                     account_age_days=rng.randint(0, 2), text=text)
+        elif sc.kind == "emerging_term":
+            progress = (ts - sc.start_ts) / max(sc.end_ts - sc.start_ts, 1)
+            targets = [s for s in live if s.region == sc.region] or live
+            for _ in range(_poisson(rng, (2 + 25 * progress) * minute_frac)):
+                s = rng.choice(targets)
+                user, age = self._user()
+                yield self._live(s, ts + rng.randrange(1000), "comment", user_id=user,
+                                 account_age_days=age, text=_obfuscate(rng, sc.entity_id)
+                                 + " " + " ".join(rng.choices(WORDS, k=3)))
+        elif sc.kind == "price_anomaly":
+            if ts == sc.start_ts:
+                base = PRICE_BANDS[sc.data["category"]]
+                bait = round(base * 0.06, 2)
+                yield self._listing(ts, "price_changed", sc.entity_id, sc.data["seller"],
+                                    sc.region, sc.data["category"], bait, previous_price=base)
+                host = next((s for s in live if s.region == sc.region), live[0])
+                yield self._live(host, ts + 500, "product_pin", listing_id=sc.entity_id,
+                                 price=bait, currency=CURRENCY[host.region])
+        elif sc.kind == "listing_burst":
+            for _ in range(_poisson(rng, 6 * minute_frac)):
+                category = sc.data["category"]
+                price = round(PRICE_BANDS[category] * math.exp(rng.gauss(0, 0.3)), 2)
+                yield self._listing(ts + rng.randrange(1000), "listing_created",
+                                    self._id("li-"), sc.entity_id, sc.region, category, price,
+                                    title=f"new {category.split('/')[1]} " + " ".join(
+                                        rng.choices(WORDS, k=3)), seller_account_age_days=2)
+        elif sc.kind == "segment_report_surge":
+            for s in live:
+                if s.category == sc.data["category"] and s.region == sc.region:
+                    per_s = s.viewers / 1000.0 * 5 * BASE_REPORTS_PER_1K_PER_MIN / 60.0
+                    for _ in range(_poisson(rng, per_s + 0.01)):
+                        yield self._report(s, ts + rng.randrange(1000),
+                                           reasons=("counterfeit", "misleading_claim"))
+
+
+def _obfuscate(rng: random.Random, word: str) -> str:
+    """Spell a code word the ways evaders do: spacing, digits for letters, homoglyphs."""
+    style = rng.randrange(4)
+    if style == 0:
+        return word
+    if style == 1:
+        return " ".join(word)
+    if style == 2:
+        return word.translate(str.maketrans({"o": "0", "i": "1", "e": "3", "a": "4"}))
+    return word.translate(str.maketrans({"o": "о", "e": "е", "a": "а", "c": "с"}))  # Cyrillic
+
+
+def _poisson(rng: random.Random, lam: float) -> int:
+    """A Poisson draw (Knuth for small means, normal approximation for large)."""
+    if lam <= 0:
+        return 0
+    if lam > 50:
+        return max(0, round(rng.gauss(lam, math.sqrt(lam))))
+    limit, k, p = math.exp(-lam), 0, rng.random()
+    while p > limit:
+        k += 1
+        p *= rng.random()
+    return k

@@ -1,0 +1,43 @@
+"""Topic names, and creating them on the broker before anything subscribes."""
+
+from __future__ import annotations
+
+import asyncio
+
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.errors import KafkaConnectionError, TopicAlreadyExistsError
+
+from streams.contract import LISTING_TOPIC, LIVESTREAM_TOPIC, VERDICTS_TOPIC
+
+SIGNALS_TOPIC = "risk.signals"
+DLQ_TOPIC = "riskstream.dlq"
+PUBLIC_TOPICS = (LIVESTREAM_TOPIC, LISTING_TOPIC, VERDICTS_TOPIC, SIGNALS_TOPIC, DLQ_TOPIC)
+
+
+async def ensure_topics(
+    broker: str, names: tuple[str, ...], partitions: int, timeout_s: float = 60.0
+) -> None:
+    """Create the topics that do not exist yet (waits for the broker to answer)."""
+    deadline = asyncio.get_running_loop().time() + timeout_s
+    while True:
+        admin = AIOKafkaAdminClient(bootstrap_servers=broker, request_timeout_ms=10_000)
+        try:
+            await admin.start()
+            break
+        except KafkaConnectionError:
+            await admin.close()
+            if asyncio.get_running_loop().time() > deadline:
+                raise
+            await asyncio.sleep(1.0)
+    try:
+        existing = set(await admin.list_topics())
+        missing = [n for n in names if n not in existing]
+        if missing:
+            try:
+                await admin.create_topics(
+                    [NewTopic(n, num_partitions=partitions, replication_factor=1) for n in missing]
+                )
+            except TopicAlreadyExistsError:
+                pass  # another process created it first: the goal holds
+    finally:
+        await admin.close()

@@ -1,0 +1,224 @@
+"""Per-partition tumbling event-time windows: fold events in, closed aggregates out.
+
+Pure Python, no Kafka: one :class:`PartitionWindows` per input partition. A
+window ``[start, start + size)`` closes once the partition's newest event time
+passes ``start + size + allowed_lateness``; an event for a window that has
+already closed raises ``BadRecord("late", ...)``. Each bucket of windows
+remembers the first input offset folded into it, so the caller can commit input
+offsets only up to the oldest open window and rebuild the rest from the topic
+after a crash.
+
+>>> from streams.contract import decode, LIVESTREAM_TOPIC
+>>> def ev(i, ts, **kw):
+...     base = {"schema_version": 1, "event_id": f"e{i}", "ts": ts, "stream_id": "s1",
+...             "seller_id": "x", "region": "US", "event_type": "viewer_snapshot", "viewers": 100}
+...     return decode(LIVESTREAM_TOPIC, orjson.dumps(base | kw))
+>>> pw = PartitionWindows(size_ms=60_000, lateness_ms=5_000, young_days=7)
+>>> pw.fold(ev(1, 1_000), offset=0)
+>>> pw.fold(ev(2, 30_000, event_type="report", user_id="u", reason="fraud"), offset=1)
+>>> pw.fold(ev(3, 64_000), offset=2)
+>>> pw.close_ready(), pw.commit_offset(next_offset=3)
+([], 0)
+>>> pw.fold(ev(4, 66_000), offset=3)
+>>> [(a.entity_id, a.window_start, a.features["n_report"]) for a in pw.close_ready()]
+[('s1', 0, 1.0)]
+>>> pw.commit_offset(next_offset=4)
+2
+"""
+
+from __future__ import annotations
+
+import orjson  # noqa: F401  (used by the doctest)
+
+from signals.aggregate import WindowAggregate
+from signals.record import MAX_SAMPLE_IDS
+from streams import contract as c
+from streams.errors import BadRecord
+
+_TAG = {cls: cls.__struct_config__.tag for cls in (*c.LiveEvent.__args__, *c.ListingEvent.__args__)}
+_SNAPSHOT_SAMPLES = 5
+
+
+class _Acc:
+    """One entity's open window: counters and small samples, nothing per event kept."""
+
+    __slots__ = (
+        "actors", "aged", "amounts", "context", "counts", "ended", "entity_id", "entity_type",
+        "reasons", "region", "reporters", "samples", "viewers_max", "viewers_n", "viewers_sum",
+        "young",
+    )
+
+    def __init__(self, entity_type: str, entity_id: str, region: str) -> None:
+        self.entity_type = entity_type
+        self.entity_id = entity_id
+        self.region = region
+        self.context: dict[str, str] = {}
+        self.counts: dict[str, int] = {}
+        self.viewers_sum = 0
+        self.viewers_n = 0
+        self.viewers_max = 0
+        self.actors: set[str] = set()
+        self.reporters: set[str] = set()
+        self.young = 0
+        self.aged = 0
+        self.reasons: dict[str, int] = {}
+        self.amounts: dict[float, int] = {}
+        self.samples: dict[str, list[str]] = {}
+        self.ended = False
+
+    def sample(self, kind: str, event_id: str, limit: int = MAX_SAMPLE_IDS) -> None:
+        ids = self.samples.get(kind)
+        if ids is None:
+            self.samples[kind] = [event_id]
+        elif len(ids) < limit:
+            ids.append(event_id)
+
+    def aggregate(self, window_start: int, window_end: int) -> WindowAggregate:
+        features = {f"n_{k}": float(v) for k, v in self.counts.items()}
+        if self.viewers_n:
+            features["viewers_mean"] = self.viewers_sum / self.viewers_n
+            features["viewers_max"] = float(self.viewers_max)
+        features["distinct_actors"] = float(len(self.actors))
+        features["young_actor_events"] = float(self.young)
+        features["aged_actor_events"] = float(self.aged)
+        if self.reporters:
+            features["distinct_reporters"] = float(len(self.reporters))
+        if self.amounts:
+            total = sum(self.amounts.values())
+            features["purchase_amount_sum"] = sum(a * n for a, n in self.amounts.items())
+            features["purchase_top_amount_share"] = max(self.amounts.values()) / total
+        breakdown = {"report_reasons": self.reasons} if self.reasons else {}
+        return WindowAggregate(
+            entity_type=self.entity_type, entity_id=self.entity_id, region=self.region,
+            window_start=window_start, window_end=window_end, features=features,
+            context=self.context, samples=self.samples, breakdown=breakdown, ended=self.ended,
+        )
+
+
+class _Bucket:
+    __slots__ = ("accs", "first_offset")
+
+    def __init__(self, first_offset: int) -> None:
+        self.first_offset = first_offset
+        self.accs: dict[str, _Acc] = {}
+
+
+class PartitionWindows:
+    """The open windows of one input partition."""
+
+    def __init__(self, size_ms: int, lateness_ms: int, young_days: int) -> None:
+        self.size_ms = size_ms
+        self.lateness_ms = lateness_ms
+        self.young_days = young_days
+        self.max_ts = -1
+        self._buckets: dict[int, _Bucket] = {}
+
+    @property
+    def open_windows(self) -> int:
+        return sum(len(b.accs) for b in self._buckets.values())
+
+    def fold(self, event: c.LiveEvent | c.ListingEvent, offset: int) -> None:
+        ts = event.ts
+        start = ts - ts % self.size_ms
+        if start + self.size_ms + self.lateness_ms <= self.max_ts:
+            raise BadRecord(
+                "late",
+                f"ts {ts} falls in window [{start}, {start + self.size_ms}) which closed at "
+                f"event time {start + self.size_ms + self.lateness_ms} (newest seen {self.max_ts})",
+            )
+        if ts > self.max_ts:
+            self.max_ts = ts
+        bucket = self._buckets.get(start)
+        if bucket is None:
+            bucket = self._buckets[start] = _Bucket(offset)
+        if isinstance(event, c._LiveEvent):
+            self._fold_live(bucket, event)
+        else:
+            self._fold_listing(bucket, event)
+
+    def _acc(self, bucket: _Bucket, entity_type: str, entity_id: str, region: str) -> _Acc:
+        key = f"{entity_type}:{entity_id}"
+        acc = bucket.accs.get(key)
+        if acc is None:
+            acc = bucket.accs[key] = _Acc(entity_type, entity_id, region)
+        return acc
+
+    def _fold_live(self, bucket: _Bucket, ev: c._LiveEvent) -> None:
+        acc = self._acc(bucket, "stream", ev.stream_id, ev.region)
+        tag = _TAG[type(ev)]
+        acc.counts[tag] = acc.counts.get(tag, 0) + 1
+        if tag == "viewer_snapshot":
+            viewers = ev.viewers  # type: ignore[attr-defined]
+            acc.viewers_sum += viewers
+            acc.viewers_n += 1
+            if viewers > acc.viewers_max:
+                acc.viewers_max = viewers
+            acc.sample("viewer_snapshot", ev.event_id, _SNAPSHOT_SAMPLES)
+            return
+        if not acc.context:
+            acc.context["seller_id"] = ev.seller_id
+        user = ev.user_id
+        if user is not None:
+            acc.actors.add(user)
+            age = ev.account_age_days
+            if age is not None:
+                if age <= self.young_days:
+                    acc.young += 1
+                    acc.sample("young_actor", ev.event_id)
+                else:
+                    acc.aged += 1
+        if tag == "report":
+            reason = ev.reason  # type: ignore[attr-defined]
+            acc.reasons[reason] = acc.reasons.get(reason, 0) + 1
+            if user is not None:
+                acc.reporters.add(user)
+            acc.sample("report", ev.event_id)
+        elif tag == "purchase":
+            amount = ev.amount  # type: ignore[attr-defined]
+            acc.amounts[amount] = acc.amounts.get(amount, 0) + 1
+            acc.sample("purchase", ev.event_id)
+        elif tag == "stream_start":
+            acc.context["category"] = ev.category  # type: ignore[attr-defined]
+            acc.sample("stream_start", ev.event_id, 1)
+        elif tag == "stream_end":
+            acc.ended = True
+
+    def _fold_listing(self, bucket: _Bucket, ev: c._ListingEvent) -> None:
+        acc = self._acc(bucket, "seller", ev.seller_id, ev.region)
+        tag = _TAG[type(ev)]
+        acc.counts[tag] = acc.counts.get(tag, 0) + 1
+        if "category" not in acc.context:
+            acc.context["category"] = ev.category
+        age = ev.seller_account_age_days
+        if age is not None:
+            acc.context["seller_account_age_days"] = str(age)
+        if tag == "listing_reported":
+            reason = ev.reason  # type: ignore[attr-defined]
+            acc.reasons[reason] = acc.reasons.get(reason, 0) + 1
+            acc.sample("report", ev.event_id)
+        else:
+            acc.sample(tag, ev.event_id)
+
+    def close_ready(self) -> list[WindowAggregate]:
+        """Close every window whose end plus the allowed lateness has passed."""
+        horizon = self.max_ts - self.lateness_ms - self.size_ms
+        ready = [start for start in self._buckets if start <= horizon]
+        return self._close(sorted(ready))
+
+    def close_all(self) -> list[WindowAggregate]:
+        """Close every open window (end of a finite replay)."""
+        return self._close(sorted(self._buckets))
+
+    def _close(self, starts: list[int]) -> list[WindowAggregate]:
+        out = []
+        for start in starts:
+            bucket = self._buckets.pop(start)
+            end = start + self.size_ms
+            out.extend(acc.aggregate(start, end) for acc in bucket.accs.values())
+        return out
+
+    def commit_offset(self, next_offset: int) -> int:
+        """The input offset safe to commit: the oldest open window's first record."""
+        if not self._buckets:
+            return next_offset
+        return min(b.first_offset for b in self._buckets.values())
