@@ -26,10 +26,10 @@ class ViewerInflationDetector(Detector):
     >>> det = ViewerInflationDetector()
     >>> for _ in range(8):
     ...     det.learn_one({"viewers": 500 * rng.uniform(0.9, 1.1), "engagement": 120})
-    >>> det.score_one({"viewers": 520, "engagement": 118})
-    0.0
-    >>> det.score_one({"viewers": 1000, "engagement": 240})  # organic: both double
-    0.0
+    >>> det.score_one({"viewers": 520, "engagement": 118}) < 0.05
+    True
+    >>> det.score_one({"viewers": 1000, "engagement": 240}) < 0.05  # organic: both double
+    True
     >>> det.score_one({"viewers": 4500, "engagement": 125}) > 0.8
     True
     """

@@ -118,7 +118,9 @@ class Engine:
             window_end=agg.window_end,
             observed={} if x is None else entry.observed(agg, x),
             baseline=_rounded(baseline) | _expected(baseline, x),
-            evidence=entry.evidence(agg),
+            evidence=entry.evidence(agg) | (
+                {"resolved_because": f"{agg.entity_type} ended"}
+                if status == "resolved" and agg.ended else {}),
             first_seen_ts=life.episode_start,
             emitted_ts=emitted_ts,
         )

@@ -8,8 +8,9 @@ entity ends. Between the two thresholds nothing changes, so a metric hovering
 near the line does not flap.
 
 >>> life = Lifecycle()
+>>> scores = [.1, .7, .5, .2, .1, .9]
 >>> [life.step(s, "low" if s >= .6 else None, ws, ws + 60, open_score=.6, resolve_score=.3,
-...            resolve_after=2, cooldown_ms=600_000) for ws, s in enumerate([.1, .7, .5, .2, .1, .9])]
+...            resolve_after=2, cooldown_ms=600_000) for ws, s in enumerate(scores)]
 [None, 'open', None, None, 'resolved', None]
 """
 

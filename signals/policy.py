@@ -83,7 +83,8 @@ def _check(policy: Policy) -> None:
                               f"known: {', '.join(sorted(CATALOGUE))}")
         if sp.detector not in entry.detectors:
             raise PolicyError(f"policy: detector {sp.detector!r} cannot serve {name} at "
-                              f"`$.signals.{name}.detector`; choose one of {sorted(entry.detectors)}")
+                              f"`$.signals.{name}.detector`; "
+                              f"choose one of {sorted(entry.detectors)}")
         accepted = inspect.signature(entry.detectors[sp.detector]).parameters
         for param in sp.params:
             if param not in accepted:

@@ -17,10 +17,11 @@ from __future__ import annotations
 
 import logging
 import time
+from pathlib import Path
 from typing import Any
 
 import faust
-from prometheus_client import CollectorRegistry, start_http_server
+from prometheus_client import CollectorRegistry, disable_created_metrics, start_http_server
 
 from signals.aggregate import decode_aggregate
 from signals.engine import Engine
@@ -60,7 +61,7 @@ def create_app(settings: Settings, policy: Policy, metrics: Metrics) -> faust.Ap
                         partitions=settings.partitions, internal=True)
     signals_out = app.topic(SIGNALS_TOPIC, key_serializer="raw", value_serializer="raw")
     states = app.Table("entity-state", default=None, partitions=settings.partitions,
-                       key_serializer="raw", value_serializer="json")
+                       schema=faust.Schema(key_serializer="raw", value_serializer="json"))
     engine = Engine(policy)
     newest = {"window_end": -1}
 
@@ -122,6 +123,8 @@ def create_app(settings: Settings, policy: Policy, metrics: Metrics) -> faust.Ap
 
 def run_worker(settings: Settings, policy: Policy) -> None:
     """Serve metrics, then run the worker until SIGINT or SIGTERM."""
+    Path(settings.data_dir).mkdir(parents=True, exist_ok=True)
+    disable_created_metrics()
     registry = CollectorRegistry()
     metrics = build_metrics(registry)
     start_http_server(settings.metrics_port, addr=settings.metrics_host, registry=registry)

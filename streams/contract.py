@@ -13,7 +13,7 @@ message names the field and what was expected. Unknown extra fields are ignored.
 >>> decode(LIVESTREAM_TOPIC, b'{"schema_version": 1, "event_id": "e1", "event_type": "report"}')
 Traceback (most recent call last):
 ...
-streams.contract.BadRecord: missing_field: Object missing required field `region`
+streams.errors.BadRecord: missing_field: Object missing required field `ts`
 """
 
 from __future__ import annotations
@@ -196,5 +196,6 @@ def decode(topic: str, raw: bytes) -> LiveEvent | ListingEvent:
             raise BadRecord("out_of_range", message) from None
         raise BadRecord(_kind(message), message) from None
     if isinstance(event, _PRICED) and event.currency is None:
-        raise BadRecord("missing_field", "Object missing required field `currency` (a price is given)")
+        raise BadRecord("missing_field",
+                        "Object missing required field `currency` (a price is given)")
     return event

@@ -8,7 +8,7 @@ skipped as a re-sent duplicate of an ``event_id`` already seen, or returned as a
 >>> core = IngestCore(window_ms=60_000, lateness_ms=0, young_days=7)
 >>> out = core.process("livestream.events", 0, [Raw(0, b"s1", b"not json")])
 >>> out.dead[0].to_dict()["error"]
-'not_json: JSON is malformed: invalid character (byte 0)'
+'not_json: JSON is malformed: invalid character (byte 4)'
 >>> out.processed, out.dead_by_kind
 (0, {'not_json': 1})
 """

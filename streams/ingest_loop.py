@@ -102,7 +102,7 @@ class IngestLoop:
 
     async def _loop(self) -> None:
         assert self.consumer is not None and self.producer is not None
-        consumer, producer, m = self.consumer, self.producer, self.metrics
+        consumer, m = self.consumer, self.metrics
         last_commit = last_lag = time.monotonic()
         while True:
             batches = await consumer.getmany(timeout_ms=200, max_records=self.batch_max_records)

@@ -154,7 +154,8 @@ class LocalKafka:
             )
         java = shutil.which("java")
         if java is None:
-            raise LocalKafkaError("java not found: install a JRE 17+ (Debian: openjdk-17-jre-headless)")
+            raise LocalKafkaError(
+                "java not found: install a JRE 17+ (Debian: openjdk-17-jre-headless)")
         libs = fetch_jars()
         self.data_dir.mkdir(parents=True, exist_ok=True)
         props = self.data_dir / "server.properties"
@@ -237,7 +238,8 @@ def fetch_jars() -> Path:
         return libs
     mvn = shutil.which("mvn")
     if mvn is None:
-        raise LocalKafkaError("mvn not found: install Maven (Debian: maven) to fetch the Kafka jars")
+        raise LocalKafkaError(
+            "mvn not found: install Maven (Debian: maven) to fetch the Kafka jars")
     home.mkdir(parents=True, exist_ok=True)
     (home / "pom.xml").write_text(_POM.format(scala=SCALA_VERSION, kafka=KAFKA_VERSION))
     run = subprocess.run(

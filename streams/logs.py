@@ -16,7 +16,7 @@ class JsonFormatter(logging.Formatter):
     >>> rec = logging.makeLogRecord({"msg": "windows closed", "levelname": "INFO",
     ...                              "name": "riskstream", "created": 0, "count": 3})
     >>> JsonFormatter().format(rec)
-    '{"ts":0.0,"level":"INFO","logger":"riskstream","msg":"windows closed","count":3}'
+    '{"ts":0,"level":"INFO","logger":"riskstream","msg":"windows closed","count":3}'
     """
 
     def format(self, record: logging.LogRecord) -> str:

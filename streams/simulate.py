@@ -310,7 +310,7 @@ class Simulator:
         for _ in range(_poisson(rng, cfg.rate * 0.05)):
             yield self._background_listing(ts + rng.randrange(1000))
         for sc in self.scenarios:
-            if sc.start_ts - 600_000 <= ts < sc.end_ts:
+            if sc.start_ts - 600_000 <= ts < sc.end_ts + 60_000:
                 yield from self._scenario(sc, ts, live)
 
     def _title(self, s: _Stream) -> str:
@@ -350,7 +350,7 @@ class Simulator:
     def _scenario(self, sc: Scenario, ts: int, live: list[_Stream]
                   ) -> Iterator[tuple[str, bytes, dict[str, Any]]]:
         rng = self.rng
-        active = sc.start_ts <= ts
+        active = sc.start_ts <= ts < sc.end_ts
         minute_frac = 1 / 60.0
         if sc.kind in ("report_spike", "viewer_inflation", "purchase_anomaly"):
             s: _Stream = sc.data["stream"]
@@ -359,6 +359,8 @@ class Simulator:
             elif sc.kind == "viewer_inflation":
                 if active and s.inflate == 1.0:
                     s.inflate = rng.uniform(6, 10)
+                elif not active:
+                    s.inflate = 1.0
                 if active:
                     for _ in range(_poisson(rng, 6 * minute_frac)):
                         user = f"fresh-{rng.randrange(10**6)}"
@@ -432,7 +434,8 @@ def _obfuscate(rng: random.Random, word: str) -> str:
         return " ".join(word)
     if style == 2:
         return word.translate(str.maketrans({"o": "0", "i": "1", "e": "3", "a": "4"}))
-    return word.translate(str.maketrans({"o": "о", "e": "е", "a": "а", "c": "с"}))  # Cyrillic
+    homoglyphs = {"o": "\u043e", "e": "\u0435", "a": "\u0430", "c": "\u0441"}  # Cyrillic
+    return word.translate(str.maketrans(homoglyphs))
 
 
 def _poisson(rng: random.Random, lam: float) -> int:

@@ -1,0 +1,216 @@
+"""The ``riskstream`` command line: worker, simulate, demo, kafka, replay, check-policy."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+import time
+from pathlib import Path
+
+import orjson
+
+from signals.policy import PolicyError, load_policy
+from streams.errors import ConfigError
+from streams.localkafka import LocalKafka, LocalKafkaError, cache_dir, fetch_jars
+
+
+def _positive_float(text: str) -> float:
+    value = float(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be >= 0, not {text}")
+    return value
+
+
+def _scenarios(text: str) -> tuple[str, ...]:
+    from streams.simulate import SCENARIOS
+
+    if text == "all":
+        return SCENARIOS
+    if text in ("", "none"):
+        return ()
+    names = tuple(n.strip() for n in text.split(",") if n.strip())
+    for name in names:
+        if name not in SCENARIOS:
+            raise argparse.ArgumentTypeError(
+                f"unknown scenario {name!r}; choose from all, none, {', '.join(SCENARIOS)}")
+    return names
+
+
+def _add_broker(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--broker", help="Kafka bootstrap host:port (env RISKSTREAM_BROKER; "
+                                    "default 127.0.0.1:9092)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="riskstream", description="Streaming risk-signal detector for live shopping.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    w = sub.add_parser("worker", help="run a worker: input topics in, risk.signals out")
+    _add_broker(w)
+    w.add_argument("--policy", help="policy YAML (env RISKSTREAM_POLICY; default: bundled)")
+    w.add_argument("--metrics-port", type=int, help="/metrics port (env RISKSTREAM_METRICS_PORT)")
+    w.add_argument("--app-id", help="Faust app id and consumer group prefix")
+
+    s = sub.add_parser("simulate", help="produce simulated events with labelled scenarios")
+    _add_broker(s)
+    s.add_argument("--seed", type=int, default=7)
+    s.add_argument("--rate", type=_positive_float, default=200.0,
+                   help="events per second of event time (default 200)")
+    s.add_argument("--duration", type=int, default=3600, help="seconds of event time")
+    s.add_argument("--speed", type=_positive_float, default=1.0,
+                   help="event-time seconds per wall-clock second; 0 = as fast as possible")
+    s.add_argument("--scenarios", type=_scenarios, default="all",
+                   help="comma-separated signal types, 'all' or 'none'")
+    s.add_argument("--labels", help="write the injected scenarios as JSON lines to this file")
+    s.add_argument("--out", help="write events as JSON lines to this file instead of Kafka")
+    s.add_argument("--start-ts", type=int, help="event time of the first second, epoch ms "
+                   "(default: now minus --warmup to Kafka; 2026-01-01 with --out)")
+    s.add_argument("--warmup", type=int, default=0,
+                   help="seconds of event time produced unpaced first (history for baselines)")
+    s.add_argument("--first-scenario", type=int, help="seconds from start to the first scenario")
+    s.add_argument("--scenario-gap", type=int, help="seconds between scenario starts")
+
+    d = sub.add_parser("demo", help="local broker + worker + simulator + live signal table")
+    d.add_argument("--port", type=int, default=9092, help="local broker port")
+    d.add_argument("--metrics-port", type=int, default=9308)
+    d.add_argument("--rate", type=_positive_float, default=200.0)
+    d.add_argument("--speed", type=_positive_float, default=1.0)
+    d.add_argument("--seed", type=int, default=7)
+    d.add_argument("--for", dest="run_for", type=float,
+                   help="stop by itself after this many seconds (default: until Ctrl-C)")
+
+    k = sub.add_parser("kafka", help="run a local single-node Kafka broker (KRaft)")
+    k.add_argument("action", choices=("start", "stop", "status", "fetch"))
+    k.add_argument("--port", type=int, default=9092)
+    k.add_argument("--data-dir", help="broker data directory (default: cache dir/kafka-data)")
+
+    r = sub.add_parser("replay", help="run a JSON-lines event file through the same core")
+    r.add_argument("events", help="file written by `riskstream simulate --out`")
+    r.add_argument("--policy")
+    r.add_argument("--out", help="write signals as JSON lines here (default: stdout)")
+    r.add_argument("--flush", action="store_true", help="close the windows open at the end")
+
+    c = sub.add_parser("check-policy", help="validate a policy file and print it normalised")
+    c.add_argument("policy")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return _dispatch(args)
+    except (ConfigError, PolicyError, LocalKafkaError) as exc:
+        print(f"riskstream: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+def _dispatch(args: argparse.Namespace) -> int:
+    if args.command == "kafka":
+        return _kafka(args)
+    if args.command == "check-policy":
+        import msgspec
+
+        policy = load_policy(args.policy)
+        print(orjson.dumps(msgspec.to_builtins(policy), option=orjson.OPT_INDENT_2).decode())
+        return 0
+    if args.command == "replay":
+        return _replay(args)
+    if args.command == "simulate":
+        return _simulate(args)
+    if args.command == "worker":
+        return _worker(args)
+    from streams.demo import run_demo
+
+    return run_demo(args)
+
+
+def _kafka(args: argparse.Namespace) -> int:
+    data_dir = Path(args.data_dir) if args.data_dir else cache_dir() / "kafka-data"
+    kafka = LocalKafka(port=args.port, data_dir=data_dir)
+    if args.action == "fetch":
+        print(fetch_jars())
+    elif args.action == "start":
+        pid = kafka.start()
+        print(f"kafka running on {kafka.bootstrap} (pid {pid}, data {data_dir})")
+    elif args.action == "stop":
+        print("kafka stopped" if kafka.stop() else "kafka was not running")
+    else:
+        pid = kafka.pid()
+        print(f"kafka running on {kafka.bootstrap} (pid {pid})" if pid else "kafka not running")
+        return 0 if pid else 1
+    return 0
+
+
+def _worker(args: argparse.Namespace) -> int:
+    from streams.app import run_worker
+    from streams.config import Settings
+    from streams.topics import PUBLIC_TOPICS, ensure_topics
+
+    settings = Settings.from_env(broker=args.broker, policy=args.policy,
+                                 metrics_port=args.metrics_port, app_id=args.app_id)
+    policy = load_policy(settings.policy)
+    asyncio.run(ensure_topics(settings.broker, (*PUBLIC_TOPICS, settings.windows_topic),
+                              settings.partitions))
+    run_worker(settings, policy)
+    return 0
+
+
+def _replay(args: argparse.Namespace) -> int:
+    from streams.replay import read_jsonl, replay
+
+    result = replay(read_jsonl(args.events), load_policy(args.policy), flush=args.flush)
+    out = open(args.out, "wb") if args.out else sys.stdout.buffer  # noqa: SIM115
+    try:
+        for signal in result.signals:
+            out.write(signal.to_json() + b"\n")
+    finally:
+        if args.out:
+            out.close()
+    print(f"processed={result.processed} duplicates={result.duplicates} "
+          f"dead_lettered={len(result.dead)} windows={result.windows} "
+          f"signals={len(result.signals)}", file=sys.stderr)
+    return 0
+
+
+def _simulate(args: argparse.Namespace) -> int:
+    from streams.simulate import SimConfig, Simulator
+
+    start_ts = args.start_ts
+    if start_ts is None:
+        start_ts = SimConfig.start_ts if args.out else int(time.time() * 1000) - args.warmup * 1000
+    config = SimConfig(seed=args.seed, rate=args.rate, duration_s=args.duration,
+                       start_ts=start_ts, scenarios=args.scenarios,
+                       first_scenario_s=args.first_scenario, scenario_gap_s=args.scenario_gap)
+    try:
+        sim = Simulator(config)
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
+    if args.labels:
+        with open(args.labels, "wb") as fh:
+            for label in sim.labels():
+                fh.write(orjson.dumps(label) + b"\n")
+    if args.out:
+        n = 0
+        with open(args.out, "wb") as fh:
+            for _topic, _key, event in sim.events():
+                fh.write(orjson.dumps(event) + b"\n")
+                n += 1
+        print(f"wrote {n} events to {args.out}", file=sys.stderr)
+        return 0
+    from streams.config import Settings
+    from streams.producer import produce
+
+    settings = Settings.from_env(broker=args.broker)
+    n = asyncio.run(produce(sim, settings.broker, args.speed,
+                            pace_from_ts=start_ts + args.warmup * 1000,
+                            partitions=settings.partitions))
+    print(f"produced {n} events to {settings.broker}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

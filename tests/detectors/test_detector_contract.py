@@ -1,0 +1,98 @@
+"""The contract every detector honours, run over every detector (River-style check suite)."""
+
+from __future__ import annotations
+
+import math
+import random
+from collections.abc import Callable
+
+import pytest
+
+from detectors import Detector, EWMAZScoreDetector, PoissonRateDetector, ViewerInflationDetector
+
+# name -> (factory, normal sample, shifted sample)
+Sample = Callable[[random.Random], dict[str, float]]
+CASES: dict[str, tuple[Callable[[], Detector], Sample, Sample]] = {
+    "ewma_zscore": (
+        lambda: EWMAZScoreDetector(feature="v"),
+        lambda r: {"v": 100 + r.gauss(0, 5)},
+        lambda r: {"v": 200 + r.gauss(0, 5)},
+    ),
+    "poisson_rate": (
+        PoissonRateDetector,
+        lambda r: {"count": float(r.choice([0, 0, 1])), "exposure": 1.0},
+        lambda r: {"count": float(r.randint(20, 30)), "exposure": 1.0},
+    ),
+    "viewer_inflation": (
+        ViewerInflationDetector,
+        lambda r: {"viewers": 800 * r.uniform(0.9, 1.1), "engagement": 200 * r.uniform(0.9, 1.1)},
+        lambda r: {"viewers": 8000 * r.uniform(0.9, 1.1), "engagement": 200 * r.uniform(0.9, 1.1)},
+    ),
+}
+
+
+@pytest.fixture(params=sorted(CASES))
+def case(request: pytest.FixtureRequest) -> tuple[Callable[[], Detector], Sample, Sample]:
+    return CASES[request.param]
+
+
+def test_scores_before_learning_without_raising(case) -> None:
+    make, normal, shifted = case
+    det = make()
+    rng = random.Random(0)
+    assert det.score_one(normal(rng)) == 0.0
+    assert isinstance(det.score_one(shifted(rng)), float)
+
+
+def test_scores_are_floats_in_unit_interval(case) -> None:
+    make, normal, shifted = case
+    det, rng = make(), random.Random(1)
+    for i in range(60):
+        x = shifted(rng) if i % 17 == 16 else normal(rng)
+        score = det.score_one(x)
+        assert isinstance(score, float)
+        assert 0.0 <= score <= 1.0 and not math.isnan(score)
+        det.learn_one(x)
+
+
+def test_same_seed_same_scores(case) -> None:
+    make, normal, _ = case
+
+    def run() -> list[float]:
+        det, rng, out = make(), random.Random(42), []
+        for _ in range(40):
+            x = normal(rng)
+            out.append(det.score_one(x))
+            det.learn_one(x)
+        return out
+
+    assert run() == run()
+
+
+def test_flags_an_injected_shift_and_not_normal_points(case) -> None:
+    make, normal, shifted = case
+    det, rng = make(), random.Random(7)
+    for _ in range(30):
+        det.learn_one(normal(rng))
+    normal_scores = [det.score_one(normal(rng)) for _ in range(20)]
+    assert max(normal_scores) < 0.5
+    assert det.score_one(shifted(rng)) > 0.7
+
+
+def test_state_round_trip_keeps_scores(case) -> None:
+    make, normal, shifted = case
+    det, rng = make(), random.Random(3)
+    for _ in range(20):
+        det.learn_one(normal(rng))
+    state = det.state()
+    assert all(isinstance(v, float | int) for v in state)
+    restored = make()
+    restored.load(list(state))
+    probe = shifted(rng)
+    assert restored.score_one(probe) == det.score_one(probe)
+    assert restored.baseline() == det.baseline()
+
+
+def test_learn_one_returns_none(case) -> None:
+    make, normal, _ = case
+    assert make().learn_one(normal(random.Random(0))) is None

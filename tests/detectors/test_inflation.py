@@ -1,0 +1,24 @@
+from detectors import ViewerInflationDetector
+
+
+def _warm(det: ViewerInflationDetector, viewers: float = 500, engagement: float = 150) -> None:
+    for i in range(6):
+        det.learn_one({"viewers": viewers * (1 + 0.02 * (i % 3)), "engagement": engagement})
+
+
+def test_quiet_during_grace_period() -> None:
+    det = ViewerInflationDetector(grace_period=3)
+    det.learn_one({"viewers": 500, "engagement": 150})
+    assert det.score_one({"viewers": 9000, "engagement": 150}) == 0.0
+
+
+def test_engagement_drop_alone_is_not_inflation() -> None:
+    det = ViewerInflationDetector()
+    _warm(det)
+    assert det.score_one({"viewers": 500, "engagement": 10}) == 0.0
+
+
+def test_small_streams_are_ignored() -> None:
+    det = ViewerInflationDetector(min_viewers=50)
+    _warm(det, viewers=5, engagement=2)
+    assert det.score_one({"viewers": 40, "engagement": 2}) == 0.0

@@ -1,0 +1,114 @@
+"""The ingest core: time rules, duplicates, dead letters, windows and safe offsets."""
+
+from __future__ import annotations
+
+import base64
+
+import orjson
+
+from streams.ingest import IngestCore, Raw
+from tests.streams.events import BASE_TS, live, raw
+
+TOPIC = "livestream.events"
+HOUR = 3_600_000
+
+
+def _core(**kw) -> IngestCore:
+    return IngestCore(window_ms=60_000, lateness_ms=5_000, young_days=7, **kw)
+
+
+def _recs(*events: dict, start: int = 0) -> list[Raw]:
+    return [Raw(start + i, b"s1", raw(e)) for i, e in enumerate(events)]
+
+
+def test_timestamps_too_far_from_newest_are_dead_lettered() -> None:
+    core = _core()
+    out = core.process(TOPIC, 0, _recs(
+        live(event_id="a"),
+        live(event_id="b", ts=BASE_TS + 2 * HOUR),  # > 1 h in the future
+        live(event_id="c", ts=BASE_TS - 8 * 24 * HOUR),  # > 7 days in the past
+        live(event_id="d", ts=BASE_TS + HOUR // 2),
+    ))
+    assert out.processed == 2
+    assert out.dead_by_kind == {"ts_future": 1, "ts_past": 1}
+    assert "`$.ts`" in out.dead[0].error
+
+
+def test_limits_are_configurable() -> None:
+    core = _core(max_future_ms=1000)
+    out = core.process(TOPIC, 0, _recs(live(event_id="a"), live(event_id="b", ts=BASE_TS + 5000)))
+    assert out.dead_by_kind == {"ts_future": 1}
+
+
+def test_resent_event_ids_are_counted_once() -> None:
+    core = _core()
+    out = core.process(TOPIC, 0, _recs(live(event_id="a"), live(event_id="a"),
+                                       live(event_id="b")))
+    assert (out.processed, out.duplicates, out.dead) == (2, 1, [])
+
+
+def test_late_record_goes_to_dlq_with_reason() -> None:
+    core = _core()
+    core.process(TOPIC, 0, _recs(live(event_id="a"), live(event_id="b", ts=BASE_TS + 70_000)))
+    out = core.process(TOPIC, 0, _recs(live(event_id="c", ts=BASE_TS + 1000), start=2))
+    assert out.dead_by_kind == {"late": 1}
+    assert "closed" in out.dead[0].error
+
+
+def test_dead_letter_matches_contract_and_keeps_raw_bytes() -> None:
+    core = _core()
+    out = core.process(TOPIC, 3, [Raw(17, b"k\xff", b"\xff\x00binary"), Raw(18, None, None)])
+    first, second = (d.to_dict() for d in out.dead)
+    assert set(first) == {"source_topic", "partition", "offset", "key", "error", "raw"}
+    assert (first["source_topic"], first["partition"], first["offset"]) == (TOPIC, 3, 17)
+    assert base64.b64decode(first["raw"]) == b"\xff\x00binary"
+    assert base64.b64decode(first["key"]) == b"k\xff"
+    assert second["raw"] is None and "tombstone" in second["error"]
+    assert orjson.loads(out.dead[0].to_json()) == first
+
+
+def test_every_record_is_accounted_for() -> None:
+    core = _core()
+    records = _recs(live(event_id="a"), live(event_id="a"), live(viewers=-5, event_id="z"),
+                    live("report", event_id="r"))
+    records.append(Raw(99, b"s1", b"{"))
+    out = core.process(TOPIC, 0, records)
+    assert out.processed + out.duplicates + len(out.dead) == len(records)
+
+
+def test_windows_close_on_event_time_and_offsets_wait_for_them() -> None:
+    core = _core()
+    out = core.process(TOPIC, 0, _recs(
+        live(event_id="a", viewers=100), live("report", event_id="b", ts=BASE_TS + 10),
+        live(event_id="c", viewers=300, ts=BASE_TS + 20_000)))
+    assert out.closed == []
+    assert core.commit_offset(TOPIC, 0, next_offset=3) == 0
+    out = core.process(TOPIC, 0, _recs(live(event_id="d", ts=BASE_TS + 66_000), start=3))
+    [agg] = out.closed
+    assert agg.entity_id == "s1" and agg.window_start == BASE_TS
+    assert agg.features["viewers_mean"] == 200.0
+    assert agg.features["n_report"] == 1.0
+    assert agg.samples["report"] == ["b"]
+    assert core.commit_offset(TOPIC, 0, next_offset=4) == 3
+
+
+def test_young_accounts_counted_with_policy_threshold() -> None:
+    core = _core()
+    core.process(TOPIC, 0, _recs(
+        live("comment", event_id="a", account_age_days=2),
+        live("comment", event_id="b", account_age_days=7),
+        live("comment", event_id="c", account_age_days=8, user_id="u2"),
+    ))
+    [agg] = core.close_all()
+    assert agg.features["young_actor_events"] == 2.0
+    assert agg.features["aged_actor_events"] == 1.0
+    assert agg.features["distinct_actors"] == 2.0
+
+
+def test_dropped_partition_forgets_its_windows() -> None:
+    core = _core()
+    core.process(TOPIC, 1, _recs(live(event_id="a")))
+    assert core.open_windows == 1
+    core.drop(TOPIC, 1)
+    assert core.open_windows == 0
+    assert core.commit_offset(TOPIC, 1, next_offset=5) == 5
