@@ -108,6 +108,16 @@ def parse_policy(text: str) -> Policy:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         raise PolicyError(f"policy: not valid YAML: {exc}") from None
+    signals = data.get("signals") if isinstance(data, dict) else None
+    if isinstance(signals, dict):  # check entries one by one, so errors name the signal
+        for name, entry in signals.items():
+            try:
+                msgspec.convert(entry, SignalPolicy)
+            except msgspec.ValidationError as exc:
+                message = str(exc).replace("`$", f"`$.signals.{name}")
+                if "`$.signals" not in message:
+                    message += f" - at `$.signals.{name}`"
+                raise PolicyError(f"policy: {message}") from None
     try:
         policy = msgspec.convert(data, Policy)
     except msgspec.ValidationError as exc:

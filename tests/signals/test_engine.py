@@ -1,0 +1,95 @@
+"""The deciding stage: ids, evidence, stale windows, expiry, learning filter."""
+
+from __future__ import annotations
+
+from signals.aggregate import WindowAggregate
+from signals.engine import Engine
+from signals.policy import load_policy
+from signals.record import signal_id
+
+MIN = 60_000
+
+
+def _window(i: int, reports: float, entity: str = "s1", ended: bool = False) -> WindowAggregate:
+    return WindowAggregate(
+        entity_type="stream", entity_id=entity, region="BR", window_start=i * MIN,
+        window_end=(i + 1) * MIN,
+        features={"viewers_mean": 1000.0, "n_viewer_snapshot": 6.0, "n_report": reports,
+                  "n_comment": 50.0, "distinct_reporters": reports},
+        context={"seller_id": "x9", "category": "fashion/bags"} if i == 0 else {"seller_id": "x9"},
+        samples={"report": [f"r{i}-{j}" for j in range(int(min(reports, 30)))]},
+        breakdown={"report_reasons": {"counterfeit": int(reports)}} if reports else {},
+        ended=ended,
+    )
+
+
+def _run(windows: list[WindowAggregate], engine: Engine | None = None):
+    engine = engine or Engine(load_policy())
+    state, signals = None, []
+    for w in windows:
+        result = engine.process(w, state, emitted_ts=123)
+        state = result.state
+        signals += result.signals
+    return state, signals
+
+
+def test_signal_carries_what_a_reviewer_needs() -> None:
+    _, signals = _run([_window(i, r) for i, r in enumerate([0, 1, 0, 25])])
+    [sig] = signals
+    d = sig.to_dict()
+    assert d["status"] == "open" and d["entity_id"] == "s1" and d["region"] == "BR"
+    assert d["observed"]["reports"] == 25
+    assert d["baseline"]["expected_count"] < 2
+    assert len(d["evidence"]["sample_event_ids"]) == 20
+    assert d["evidence"]["report_reasons"] == {"counterfeit": 25}
+    assert d["evidence"]["category"] == "fashion/bags"  # kept from the stream's first window
+    assert d["first_seen_ts"] == 3 * MIN and d["emitted_ts"] == 123
+    assert d["signal_id"] == signal_id("report_spike", "stream", "s1", 3 * MIN)
+    assert d["detector"] == "poisson_rate" and d["detector_version"]
+
+
+def test_same_windows_same_signal_ids() -> None:
+    windows = [_window(i, r) for i, r in enumerate([0, 0, 30, 30, 0, 0, 0])]
+    ids_a = [(s.signal_id, s.status) for s in _run(windows)[1]]
+    ids_b = [(s.signal_id, s.status) for s in _run(windows)[1]]
+    assert ids_a == ids_b and [st for _, st in ids_a] == ["open", "resolved"]
+    assert len({i for i, _ in ids_a}) == 1  # one episode, one id
+
+
+def test_replayed_windows_are_stale_and_change_nothing() -> None:
+    engine = Engine(load_policy())
+    state, _ = _run([_window(i, 0) for i in range(3)], engine)
+    before = repr(state)
+    result = engine.process(_window(1, 40), state, emitted_ts=0)
+    assert result.stale and result.signals == [] and repr(result.state) == before
+
+
+def test_flagged_windows_are_not_learned() -> None:
+    engine = Engine(load_policy())
+    state, _ = _run([_window(i, 0) for i in range(3)], engine)
+    learned = list(state["det"]["report_spike"])
+    state = engine.process(_window(3, 40), state, emitted_ts=0).state
+    assert state["det"]["report_spike"] == learned
+
+
+def test_stream_end_resolves_with_reason() -> None:
+    windows = [_window(0, 0), _window(1, 0), _window(2, 30), _window(3, 30, ended=True)]
+    _, signals = _run(windows)
+    assert [s.status for s in signals] == ["open", "resolved"]
+    assert signals[-1].evidence["resolved_because"] == "stream ended"
+
+
+def test_expiry_resolves_open_signals() -> None:
+    engine = Engine(load_policy())
+    state, _ = _run([_window(0, 0), _window(1, 40)], engine)
+    later = 2 * MIN + engine.policy.entity_ttl_s * 1000 + 1
+    assert engine.expired(state, later)
+    [sig] = engine.expire(state, later, emitted_ts=5)
+    assert sig.status == "resolved" and sig.signal_id == signal_id(
+        "report_spike", "stream", "s1", MIN)
+    assert not engine.expired(state, 3 * MIN)
+
+
+def test_unwatched_entity_types() -> None:
+    engine = Engine(load_policy())
+    assert engine.watches("stream") and not engine.watches("seller")

@@ -1,0 +1,82 @@
+"""A bad policy file is refused at start with a message that names the field."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from signals.policy import PolicyError, load_policy, parse_policy
+
+
+def _default() -> dict:
+    return yaml.safe_load(
+        Path(__file__).parents[2].joinpath("signals/default_policy.yaml").read_text())
+
+
+def _refused(data: dict) -> str:
+    with pytest.raises(PolicyError) as info:
+        parse_policy(yaml.safe_dump(data))
+    return str(info.value)
+
+
+def test_bundled_policy_is_valid() -> None:
+    policy = load_policy()
+    assert set(policy.signals) == {"report_spike", "viewer_inflation"}
+    assert policy.signals["report_spike"].severity.of(0.95) == "high"
+    assert policy.signals["report_spike"].severity.of(0.1) is None
+
+
+def test_unknown_field_is_named() -> None:
+    data = _default()
+    data["signals"]["report_spike"]["opn_score"] = 0.5
+    assert "opn_score" in _refused(data) and "$.signals.report_spike" in _refused(data)
+
+
+def test_wrong_type_is_named() -> None:
+    data = _default()
+    data["signals"]["viewer_inflation"]["open_score"] = "high"
+    assert "$.signals.viewer_inflation.open_score" in _refused(data)
+
+
+def test_out_of_range_score_is_named() -> None:
+    data = _default()
+    data["signals"]["report_spike"]["open_score"] = 1.5
+    assert "$.signals.report_spike.open_score" in _refused(data)
+
+
+def test_unknown_signal_type_is_named() -> None:
+    data = _default()
+    data["signals"]["report_spikes"] = data["signals"]["report_spike"]
+    assert "report_spikes" in _refused(data)
+
+
+def test_unknown_detector_parameter_is_named() -> None:
+    data = _default()
+    data["signals"]["report_spike"]["params"]["prior"] = 1
+    assert "$.signals.report_spike.params.prior" in _refused(data)
+
+
+def test_detector_that_cannot_serve_the_signal() -> None:
+    data = _default()
+    data["signals"]["report_spike"]["detector"] = "viewer_inflation"
+    assert "$.signals.report_spike.detector" in _refused(data)
+
+
+def test_thresholds_must_be_consistent() -> None:
+    data = _default()
+    data["signals"]["report_spike"]["resolve_score"] = 0.9
+    assert "resolve_score" in _refused(data)
+    data = _default()
+    data["signals"]["report_spike"]["severity"]["high"] = 0.99
+    assert "severity" in _refused(data)
+
+
+def test_not_yaml_and_missing_file() -> None:
+    with pytest.raises(PolicyError, match="YAML"):
+        parse_policy("version: [1")
+    with pytest.raises(PolicyError, match="cannot read"):
+        load_policy("/nonexistent/policy.yaml")
+    with pytest.raises(PolicyError, match="version"):
+        parse_policy("version: 2")
