@@ -1,0 +1,74 @@
+"""The deploy pieces agree with the code: alert rules pass promtool, the compose stack
+matches the local broker and the settings, dashboards and rules use real metric names."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import yaml
+from prometheus_client import CollectorRegistry
+
+from signals.metrics import build_metrics
+from streams.config import PREFIX, Settings
+from streams.localkafka import KAFKA_VERSION
+
+ROOT = Path(__file__).parents[2]
+DEPLOY = ROOT / "deploy"
+
+
+def _promtool() -> str:
+    path = shutil.which("promtool")
+    assert path, "promtool not found: install Debian's 'prometheus' package (.ci/run does)"
+    return path
+
+
+def test_alert_rules_are_valid_and_their_unit_tests_pass() -> None:
+    promtool = _promtool()
+    for args in (["check", "rules", "alerts.yml"], ["test", "rules", "alerts_test.yml"]):
+        run = subprocess.run([promtool, *args], cwd=DEPLOY / "prometheus", capture_output=True,
+                             text=True, check=False)
+        assert run.returncode == 0, run.stdout + run.stderr
+
+
+def _metric_names() -> set[str]:
+    reg = CollectorRegistry()
+    build_metrics(reg)
+    return {s.name for fam in reg.collect() for s in fam.samples} | {"up"}
+
+
+def _used_names(text: str) -> set[str]:
+    return set(re.findall(r"\b(riskstream_[a-z_]+|up)\b", text))
+
+
+def test_rules_and_dashboard_use_metrics_that_exist() -> None:
+    known = _metric_names()
+    rules = (DEPLOY / "prometheus/alerts.yml").read_text()
+    assert _used_names(rules) <= known
+    dashboard = json.loads((DEPLOY / "grafana/dashboards/riskstream.json").read_text())
+    exprs = " ".join(t["expr"] for p in dashboard["panels"] for t in p["targets"])
+    assert _used_names(exprs) <= known
+
+
+def test_compose_matches_local_broker_and_settings() -> None:
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    services = compose["services"]
+    assert services["kafka"]["image"] == f"apache/kafka:{KAFKA_VERSION}"
+    assert services["kafka"]["environment"]["KAFKA_PROCESS_ROLES"] == "broker,controller"
+    fields = {PREFIX + f.upper() for f in Settings.__struct_fields__}
+    for name in ("worker", "simulator"):
+        assert set(services[name].get("environment", {})) <= fields
+    port = services["worker"]["environment"]["RISKSTREAM_METRICS_PORT"]
+    scrape = yaml.safe_load((DEPLOY / "prometheus/prometheus.yml").read_text())
+    assert f"worker:{port}" in scrape["scrape_configs"][0]["static_configs"][0]["targets"]
+
+
+def test_k8s_env_names_are_settings() -> None:
+    docs = list(yaml.safe_load_all((DEPLOY / "k8s/riskstream.yaml").read_text()))
+    [deploy] = [d for d in docs if d["kind"] == "Deployment"]
+    env = deploy["spec"]["template"]["spec"]["containers"][0]["env"]
+    fields = {PREFIX + f.upper() for f in Settings.__struct_fields__}
+    assert {e["name"] for e in env} <= fields
