@@ -92,6 +92,13 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--out", help="write signals as JSON lines here (default: stdout)")
     r.add_argument("--flush", action="store_true", help="close the windows open at the end")
 
+    t = sub.add_parser("tail", help="print signals from risk.signals as JSON lines")
+    _add_broker(t)
+    t.add_argument("--from-beginning", action="store_true")
+    t.add_argument("--for", dest="run_for", type=float, default=10.0,
+                   help="seconds to read (default 10)")
+    t.add_argument("--labels", help="scenario labels to score the signals against")
+
     c = sub.add_parser("check-policy", help="validate a policy file and print it normalised")
     c.add_argument("policy")
     return parser
@@ -121,6 +128,8 @@ def _dispatch(args: argparse.Namespace) -> int:
         return _replay(args)
     if args.command == "simulate":
         return _simulate(args)
+    if args.command == "tail":
+        return _tail(args)
     if args.command == "worker":
         return _worker(args)
     from streams.demo import run_demo
@@ -156,6 +165,20 @@ def _worker(args: argparse.Namespace) -> int:
     asyncio.run(ensure_topics(settings.broker, (*PUBLIC_TOPICS, settings.windows_topic),
                               settings.partitions))
     run_worker(settings, policy)
+    return 0
+
+
+def _tail(args: argparse.Namespace) -> int:
+    from streams.config import Settings
+    from streams.tail import read_signals, score_labels
+
+    settings = Settings.from_env(broker=args.broker)
+    signals = asyncio.run(read_signals(settings.broker, args.run_for, args.from_beginning))
+    if args.labels:
+        with open(args.labels, "rb") as fh:
+            labels = [orjson.loads(line) for line in fh if line.strip()]
+        for line in score_labels(signals, labels):
+            print(line, file=sys.stderr)
     return 0
 
 
