@@ -44,7 +44,7 @@ def test_every_scenario_is_injected_and_labelled(scenario: str) -> None:
         assert sum(e["event_type"] == "comment" and entity[:3] in e.get("text", "").replace(
             " ", "") for e in during) > 3
     else:
-        category, region = entity.split("|")
+        _category, region = entity.split("|")
         assert sum(e["event_type"] == "report" and e["region"] == region for e in during) > 5
 
 
