@@ -25,12 +25,24 @@ class EWMeanVar:
         self.var = var
         self.n = n
 
-    def update(self, x: float) -> None:
+    def update(self, x: float, clip: float | None = None, min_std: float = 0.0) -> None:
+        """Learn ``x``. With ``clip``, a value more than ``clip`` standard deviations
+        (at least ``min_std``) from the mean is learned as if it sat at that bound
+        (winsorised), so one odd window cannot drag the baseline after it.
+
+        >>> s = EWMeanVar(alpha=0.5, mean=10.0, var=1.0, n=5)
+        >>> s.update(100.0, clip=3.0)
+        >>> s.mean
+        11.5
+        """
         if self.n == 0:
             self.mean = x
             self.var = 0.0
         else:
             diff = x - self.mean
+            if clip is not None:
+                bound = clip * max(math.sqrt(self.var), min_std)
+                diff = max(-bound, min(bound, diff))
             incr = self.alpha * diff
             self.mean += incr
             self.var = (1.0 - self.alpha) * (self.var + diff * incr)

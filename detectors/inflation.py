@@ -17,7 +17,10 @@ class ViewerInflationDetector(Detector):
     and engagement per viewer. The score needs both at once: ``min(z_up(viewers),
     z_down(engagement per viewer))``, squashed to ``[0, 1)``. Bought viewers add
     audience but not interaction; organic growth brings both, and a quiet lull
-    lowers engagement without adding viewers, so neither alone is enough.
+    lowers engagement without adding viewers, so neither alone is enough. After
+    the grace period, learned values are winsorised at ``clip`` standard
+    deviations, so a window that is odd but below the alarm line (say, one that
+    holds the first seconds of an attack) barely moves the baseline.
 
     Examples
     --------
@@ -43,12 +46,14 @@ class ViewerInflationDetector(Detector):
         min_viewers: float = 50.0,
         min_std: float = 0.25,
         half: float = 4.0,
+        clip: float = 3.0,
     ) -> None:
         self.alpha = alpha
         self.grace_period = grace_period
         self.min_viewers = min_viewers
         self.min_std = min_std
         self.half = half
+        self.clip = clip
         self._viewers = EWMeanVar(alpha)
         self._per_viewer = EWMeanVar(alpha)
 
@@ -69,8 +74,9 @@ class ViewerInflationDetector(Detector):
 
     def learn_one(self, x: dict[str, float]) -> None:
         log_viewers, log_per_viewer = self._logs(x)
-        self._viewers.update(log_viewers)
-        self._per_viewer.update(log_per_viewer)
+        clip = self.clip if self._viewers.n >= self.grace_period else None
+        self._viewers.update(log_viewers, clip, self.min_std)
+        self._per_viewer.update(log_per_viewer, clip, self.min_std)
 
     def state(self) -> list[float]:
         return self._viewers.state() + self._per_viewer.state()

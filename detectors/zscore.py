@@ -24,6 +24,9 @@ class EWMAZScoreDetector(Detector):
         The z at which the score is 0.5.
     side
         ``"up"``, ``"down"`` or ``"both"``: which direction counts as anomalous.
+    clip
+        After the grace period, learn values winsorised at this many standard
+        deviations (None: learn them as they are).
 
     Examples
     --------
@@ -48,6 +51,7 @@ class EWMAZScoreDetector(Detector):
         min_std: float = 1e-3,
         half: float = 4.0,
         side: str = "up",
+        clip: float | None = 3.0,
     ) -> None:
         if side not in ("up", "down", "both"):
             raise ValueError(f"side must be 'up', 'down' or 'both', not {side!r}")
@@ -57,6 +61,7 @@ class EWMAZScoreDetector(Detector):
         self.min_std = min_std
         self.half = half
         self.side = side
+        self.clip = clip
         self._stats = EWMeanVar(alpha)
 
     def z(self, x: dict[str, float]) -> float:
@@ -74,7 +79,8 @@ class EWMAZScoreDetector(Detector):
         return squash(self.z(x), self.half)
 
     def learn_one(self, x: dict[str, float]) -> None:
-        self._stats.update(float(x[self.feature]))
+        clip = self.clip if self._stats.n >= self.grace_period else None
+        self._stats.update(float(x[self.feature]), clip, self.min_std)
 
     def state(self) -> list[float]:
         return self._stats.state()

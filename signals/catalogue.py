@@ -38,6 +38,25 @@ class CatalogueEntry:
     evidence: Callable[[WindowAggregate], dict[str, Any]]
 
 
+SNAPSHOT_INTERVAL_MS = 10_000  # the contract: viewer snapshots are sent every ~10 s
+
+
+def live_fraction(agg: WindowAggregate) -> float:
+    """The share of the window the stream was live, from its viewer snapshots.
+
+    A stream that starts or ends inside a window has fewer snapshots; rates
+    are scaled by this so that a partial window is not judged as a quiet one.
+
+    >>> agg = WindowAggregate(entity_type="stream", entity_id="s", region="US",
+    ...     window_start=0, window_end=60_000, features={"n_viewer_snapshot": 3.0})
+    >>> live_fraction(agg)
+    0.5
+    """
+    snapshots = agg.features.get("n_viewer_snapshot", 0.0)
+    length = max(agg.window_end - agg.window_start, 1)
+    return min(1.0, max(snapshots, 1.0) * SNAPSHOT_INTERVAL_MS / length)
+
+
 def _share(part: float, whole: float) -> float:
     return round(part / whole, 4) if whole > 0 else 0.0
 
@@ -57,7 +76,8 @@ def _report_features(agg: WindowAggregate) -> dict[str, float] | None:
     viewers = agg.features.get("viewers_mean", 0.0)
     if viewers <= 0:
         return None
-    return {"count": agg.features.get("n_report", 0.0), "exposure": viewers / 1000.0}
+    exposure = viewers / 1000.0 * live_fraction(agg)
+    return {"count": agg.features.get("n_report", 0.0), "exposure": exposure}
 
 
 def _report_observed(agg: WindowAggregate, x: dict[str, float]) -> dict[str, Any]:
@@ -83,14 +103,14 @@ def _inflation_features(agg: WindowAggregate) -> dict[str, float] | None:
     if f.get("n_viewer_snapshot", 0) == 0:
         return None
     engagement = sum(f.get(f"n_{t}", 0.0) for t in ENGAGEMENT_TYPES)
-    return {"viewers": f["viewers_mean"], "engagement": engagement}
+    return {"viewers": f["viewers_mean"], "engagement": engagement / live_fraction(agg)}
 
 
 def _inflation_observed(agg: WindowAggregate, x: dict[str, float]) -> dict[str, Any]:
     return {
         "viewers_mean": round(x["viewers"], 1),
         "viewers_max": int(agg.features.get("viewers_max", 0)),
-        "engagement": int(x["engagement"]),
+        "engagement_per_window": round(x["engagement"], 1),
         "engagement_per_1k_viewers": round(1000.0 * x["engagement"] / max(x["viewers"], 1.0), 3),
     }
 

@@ -6,11 +6,12 @@ The worker runs two stages in one process:
    raw input records into per-entity windows and sends each closed window to the
    internal ``<app_id>-windows`` topic, keyed by entity;
 2. the ``detect`` agent, which reads those windows, runs the policy's detectors
-   with per-entity state in the ``entity-state`` table (changelog-backed, so a
-   replacement worker restores baselines), and writes signals to ``risk.signals``.
+   with per-entity state (:mod:`streams.statestore`, mirrored to a compacted
+   topic, so a replacement worker restores baselines), and writes signals to
+   ``risk.signals``.
 
-Rebalancing, changelogs and recovery are Faust's; the maths is in ``detectors``
-and ``signals``; this module only wires them.
+Partition assignment and rebalancing of the windows topic are Faust's; the
+maths is in ``detectors`` and ``signals``; this module only wires them.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from streams.config import Settings
 from streams.ingest import IngestCore
 from streams.ingest_loop import IngestLoop
 from streams.logs import logging_config
+from streams.statestore import EntityStateStore
 from streams.topics import SIGNALS_TOPIC
 
 log = logging.getLogger("riskstream.detect")
@@ -60,8 +62,7 @@ def create_app(settings: Settings, policy: Policy, metrics: Metrics) -> faust.Ap
     windows = app.topic(settings.windows_topic, key_serializer="raw", value_serializer="raw",
                         partitions=settings.partitions, internal=True)
     signals_out = app.topic(SIGNALS_TOPIC, key_serializer="raw", value_serializer="raw")
-    states = app.Table("entity-state", default=None, partitions=settings.partitions,
-                       schema=faust.Schema(key_serializer="raw", value_serializer="json"))
+    states = EntityStateStore(settings.broker, settings.state_topic, settings.partitions)
     engine = Engine(policy)
     newest = {"window_end": -1}
 
@@ -76,6 +77,7 @@ def create_app(settings: Settings, policy: Policy, metrics: Metrics) -> faust.Ap
 
     @app.agent(windows, name="detect")
     async def detect(stream: Any) -> None:
+        await states.ready.wait()
         async for event in stream.events():
             agg = decode_aggregate(event.message.value)
             key = event.message.key
@@ -83,7 +85,7 @@ def create_app(settings: Settings, policy: Policy, metrics: Metrics) -> faust.Ap
             if result.stale:
                 metrics.windows_stale.labels(entity_type=agg.entity_type).inc()
                 continue
-            states[key] = result.state
+            await states.put(key, result.state)
             newest["window_end"] = max(newest["window_end"], agg.window_end)
             for signal in result.signals:
                 await emit(signal)
@@ -94,12 +96,16 @@ def create_app(settings: Settings, policy: Policy, metrics: Metrics) -> faust.Ap
         now = newest["window_end"]
         if now < 0:
             return
-        stale = [k for k, state in states.items() if state and engine.expired(state, now)]
+        stale = [k for k, state in states.states.items() if engine.expired(state, now)]
         for key in stale:
-            for signal in engine.expire(states[key], now, emitted_ts=_now_ms()):
+            for signal in engine.expire(states.states[key], now, emitted_ts=_now_ms()):
                 await emit(signal)
-            del states[key]
+            await states.delete(key)
         metrics.tracked_entities.set(len(states))
+
+    @app.task
+    async def run_state_store() -> None:
+        await states.run()
 
     core = IngestCore(
         window_ms=policy.windows.size_s * 1000,

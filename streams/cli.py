@@ -162,8 +162,9 @@ def _worker(args: argparse.Namespace) -> int:
     settings = Settings.from_env(broker=args.broker, policy=args.policy,
                                  metrics_port=args.metrics_port, app_id=args.app_id)
     policy = load_policy(settings.policy)
-    asyncio.run(ensure_topics(settings.broker, (*PUBLIC_TOPICS, settings.windows_topic),
-                              settings.partitions))
+    asyncio.run(ensure_topics(
+        settings.broker, (*PUBLIC_TOPICS, settings.windows_topic, settings.state_topic),
+        settings.partitions, compacted=(settings.state_topic,)))
     run_worker(settings, policy)
     return 0
 

@@ -61,3 +61,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     def windows_topic(self) -> str:
         """The internal topic that carries closed windows from ingest to detection."""
         return f"{self.app_id}-windows"
+
+    @property
+    def state_topic(self) -> str:
+        """The compacted topic that keeps per-entity detector state."""
+        return f"{self.app_id}-entity-state"

@@ -16,9 +16,11 @@ PUBLIC_TOPICS = (LIVESTREAM_TOPIC, LISTING_TOPIC, VERDICTS_TOPIC, SIGNALS_TOPIC,
 
 
 async def ensure_topics(
-    broker: str, names: tuple[str, ...], partitions: int, timeout_s: float = 60.0
+    broker: str, names: tuple[str, ...], partitions: int, timeout_s: float = 60.0,
+    compacted: tuple[str, ...] = (),
 ) -> None:
-    """Create the topics that do not exist yet (waits for the broker to answer)."""
+    """Create the topics that do not exist yet (waits for the broker to answer);
+    those named in ``compacted`` get ``cleanup.policy=compact``."""
     deadline = asyncio.get_running_loop().time() + timeout_s
     while True:
         admin = AIOKafkaAdminClient(bootstrap_servers=broker, request_timeout_ms=10_000)
@@ -36,8 +38,10 @@ async def ensure_topics(
         if missing:
             # another process may create one first: the goal holds all the same
             with contextlib.suppress(TopicAlreadyExistsError):
-                await admin.create_topics(
-                    [NewTopic(n, num_partitions=partitions, replication_factor=1) for n in missing]
-                )
+                await admin.create_topics([
+                    NewTopic(n, num_partitions=partitions, replication_factor=1,
+                             topic_configs={"cleanup.policy": "compact"} if n in compacted
+                             else None)
+                    for n in missing])
     finally:
         await admin.close()

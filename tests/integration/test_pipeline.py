@@ -8,76 +8,16 @@ from typing import Any
 
 import orjson
 import pytest
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
-from streams.producer import produce
-from streams.simulate import SimConfig, Simulator
-from tests.integration.conftest import Worker
+from tests.integration.conftest import BAD_RECORDS, Worker, read_all
 
 pytestmark = pytest.mark.integration
 
-SCENARIOS = ("report_spike", "viewer_inflation")
 CONTRACT_FIELDS = {
     "schema_version", "signal_id", "signal_type", "status", "entity_type", "entity_id", "region",
     "severity", "score", "detector", "detector_version", "window_start", "window_end", "observed",
     "baseline", "evidence", "first_seen_ts", "emitted_ts",
 }
-BAD_RECORDS = [
-    (b"s-bad", b"this is not json"),
-    (b"s-bad", b"[1, 2, 3]"),
-    (b"s-bad", orjson.dumps({"schema_version": 1, "event_id": "bad-1", "event_type": "comment",
-                             "ts": 1, "stream_id": "s", "seller_id": "x", "region": "US"})),
-    (b"s-bad", b"\xff\xfe\x00 binary"),
-]
-
-
-async def _read_all(broker: str, topic: str, until: Any, timeout_s: float) -> list:
-    consumer = AIOKafkaConsumer(topic, bootstrap_servers=broker, auto_offset_reset="earliest",
-                                group_id=None)
-    await consumer.start()
-    records: list = []
-    deadline = time.monotonic() + timeout_s
-    try:
-        while time.monotonic() < deadline and not until(records):
-            batch = await consumer.getmany(timeout_ms=1000)
-            for recs in batch.values():
-                records.extend(recs)
-    finally:
-        await consumer.stop()
-    return records
-
-
-@pytest.fixture(scope="module")
-def run(broker: str, worker: Worker) -> dict[str, Any]:
-    sim = Simulator(SimConfig(seed=11, rate=60, duration_s=2400, scenarios=SCENARIOS,
-                              start_ts=int(time.time() * 1000)))
-    events = list(sim.events())
-    half = len(events) // 2
-
-    async def go() -> None:
-        await produce(iter(events[:half]), broker, speed=0, pace_from_ts=0)
-        producer = AIOKafkaProducer(bootstrap_servers=broker)
-        await producer.start()
-        for key, value in BAD_RECORDS:
-            await producer.send_and_wait("livestream.events", value, key=key)
-        await producer.stop()
-        await produce(iter(events[half:]), broker, speed=0, pace_from_ts=0)
-
-    asyncio.run(go())
-    labels = sim.labels()
-    wanted = {(lb["scenario"], lb["entity_id"]) for lb in labels}
-
-    def found(records: list) -> bool:
-        got = {(s["signal_type"], s["entity_id"]) for s in map(lambda r: orjson.loads(r.value),
-                                                                records)}
-        return wanted <= got
-
-    records = asyncio.run(_read_all(broker, "risk.signals", found, timeout_s=240))
-    # the last windows close only when event time moves on: give stray signals a moment
-    time.sleep(3)
-    records = asyncio.run(_read_all(broker, "risk.signals", lambda r: False, timeout_s=5))
-    return {"labels": labels, "signals": [orjson.loads(r.value) for r in records],
-            "events": len(events)}
 
 
 def test_injected_scenarios_arrive_as_signals(run: dict[str, Any]) -> None:
@@ -106,7 +46,7 @@ def test_bad_records_are_dead_lettered_and_the_worker_goes_on(
         return len(records) >= len(BAD_RECORDS)
 
     dead = [orjson.loads(r.value) for r in
-            asyncio.run(_read_all(broker, "riskstream.dlq", enough, timeout_s=60))]
+            asyncio.run(read_all(broker, "riskstream.dlq", enough, timeout_s=60))]
     ours = [d for d in dead if d["key"] == "s-bad"]
     assert len(ours) == len(BAD_RECORDS)
     errors = " | ".join(d["error"] for d in ours)
