@@ -15,17 +15,14 @@ class RiskstreamError(Exception):
 class BadRecord(RiskstreamError):
     """An input record that breaks the contract.
 
-    ``kind`` is one of a small closed set (metric label); ``reason`` is one line
+    ``kind`` is one of a small closed set (the ``kind`` label of
+    ``riskstream_events_dead_lettered_total``, listed in
+    ``signals.metrics.ERROR_KINDS``); ``reason`` is one line
     for humans that names the field and what was expected.
 
     >>> str(BadRecord("wrong_type", "Expected `int`, got `str` - at `$.ts`"))
     'wrong_type: Expected `int`, got `str` - at `$.ts`'
     """
-
-    KINDS = (
-        "too_large", "not_json", "not_object", "missing_field", "wrong_type", "out_of_range",
-        "unknown_event_type", "too_long", "ts_future", "ts_past", "late",
-    )
 
     def __init__(self, kind: str, reason: str) -> None:
         super().__init__(f"{kind}: {reason}")

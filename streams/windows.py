@@ -8,6 +8,7 @@ remembers the first input offset folded into it, so the caller can commit input
 offsets only up to the oldest open window and rebuild the rest from the topic
 after a crash.
 
+>>> import orjson
 >>> from streams.contract import decode, LIVESTREAM_TOPIC
 >>> def ev(i, ts, **kw):
 ...     base = {"schema_version": 1, "event_id": f"e{i}", "ts": ts, "stream_id": "s1",
@@ -27,8 +28,6 @@ after a crash.
 """
 
 from __future__ import annotations
-
-import orjson  # noqa: F401  (used by the doctest)
 
 from signals.aggregate import WindowAggregate
 from signals.record import MAX_SAMPLE_IDS

@@ -112,3 +112,16 @@ def test_dropped_partition_forgets_its_windows() -> None:
     core.drop(TOPIC, 1)
     assert core.open_windows == 0
     assert core.commit_offset(TOPIC, 1, next_offset=5) == 5
+
+
+def test_every_dead_letter_kind_has_a_metric_label() -> None:
+    from signals.metrics import ERROR_KINDS
+
+    core = _core(max_future_ms=1000)
+    out = core.process(TOPIC, 0, [
+        Raw(0, b"s1", b"{"), Raw(1, b"s1", b"[]"), Raw(2, b"s1", raw(live(viewers="x"))),
+        Raw(3, b"s1", raw(live(event_id="a"))),
+        Raw(4, b"s1", raw(live(event_id="b", ts=BASE_TS + 5000))),
+    ])
+    assert set(out.dead_by_kind) <= set(ERROR_KINDS)
+    assert len(out.dead) == 4
