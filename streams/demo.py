@@ -12,6 +12,7 @@ import argparse
 import asyncio
 import contextlib
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -123,8 +124,10 @@ def _stop(proc: subprocess.Popen, name: str, timeout_s: float = 20.0) -> None:
 
 
 def run_demo(args: argparse.Namespace) -> int:
-    kafka = LocalKafka(port=args.port, data_dir=cache_dir() / "kafka-data")
+    kafka = LocalKafka(port=args.port, data_dir=cache_dir() / "demo-kafka-data")
     started_kafka = kafka.pid() is None
+    if started_kafka:  # a fresh, empty broker: an earlier demo's events would overlap in time
+        shutil.rmtree(kafka.data_dir, ignore_errors=True)
     print(f"starting Kafka on {kafka.bootstrap} (first run fetches the jars with Maven)...")
     kafka.start()
     logs = Path(".riskstream") / "demo"

@@ -142,8 +142,16 @@ class IngestCore:
             )
         return part
 
-    def process(self, topic: str, partition: int, records: list[Any]) -> BatchOutput:
-        """Fold one partition's batch (in offset order); close the windows it completes."""
+    def process(
+        self, topic: str, partition: int, records: list[Any], now_ms: int | None = None
+    ) -> BatchOutput:
+        """Fold one partition's batch (in offset order); close the windows it completes.
+
+        ``now_ms`` (the live worker passes its clock; replays pass nothing) also
+        anchors the future-time rule: after a quiet spell of more than
+        ``max_future_ms``, events newer than the newest seen but not ahead of the
+        clock are accepted instead of being rejected until the end of time.
+        """
         part = self._part(topic, partition)
         windows, ids = part.windows, part.ids
         out = BatchOutput()
@@ -157,15 +165,15 @@ class IngestCore:
                     raise BadRecord("not_json", "record has no value (a tombstone)")
                 event = decode(topic, raw)
                 ts = event.ts
-                if newest >= 0:
-                    if ts > newest + self.max_future_ms:
-                        raise BadRecord("ts_future", f"`$.ts` {ts} is more than "
-                                        f"{self.max_future_ms // 1000}s after the newest event "
-                                        f"time seen ({newest})")
-                    if ts < newest - self.max_past_ms:
-                        raise BadRecord("ts_past", f"`$.ts` {ts} is more than "
-                                        f"{self.max_past_ms // 1000}s before the newest event "
-                                        f"time seen ({newest})")
+                reference = newest if now_ms is None else max(newest, now_ms)
+                if reference >= 0 and ts > reference + self.max_future_ms:
+                    raise BadRecord("ts_future", f"`$.ts` {ts} is more than "
+                                    f"{self.max_future_ms // 1000}s after the newest event "
+                                    f"time seen or the clock ({reference})")
+                if newest >= 0 and ts < newest - self.max_past_ms:
+                    raise BadRecord("ts_past", f"`$.ts` {ts} is more than "
+                                    f"{self.max_past_ms // 1000}s before the newest event "
+                                    f"time seen ({newest})")
                 if ids.seen(event.event_id):
                     duplicates += 1
                     continue

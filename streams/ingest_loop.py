@@ -107,10 +107,11 @@ class IngestLoop:
         while True:
             batches = await consumer.getmany(timeout_ms=200, max_records=self.batch_max_records)
             sends: list[asyncio.Future] = []
+            now_ms = int(time.time() * 1000)
             for tp, records in batches.items():
                 if not records:
                     continue
-                out = self.core.process(tp.topic, tp.partition, records)
+                out = self.core.process(tp.topic, tp.partition, records, now_ms)
                 sends.extend(await self._forward(out))
                 self._count(tp.topic, out)
                 self.pending[tp] = self.core.commit_offset(

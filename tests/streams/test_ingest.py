@@ -125,3 +125,18 @@ def test_every_dead_letter_kind_has_a_metric_label() -> None:
     ])
     assert set(out.dead_by_kind) <= set(ERROR_KINDS)
     assert len(out.dead) == 4
+
+
+def test_live_worker_resumes_after_a_quiet_spell() -> None:
+    later = BASE_TS + 3 * HOUR
+    replayed = _core()
+    replayed.process(TOPIC, 0, _recs(live(event_id="a")))
+    out = replayed.process(TOPIC, 0, _recs(live(event_id="b", ts=later), start=1))
+    assert out.dead_by_kind == {"ts_future": 1}  # a file replay applies the contract as written
+    live_core = _core()
+    live_core.process(TOPIC, 0, _recs(live(event_id="a")), now_ms=later)
+    out = live_core.process(TOPIC, 0, _recs(live(event_id="b", ts=later), start=1), now_ms=later)
+    assert out.processed == 1 and out.dead == []
+    ahead = live_core.process(TOPIC, 0, _recs(live(event_id="c", ts=later + 2 * HOUR), start=2),
+                              now_ms=later)
+    assert ahead.dead_by_kind == {"ts_future": 1}
