@@ -231,7 +231,8 @@ def _simulate(args: argparse.Namespace) -> int:
     settings = Settings.from_env(broker=args.broker)
     n = asyncio.run(produce(sim, settings.broker, args.speed,
                             pace_from_ts=start_ts + args.warmup * 1000,
-                            partitions=settings.partitions))
+                            partitions=settings.partitions,
+                            clock_anchored=args.start_ts is None and args.speed == 1.0))
     print(f"produced {n} events to {settings.broker}", file=sys.stderr)
     return 0
 

@@ -16,10 +16,15 @@ FLUSH_EVERY = 20_000
 
 
 async def produce(
-    sim: Simulator | Iterable, broker: str, speed: float, pace_from_ts: int, partitions: int = 4
+    sim: Simulator | Iterable, broker: str, speed: float, pace_from_ts: int, partitions: int = 4,
+    clock_anchored: bool = False,
 ) -> int:
     """Send every event; with ``speed > 0`` events at or after ``pace_from_ts`` are sent
     when the wall clock reaches ``(ts - pace_from_ts) / speed`` after the pacing began.
+
+    With ``clock_anchored`` the pacing begins at the wall-clock instant
+    ``pace_from_ts`` itself (event time was derived from the clock), so that
+    however long an unpaced warm-up took, live events leave when they happen.
     Returns the number of events sent."""
     await ensure_topics(broker, PUBLIC_TOPICS, partitions)
     producer = AIOKafkaProducer(bootstrap_servers=broker, linger_ms=10,
@@ -28,6 +33,8 @@ async def produce(
     events = sim.events() if isinstance(sim, Simulator) else sim
     n = 0
     wall0: float | None = None
+    if clock_anchored:
+        wall0 = time.monotonic() + (pace_from_ts / 1000.0 - time.time())
     pending = []
     try:
         for topic, key, event in events:
