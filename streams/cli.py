@@ -149,8 +149,14 @@ def _kafka(args: argparse.Namespace) -> int:
         print("kafka stopped" if kafka.stop() else "kafka was not running")
     else:
         pid = kafka.pid()
-        print(f"kafka running on {kafka.bootstrap} (pid {pid})" if pid else "kafka not running")
-        return 0 if pid else 1
+        if pid:
+            print(f"kafka running on {kafka.bootstrap} (pid {pid}, data {data_dir})")
+        elif kafka.answers():
+            print(f"something answers on {kafka.bootstrap}, not started with data {data_dir} "
+                  "(the demo keeps its broker in demo-kafka-data)")
+        else:
+            print(f"kafka not running on {kafka.bootstrap}")
+        return 0 if pid or kafka.answers() else 1
     return 0
 
 
