@@ -45,7 +45,7 @@ class ViewerInflationDetector(Detector):
         grace_period: int = 3,
         min_viewers: float = 50.0,
         min_std: float = 0.25,
-        half: float = 4.0,
+        half: float = 3.0,
         clip: float = 3.0,
     ) -> None:
         self.alpha = alpha

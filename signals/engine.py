@@ -97,7 +97,10 @@ class Engine:
             ended=agg.ended,
         )
         baseline = detector.baseline()
-        if x is not None and score < sp.open_score:  # never learn from a flagged window
+        # learn only clearly normal windows: not flagged ones, and not the grey zone
+        # between resolve_score and open_score either, where the first minute of an
+        # attack often lands and would otherwise teach the baseline to expect it
+        if x is not None and score < sp.resolve_score:
             detector.learn_one(x)
         state["det"][name] = detector.state()
         state["life"][name] = life.state()
