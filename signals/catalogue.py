@@ -31,6 +31,7 @@ class CatalogueEntry:
     """
 
     signal_type: str
+    code: int  # stable small number naming the type in encoded state; never reused
     entity_type: str
     detectors: dict[str, type[Detector]]
     features: Callable[[WindowAggregate], dict[str, float] | None]
@@ -127,9 +128,12 @@ def _inflation_evidence(agg: WindowAggregate) -> dict[str, Any]:
 CATALOGUE: dict[str, CatalogueEntry] = {
     e.signal_type: e
     for e in (
-        CatalogueEntry("report_spike", "stream", {"poisson_rate": PoissonRateDetector},
+        CatalogueEntry("report_spike", 1, "stream", {"poisson_rate": PoissonRateDetector},
                        _report_features, _report_observed, _report_evidence),
-        CatalogueEntry("viewer_inflation", "stream", {"viewer_inflation": ViewerInflationDetector},
+        CatalogueEntry("viewer_inflation", 2, "stream",
+                       {"viewer_inflation": ViewerInflationDetector},
                        _inflation_features, _inflation_observed, _inflation_evidence),
     )
 }
+BY_CODE = {entry.code: entry for entry in CATALOGUE.values()}
+assert len(BY_CODE) == len(CATALOGUE), "catalogue codes must be unique"

@@ -1,8 +1,9 @@
 """The deciding stage: one closed window of one entity in, signals out.
 
-Pure and deterministic: the entity's state is a plain dict (JSON-serialisable,
-kept by the caller, e.g. in a changelog-backed table), the emission time is
-passed in. The same windows in the same order give the same signals.
+Pure and deterministic: the entity's state is an :class:`~signals.state.EntityState`
+kept by the caller (the worker holds it encoded, see :mod:`signals.state`), the
+emission time is passed in. The same windows in the same order give the same
+signals.
 
 >>> from signals.policy import load_policy
 >>> engine = Engine(load_policy())
@@ -23,17 +24,15 @@ passed in. The same windows in the same order give the same signals.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
 
 import msgspec
 
 from signals.aggregate import WindowAggregate
-from signals.catalogue import CATALOGUE
+from signals.catalogue import BY_CODE, CATALOGUE
 from signals.lifecycle import Lifecycle
 from signals.policy import Policy, SignalPolicy
 from signals.record import Signal, signal_id
-
-EntityState = dict[str, Any]
+from signals.state import EntityState
 
 
 @dataclass
@@ -48,6 +47,7 @@ class Engine:
 
     def __init__(self, policy: Policy) -> None:
         self.policy = policy
+        self.window_ms = policy.windows.size_s * 1000
         self._by_entity: dict[str, list[tuple[str, SignalPolicy]]] = {}
         for name, sp in policy.signals.items():
             if sp.enabled:
@@ -62,15 +62,15 @@ class Engine:
         self, agg: WindowAggregate, state: EntityState | None, emitted_ts: int
     ) -> Result:
         if state is None:
-            state = {"type": agg.entity_type, "id": agg.entity_id, "region": agg.region,
-                     "last_ws": -1, "ctx": {}, "det": {}, "life": {}}
-        elif agg.window_start <= state["last_ws"]:
+            state = EntityState(region=agg.region)
+        elif agg.window_start <= state.last_ws:
             return Result(state, stale=True)
-        state["last_ws"] = agg.window_start
-        state["last_end"] = agg.window_end
-        state["ctx"].update(agg.context)
-        if state["ctx"] != agg.context:
-            agg = _with_context(agg, state["ctx"])
+        state.last_ws = agg.window_start
+        if agg.context:
+            state.add_context(agg.context)
+        ctx = state.context()
+        if ctx != agg.context:
+            agg = _with_context(agg, ctx)
         signals: list[Signal] = []
         for name, sp in self._by_entity.get(agg.entity_type, ()):
             emitted = self._run(name, sp, agg, state, emitted_ts)
@@ -84,10 +84,10 @@ class Engine:
     ) -> Signal | None:
         entry = CATALOGUE[name]
         detector = entry.detectors[sp.detector](**sp.params)
-        saved = state["det"].get(name)
+        saved = state.detector(entry.code)
         if saved is not None:
             detector.load(saved)
-        life = Lifecycle(state["life"].get(name))
+        life = Lifecycle(state.life.get(entry.code))
         x = entry.features(agg)
         score = 0.0 if x is None else detector.score_one(x)
         status = life.step(
@@ -102,8 +102,11 @@ class Engine:
         # attack often lands and would otherwise teach the baseline to expect it
         if x is not None and score < sp.resolve_score:
             detector.learn_one(x)
-        state["det"][name] = detector.state()
-        state["life"][name] = life.state()
+        state.set_detector(entry.code, detector.state())
+        if life.idle(agg.window_start):
+            state.life.pop(entry.code, None)
+        else:
+            state.life[entry.code] = life.state()
         if status is None:
             return None
         return Signal(
@@ -128,21 +131,25 @@ class Engine:
             emitted_ts=emitted_ts,
         )
 
-    def expire(self, state: EntityState, now_ts: int, emitted_ts: int) -> list[Signal]:
-        """Resolve the open signals of an entity whose state is about to expire."""
+    def expire(self, key: str, state: EntityState, now_ts: int, emitted_ts: int
+               ) -> list[Signal]:
+        """Resolve the open signals of entity ``key`` (``type:id``) whose state is
+        about to expire."""
+        entity_type, _, entity_id = key.partition(":")
         out = []
-        for name, saved in state["life"].items():
+        for code, saved in state.life.items():
             life = Lifecycle(saved)
+            name = BY_CODE[code].signal_type
             sp = self.policy.signals.get(name)
             if sp is None or not life.close(now_ts, sp.cooldown_s * 1000):
                 continue
             out.append(Signal(
-                signal_id=signal_id(name, state["type"], state["id"], life.episode_start),
-                signal_type=name, status="resolved", entity_type=state["type"],
-                entity_id=state["id"], region=state["region"], severity=life.severity,
+                signal_id=signal_id(name, entity_type, entity_id, life.episode_start),
+                signal_type=name, status="resolved", entity_type=entity_type,
+                entity_id=entity_id, region=state.region, severity=life.severity,
                 score=0.0, detector=sp.detector,
                 detector_version=CATALOGUE[name].detectors[sp.detector].version,
-                window_start=state["last_ws"], window_end=state.get("last_end", now_ts),
+                window_start=state.last_ws, window_end=state.last_ws + self.window_ms,
                 evidence={"resolved_because": "entity went quiet"},
                 first_seen_ts=life.episode_start, emitted_ts=emitted_ts,
             ))
@@ -150,7 +157,7 @@ class Engine:
 
     def expired(self, state: EntityState, now_ts: int) -> bool:
         """True when the entity has been silent longer than the policy's TTL."""
-        return now_ts - state.get("last_end", state["last_ws"]) > self.policy.entity_ttl_s * 1000
+        return now_ts - (state.last_ws + self.window_ms) > self.policy.entity_ttl_s * 1000
 
 
 def _rounded(values: dict[str, float]) -> dict[str, float]:

@@ -41,6 +41,10 @@ class Lifecycle:
         return [int(self.is_open), self.episode_start, self.below, self.rank,
                 self.cooldown_until, self.peak]
 
+    def idle(self, now: int) -> bool:
+        """True when nothing needs remembering: no open signal, no cooldown running."""
+        return not self.is_open and self.cooldown_until <= now
+
     @property
     def severity(self) -> str:
         return SEVERITIES[max(self.rank, 0)]

@@ -38,6 +38,7 @@ class Metrics:
     events_duplicate: Counter
     windows_closed: Counter
     windows_stale: Counter
+    windows_evaluated: Counter
     signals_emitted: Counter
     processing_latency: Histogram
     signal_delay: Histogram
@@ -70,6 +71,10 @@ def build_metrics(registry: CollectorRegistry) -> Metrics:
             "riskstream_windows_stale_total",
             "Closed windows ignored because a later one of the entity was already processed "
             "(replays after a restart).", ["entity_type"], registry=registry),
+        windows_evaluated=Counter(
+            "riskstream_windows_evaluated_total",
+            "Closed windows run through the policy's detectors.",
+            ["entity_type"], registry=registry),
         signals_emitted=Counter(
             "riskstream_signals_emitted_total",
             "Signal records written to risk.signals.",
@@ -107,6 +112,7 @@ def build_metrics(registry: CollectorRegistry) -> Metrics:
     for entity_type in ENTITY_TYPES:
         m.windows_closed.labels(entity_type=entity_type)
         m.windows_stale.labels(entity_type=entity_type)
+        m.windows_evaluated.labels(entity_type=entity_type)
     for signal_type in CATALOGUE:
         m.signal_delay.labels(signal_type=signal_type)
         for severity in SEVERITIES:

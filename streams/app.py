@@ -86,6 +86,7 @@ def create_app(settings: Settings, policy: Policy, metrics: Metrics) -> faust.Ap
                 metrics.windows_stale.labels(entity_type=agg.entity_type).inc()
                 continue
             await states.put(key, result.state)
+            metrics.windows_evaluated.labels(entity_type=agg.entity_type).inc()
             newest["window_end"] = max(newest["window_end"], agg.window_end)
             for signal in result.signals:
                 await emit(signal)
@@ -96,11 +97,11 @@ def create_app(settings: Settings, policy: Policy, metrics: Metrics) -> faust.Ap
         now = newest["window_end"]
         if now < 0:
             return
-        stale = [k for k, state in states.states.items() if engine.expired(state, now)]
-        for key in stale:
-            for signal in engine.expire(states.states[key], now, emitted_ts=_now_ms()):
-                await emit(signal)
-            await states.delete(key)
+        for key, state in states.items():
+            if engine.expired(state, now):
+                for signal in engine.expire(key.decode(), state, now, emitted_ts=_now_ms()):
+                    await emit(signal)
+                await states.delete(key)
         metrics.tracked_entities.set(len(states))
 
     @app.task

@@ -37,6 +37,21 @@ def _scenarios(text: str) -> tuple[str, ...]:
     return names
 
 
+def _count(text: str) -> int:
+    value = int(float(text))
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be >= 1, not {text}")
+    return value
+
+
+def _sizes(text: str) -> tuple[int, ...]:
+    """
+    >>> _sizes("1e5,1000000")
+    (100000, 1000000)
+    """
+    return tuple(_count(x) for x in text.split(",") if x.strip())
+
+
 def _add_broker(p: argparse.ArgumentParser) -> None:
     p.add_argument("--broker", help="Kafka bootstrap host:port (env RISKSTREAM_BROKER; "
                                     "default 127.0.0.1:9092)")
@@ -99,6 +114,30 @@ def build_parser() -> argparse.ArgumentParser:
                    help="seconds to read (default 10)")
     t.add_argument("--labels", help="scenario labels to score the signals against")
 
+    b = sub.add_parser("bench", help="benchmarks that print figures (no pass/fail)")
+    bsub = b.add_subparsers(dest="bench", required=True)
+    bt = bsub.add_parser("throughput", help="raw client vs worker vs Quix Streams; live "
+                                            "latency; memory per tracked entity")
+    bt.add_argument("--events", type=_count, default=200_000,
+                    help="preloaded events (default 200000)")
+    bt.add_argument("--rate", type=_positive_float, default=500.0,
+                    help="simulated events per second of event time in the preload")
+    bt.add_argument("--partitions", type=_count, default=4)
+    bt.add_argument("--seed", type=int, default=7)
+    bt.add_argument("--live-rate", type=_positive_float, default=5000.0,
+                    help="events/s of the live latency run (default 5000)")
+    bt.add_argument("--live-seconds", type=_count, default=180)
+    bt.add_argument("--warmup-seconds", type=_count, default=300,
+                    help="event-time history written unpaced before the live part")
+    bt.add_argument("--entities", type=_sizes, default=(100_000, 1_000_000),
+                    help="entity counts of the memory runs (default 1e5,1e6)")
+    bt.add_argument("--churn-rounds", type=int, default=3,
+                    help="rounds of entity churn after the first memory run")
+    bt.add_argument("--skip-quix", action="store_true")
+    bt.add_argument("--skip-latency", action="store_true")
+    bt.add_argument("--skip-memory", action="store_true")
+    bt.add_argument("--summary", help="also write the figures as JSON to this file")
+
     c = sub.add_parser("check-policy", help="validate a policy file and print it normalised")
     c.add_argument("policy")
     return parser
@@ -132,6 +171,10 @@ def _dispatch(args: argparse.Namespace) -> int:
         return _tail(args)
     if args.command == "worker":
         return _worker(args)
+    if args.command == "bench":
+        from streams.bench.run import run_throughput
+
+        return run_throughput(args)
     from streams.demo import run_demo
 
     return run_demo(args)

@@ -80,27 +80,35 @@ class BatchOutput:
 
 
 class RecentIds:
-    """A bounded set of recently seen event ids (oldest forgotten first).
+    """A bounded set of recently seen event ids: at least the last ``capacity``
+    ids are remembered, never more than twice that.
+
+    Two generations of sets: when the current one is full it becomes the old
+    one and the oldest generation is dropped whole, so every call is O(1). (A
+    dict evicting its first key would look simpler, but deleted slots at the
+    front of a dict make ``next(iter(d))`` scan them all: quadratic once full.)
 
     >>> ids = RecentIds(capacity=2)
-    >>> [ids.seen(x) for x in ["a", "b", "a", "c", "a"]]
-    [False, False, True, False, False]
+    >>> [ids.seen(x) for x in ["a", "b", "a", "c", "a", "d", "e", "a"]]
+    [False, False, True, False, True, False, False, False]
     """
 
-    __slots__ = ("_ids", "capacity")
+    __slots__ = ("_current", "_old", "capacity")
 
     def __init__(self, capacity: int) -> None:
         self.capacity = capacity
-        self._ids: dict[str, None] = {}
+        self._current: set[str] = set()
+        self._old: set[str] = set()
 
     def seen(self, event_id: str) -> bool:
         """True if ``event_id`` was seen before; remember it either way."""
-        ids = self._ids
-        if event_id in ids:
+        current = self._current
+        if event_id in current or event_id in self._old:
             return True
-        ids[event_id] = None
-        if len(ids) > self.capacity:
-            del ids[next(iter(ids))]
+        if len(current) >= self.capacity:
+            self._old = current
+            current = self._current = set()
+        current.add(event_id)
         return False
 
 

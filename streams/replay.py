@@ -15,11 +15,12 @@ from dataclasses import dataclass, field
 
 import orjson
 
-from signals.engine import Engine, EntityState
+from signals.engine import Engine
 from signals.policy import Policy
 from signals.record import Signal
 from streams.contract import LISTING_TOPIC, LIVESTREAM_TOPIC
 from streams.ingest import DeadLetter, IngestCore, Raw
+from streams.statestore import StateMap
 
 LISTING_TYPES = frozenset(
     {"listing_created", "listing_updated", "price_changed", "listing_removed", "listing_reported"})
@@ -57,7 +58,7 @@ def replay(
                       lateness_ms=policy.windows.allowed_lateness_s * 1000,
                       young_days=policy.young_account_days)
     engine = Engine(policy)
-    states: dict[str, EntityState] = {}
+    states = StateMap()  # as the worker holds them, encoded
     result = ReplayResult()
     pending: dict[tuple[str, int], list[Raw]] = {}
     offsets: dict[tuple[str, int], int] = {}
@@ -67,8 +68,9 @@ def replay(
             result.windows += 1
             if not engine.watches(agg.entity_type):
                 continue
-            out = engine.process(agg, states.get(agg.key), emitted_ts)
-            states[agg.key] = out.state
+            key = agg.key.encode()
+            out = engine.process(agg, states.get(key), emitted_ts)
+            states.set(key, out.state)
             result.signals.extend(out.signals)
 
     def drain(tp: tuple[str, int]) -> None:

@@ -5,7 +5,8 @@ then keeps following it, so whichever worker a rebalance hands an entity to
 already holds its baselines. Writes happen once per entity per closed window
 (never per event). Updates are merged by the state's ``last_ws`` (the start of
 the newest window it has seen), so an older copy read back from the topic can
-never overwrite a newer one held in memory.
+never overwrite a newer one held in memory. States are held as their compact
+encoding (:mod:`signals.state`), the same bytes as on the topic.
 
 Why not a Faust table: with faust-streaming 0.15.3 (and 0.11.3) against the
 local Kafka 3.9 broker, a worker restarted on a non-empty changelog waited in
@@ -18,62 +19,92 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Any
+from collections.abc import Iterator
 
-import orjson
+import msgspec
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+
+from signals.state import EntityState, decode_state, encode_state, last_window
 
 log = logging.getLogger("riskstream.state")
 
 
-def newer(candidate: dict[str, Any] | None, current: dict[str, Any] | None) -> bool:
-    """True when ``candidate`` should replace ``current``.
+class StateMap:
+    """Entity states in memory, held encoded, merged by ``last_ws`` (no Kafka in it).
 
-    >>> newer({"last_ws": 2}, {"last_ws": 1}), newer({"last_ws": 1}, {"last_ws": 1})
-    (True, False)
-    >>> newer({"last_ws": 0}, None)
-    True
+    >>> m = StateMap()
+    >>> _ = m.set(b"stream:s1", EntityState(region="US", last_s=60))
+    >>> m.apply(b"stream:s1", encode_state(EntityState(region="US", last_s=0)))  # older
+    >>> m.get(b"stream:s1").last_ws, len(m)
+    (60000, 1)
+    >>> m.apply(b"stream:s1", None); len(m)
+    0
     """
-    if candidate is None:
-        return False
-    return current is None or candidate["last_ws"] > current["last_ws"]
+
+    def __init__(self) -> None:
+        self._states: dict[bytes, bytes] = {}
+        self.undecodable = 0
+
+    def get(self, key: bytes) -> EntityState | None:
+        raw = self._states.get(key)
+        return None if raw is None else decode_state(raw)
+
+    def __len__(self) -> int:
+        return len(self._states)
+
+    def items(self) -> Iterator[tuple[bytes, EntityState]]:
+        """Every (key, state); safe to ``discard`` while iterating."""
+        for key, raw in list(self._states.items()):
+            yield key, decode_state(raw)
+
+    def set(self, key: bytes, state: EntityState) -> bytes:
+        """Hold ``state``; return its encoding for the topic."""
+        raw = self._states[key] = encode_state(state)
+        return raw
+
+    def discard(self, key: bytes) -> None:
+        self._states.pop(key, None)
+
+    def apply(self, key: bytes, value: bytes | None) -> None:
+        """Merge a record read from the topic (``None``: a tombstone); a newer copy
+        held in memory wins over an older one read back."""
+        if value is None:
+            self._states.pop(key, None)
+            return
+        try:
+            incoming = last_window(value)
+        except msgspec.DecodeError as exc:
+            # e.g. written by an older version: the entity relearns its baselines
+            self.undecodable += 1
+            log.warning("state record not understood, skipped",
+                        extra={"key": key.decode(errors="replace"), "error": str(exc)})
+            return
+        held = self._states.get(key)
+        if held is None or incoming > last_window(held):
+            self._states[key] = value
 
 
-class EntityStateStore:
-    """A dict of entity states mirrored to a compacted topic."""
+class EntityStateStore(StateMap):
+    """A :class:`StateMap` mirrored to a compacted topic."""
 
     def __init__(self, broker: str, topic: str, partitions: int) -> None:
+        super().__init__()
         self.broker = broker
         self.topic = topic
         self.partitions = partitions
-        self.states: dict[bytes, dict[str, Any]] = {}
         self.ready = asyncio.Event()
         self._producer: AIOKafkaProducer | None = None
         self._consumer: AIOKafkaConsumer | None = None
 
-    def get(self, key: bytes) -> dict[str, Any] | None:
-        return self.states.get(key)
-
-    def __len__(self) -> int:
-        return len(self.states)
-
-    async def put(self, key: bytes, state: dict[str, Any]) -> None:
-        self.states[key] = state
+    async def put(self, key: bytes, state: EntityState) -> None:
+        encoded = self.set(key, state)
         assert self._producer is not None
-        await self._producer.send(self.topic, orjson.dumps(state), key=key)
+        await self._producer.send(self.topic, encoded, key=key)
 
     async def delete(self, key: bytes) -> None:
-        self.states.pop(key, None)
+        self.discard(key)
         assert self._producer is not None
         await self._producer.send(self.topic, None, key=key)
-
-    def _apply(self, key: bytes, value: bytes | None) -> None:
-        if value is None:
-            self.states.pop(key, None)
-            return
-        state = orjson.loads(value)
-        if newer(state, self.states.get(key)):
-            self.states[key] = state
 
     async def _behind(self, ends: dict[TopicPartition, int]) -> bool:
         assert self._consumer is not None
@@ -99,7 +130,7 @@ class EntityStateStore:
                 batch = await self._consumer.getmany(timeout_ms=500, max_records=10_000)
                 for records in batch.values():
                     for rec in records:
-                        self._apply(rec.key, rec.value)
+                        self.apply(rec.key, rec.value)
                         restored += 1
             log.info("entity state restored",
                      extra={"records": restored, "entities": len(self.states)})
@@ -108,7 +139,7 @@ class EntityStateStore:
                 batch = await self._consumer.getmany(timeout_ms=1000, max_records=10_000)
                 for records in batch.values():
                     for rec in records:
-                        self._apply(rec.key, rec.value)
+                        self.apply(rec.key, rec.value)
         finally:
             await self._consumer.stop()
             await self._producer.flush()

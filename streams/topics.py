@@ -17,10 +17,11 @@ PUBLIC_TOPICS = (LIVESTREAM_TOPIC, LISTING_TOPIC, VERDICTS_TOPIC, SIGNALS_TOPIC,
 
 async def ensure_topics(
     broker: str, names: tuple[str, ...], partitions: int, timeout_s: float = 60.0,
-    compacted: tuple[str, ...] = (),
+    compacted: tuple[str, ...] = (), configs: dict[str, dict[str, str]] | None = None,
 ) -> None:
     """Create the topics that do not exist yet (waits for the broker to answer);
-    those named in ``compacted`` get ``cleanup.policy=compact``."""
+    those named in ``compacted`` get ``cleanup.policy=compact``, those in
+    ``configs`` the topic settings given there."""
     deadline = asyncio.get_running_loop().time() + timeout_s
     while True:
         admin = AIOKafkaAdminClient(bootstrap_servers=broker, request_timeout_ms=10_000)
@@ -40,8 +41,18 @@ async def ensure_topics(
             with contextlib.suppress(TopicAlreadyExistsError):
                 await admin.create_topics([
                     NewTopic(n, num_partitions=partitions, replication_factor=1,
-                             topic_configs={"cleanup.policy": "compact"} if n in compacted
-                             else None)
+                             topic_configs=_configs(n, compacted, configs or {}) or None)
                     for n in missing])
     finally:
         await admin.close()
+
+
+def _configs(
+    name: str, compacted: tuple[str, ...], configs: dict[str, dict[str, str]]
+) -> dict[str, str]:
+    """
+    >>> _configs("t", ("t",), {"t": {"retention.ms": "1"}})
+    {'cleanup.policy': 'compact', 'retention.ms': '1'}
+    """
+    out = {"cleanup.policy": "compact"} if name in compacted else {}
+    return out | configs.get(name, {})

@@ -7,12 +7,7 @@ in a temporary directory and stopped at the end of the session.
 from __future__ import annotations
 
 import asyncio
-import os
-import socket
-import subprocess
-import sys
 import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -22,29 +17,14 @@ import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
 from streams.localkafka import LocalKafka
+from streams.localworker import WorkerProcess, free_port_pair
 from streams.producer import produce
 from streams.simulate import SimConfig, Simulator
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _free_pair() -> int:
-    """A port whose successor is free too (broker + controller)."""
-    for _ in range(50):
-        port = free_port()
-        with socket.socket() as s:
-            if s.connect_ex(("127.0.0.1", port + 1)) != 0:
-                return port
-    raise RuntimeError("no free port pair")
-
-
 @pytest.fixture(scope="session")
 def broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    kafka = LocalKafka(port=_free_pair(), data_dir=tmp_path_factory.mktemp("kafka"))
+    kafka = LocalKafka(port=free_port_pair(), data_dir=tmp_path_factory.mktemp("kafka"))
     kafka.start()
     try:
         yield kafka.bootstrap
@@ -52,53 +32,18 @@ def broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         kafka.stop()
 
 
-class Worker:
-    def __init__(self, proc: subprocess.Popen, metrics_url: str, log: Path) -> None:
-        self.proc = proc
-        self.metrics_url = metrics_url
-        self.log = log
-
-    def metric(self, name: str, **labels: str) -> float:
-        """Sum of the samples of ``name`` whose labels include ``labels``."""
-        from prometheus_client.parser import text_string_to_metric_families
-
-        with urllib.request.urlopen(self.metrics_url, timeout=5) as resp:
-            text = resp.read().decode()
-        total = 0.0
-        for family in text_string_to_metric_families(text):
-            for sample in family.samples:
-                if sample.name == name and labels.items() <= sample.labels.items():
-                    total += sample.value
-        return total
+Worker = WorkerProcess
 
 
-def start_worker(broker: str, workdir: Path, app_id: str) -> Worker:
+def start_worker(broker: str, workdir: Path, app_id: str) -> WorkerProcess:
     """Start a worker process and wait until its ingest stage runs."""
-    workdir.mkdir(parents=True, exist_ok=True)
-    port = free_port()
-    env = dict(os.environ, RISKSTREAM_BROKER=broker, RISKSTREAM_METRICS_PORT=str(port),
-               RISKSTREAM_DATA_DIR=str(workdir / "data"), RISKSTREAM_APP_ID=app_id)
-    log = workdir / f"worker-{port}.log"
-    with log.open("wb") as out:
-        proc = subprocess.Popen([sys.executable, "-m", "streams.cli", "worker"], env=env,
-                                stdout=out, stderr=subprocess.STDOUT)
-    w = Worker(proc, f"http://127.0.0.1:{port}/metrics", log)
-    deadline = time.monotonic() + 180
-    while b"ingest started" not in log.read_bytes():
-        if proc.poll() is not None or time.monotonic() > deadline:
-            proc.kill()
-            raise RuntimeError(f"worker did not start:\n{log.read_text()[-3000:]}")
-        time.sleep(0.5)
+    w = WorkerProcess(broker, workdir, app_id)
+    w.wait_started()
     return w
 
 
-def stop_worker(w: Worker) -> None:
-    w.proc.terminate()
-    try:
-        w.proc.wait(30)
-    except subprocess.TimeoutExpired:
-        w.proc.kill()
-        w.proc.wait()
+def stop_worker(w: WorkerProcess) -> None:
+    w.stop()
 
 
 @pytest.fixture(scope="session")

@@ -1,0 +1,1 @@
+"""Benchmarks that print figures: ``riskstream bench throughput`` (and its parts)."""

@@ -1,0 +1,104 @@
+"""Memory per tracked entity, and that it stays bounded when entities go quiet.
+
+Runs the worker's detection state path — :class:`~signals.engine.Engine` with
+the default policy and the worker's :class:`~streams.statestore.StateMap` —
+over ``--entities`` distinct live streams, three closed windows each (the
+state a stream holds once its baselines exist), and divides the growth of the
+process's RSS by the number of entities. Then ``--churn-rounds`` times, as
+many new streams arrive while the old ones go quiet past the policy's TTL and
+the expiry sweep (the one the worker runs) drops them: the tracked count and
+RSS after each round show whether memory is bounded. Run in a process of its
+own, it prints one JSON line::
+
+    python -m streams.bench.memory --entities 100000 --churn-rounds 3
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import os
+import random
+import sys
+from typing import Any
+
+import orjson
+
+from signals.aggregate import WindowAggregate
+from signals.engine import Engine
+from signals.policy import load_policy
+from streams.bench.figures import rss_bytes
+from streams.simulate import CATEGORIES, REGIONS
+from streams.statestore import StateMap
+
+WINDOWS_PER_ENTITY = 3
+
+
+def _windows(rng: random.Random, first: int, count: int, t0: int, size_ms: int):
+    for i in range(first, first + count):
+        viewers = rng.uniform(50, 3000)
+        ctx = {"seller_id": f"sl-{rng.randrange(10**6):06d}",
+               "category": rng.choice(CATEGORIES)}
+        region = rng.choice(REGIONS)
+        for w in range(WINDOWS_PER_ENTITY):
+            start = t0 + w * size_ms
+            yield WindowAggregate(
+                entity_type="stream", entity_id=f"st-{i:08d}", region=region,
+                window_start=start, window_end=start + size_ms,
+                features={"n_viewer_snapshot": 6.0, "viewers_mean": viewers,
+                          "viewers_max": viewers * 1.05, "n_comment": viewers / 40,
+                          "n_like": viewers / 30, "n_report": float(rng.random() < 0.1),
+                          "distinct_actors": viewers / 50},
+                context=ctx)
+
+
+def _feed(engine: Engine, states: StateMap, windows: Any) -> None:
+    for agg in windows:
+        key = agg.key.encode()
+        result = engine.process(agg, states.get(key), emitted_ts=agg.window_end)
+        states.set(key, result.state)
+
+
+def _rss() -> int:
+    gc.collect()
+    return rss_bytes(os.getpid())
+
+
+def run(entities: int, churn_rounds: int, seed: int = 5) -> dict[str, Any]:
+    policy = load_policy()
+    engine = Engine(policy)
+    size_ms = policy.windows.size_s * 1000
+    ttl_ms = policy.entity_ttl_s * 1000
+    rng = random.Random(seed)
+    states = StateMap()
+    t0 = 1_767_225_600_000
+    _feed(engine, states, _windows(rng, 0, 10, t0, size_ms))  # warm every code path
+    base = _rss()
+    _feed(engine, states, _windows(rng, 10, entities, t0, size_ms))
+    grown = _rss()
+    tracked = len(states)
+    rounds = []
+    for r in range(1, churn_rounds + 1):
+        t = t0 + r * (ttl_ms + WINDOWS_PER_ENTITY * size_ms)
+        _feed(engine, states, _windows(rng, r * (entities + 10), entities, t, size_ms))
+        now = t + WINDOWS_PER_ENTITY * size_ms
+        for key, state in states.items():
+            if engine.expired(state, now):
+                engine.expire(key.decode(), state, now, emitted_ts=now)
+                states.discard(key)
+        rounds.append({"round": r, "tracked": len(states), "rss": _rss()})
+    return {"entities": tracked, "bytes_per_entity": (grown - base) / tracked,
+            "rss_before": base, "rss_after": grown, "churn": rounds}
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m streams.bench.memory")
+    p.add_argument("--entities", type=int, default=100_000)
+    p.add_argument("--churn-rounds", type=int, default=0)
+    args = p.parse_args(argv)
+    sys.stdout.write(orjson.dumps(run(args.entities, args.churn_rounds)).decode() + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
