@@ -28,7 +28,6 @@ from array import array
 
 import msgspec
 
-
 # context keys every entity of a type carries, stored as one letter
 _SHORT = {"seller_id": "s", "category": "c", "seller_account_age_days": "a"}
 _LONG = {v: k for k, v in _SHORT.items()}

@@ -137,6 +137,10 @@ def build_parser() -> argparse.ArgumentParser:
     bt.add_argument("--skip-latency", action="store_true")
     bt.add_argument("--skip-memory", action="store_true")
     bt.add_argument("--summary", help="also write the figures as JSON to this file")
+    bt.add_argument("--workdir", help="keep broker data and worker logs here (default: a "
+                                      "temporary directory, removed at the end)")
+    bt.add_argument("--profile", help="sample the worker with py-spy during the throughput "
+                                      "run; raw stacks to this file, top entries printed")
 
     c = sub.add_parser("check-policy", help="validate a policy file and print it normalised")
     c.add_argument("policy")

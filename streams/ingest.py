@@ -19,10 +19,18 @@ import base64
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
+import msgspec
 import orjson
 
 from signals.aggregate import WindowAggregate
-from streams.contract import decode
+from streams.contract import (
+    LISTING_TOPIC,
+    LIVESTREAM_TOPIC,
+    MAX_RECORD_BYTES,
+    PRICED,
+    decode,
+    fast_decoder,
+)
 from streams.errors import BadRecord
 from streams.windows import PartitionWindows
 
@@ -161,31 +169,40 @@ class IngestCore:
         clock are accepted instead of being rejected until the end of time.
         """
         part = self._part(topic, partition)
-        windows, ids = part.windows, part.ids
+        windows, seen = part.windows, part.ids.seen
+        fold = windows.fold_live if topic == LIVESTREAM_TOPIC else windows.fold_listing
+        fast = fast_decoder(topic)
+        priced = topic == LISTING_TOPIC
         out = BatchOutput()
         dead_by_kind = out.dead_by_kind
         newest = self.newest_ts
+        future_limit, past_limit = self._limits(newest, now_ms)
         processed = duplicates = 0
         for rec in records:
             raw = rec.value
             try:
-                if raw is None:
-                    raise BadRecord("not_json", "record has no value (a tombstone)")
-                event = decode(topic, raw)
+                try:
+                    if raw is None or len(raw) > MAX_RECORD_BYTES:
+                        raise ValueError
+                    event = fast(raw)
+                    if priced and type(event) in PRICED and event.currency is None:
+                        raise ValueError
+                except (msgspec.DecodeError, ValueError):
+                    event = decode(topic, raw)  # raises the BadRecord naming the fault
                 ts = event.ts
-                reference = newest if now_ms is None else max(newest, now_ms)
-                if reference >= 0 and ts > reference + self.max_future_ms:
+                if ts > future_limit:
                     raise BadRecord("ts_future", f"`$.ts` {ts} is more than "
                                     f"{self.max_future_ms // 1000}s after the newest event "
-                                    f"time seen or the clock ({reference})")
-                if newest >= 0 and ts < newest - self.max_past_ms:
+                                    f"time seen or the clock "
+                                    f"({future_limit - self.max_future_ms})")
+                if ts < past_limit:
                     raise BadRecord("ts_past", f"`$.ts` {ts} is more than "
                                     f"{self.max_past_ms // 1000}s before the newest event "
                                     f"time seen ({newest})")
-                if ids.seen(event.event_id):
+                if seen(event.event_id):
                     duplicates += 1
                     continue
-                windows.fold(event, rec.offset)
+                fold(event, rec.offset)
             except BadRecord as exc:
                 out.dead.append(DeadLetter(topic, partition, rec.offset, rec.key, raw,
                                            exc.kind, str(exc)))
@@ -194,11 +211,19 @@ class IngestCore:
             processed += 1
             if ts > newest:
                 newest = ts
+                future_limit, past_limit = self._limits(newest, now_ms)
         self.newest_ts = newest
         out.processed = processed
         out.duplicates = duplicates
         out.closed = windows.close_ready()
         return out
+
+    def _limits(self, newest: int, now_ms: int | None) -> tuple[int, int]:
+        """The event times beyond which a record is too far in the future or past."""
+        reference = newest if now_ms is None else max(newest, now_ms)
+        future = reference + self.max_future_ms if reference >= 0 else 2**63
+        past = newest - self.max_past_ms if newest >= 0 else -(2**63)
+        return future, past
 
     def commit_offset(self, topic: str, partition: int, next_offset: int) -> int:
         """The offset of ``(topic, partition)`` that is safe to commit."""

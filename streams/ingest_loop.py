@@ -84,7 +84,7 @@ class IngestLoop:
         self.consumer = AIOKafkaConsumer(
             bootstrap_servers=self.broker, group_id=self.group_id, enable_auto_commit=False,
             auto_offset_reset="earliest", max_partition_fetch_bytes=4 * 1024 * 1024,
-            fetch_max_bytes=16 * 1024 * 1024,
+            fetch_max_bytes=16 * 1024 * 1024, fetch_max_wait_ms=100,
         )
         self.consumer.subscribe(list(INPUT_TOPICS), listener=_Rebalance(self))
         self.producer = AIOKafkaProducer(

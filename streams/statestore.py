@@ -133,7 +133,7 @@ class EntityStateStore(StateMap):
                         self.apply(rec.key, rec.value)
                         restored += 1
             log.info("entity state restored",
-                     extra={"records": restored, "entities": len(self.states)})
+                     extra={"records": restored, "entities": len(self)})
             self.ready.set()
             while True:
                 batch = await self._consumer.getmany(timeout_ms=1000, max_records=10_000)

@@ -117,8 +117,19 @@ class PartitionWindows:
         return sum(len(b.accs) for b in self._buckets.values())
 
     def fold(self, event: c.LiveEvent | c.ListingEvent, offset: int) -> None:
-        ts = event.ts
+        """Fold one event of either topic (the ingest loop calls the typed ones)."""
+        if isinstance(event, c._LiveEvent):
+            self.fold_live(event, offset)
+        else:
+            self.fold_listing(event, offset)
+
+    def _bucket(self, ts: int, offset: int) -> _Bucket:
         start = ts - ts % self.size_ms
+        bucket = self._buckets.get(start)
+        if bucket is not None:
+            if ts > self.max_ts:
+                self.max_ts = ts
+            return bucket
         if start + self.size_ms + self.lateness_ms <= self.max_ts:
             raise BadRecord(
                 "late",
@@ -127,25 +138,18 @@ class PartitionWindows:
             )
         if ts > self.max_ts:
             self.max_ts = ts
-        bucket = self._buckets.get(start)
-        if bucket is None:
-            bucket = self._buckets[start] = _Bucket(offset)
-        if isinstance(event, c._LiveEvent):
-            self._fold_live(bucket, event)
-        else:
-            self._fold_listing(bucket, event)
+        bucket = self._buckets[start] = _Bucket(offset)
+        return bucket
 
-    def _acc(self, bucket: _Bucket, entity_type: str, entity_id: str, region: str) -> _Acc:
-        key = f"{entity_type}:{entity_id}"
-        acc = bucket.accs.get(key)
+    def fold_live(self, ev: c._LiveEvent, offset: int) -> None:
+        """Fold a ``livestream.events`` event into its stream's window."""
+        accs = self._bucket(ev.ts, offset).accs
+        acc = accs.get(ev.stream_id)
         if acc is None:
-            acc = bucket.accs[key] = _Acc(entity_type, entity_id, region)
-        return acc
-
-    def _fold_live(self, bucket: _Bucket, ev: c._LiveEvent) -> None:
-        acc = self._acc(bucket, "stream", ev.stream_id, ev.region)
+            acc = accs[ev.stream_id] = _Acc("stream", ev.stream_id, ev.region)
         tag = _TAG[type(ev)]
-        acc.counts[tag] = acc.counts.get(tag, 0) + 1
+        counts = acc.counts
+        counts[tag] = counts.get(tag, 0) + 1
         if tag == "viewer_snapshot":
             viewers = ev.viewers  # type: ignore[attr-defined]
             acc.viewers_sum += viewers
@@ -182,8 +186,12 @@ class PartitionWindows:
         elif tag == "stream_end":
             acc.ended = True
 
-    def _fold_listing(self, bucket: _Bucket, ev: c._ListingEvent) -> None:
-        acc = self._acc(bucket, "seller", ev.seller_id, ev.region)
+    def fold_listing(self, ev: c._ListingEvent, offset: int) -> None:
+        """Fold a ``listing.events`` event into its seller's window."""
+        accs = self._bucket(ev.ts, offset).accs
+        acc = accs.get(ev.seller_id)
+        if acc is None:
+            acc = accs[ev.seller_id] = _Acc("seller", ev.seller_id, ev.region)
         tag = _TAG[type(ev)]
         acc.counts[tag] = acc.counts.get(tag, 0) + 1
         if "category" not in acc.context:

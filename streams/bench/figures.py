@@ -93,3 +93,22 @@ def show(title: str, rows: list[tuple[str, str, str]], console: Console | None =
     for row in rows:
         table.add_row(*row)
     (console or Console(width=max(Console().width, 120))).print(table)
+
+
+def top_frames(raw_profile: str, n: int = 15) -> list[tuple[str, float]]:
+    """The ``n`` functions with the most self time in a py-spy ``--format raw`` profile.
+
+    >>> top_frames("a (m.py:1);b (m.py:5) 3\\na (m.py:1) 1\\n", 2)
+    [('b (m.py:5)', 0.75), ('a (m.py:1)', 0.25)]
+    """
+    self_time: dict[str, int] = {}
+    total = 0
+    for line in raw_profile.splitlines():
+        stack, _, count = line.rpartition(" ")
+        if not stack or not count.isdigit():
+            continue
+        leaf = stack.split(";")[-1]
+        self_time[leaf] = self_time.get(leaf, 0) + int(count)
+        total += int(count)
+    ranked = sorted(self_time.items(), key=lambda kv: -kv[1])[:n]
+    return [(name, c / total) for name, c in ranked]

@@ -23,7 +23,7 @@ import orjson
 
 from signals.policy import load_policy
 from streams.bench import latency, throughput
-from streams.bench.figures import show
+from streams.bench.figures import show, top_frames
 from streams.localkafka import LocalKafka
 from streams.localworker import free_port_pair
 
@@ -57,14 +57,17 @@ def run_throughput(args: argparse.Namespace) -> int:
     policy = load_policy()
     after_ms = (policy.windows.size_s + policy.windows.allowed_lateness_s + 1) * 1000
     summary: dict[str, Any] = {"events": args.events}
-    root = Path(tempfile.mkdtemp(prefix="riskstream-bench-"))
+    keep = args.workdir is not None
+    root = Path(args.workdir) if keep else Path(tempfile.mkdtemp(prefix="riskstream-bench-"))
+    root.mkdir(parents=True, exist_ok=True)
     try:
         with fresh_broker(root, "kafka-throughput") as broker:
             events = throughput.simulated(args.events, args.rate, args.seed)
             pre = asyncio.run(throughput.preload(broker, events, args.partitions, after_ms))
             del events
             base = asyncio.run(throughput.baseline(broker, pre.events, args.partitions))
-            rs = throughput.riskstream(broker, pre.events, root / "worker")
+            profile = Path(args.profile) if args.profile else None
+            rs = throughput.riskstream(broker, pre.events, root / "worker", profile)
             summary |= {"baseline_eps": base["eps"], "riskstream_eps": rs["eps"],
                         "riskstream_ingest_eps": rs["ingest_eps"],
                         "ratio": rs["eps"] / base["eps"], "riskstream_cpu_s": rs["cpu_s"],
@@ -93,6 +96,10 @@ def run_throughput(args: argparse.Namespace) -> int:
                     ("ratio riskstream / Quix", f"{rs['eps'] / qx['eps']:.2f}", "aim > 1"),
                 ]
             show(f"throughput, {pre.events:,} preloaded events, one process each", rows)
+            if profile is not None and profile.exists():
+                show(f"worker profile (py-spy, self time; stacks in {profile})",
+                     [(name, f"{share:.1%}", "") for name, share in
+                      top_frames(profile.read_text())])
         if not args.skip_latency:
             with fresh_broker(root, "kafka-live") as broker:
                 lat = latency.run(broker, root / "live", args.live_rate, args.live_seconds,
@@ -131,7 +138,8 @@ def run_throughput(args: argparse.Namespace) -> int:
             summary["memory"] = mem
             show("detection state per tracked entity", rows)
     finally:
-        shutil.rmtree(root, ignore_errors=True)
+        if not keep:
+            shutil.rmtree(root, ignore_errors=True)
     if args.summary:
         Path(args.summary).write_bytes(orjson.dumps(summary, option=orjson.OPT_INDENT_2))
     return 0

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import math
+import signal
 import subprocess
 import sys
 import time
@@ -39,7 +40,7 @@ from streams.simulate import SimConfig, Simulator
 from streams.topics import PUBLIC_TOPICS, ensure_topics
 
 Event = tuple[str, bytes, dict[str, Any]]
-POLL_S = 0.05
+POLL_S = 0.1  # /metrics polls: each costs the worker ~1 ms of CPU
 
 
 @dataclass(frozen=True)
@@ -138,19 +139,32 @@ def _progress(w: WorkerProcess, watched: tuple[str, ...]) -> tuple[float, float,
     return handled, closed, evaluated
 
 
-def riskstream(broker: str, total: int, workdir: Path, timeout_s: float = 1800.0
-               ) -> dict[str, float]:
-    """One worker from the first record to the last window closed and evaluated."""
+def riskstream(broker: str, total: int, workdir: Path, profile: Path | None = None,
+               timeout_s: float = 1800.0) -> dict[str, float]:
+    """One worker from the first record to the last window closed and evaluated;
+    with ``profile``, py-spy samples it meanwhile (raw collapsed stacks to that file)."""
     engine = Engine(load_policy())
     watched = tuple(t for t in ENTITY_TYPES if engine.watches(t))
     w = WorkerProcess(broker, workdir, "bench-throughput")
+    spy: subprocess.Popen | None = None
     try:
         w.wait_started()
+        if profile is not None:
+            spy = subprocess.Popen(
+                ["py-spy", "record", "--pid", str(w.pid), "--format", "raw", "--rate", "250",
+                 "--nonblocking", "--output", str(profile)],
+                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         deadline = time.monotonic() + timeout_s
         t_first = c_first = cpu_first = 0.0
         t_ingest = 0.0
         while time.monotonic() < deadline:
-            handled, closed, evaluated = _progress(w, watched)
+            if w.proc.poll() is not None:
+                raise RuntimeError(f"worker exited; log {w.log}:\n{w.log.read_text()[-3000:]}")
+            try:
+                handled, closed, evaluated = _progress(w, watched)
+            except OSError:  # a scrape can fail while the worker is busy: ask again
+                time.sleep(POLL_S)
+                continue
             now = time.perf_counter()
             if not t_first and handled > 0:
                 t_first, c_first, cpu_first = now, handled, cpu_seconds(w.pid)
@@ -158,6 +172,9 @@ def riskstream(broker: str, total: int, workdir: Path, timeout_s: float = 1800.0
                 t_ingest = now
             if t_ingest and evaluated >= closed:
                 cpu = cpu_seconds(w.pid) - cpu_first
+                if spy is not None:
+                    spy.send_signal(signal.SIGINT)
+                    spy.wait(30)
                 return {
                     "eps": (total - c_first) / (now - t_first),
                     "ingest_eps": (total - c_first) / max(t_ingest - t_first, POLL_S),
@@ -167,6 +184,8 @@ def riskstream(broker: str, total: int, workdir: Path, timeout_s: float = 1800.0
             time.sleep(POLL_S)
         raise RuntimeError(f"worker did not finish in {timeout_s}s; log: {w.log}")
     finally:
+        if spy is not None and spy.poll() is None:
+            spy.kill()
         w.stop()
 
 
