@@ -7,6 +7,7 @@ one per closed window, and is testable with a list of numbers.
 from detectors.base import Detector
 from detectors.ewma import EWMeanVar
 from detectors.inflation import ViewerInflationDetector
+from detectors.level import LevelDetector
 from detectors.rate import PoissonRateDetector
 from detectors.zscore import EWMAZScoreDetector
 
@@ -14,6 +15,7 @@ __all__ = [
     "Detector",
     "EWMAZScoreDetector",
     "EWMeanVar",
+    "LevelDetector",
     "PoissonRateDetector",
     "ViewerInflationDetector",
 ]

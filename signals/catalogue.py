@@ -3,18 +3,19 @@ detectors may serve it, what the detector reads from a closed window, and what a
 reviewer gets as observed values and evidence.
 
 >>> sorted(CATALOGUE)
-['report_spike', 'viewer_inflation']
+['purchase_anomaly', 'report_spike', 'viewer_inflation']
 >>> CATALOGUE["report_spike"].entity_type
 'stream'
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from detectors import Detector, PoissonRateDetector, ViewerInflationDetector
+from detectors import Detector, LevelDetector, PoissonRateDetector, ViewerInflationDetector
 from signals.aggregate import WindowAggregate
 from signals.record import MAX_SAMPLE_IDS
 
@@ -125,6 +126,46 @@ def _inflation_evidence(agg: WindowAggregate) -> dict[str, Any]:
     return out
 
 
+# --- purchase_anomaly -----------------------------------------------------
+
+def _purchase_features(agg: WindowAggregate) -> dict[str, float] | None:
+    """Young-account purchases in the window (per full live minute), on the
+    Anscombe scale ``2 sqrt(n + 3/8)``, where a Poisson count has a spread of about 1
+    whatever its rate: small and large streams are judged alike.
+
+    >>> agg = WindowAggregate(entity_type="stream", entity_id="s", region="US",
+    ...     window_start=0, window_end=60_000,
+    ...     features={"n_viewer_snapshot": 6.0, "viewers_mean": 500.0, "young_purchases": 6.0})
+    >>> round(_purchase_features(agg)["value"], 3)
+    5.05
+    """
+    if agg.features.get("viewers_mean", 0.0) <= 0:
+        return None
+    count = agg.features.get("young_purchases", 0.0) / live_fraction(agg)
+    return {"value": 2.0 * math.sqrt(count + 0.375)}
+
+
+def _purchase_observed(agg: WindowAggregate, x: dict[str, float]) -> dict[str, Any]:
+    f = agg.features
+    return {
+        "purchases": int(f.get("n_purchase", 0)),
+        "young_account_purchases": int(f.get("young_purchases", 0)),
+        "young_purchases_per_1k_viewers": round(
+            1000.0 * f.get("young_purchases", 0.0) / max(f["viewers_mean"], 1.0), 3),
+        "viewers_mean": round(f["viewers_mean"], 1),
+        "top_amount_share": round(f.get("purchase_top_amount_share", 0.0), 3),
+    }
+
+
+def _purchase_evidence(agg: WindowAggregate) -> dict[str, Any]:
+    out = _common_evidence(agg)
+    out["sample_event_ids"] = agg.samples.get("purchase", [])[:MAX_SAMPLE_IDS]
+    out["young_actor_event_ids"] = agg.samples.get("young_actor", [])[:MAX_SAMPLE_IDS]
+    out["top_amount_share"] = round(agg.features.get("purchase_top_amount_share", 0.0), 3)
+    out["purchase_amount_sum"] = round(agg.features.get("purchase_amount_sum", 0.0), 2)
+    return out
+
+
 CATALOGUE: dict[str, CatalogueEntry] = {
     e.signal_type: e
     for e in (
@@ -133,6 +174,8 @@ CATALOGUE: dict[str, CatalogueEntry] = {
         CatalogueEntry("viewer_inflation", 2, "stream",
                        {"viewer_inflation": ViewerInflationDetector},
                        _inflation_features, _inflation_observed, _inflation_evidence),
+        CatalogueEntry("purchase_anomaly", 3, "stream", {"level": LevelDetector},
+                       _purchase_features, _purchase_observed, _purchase_evidence),
     )
 }
 BY_CODE = {entry.code: entry for entry in CATALOGUE.values()}

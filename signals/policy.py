@@ -6,7 +6,7 @@ refuses a bad file with a message that names the field.
 
 >>> p = load_policy()
 >>> p.windows.size_s, sorted(p.signals)[:2]
-(60, ['report_spike', 'viewer_inflation'])
+(60, ['purchase_anomaly', 'report_spike'])
 >>> parse_policy("version: 1\\nwindows: {size_s: 0}\\n")
 Traceback (most recent call last):
 ...

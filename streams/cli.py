@@ -52,6 +52,10 @@ def _sizes(text: str) -> tuple[int, ...]:
     return tuple(_count(x) for x in text.split(",") if x.strip())
 
 
+def _seeds(text: str) -> tuple[int, ...]:
+    return tuple(int(x) for x in text.split(",") if x.strip())
+
+
 def _add_broker(p: argparse.ArgumentParser) -> None:
     p.add_argument("--broker", help="Kafka bootstrap host:port (env RISKSTREAM_BROKER; "
                                     "default 127.0.0.1:9092)")
@@ -142,6 +146,21 @@ def build_parser() -> argparse.ArgumentParser:
     bt.add_argument("--profile", help="sample the worker with py-spy during the throughput "
                                       "run; raw stacks to this file, top entries printed")
 
+    bn = bsub.add_parser("nab", help="the production univariate detector over the NAB corpus")
+    bn.add_argument("--data", required=True, help="NAB directory (data/, labels/, config/)")
+    bn.add_argument("--out", required=True, help="results directory (NAB layout)")
+    bn.add_argument("--summary", help="also write the scores as JSON to this file")
+
+    bs = bsub.add_parser("scenarios", help="precision, recall and delay per signal type, "
+                                           "through the real pipeline on a local broker")
+    bs.add_argument("--seeds", type=_seeds, default=None,
+                    help="evaluation seeds (default: the documented evaluation seeds)")
+    bs.add_argument("--minutes", type=_count, default=40,
+                    help="event-time minutes per seed (default 40)")
+    bs.add_argument("--rate", type=_positive_float, default=150.0)
+    bs.add_argument("--summary", help="also write the figures as JSON to this file")
+    bs.add_argument("--workdir", help="keep broker data and worker logs here")
+
     c = sub.add_parser("check-policy", help="validate a policy file and print it normalised")
     c.add_argument("policy")
     return parser
@@ -176,12 +195,29 @@ def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "worker":
         return _worker(args)
     if args.command == "bench":
-        from streams.bench.run import run_throughput
-
-        return run_throughput(args)
+        return _bench(args)
     from streams.demo import run_demo
 
     return run_demo(args)
+
+
+def _bench(args: argparse.Namespace) -> int:
+    if args.bench == "nab":
+        from streams.bench.nab import run_nab
+
+        data = Path(args.data)
+        if not (data / "labels" / "combined_windows.json").is_file():
+            raise ConfigError(f"--data {data}: no labels/combined_windows.json (the NAB corpus "
+                              "directory holds data/, labels/ and config/)")
+        run_nab(data, Path(args.out), args.summary)
+        return 0
+    if args.bench == "scenarios":
+        from streams.bench.scenarios import run_scenarios
+
+        return run_scenarios(args)
+    from streams.bench.run import run_throughput
+
+    return run_throughput(args)
 
 
 def _kafka(args: argparse.Namespace) -> int:

@@ -44,7 +44,7 @@ class _Acc:
     __slots__ = (
         "actors", "aged", "amounts", "context", "counts", "ended", "entity_id", "entity_type",
         "reasons", "region", "reporters", "samples", "viewers_max", "viewers_n", "viewers_sum",
-        "young",
+        "young", "young_purchases",
     )
 
     def __init__(self, entity_type: str, entity_id: str, region: str) -> None:
@@ -59,6 +59,7 @@ class _Acc:
         self.actors: set[str] = set()
         self.reporters: set[str] = set()
         self.young = 0
+        self.young_purchases = 0
         self.aged = 0
         self.reasons: dict[str, int] = {}
         self.amounts: dict[float, int] = {}
@@ -86,6 +87,7 @@ class _Acc:
             total = sum(self.amounts.values())
             features["purchase_amount_sum"] = sum(a * n for a, n in self.amounts.items())
             features["purchase_top_amount_share"] = max(self.amounts.values()) / total
+            features["young_purchases"] = float(self.young_purchases)
         breakdown = {"report_reasons": self.reasons} if self.reasons else {}
         return WindowAggregate(
             entity_type=self.entity_type, entity_id=self.entity_id, region=self.region,
@@ -161,11 +163,13 @@ class PartitionWindows:
         if not acc.context:
             acc.context["seller_id"] = ev.seller_id
         user = ev.user_id
+        young = False
         if user is not None:
             acc.actors.add(user)
             age = ev.account_age_days
             if age is not None:
                 if age <= self.young_days:
+                    young = True
                     acc.young += 1
                     acc.sample("young_actor", ev.event_id)
                 else:
@@ -179,6 +183,8 @@ class PartitionWindows:
         elif tag == "purchase":
             amount = ev.amount  # type: ignore[attr-defined]
             acc.amounts[amount] = acc.amounts.get(amount, 0) + 1
+            if young:
+                acc.young_purchases += 1
             acc.sample("purchase", ev.event_id)
         elif tag == "stream_start":
             acc.context["category"] = ev.category  # type: ignore[attr-defined]

@@ -84,7 +84,7 @@ def run(broker: str, workdir: Path, rate: float, live_s: int, warmup_s: int, see
     finally:
         w.stop()
     live = bucket_diff(histogram_buckets(last, HISTOGRAM), histogram_buckets(first, HISTOGRAM))
-    signals = asyncio.run(_signals(broker))
+    signals = asyncio.run(all_signals(broker))
     delays = [(s["_append_ts"] - s["window_end"]) / 1000.0 for s in signals
               if s["status"] == "open"]
     found = {(s["signal_type"], s["entity_id"]) for s in signals}
@@ -102,7 +102,7 @@ def run(broker: str, workdir: Path, rate: float, live_s: int, warmup_s: int, see
     }
 
 
-async def _signals(broker: str, quiet_s: float = 3.0) -> list[dict[str, Any]]:
+async def all_signals(broker: str, quiet_s: float = 3.0) -> list[dict[str, Any]]:
     """Every signal on the topic, each with its append time as ``_append_ts``."""
     consumer = AIOKafkaConsumer(SIGNALS_TOPIC, bootstrap_servers=broker, group_id=None,
                                 auto_offset_reset="earliest")

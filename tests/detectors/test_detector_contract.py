@@ -8,7 +8,13 @@ from collections.abc import Callable
 
 import pytest
 
-from detectors import Detector, EWMAZScoreDetector, PoissonRateDetector, ViewerInflationDetector
+from detectors import (
+    Detector,
+    EWMAZScoreDetector,
+    LevelDetector,
+    PoissonRateDetector,
+    ViewerInflationDetector,
+)
 
 # name -> (factory, normal sample, shifted sample)
 Sample = Callable[[random.Random], dict[str, float]]
@@ -22,6 +28,11 @@ CASES: dict[str, tuple[Callable[[], Detector], Sample, Sample]] = {
         PoissonRateDetector,
         lambda r: {"count": float(r.choice([0, 0, 1])), "exposure": 1.0},
         lambda r: {"count": float(r.randint(20, 30)), "exposure": 1.0},
+    ),
+    "level": (
+        LevelDetector,
+        lambda r: {"value": 3.0 + r.gauss(0, 0.5)},
+        lambda r: {"value": 12.0 + r.gauss(0, 0.5)},
     ),
     "viewer_inflation": (
         ViewerInflationDetector,

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from signals.catalogue import CATALOGUE
 from signals.policy import PolicyError, load_policy, parse_policy
 
 
@@ -23,7 +24,7 @@ def _refused(data: dict) -> str:
 
 def test_bundled_policy_is_valid() -> None:
     policy = load_policy()
-    assert set(policy.signals) == {"report_spike", "viewer_inflation"}
+    assert set(policy.signals) == set(CATALOGUE)
     assert policy.signals["report_spike"].severity.of(0.95) == "high"
     assert policy.signals["report_spike"].severity.of(0.1) is None
 
