@@ -8,6 +8,7 @@ from detectors.base import Detector
 from detectors.ewma import EWMeanVar
 from detectors.inflation import ViewerInflationDetector
 from detectors.level import LevelDetector
+from detectors.price import PriceShiftDetector
 from detectors.rate import PoissonRateDetector
 from detectors.zscore import EWMAZScoreDetector
 
@@ -17,5 +18,6 @@ __all__ = [
     "EWMeanVar",
     "LevelDetector",
     "PoissonRateDetector",
+    "PriceShiftDetector",
     "ViewerInflationDetector",
 ]

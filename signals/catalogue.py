@@ -3,7 +3,7 @@ detectors may serve it, what the detector reads from a closed window, and what a
 reviewer gets as observed values and evidence.
 
 >>> sorted(CATALOGUE)
-['purchase_anomaly', 'report_spike', 'viewer_inflation']
+['price_anomaly', 'purchase_anomaly', 'report_spike', 'viewer_inflation']
 >>> CATALOGUE["report_spike"].entity_type
 'stream'
 """
@@ -15,7 +15,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from detectors import Detector, LevelDetector, PoissonRateDetector, ViewerInflationDetector
+from detectors import (
+    Detector,
+    LevelDetector,
+    PoissonRateDetector,
+    PriceShiftDetector,
+    ViewerInflationDetector,
+)
 from signals.aggregate import WindowAggregate
 from signals.record import MAX_SAMPLE_IDS
 
@@ -166,6 +172,46 @@ def _purchase_evidence(agg: WindowAggregate) -> dict[str, Any]:
     return out
 
 
+# --- price_anomaly --------------------------------------------------------
+
+def _price_features(agg: WindowAggregate) -> dict[str, float] | None:
+    """The window's lowest price (bait drops) against the price before it.
+
+    >>> agg = WindowAggregate(entity_type="listing", entity_id="li-1", region="US",
+    ...     window_start=0, window_end=60_000,
+    ...     features={"price_min": 6.0, "price_last": 6.0, "price_reference": 100.0})
+    >>> x = _price_features(agg); round(math.exp(x["log_reference"] - x["log_price"]), 1)
+    14.4
+    """
+    f = agg.features
+    if "price_min" not in f:
+        return None
+    low, last = f["price_min"], f["price_last"]
+    ref = f.get("price_reference")
+    # judge the move that is further from the reference: a drop to bait, or a hike
+    price = low if ref is None or abs(math.log1p(low) - math.log1p(ref)) >= abs(
+        math.log1p(last) - math.log1p(ref)) else last
+    return {"log_price": math.log1p(price),
+            "log_reference": math.nan if ref is None else math.log1p(ref)}
+
+
+def _price_observed(agg: WindowAggregate, x: dict[str, float]) -> dict[str, Any]:
+    out = {"price": round(math.expm1(x["log_price"]), 2)}
+    if not math.isnan(x["log_reference"]):
+        out["previous_price"] = round(math.expm1(x["log_reference"]), 2)
+        out["price_ratio"] = round(math.exp(x["log_price"] - x["log_reference"]), 4)
+    return out
+
+
+def _price_evidence(agg: WindowAggregate) -> dict[str, Any]:
+    out: dict[str, Any] = {k: v for k, v in agg.context.items()
+                           if k in ("seller_id", "category")}
+    out["sample_event_ids"] = agg.samples.get("price", [])[:MAX_SAMPLE_IDS]
+    out["price_events"] = {k: int(agg.features.get(f"n_{k}", 0))
+                           for k in ("listing_created", "listing_updated", "price_changed")}
+    return out
+
+
 CATALOGUE: dict[str, CatalogueEntry] = {
     e.signal_type: e
     for e in (
@@ -176,6 +222,8 @@ CATALOGUE: dict[str, CatalogueEntry] = {
                        _inflation_features, _inflation_observed, _inflation_evidence),
         CatalogueEntry("purchase_anomaly", 3, "stream", {"level": LevelDetector},
                        _purchase_features, _purchase_observed, _purchase_evidence),
+        CatalogueEntry("price_anomaly", 4, "listing", {"price_shift": PriceShiftDetector},
+                       _price_features, _price_observed, _price_evidence),
     )
 }
 BY_CODE = {entry.code: entry for entry in CATALOGUE.values()}

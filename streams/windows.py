@@ -36,15 +36,33 @@ from streams.errors import BadRecord
 
 _TAG = {cls: cls.__struct_config__.tag for cls in (*c.LiveEvent.__args__, *c.ListingEvent.__args__)}
 _SNAPSHOT_SAMPLES = 5
+_PRICE_TAGS = frozenset(("listing_created", "listing_updated", "price_changed"))
 
 
 class _Acc:
     """One entity's open window: counters and small samples, nothing per event kept."""
 
     __slots__ = (
-        "actors", "aged", "amounts", "context", "counts", "ended", "entity_id", "entity_type",
-        "reasons", "region", "reporters", "samples", "viewers_max", "viewers_n", "viewers_sum",
-        "young", "young_purchases",
+        "actors",
+        "aged",
+        "amounts",
+        "context",
+        "counts",
+        "ended",
+        "entity_id",
+        "entity_type",
+        "price_last",
+        "price_min",
+        "price_ref",
+        "reasons",
+        "region",
+        "reporters",
+        "samples",
+        "viewers_max",
+        "viewers_n",
+        "viewers_sum",
+        "young",
+        "young_purchases",
     )
 
     def __init__(self, entity_type: str, entity_id: str, region: str) -> None:
@@ -60,6 +78,9 @@ class _Acc:
         self.reporters: set[str] = set()
         self.young = 0
         self.young_purchases = 0
+        self.price_min = -1.0  # listings: lowest price set in the window (-1: none)
+        self.price_last = -1.0
+        self.price_ref = -1.0  # the price before the window's first change, when known
         self.aged = 0
         self.reasons: dict[str, int] = {}
         self.amounts: dict[float, int] = {}
@@ -88,6 +109,11 @@ class _Acc:
             features["purchase_amount_sum"] = sum(a * n for a, n in self.amounts.items())
             features["purchase_top_amount_share"] = max(self.amounts.values()) / total
             features["young_purchases"] = float(self.young_purchases)
+        if self.price_min >= 0:
+            features["price_min"] = self.price_min
+            features["price_last"] = self.price_last
+            if self.price_ref >= 0:
+                features["price_reference"] = self.price_ref
         breakdown = {"report_reasons": self.reasons} if self.reasons else {}
         return WindowAggregate(
             entity_type=self.entity_type, entity_id=self.entity_id, region=self.region,
@@ -211,6 +237,25 @@ class PartitionWindows:
             acc.sample("report", ev.event_id)
         else:
             acc.sample(tag, ev.event_id)
+        if tag in _PRICE_TAGS:
+            self._fold_price(accs, ev, tag)
+
+    def _fold_price(self, accs: dict, ev: c._ListingEvent, tag: str) -> None:
+        """The listing's own window (key ``("listing", id)``): its prices, for price moves."""
+        key = ("listing", ev.listing_id)
+        acc = accs.get(key)
+        if acc is None:
+            acc = accs[key] = _Acc("listing", ev.listing_id, ev.region)
+            acc.context["seller_id"] = ev.seller_id
+            acc.context["category"] = ev.category
+        acc.counts[tag] = acc.counts.get(tag, 0) + 1
+        price = ev.price  # type: ignore[attr-defined]
+        if acc.price_ref < 0 and tag == "price_changed":
+            acc.price_ref = ev.previous_price  # type: ignore[attr-defined]
+        if acc.price_min < 0 or price < acc.price_min:
+            acc.price_min = price
+        acc.price_last = price
+        acc.sample("price", ev.event_id)
 
     def close_ready(self) -> list[WindowAggregate]:
         """Close every window whose end plus the allowed lateness has passed."""

@@ -13,6 +13,7 @@ from detectors import (
     EWMAZScoreDetector,
     LevelDetector,
     PoissonRateDetector,
+    PriceShiftDetector,
     ViewerInflationDetector,
 )
 
@@ -33,6 +34,11 @@ CASES: dict[str, tuple[Callable[[], Detector], Sample, Sample]] = {
         LevelDetector,
         lambda r: {"value": 3.0 + r.gauss(0, 0.5)},
         lambda r: {"value": 12.0 + r.gauss(0, 0.5)},
+    ),
+    "price_shift": (
+        PriceShiftDetector,
+        lambda r: {"log_price": 4.6 + r.gauss(0, 0.05), "log_reference": math.nan},
+        lambda r: {"log_price": 1.8 + r.gauss(0, 0.05), "log_reference": math.nan},
     ),
     "viewer_inflation": (
         ViewerInflationDetector,

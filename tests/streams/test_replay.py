@@ -9,7 +9,7 @@ from signals.policy import load_policy
 from streams.replay import read_jsonl, replay
 from streams.simulate import SimConfig, Simulator
 
-SIGNAL_TYPES = ("report_spike", "viewer_inflation", "purchase_anomaly")
+SIGNAL_TYPES = ("report_spike", "viewer_inflation", "purchase_anomaly", "price_anomaly")
 
 
 def _replay(seed: int, scenarios: tuple[str, ...]):
