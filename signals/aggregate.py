@@ -43,3 +43,30 @@ def encode_aggregate(agg: WindowAggregate) -> bytes:
 
 def decode_aggregate(raw: bytes) -> WindowAggregate:
     return _decoder.decode(raw)
+
+
+#: key of the small records that report an input partition's closed-window progress
+WATERMARK_KEY = b"\x00watermark"
+
+
+class Watermark(msgspec.Struct, frozen=True):
+    """Input ``partition`` (of ``partitions``) closed every window ending by ``closed_until``.
+
+    >>> decode_watermark(encode_watermark(2, 4, 60_000))
+    Watermark(partition=2, partitions=4, closed_until=60000)
+    """
+
+    partition: int
+    partitions: int
+    closed_until: int
+
+
+_wm_decoder = msgspec.json.Decoder(Watermark)
+
+
+def encode_watermark(partition: int, partitions: int, closed_until: int) -> bytes:
+    return _encoder.encode(Watermark(partition, partitions, closed_until))
+
+
+def decode_watermark(raw: bytes) -> Watermark:
+    return _wm_decoder.decode(raw)

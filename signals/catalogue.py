@@ -3,7 +3,7 @@ detectors may serve it, what the detector reads from a closed window, and what a
 reviewer gets as observed values and evidence.
 
 >>> sorted(CATALOGUE)
-['price_anomaly', 'purchase_anomaly', 'report_spike', 'viewer_inflation']
+['listing_burst', 'price_anomaly', 'purchase_anomaly', 'report_spike', 'viewer_inflation']
 >>> CATALOGUE["report_spike"].entity_type
 'stream'
 """
@@ -212,6 +212,23 @@ def _price_evidence(agg: WindowAggregate) -> dict[str, Any]:
     return out
 
 
+# --- listing_burst --------------------------------------------------------
+
+def _burst_features(agg: WindowAggregate) -> dict[str, float] | None:
+    return {"count": agg.features.get("n_listing_created", 0.0), "exposure": 1.0}
+
+
+def _burst_observed(agg: WindowAggregate, x: dict[str, float]) -> dict[str, Any]:
+    return {"listings_created": int(x["count"]),
+            "listing_events": int(sum(v for k, v in agg.features.items() if k.startswith("n_")))}
+
+
+def _burst_evidence(agg: WindowAggregate) -> dict[str, Any]:
+    out: dict[str, Any] = dict(agg.context)
+    out["sample_event_ids"] = agg.samples.get("listing_created", [])[:MAX_SAMPLE_IDS]
+    return out
+
+
 CATALOGUE: dict[str, CatalogueEntry] = {
     e.signal_type: e
     for e in (
@@ -224,6 +241,8 @@ CATALOGUE: dict[str, CatalogueEntry] = {
                        _purchase_features, _purchase_observed, _purchase_evidence),
         CatalogueEntry("price_anomaly", 4, "listing", {"price_shift": PriceShiftDetector},
                        _price_features, _price_observed, _price_evidence),
+        CatalogueEntry("listing_burst", 5, "seller", {"poisson_rate": PoissonRateDetector},
+                       _burst_features, _burst_observed, _burst_evidence),
     )
 }
 BY_CODE = {entry.code: entry for entry in CATALOGUE.values()}

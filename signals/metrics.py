@@ -39,6 +39,8 @@ class Metrics:
     windows_closed: Counter
     windows_stale: Counter
     windows_evaluated: Counter
+    windows_merged: Counter
+    windows_pending_merge: Gauge
     signals_emitted: Counter
     processing_latency: Histogram
     signal_delay: Histogram
@@ -75,6 +77,14 @@ def build_metrics(registry: CollectorRegistry) -> Metrics:
             "riskstream_windows_evaluated_total",
             "Closed windows run through the policy's detectors.",
             ["entity_type"], registry=registry),
+        windows_merged=Counter(
+            "riskstream_windows_merged_total",
+            "Partial windows of spread entities (a seller's listings on several partitions) "
+            "received for merging.", ["entity_type"], registry=registry),
+        windows_pending_merge=Gauge(
+            "riskstream_windows_pending_merge",
+            "Merged windows of spread entities waiting for every input partition to close "
+            "them.", registry=registry),
         signals_emitted=Counter(
             "riskstream_signals_emitted_total",
             "Signal records written to risk.signals.",
@@ -113,6 +123,7 @@ def build_metrics(registry: CollectorRegistry) -> Metrics:
         m.windows_closed.labels(entity_type=entity_type)
         m.windows_stale.labels(entity_type=entity_type)
         m.windows_evaluated.labels(entity_type=entity_type)
+        m.windows_merged.labels(entity_type=entity_type)
     for signal_type in CATALOGUE:
         m.signal_delay.labels(signal_type=signal_type)
         for severity in SEVERITIES:

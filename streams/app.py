@@ -25,12 +25,14 @@ from typing import Any
 import faust
 from prometheus_client import CollectorRegistry, disable_created_metrics, start_http_server
 
-from signals.aggregate import decode_aggregate
+from signals.aggregate import WATERMARK_KEY, WindowAggregate, decode_aggregate, decode_watermark
 from signals.engine import Engine
+from signals.merge import SPREAD_ENTITY_TYPES, Merger
 from signals.metrics import Metrics, build_metrics
 from signals.policy import Policy
 from signals.record import Signal
 from streams.config import Settings
+from streams.contract import LISTING_TOPIC
 from streams.ingest import IngestCore
 from streams.ingest_loop import IngestLoop
 from streams.logs import logging_config
@@ -41,6 +43,8 @@ from streams.transport import Transport
 log = logging.getLogger("riskstream.detect")
 
 EXPIRE_INTERVAL_S = 30.0
+MERGE_SETTLE_MS = 120_000  # fallback: partial windows of a spread entity wait at most this
+MERGE_INTERVAL_S = 0.5
 GC_THRESHOLDS = (50_000, 20, 100)
 
 
@@ -85,21 +89,43 @@ def create_app(settings: Settings, policy: Policy, metrics: Metrics) -> faust.Ap
         log.info("signal", extra={"signal_id": signal.signal_id, "signal_type": signal.signal_type,
                                   "status": signal.status, "severity": signal.severity})
 
+    merger = Merger(settle_ms=MERGE_SETTLE_MS)
+
+    async def evaluate(key: bytes, agg: WindowAggregate) -> None:
+        result = engine.process(agg, states.get(key), emitted_ts=_now_ms())
+        if result.stale:
+            metrics.windows_stale.labels(entity_type=agg.entity_type).inc()
+            return
+        await states.put(key, result.state)
+        metrics.windows_evaluated.labels(entity_type=agg.entity_type).inc()
+        newest["window_end"] = max(newest["window_end"], agg.window_end)
+        for signal in result.signals:
+            await emit(signal)
+
     @app.agent(windows, name="detect")
     async def detect(stream: Any) -> None:
         await states.ready.wait()
         async for event in stream.events():
-            agg = decode_aggregate(event.message.value)
-            key = event.message.key
-            result = engine.process(agg, states.get(key), emitted_ts=_now_ms())
-            if result.stale:
-                metrics.windows_stale.labels(entity_type=agg.entity_type).inc()
+            if event.message.key == WATERMARK_KEY:
+                wm = decode_watermark(event.message.value)
+                for merged in merger.watermark(wm.partition, wm.partitions, wm.closed_until):
+                    await evaluate(merged.key.encode(), merged)
+                metrics.windows_pending_merge.set(len(merger))
                 continue
-            await states.put(key, result.state)
-            metrics.windows_evaluated.labels(entity_type=agg.entity_type).inc()
-            newest["window_end"] = max(newest["window_end"], agg.window_end)
-            for signal in result.signals:
-                await emit(signal)
+            agg = decode_aggregate(event.message.value)
+            if agg.entity_type in SPREAD_ENTITY_TYPES:
+                merger.add(agg, _now_ms())  # partial: the other partitions' parts follow
+                metrics.windows_merged.labels(entity_type=agg.entity_type).inc()
+                metrics.windows_pending_merge.set(len(merger))
+            else:
+                await evaluate(event.message.key, agg)
+
+    @app.timer(interval=MERGE_INTERVAL_S)
+    async def release_merged() -> None:
+        """Evaluate spread entities' windows once all their partials had time to arrive."""
+        for agg in merger.ready(_now_ms()):
+            await evaluate(agg.key.encode(), agg)
+        metrics.windows_pending_merge.set(len(merger))
 
     @app.timer(interval=EXPIRE_INTERVAL_S)
     async def expire() -> None:
@@ -127,7 +153,10 @@ def create_app(settings: Settings, policy: Policy, metrics: Metrics) -> faust.Ap
         dedup_capacity=settings.dedup_capacity,
     )
     ingest = IngestLoop(core, metrics, settings.broker, f"{settings.app_id}-ingest",
-                        settings.windows_topic, engine.watches, settings.batch_max_records)
+                        settings.windows_topic, engine.watches, settings.batch_max_records,
+                        windows_partitions=settings.partitions,
+                        spread_topics=(LISTING_TOPIC,) if any(
+                            engine.watches(t) for t in SPREAD_ENTITY_TYPES) else ())
 
     @app.task
     async def run_ingest() -> None:

@@ -230,6 +230,20 @@ class IngestCore:
         part = self._parts.get((topic, partition))
         return next_offset if part is None else part.windows.commit_offset(next_offset)
 
+    def closed_until(self, topic: str, partition: int) -> int:
+        """The window end up to which this partition has closed its windows (-1: none)."""
+        part = self._parts.get((topic, partition))
+        if part is None or part.windows.max_ts < 0:
+            return -1
+        return part.windows.max_ts - self.lateness_ms
+
+    def closed_everywhere(self, topic: str) -> int:
+        """The window end up to which every partition of ``topic`` seen so far has
+        closed its windows (-1 before any)."""
+        ends = [p.windows.max_ts - self.lateness_ms
+                for (t, _), p in self._parts.items() if t == topic and p.windows.max_ts >= 0]
+        return min(ends, default=-1)
+
     def drop(self, topic: str, partition: int) -> None:
         """Forget a partition (revoked in a rebalance): its new owner rebuilds it."""
         self._parts.pop((topic, partition), None)

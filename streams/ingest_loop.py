@@ -20,7 +20,7 @@ from collections.abc import Awaitable, Callable
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener, TopicPartition
 from aiokafka.structs import OffsetAndMetadata
 
-from signals.aggregate import encode_aggregate
+from signals.aggregate import WATERMARK_KEY, encode_aggregate, encode_watermark
 from signals.metrics import Metrics
 from streams.contract import INPUT_TOPICS
 from streams.ingest import BatchOutput, IngestCore
@@ -60,7 +60,12 @@ class IngestLoop:
         windows_topic: str,
         watches: Callable[[str], bool],
         batch_max_records: int = 5000,
+        windows_partitions: int = 4,
+        spread_topics: tuple[str, ...] = (),
     ) -> None:
+        self.windows_partitions = windows_partitions
+        self.spread_topics = spread_topics
+        self.marked: dict[TopicPartition, int] = {}
         self.core = core
         self.metrics = metrics
         self.broker = broker
@@ -113,6 +118,8 @@ class IngestLoop:
                     continue
                 out = self.core.process(tp.topic, tp.partition, records, now_ms)
                 sends.extend(await self._forward(out))
+                if tp.topic in self.spread_topics:
+                    sends.extend(await self._watermark(tp))
                 self._count(tp.topic, out)
                 self.pending[tp] = self.core.commit_offset(
                     tp.topic, tp.partition, records[-1].offset + 1)
@@ -127,6 +134,20 @@ class IngestLoop:
             if now - last_lag >= LAG_INTERVAL_S:
                 await self._update_gauges()
                 last_lag = now
+
+    async def _watermark(self, tp: TopicPartition) -> list[asyncio.Future]:
+        """Tell every windows partition how far ``tp`` has closed its windows, when that
+        moved past a window boundary: the detect stage merges spread entities' partial
+        windows once every input partition has closed them."""
+        assert self.producer is not None and self.consumer is not None
+        closed = self.core.closed_until(tp.topic, tp.partition)
+        if closed < 0 or closed // self.core.window_ms <= self.marked.get(tp, -1):
+            return []
+        self.marked[tp] = closed // self.core.window_ms
+        partitions = len(self.consumer.partitions_for_topic(tp.topic) or ())
+        value = encode_watermark(tp.partition, partitions, closed)
+        return [await self.producer.send(self.windows_topic, value, key=WATERMARK_KEY,
+                                         partition=p) for p in range(self.windows_partitions)]
 
     async def _forward(self, out: BatchOutput) -> list[asyncio.Future]:
         assert self.producer is not None

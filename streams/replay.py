@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 import orjson
 
 from signals.engine import Engine
+from signals.merge import SPREAD_ENTITY_TYPES, Merger
 from signals.policy import Policy
 from signals.record import Signal
 from streams.contract import LISTING_TOPIC, LIVESTREAM_TOPIC
@@ -63,11 +64,23 @@ def replay(
     pending: dict[tuple[str, int], list[Raw]] = {}
     offsets: dict[tuple[str, int], int] = {}
 
-    def detect(aggs: list) -> None:
+    merger = Merger(settle_ms=0)
+
+    def detect(aggs: list, spread_until: int | None = None) -> None:
+        """Run closed windows through the engine; partial windows of spread entities
+        wait in the merger until every partition has closed them."""
+        whole = []
         for agg in aggs:
             result.windows += 1
             if not engine.watches(agg.entity_type):
                 continue
+            if agg.entity_type in SPREAD_ENTITY_TYPES:
+                merger.add(agg, 0)
+            else:
+                whole.append(agg)
+        if spread_until is not None:
+            whole += merger.ready_before(spread_until)
+        for agg in whole:
             key = agg.key.encode()
             out = engine.process(agg, states.get(key), emitted_ts)
             states.set(key, out.state)
@@ -78,7 +91,7 @@ def replay(
         result.processed += out.processed
         result.duplicates += out.duplicates
         result.dead.extend(out.dead)
-        detect(out.closed)
+        detect(out.closed, core.closed_everywhere(tp[0]))
 
     for topic, key, value in records:
         tp = (topic, zlib.crc32(key) % partitions)
@@ -91,6 +104,7 @@ def replay(
         drain(tp)
     if flush:
         detect(core.close_all())
+    detect(merger.drain())  # partials some partition has closed: all there will be
     return result
 
 

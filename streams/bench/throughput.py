@@ -31,6 +31,7 @@ import orjson
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
 from signals.engine import Engine
+from signals.merge import SPREAD_ENTITY_TYPES
 from signals.metrics import ENTITY_TYPES
 from signals.policy import load_policy
 from streams.bench.figures import cpu_seconds, peak_rss_bytes
@@ -127,16 +128,23 @@ async def baseline(broker: str, total: int, partitions: int) -> dict[str, float]
 
 
 def _progress(w: WorkerProcess, watched: tuple[str, ...]) -> tuple[float, float, float]:
-    """(records handled, windows closed of watched entity types, windows evaluated)."""
+    """(records handled, windows closed of watched entity types, windows handled by the
+    detect stage: evaluated, stale or, for spread entities, merged and released)."""
     s = w.samples()
     handled = (metric_sum(s, "riskstream_events_processed_total")
                + metric_sum(s, "riskstream_events_duplicate_total")
                + metric_sum(s, "riskstream_events_dead_lettered_total"))
     closed = sum(metric_sum(s, "riskstream_windows_closed_total", entity_type=t)
                  for t in watched)
-    evaluated = (metric_sum(s, "riskstream_windows_evaluated_total")
-                 + metric_sum(s, "riskstream_windows_stale_total"))
-    return handled, closed, evaluated
+    done = metric_sum(s, "riskstream_windows_stale_total")
+    for t in watched:
+        if t in SPREAD_ENTITY_TYPES:
+            done += metric_sum(s, "riskstream_windows_merged_total", entity_type=t)
+        else:
+            done += metric_sum(s, "riskstream_windows_evaluated_total", entity_type=t)
+    if metric_sum(s, "riskstream_windows_pending_merge") > 0:
+        done = min(done, closed - 1)  # merged windows still wait for a partition
+    return handled, closed, done
 
 
 def riskstream(broker: str, total: int, workdir: Path, profile: Path | None = None,

@@ -16,9 +16,11 @@ import orjson
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
+from signals.policy import load_policy
 from streams.localkafka import LocalKafka
 from streams.localworker import WorkerProcess, free_port_pair
 from streams.producer import produce
+from streams.simulate import SCENARIOS as SIM_SCENARIOS
 from streams.simulate import SimConfig, Simulator
 
 
@@ -55,7 +57,8 @@ def worker(broker: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Wo
         stop_worker(w)
 
 
-SCENARIOS = ("report_spike", "viewer_inflation")
+# every signal type the default policy detects: each must fire end to end through Kafka
+SCENARIOS = tuple(k for k in SIM_SCENARIOS if k in load_policy().signals)
 BAD_RECORDS = [
     (b"s-bad", b"this is not json"),
     (b"s-bad", b"[1, 2, 3]"),

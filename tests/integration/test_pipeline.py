@@ -25,6 +25,13 @@ def test_injected_scenarios_arrive_as_signals(run: dict[str, Any]) -> None:
     assert {(lb["scenario"], lb["entity_id"]) for lb in run["labels"]} <= opened
 
 
+def test_every_detected_signal_type_fires(run: dict[str, Any]) -> None:
+    from signals.policy import load_policy
+
+    fired = {s["signal_type"] for s in run["signals"] if s["status"] == "open"}
+    assert fired == set(load_policy().signals)
+
+
 def test_no_signal_for_clean_entities(run: dict[str, Any]) -> None:
     labelled = {lb["entity_id"] for lb in run["labels"]}
     assert {s["entity_id"] for s in run["signals"]} <= labelled

@@ -9,7 +9,9 @@ from signals.policy import load_policy
 from streams.replay import read_jsonl, replay
 from streams.simulate import SimConfig, Simulator
 
-SIGNAL_TYPES = ("report_spike", "viewer_inflation", "purchase_anomaly", "price_anomaly")
+SIGNAL_TYPES = (
+    "report_spike", "viewer_inflation", "purchase_anomaly", "price_anomaly", "listing_burst",
+)
 
 
 def _replay(seed: int, scenarios: tuple[str, ...]):

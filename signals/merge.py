@@ -1,0 +1,119 @@
+"""Windows of entities whose events are spread over several input partitions.
+
+``listing.events`` is keyed by listing, so one seller's listings land on every
+partition, and each partition closes its own partial window of that seller.
+The partials are keyed by entity on the windows topic, so they meet in one
+place, where a :class:`Merger` adds them up before the engine sees the
+window: counts and sums add, samples and context are united.
+
+A merged window is released as soon as every input partition has closed it:
+each partition reports how far it has closed its windows (the worker sends a
+small watermark record to the windows topic, a replay knows it directly), see
+:meth:`Merger.watermark` and :meth:`Merger.ready_before`. As a fallback (a
+partition that never reports, e.g. one with no events at all) a window is
+also released once its first partial has waited ``settle_ms``.
+
+>>> def part(n, ids):
+...     return WindowAggregate(entity_type="seller", entity_id="sl-1", region="US",
+...         window_start=0, window_end=60_000, features={"n_listing_created": n},
+...         samples={"listing_created": ids})
+>>> m = Merger(settle_ms=2_000)
+>>> m.add(part(2.0, ["a", "b"]), now_ms=0); m.add(part(1.0, ["c"]), now_ms=500)
+>>> m.ready(now_ms=1_000)
+[]
+>>> [(w.features["n_listing_created"], w.samples["listing_created"]) for w in m.ready(2_000)]
+[(3.0, ['a', 'b', 'c'])]
+"""
+
+from __future__ import annotations
+
+import msgspec
+
+from signals.aggregate import WindowAggregate
+from signals.record import MAX_SAMPLE_IDS
+
+#: entity types whose windows arrive in partials (their events are keyed otherwise)
+SPREAD_ENTITY_TYPES = frozenset(("seller",))
+
+_MAX_FEATURES = frozenset(("viewers_max",))
+
+
+def merge(a: WindowAggregate, b: WindowAggregate) -> WindowAggregate:
+    """Two partial windows of one entity and one window start, as one."""
+    features = dict(a.features)
+    for k, v in b.features.items():
+        if k in _MAX_FEATURES:
+            features[k] = max(features.get(k, v), v)
+        else:
+            features[k] = features.get(k, 0.0) + v
+    samples = {k: list(v) for k, v in a.samples.items()}
+    for k, ids in b.samples.items():
+        samples[k] = (samples.get(k, []) + ids)[:MAX_SAMPLE_IDS]
+    breakdown = {k: dict(v) for k, v in a.breakdown.items()}
+    for k, counts in b.breakdown.items():
+        into = breakdown.setdefault(k, {})
+        for name, n in counts.items():
+            into[name] = into.get(name, 0) + n
+    return msgspec.structs.replace(
+        a, features=features, samples=samples, breakdown=breakdown,
+        context=a.context | b.context, ended=a.ended or b.ended)
+
+
+class Merger:
+    """Pending partial windows, keyed by entity and window start."""
+
+    def __init__(self, settle_ms: int) -> None:
+        self.settle_ms = settle_ms
+        self._pending: dict[tuple[str, int], tuple[int, WindowAggregate]] = {}
+        self._closed: dict[int, int] = {}  # input partition -> window end closed up to
+        self.partials = 0  # partials added (for the worker's counters)
+
+    def __len__(self) -> int:
+        return len(self._pending)
+
+    def watermark(self, partition: int, partitions: int, closed_until: int
+                  ) -> list[WindowAggregate]:
+        """Input ``partition`` (of ``partitions``) has closed every window ending at or
+        before ``closed_until``: release the merged windows every partition has closed.
+
+        >>> m = Merger(settle_ms=60_000)
+        >>> m.add(WindowAggregate(entity_type="seller", entity_id="s", region="US",
+        ...       window_start=0, window_end=60_000, features={}), now_ms=0)
+        >>> m.watermark(0, 2, 70_000), len(m)
+        ([], 1)
+        >>> [w.window_end for w in m.watermark(1, 2, 61_000)], len(m)
+        ([60000], 0)
+        """
+        if closed_until > self._closed.get(partition, -1):
+            self._closed[partition] = closed_until
+        if len(self._closed) < partitions:
+            return []
+        return self.ready_before(min(self._closed.values()))
+
+    def add(self, agg: WindowAggregate, now_ms: int) -> None:
+        self.partials += 1
+        key = (agg.key, agg.window_start)
+        held = self._pending.get(key)
+        if held is None:
+            self._pending[key] = (now_ms, agg)
+        else:
+            self._pending[key] = (held[0], merge(held[1], agg))
+
+    def _release(self, keys: list[tuple[str, int]]) -> list[WindowAggregate]:
+        out = [self._pending.pop(k)[1] for k in keys]
+        out.sort(key=lambda a: a.window_start)
+        return out
+
+    def ready(self, now_ms: int) -> list[WindowAggregate]:
+        """Merged windows whose first partial arrived at least ``settle_ms`` ago."""
+        return self._release([k for k, (t, _) in self._pending.items()
+                              if now_ms - t >= self.settle_ms])
+
+    def ready_before(self, window_end_ms: int) -> list[WindowAggregate]:
+        """Merged windows that end at or before ``window_end_ms`` (every partition
+        has closed them)."""
+        return self._release([k for k, (_, a) in self._pending.items()
+                              if a.window_end <= window_end_ms])
+
+    def drain(self) -> list[WindowAggregate]:
+        return self._release(list(self._pending))
