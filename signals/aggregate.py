@@ -50,12 +50,14 @@ WATERMARK_KEY = b"\x00watermark"
 
 
 class Watermark(msgspec.Struct, frozen=True):
-    """Input ``partition`` (of ``partitions``) closed every window ending by ``closed_until``.
+    """Partition ``partition`` (of ``partitions``) of input ``topic`` closed every window
+    ending by ``closed_until``.
 
-    >>> decode_watermark(encode_watermark(2, 4, 60_000))
-    Watermark(partition=2, partitions=4, closed_until=60000)
+    >>> decode_watermark(encode_watermark("listing.events", 2, 4, 60_000)).partition
+    2
     """
 
+    topic: str
     partition: int
     partitions: int
     closed_until: int
@@ -64,8 +66,8 @@ class Watermark(msgspec.Struct, frozen=True):
 _wm_decoder = msgspec.json.Decoder(Watermark)
 
 
-def encode_watermark(partition: int, partitions: int, closed_until: int) -> bytes:
-    return _encoder.encode(Watermark(partition, partitions, closed_until))
+def encode_watermark(topic: str, partition: int, partitions: int, closed_until: int) -> bytes:
+    return _encoder.encode(Watermark(topic, partition, partitions, closed_until))
 
 
 def decode_watermark(raw: bytes) -> Watermark:

@@ -2,8 +2,8 @@
 detectors may serve it, what the detector reads from a closed window, and what a
 reviewer gets as observed values and evidence.
 
->>> sorted(CATALOGUE)
-['listing_burst', 'price_anomaly', 'purchase_anomaly', 'report_spike', 'viewer_inflation']
+>>> len(CATALOGUE), sorted(CATALOGUE)[:3]
+(6, ['listing_burst', 'price_anomaly', 'purchase_anomaly'])
 >>> CATALOGUE["report_spike"].entity_type
 'stream'
 """
@@ -229,6 +229,26 @@ def _burst_evidence(agg: WindowAggregate) -> dict[str, Any]:
     return out
 
 
+# --- segment_report_surge -------------------------------------------------
+
+def _segment_features(agg: WindowAggregate) -> dict[str, float] | None:
+    """Reports in a category x region (merged over every partition), Anscombe scale."""
+    return {"value": 2.0 * math.sqrt(agg.features.get("n_report", 0.0) + 0.375)}
+
+
+def _segment_observed(agg: WindowAggregate, x: dict[str, float]) -> dict[str, Any]:
+    return {"reports": int(agg.features.get("n_report", 0)),
+            "reported_streams": int(agg.features.get("distinct_actors", 0))}
+
+
+def _segment_evidence(agg: WindowAggregate) -> dict[str, Any]:
+    category, _, region = agg.entity_id.rpartition("|")
+    return {"category": category, "region": region,
+            "report_reasons": agg.breakdown.get("report_reasons", {}),
+            "reported_streams": int(agg.features.get("distinct_actors", 0)),
+            "sample_event_ids": agg.samples.get("report", [])[:MAX_SAMPLE_IDS]}
+
+
 CATALOGUE: dict[str, CatalogueEntry] = {
     e.signal_type: e
     for e in (
@@ -243,6 +263,8 @@ CATALOGUE: dict[str, CatalogueEntry] = {
                        _price_features, _price_observed, _price_evidence),
         CatalogueEntry("listing_burst", 5, "seller", {"poisson_rate": PoissonRateDetector},
                        _burst_features, _burst_observed, _burst_evidence),
+        CatalogueEntry("segment_report_surge", 6, "segment", {"level": LevelDetector},
+                       _segment_features, _segment_observed, _segment_evidence),
     )
 }
 BY_CODE = {entry.code: entry for entry in CATALOGUE.values()}

@@ -32,8 +32,10 @@ import msgspec
 from signals.aggregate import WindowAggregate
 from signals.record import MAX_SAMPLE_IDS
 
-#: entity types whose windows arrive in partials (their events are keyed otherwise)
-SPREAD_ENTITY_TYPES = frozenset(("seller",))
+#: entity types whose windows arrive in partials (their events are keyed otherwise),
+#: and the input topic whose partitions each send one
+SPREAD_SOURCES = {"seller": "listing.events", "segment": "livestream.events"}
+SPREAD_ENTITY_TYPES = frozenset(SPREAD_SOURCES)
 
 _MAX_FEATURES = frozenset(("viewers_max",))
 
@@ -117,3 +119,40 @@ class Merger:
 
     def drain(self) -> list[WindowAggregate]:
         return self._release(list(self._pending))
+
+
+class Mergers:
+    """One :class:`Merger` per spread entity type, each released by its source topic.
+
+    >>> m = Mergers(settle_ms=60_000)
+    >>> m.add(WindowAggregate(entity_type="segment", entity_id="beauty|US", region="US",
+    ...       window_start=0, window_end=60_000, features={"n_report": 2.0}), now_ms=0)
+    >>> m.watermark("listing.events", 0, 1, 70_000), len(m)
+    ([], 1)
+    >>> [w.entity_id for w in m.watermark("livestream.events", 0, 1, 70_000)]
+    ['beauty|US']
+    """
+
+    def __init__(self, settle_ms: int) -> None:
+        self._by_type = {t: Merger(settle_ms) for t in SPREAD_SOURCES}
+
+    def __len__(self) -> int:
+        return sum(len(m) for m in self._by_type.values())
+
+    def add(self, agg: WindowAggregate, now_ms: int) -> None:
+        self._by_type[agg.entity_type].add(agg, now_ms)
+
+    def watermark(self, topic: str, partition: int, partitions: int, closed_until: int
+                  ) -> list[WindowAggregate]:
+        return [w for t, m in self._by_type.items() if SPREAD_SOURCES[t] == topic
+                for w in m.watermark(partition, partitions, closed_until)]
+
+    def ready(self, now_ms: int) -> list[WindowAggregate]:
+        return [w for m in self._by_type.values() for w in m.ready(now_ms)]
+
+    def ready_before(self, topic: str, window_end_ms: int) -> list[WindowAggregate]:
+        return [w for t, m in self._by_type.items() if SPREAD_SOURCES[t] == topic
+                for w in m.ready_before(window_end_ms)]
+
+    def drain(self) -> list[WindowAggregate]:
+        return [w for m in self._by_type.values() for w in m.drain()]

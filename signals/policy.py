@@ -5,8 +5,8 @@ opens and resolves, and how scores map to severities. :func:`load_policy`
 refuses a bad file with a message that names the field.
 
 >>> p = load_policy()
->>> p.windows.size_s, sorted(p.signals)[-2:]
-(60, ['report_spike', 'viewer_inflation'])
+>>> p.windows.size_s, p.signals["report_spike"].detector
+(60, 'poisson_rate')
 >>> parse_policy("version: 1\\nwindows: {size_s: 0}\\n")
 Traceback (most recent call last):
 ...

@@ -27,12 +27,11 @@ from prometheus_client import CollectorRegistry, disable_created_metrics, start_
 
 from signals.aggregate import WATERMARK_KEY, WindowAggregate, decode_aggregate, decode_watermark
 from signals.engine import Engine
-from signals.merge import SPREAD_ENTITY_TYPES, Merger
+from signals.merge import SPREAD_ENTITY_TYPES, SPREAD_SOURCES, Mergers
 from signals.metrics import Metrics, build_metrics
 from signals.policy import Policy
 from signals.record import Signal
 from streams.config import Settings
-from streams.contract import LISTING_TOPIC
 from streams.ingest import IngestCore
 from streams.ingest_loop import IngestLoop
 from streams.logs import logging_config
@@ -89,7 +88,7 @@ def create_app(settings: Settings, policy: Policy, metrics: Metrics) -> faust.Ap
         log.info("signal", extra={"signal_id": signal.signal_id, "signal_type": signal.signal_type,
                                   "status": signal.status, "severity": signal.severity})
 
-    merger = Merger(settle_ms=MERGE_SETTLE_MS)
+    merger = Mergers(settle_ms=MERGE_SETTLE_MS)
 
     async def evaluate(key: bytes, agg: WindowAggregate) -> None:
         result = engine.process(agg, states.get(key), emitted_ts=_now_ms())
@@ -108,7 +107,8 @@ def create_app(settings: Settings, policy: Policy, metrics: Metrics) -> faust.Ap
         async for event in stream.events():
             if event.message.key == WATERMARK_KEY:
                 wm = decode_watermark(event.message.value)
-                for merged in merger.watermark(wm.partition, wm.partitions, wm.closed_until):
+                for merged in merger.watermark(wm.topic, wm.partition, wm.partitions,
+                                                wm.closed_until):
                     await evaluate(merged.key.encode(), merged)
                 metrics.windows_pending_merge.set(len(merger))
                 continue
@@ -155,8 +155,8 @@ def create_app(settings: Settings, policy: Policy, metrics: Metrics) -> faust.Ap
     ingest = IngestLoop(core, metrics, settings.broker, f"{settings.app_id}-ingest",
                         settings.windows_topic, engine.watches, settings.batch_max_records,
                         windows_partitions=settings.partitions,
-                        spread_topics=(LISTING_TOPIC,) if any(
-                            engine.watches(t) for t in SPREAD_ENTITY_TYPES) else ())
+                        spread_topics=tuple(sorted({
+                            topic for t, topic in SPREAD_SOURCES.items() if engine.watches(t)})))
 
     @app.task
     async def run_ingest() -> None:

@@ -145,7 +145,7 @@ class IngestLoop:
             return []
         self.marked[tp] = closed // self.core.window_ms
         partitions = len(self.consumer.partitions_for_topic(tp.topic) or ())
-        value = encode_watermark(tp.partition, partitions, closed)
+        value = encode_watermark(tp.topic, tp.partition, partitions, closed)
         return [await self.producer.send(self.windows_topic, value, key=WATERMARK_KEY,
                                          partition=p) for p in range(self.windows_partitions)]
 

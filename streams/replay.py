@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 import orjson
 
 from signals.engine import Engine
-from signals.merge import SPREAD_ENTITY_TYPES, Merger
+from signals.merge import SPREAD_ENTITY_TYPES, Mergers
 from signals.policy import Policy
 from signals.record import Signal
 from streams.contract import LISTING_TOPIC, LIVESTREAM_TOPIC
@@ -64,9 +64,9 @@ def replay(
     pending: dict[tuple[str, int], list[Raw]] = {}
     offsets: dict[tuple[str, int], int] = {}
 
-    merger = Merger(settle_ms=0)
+    merger = Mergers(settle_ms=0)
 
-    def detect(aggs: list, spread_until: int | None = None) -> None:
+    def detect(aggs: list, closed: tuple[str, int] | None = None) -> None:
         """Run closed windows through the engine; partial windows of spread entities
         wait in the merger until every partition has closed them."""
         whole = []
@@ -78,8 +78,8 @@ def replay(
                 merger.add(agg, 0)
             else:
                 whole.append(agg)
-        if spread_until is not None:
-            whole += merger.ready_before(spread_until)
+        if closed is not None:  # (topic, window end every partition of it has closed)
+            whole += merger.ready_before(*closed)
         for agg in whole:
             key = agg.key.encode()
             out = engine.process(agg, states.get(key), emitted_ts)
@@ -91,7 +91,7 @@ def replay(
         result.processed += out.processed
         result.duplicates += out.duplicates
         result.dead.extend(out.dead)
-        detect(out.closed, core.closed_everywhere(tp[0]))
+        detect(out.closed, (tp[0], core.closed_everywhere(tp[0])))
 
     for topic, key, value in records:
         tp = (topic, zlib.crc32(key) % partitions)

@@ -36,6 +36,7 @@ from streams.errors import BadRecord
 
 _TAG = {cls: cls.__struct_config__.tag for cls in (*c.LiveEvent.__args__, *c.ListingEvent.__args__)}
 _SNAPSHOT_SAMPLES = 5
+STREAM_CATEGORIES = 200_000  # streams per partition whose category is remembered
 _PRICE_TAGS = frozenset(("listing_created", "listing_updated", "price_changed"))
 
 
@@ -122,6 +123,34 @@ class _Acc:
         )
 
 
+class RecentMap:
+    """A bounded map of recent keys: at least the last ``capacity`` keys set are kept,
+    never more than twice that (two generations, O(1) per call).
+
+    >>> m = RecentMap(capacity=2)
+    >>> for k in "abc":
+    ...     m[k] = k.upper()
+    >>> m.get("a"), m.get("c"), m.get("z")
+    ('A', 'C', None)
+    """
+
+    __slots__ = ("_current", "_old", "capacity")
+
+    def __init__(self, capacity: int) -> None:
+        self.capacity = capacity
+        self._current: dict[str, str] = {}
+        self._old: dict[str, str] = {}
+
+    def get(self, key: str) -> str | None:
+        value = self._current.get(key)
+        return self._old.get(key) if value is None else value
+
+    def __setitem__(self, key: str, value: str) -> None:
+        if len(self._current) >= self.capacity and key not in self._current:
+            self._old, self._current = self._current, {}
+        self._current[key] = value
+
+
 class _Bucket:
     __slots__ = ("accs", "first_offset")
 
@@ -139,6 +168,9 @@ class PartitionWindows:
         self.young_days = young_days
         self.max_ts = -1
         self._buckets: dict[int, _Bucket] = {}
+        # streams are keyed to one partition: each partition learns its streams'
+        # categories from stream_start, for the per-segment (category x region) windows
+        self._categories = RecentMap(STREAM_CATEGORIES)
 
     @property
     def open_windows(self) -> int:
@@ -206,6 +238,9 @@ class PartitionWindows:
             if user is not None:
                 acc.reporters.add(user)
             acc.sample("report", ev.event_id)
+            category = self._categories.get(ev.stream_id)
+            if category is not None:
+                self._fold_segment(accs, ev, category, reason)
         elif tag == "purchase":
             amount = ev.amount  # type: ignore[attr-defined]
             acc.amounts[amount] = acc.amounts.get(amount, 0) + 1
@@ -214,9 +249,23 @@ class PartitionWindows:
             acc.sample("purchase", ev.event_id)
         elif tag == "stream_start":
             acc.context["category"] = ev.category  # type: ignore[attr-defined]
+            self._categories[ev.stream_id] = ev.category  # type: ignore[attr-defined]
             acc.sample("stream_start", ev.event_id, 1)
         elif tag == "stream_end":
             acc.ended = True
+
+    def _fold_segment(self, accs: dict, ev: c._LiveEvent, category: str, reason: str) -> None:
+        """A report also counts for its segment (category x region), across streams."""
+        segment = f"{category}|{ev.region}"
+        key = ("segment", segment)
+        acc = accs.get(key)
+        if acc is None:
+            acc = accs[key] = _Acc("segment", segment, ev.region)
+            acc.context["category"] = category
+        acc.counts["report"] = acc.counts.get("report", 0) + 1
+        acc.reasons[reason] = acc.reasons.get(reason, 0) + 1
+        acc.actors.add(ev.stream_id)
+        acc.sample("report", ev.event_id)
 
     def fold_listing(self, ev: c._ListingEvent, offset: int) -> None:
         """Fold a ``listing.events`` event into its seller's window."""

@@ -58,7 +58,8 @@ def worker(broker: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Wo
 
 
 # every signal type the default policy detects: each must fire end to end through Kafka
-SCENARIOS = tuple(k for k in SIM_SCENARIOS if k in load_policy().signals)
+SCENARIOS = tuple(k for k, sp in load_policy().signals.items()
+                  if sp.enabled and k in SIM_SCENARIOS)
 BAD_RECORDS = [
     (b"s-bad", b"this is not json"),
     (b"s-bad", b"[1, 2, 3]"),

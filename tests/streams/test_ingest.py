@@ -140,3 +140,33 @@ def test_live_worker_resumes_after_a_quiet_spell() -> None:
     ahead = live_core.process(TOPIC, 0, _recs(live(event_id="c", ts=later + 2 * HOUR), start=2),
                               now_ms=later)
     assert ahead.dead_by_kind == {"ts_future": 1}
+
+
+def test_cross_entity_windows_listing_prices_and_segments() -> None:
+    from tests.streams.events import listing
+
+    core = IngestCore(window_ms=60_000, lateness_ms=0, young_days=7)
+    live_recs = [
+        Raw(0, b"k", raw(live("stream_start", event_id="a"))),
+        Raw(1, b"k", raw(live("report", event_id="b", ts=BASE_TS + 1000))),
+        Raw(2, b"k", raw(live("report", event_id="c", stream_id="unseen",
+                              ts=BASE_TS + 2000))),
+        Raw(3, b"k", raw(live(event_id="d", ts=BASE_TS + 61_000))),
+    ]
+    closed = core.process("livestream.events", 0, live_recs).closed
+    [segment] = [a for a in closed if a.entity_type == "segment"]
+    # only the stream whose start (and so category) this partition saw is counted
+    assert segment.entity_id == "beauty/skincare|US" and segment.features["n_report"] == 1.0
+    assert core.closed_until("livestream.events", 0) == BASE_TS + 61_000
+
+    listing_recs = [
+        Raw(0, b"k", raw(listing(event_id="l1"))),
+        Raw(1, b"k", raw(listing("price_changed", event_id="l2", price=6.0, previous_price=100.0,
+                       ts=BASE_TS + 5000))),
+        Raw(2, b"k", raw(listing(event_id="l3", listing_id="l9", ts=BASE_TS + 61_000))),
+    ]
+    closed = core.process("listing.events", 1, listing_recs).closed
+    [price] = [a for a in closed if a.entity_type == "listing"]
+    assert (price.features["price_min"], price.features["price_reference"]) == (6.0, 100.0)
+    [seller] = [a for a in closed if a.entity_type == "seller"]
+    assert seller.features["n_listing_created"] == 1.0
