@@ -138,7 +138,7 @@ def run_scenarios(args: argparse.Namespace) -> int:
     for kind in SCENARIOS:
         t = totals.get(kind)
         if kind not in kinds or t is None:
-            rows.append((kind, "not detected yet", "no detector in the default policy"))
+            rows.append((kind, "not detected yet", "not enabled in the default policy"))
             continue
         opened = t["tp"] + t["fp"]
         figures = {
