@@ -44,6 +44,8 @@ class CatalogueEntry:
     features: Callable[[WindowAggregate], dict[str, float] | None]
     observed: Callable[[WindowAggregate, dict[str, float]], dict[str, Any]]
     evidence: Callable[[WindowAggregate], dict[str, Any]]
+    #: whether a window can matter at all; others are not even sent to the detect stage
+    relevant: Callable[[WindowAggregate], bool] | None = None
 
 
 SNAPSHOT_INTERVAL_MS = 10_000  # the contract: viewer snapshots are sent every ~10 s
@@ -260,9 +262,11 @@ CATALOGUE: dict[str, CatalogueEntry] = {
         CatalogueEntry("purchase_anomaly", 3, "stream", {"level": LevelDetector},
                        _purchase_features, _purchase_observed, _purchase_evidence),
         CatalogueEntry("price_anomaly", 4, "listing", {"price_shift": PriceShiftDetector},
-                       _price_features, _price_observed, _price_evidence),
+                       _price_features, _price_observed, _price_evidence,
+                       relevant=lambda agg: "price_reference" in agg.features),
         CatalogueEntry("listing_burst", 5, "seller", {"poisson_rate": PoissonRateDetector},
-                       _burst_features, _burst_observed, _burst_evidence),
+                       _burst_features, _burst_observed, _burst_evidence,
+                       relevant=lambda agg: agg.features.get("n_listing_created", 0.0) > 0),
         CatalogueEntry("segment_report_surge", 6, "segment", {"level": LevelDetector},
                        _segment_features, _segment_observed, _segment_evidence),
     )

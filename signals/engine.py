@@ -58,6 +58,15 @@ class Engine:
         """True when some enabled signal reads windows of this entity type."""
         return entity_type in self._by_entity
 
+    def wants(self, agg: WindowAggregate) -> bool:
+        """True when some enabled signal could judge this window: a listing window
+        without a price change, or a seller window without a new listing, cannot."""
+        for name, _ in self._by_entity.get(agg.entity_type, ()):
+            relevant = CATALOGUE[name].relevant
+            if relevant is None or relevant(agg):
+                return True
+        return False
+
     def process(
         self, agg: WindowAggregate, state: EntityState | None, emitted_ts: int
     ) -> Result:

@@ -38,6 +38,7 @@ class Metrics:
     events_duplicate: Counter
     windows_closed: Counter
     windows_stale: Counter
+    windows_skipped: Counter
     windows_evaluated: Counter
     windows_merged: Counter
     windows_pending_merge: Gauge
@@ -73,6 +74,10 @@ def build_metrics(registry: CollectorRegistry) -> Metrics:
             "riskstream_windows_stale_total",
             "Closed windows ignored because a later one of the entity was already processed "
             "(replays after a restart).", ["entity_type"], registry=registry),
+        windows_skipped=Counter(
+            "riskstream_windows_skipped_total",
+            "Closed windows no enabled signal could judge (e.g. a listing without a price "
+            "change), not sent to detection.", ["entity_type"], registry=registry),
         windows_evaluated=Counter(
             "riskstream_windows_evaluated_total",
             "Closed windows run through the policy's detectors.",
@@ -123,6 +128,7 @@ def build_metrics(registry: CollectorRegistry) -> Metrics:
         m.windows_closed.labels(entity_type=entity_type)
         m.windows_stale.labels(entity_type=entity_type)
         m.windows_evaluated.labels(entity_type=entity_type)
+        m.windows_skipped.labels(entity_type=entity_type)
         m.windows_merged.labels(entity_type=entity_type)
     for signal_type in CATALOGUE:
         m.signal_delay.labels(signal_type=signal_type)

@@ -3,8 +3,9 @@
 The worker runs two stages in one process:
 
 1. the batched ingest stage (:mod:`streams.ingest_loop`), a Faust task that folds
-   raw input records into per-entity windows and sends each closed window to the
-   internal ``<app_id>-windows`` topic, keyed by entity;
+   raw input records into per-entity windows and sends the closed windows to the
+   internal ``<app_id>-windows`` topic, batched per partition (an entity's windows
+   always go to the partition its key hashes to);
 2. the ``detect`` agent, which reads those windows, runs the policy's detectors
    with per-entity state (:mod:`streams.statestore`, mirrored to a compacted
    topic, so a replacement worker restores baselines), and writes signals to
@@ -25,7 +26,14 @@ from typing import Any
 import faust
 from prometheus_client import CollectorRegistry, disable_created_metrics, start_http_server
 
-from signals.aggregate import WATERMARK_KEY, WindowAggregate, decode_aggregate, decode_watermark
+from signals.aggregate import (
+    BATCH_KEY,
+    WATERMARK_KEY,
+    WindowAggregate,
+    decode_aggregate,
+    decode_batch,
+    decode_watermark,
+)
 from signals.engine import Engine
 from signals.merge import SPREAD_ENTITY_TYPES, SPREAD_SOURCES, Mergers
 from signals.metrics import Metrics, build_metrics
@@ -112,13 +120,17 @@ def create_app(settings: Settings, policy: Policy, metrics: Metrics) -> faust.Ap
                     await evaluate(merged.key.encode(), merged)
                 metrics.windows_pending_merge.set(len(merger))
                 continue
-            agg = decode_aggregate(event.message.value)
-            if agg.entity_type in SPREAD_ENTITY_TYPES:
-                merger.add(agg, _now_ms())  # partial: the other partitions' parts follow
-                metrics.windows_merged.labels(entity_type=agg.entity_type).inc()
-                metrics.windows_pending_merge.set(len(merger))
-            else:
-                await evaluate(event.message.key, agg)
+            if event.message.key == BATCH_KEY:
+                aggs = decode_batch(event.message.value)
+            else:  # one window keyed by its entity (as older workers sent them)
+                aggs = [decode_aggregate(event.message.value)]
+            for agg in aggs:
+                if agg.entity_type in SPREAD_ENTITY_TYPES:
+                    merger.add(agg, _now_ms())  # partial: other partitions' parts follow
+                    metrics.windows_merged.labels(entity_type=agg.entity_type).inc()
+                else:
+                    await evaluate(agg.key.encode(), agg)
+            metrics.windows_pending_merge.set(len(merger))
 
     @app.timer(interval=MERGE_INTERVAL_S)
     async def release_merged() -> None:
@@ -153,7 +165,7 @@ def create_app(settings: Settings, policy: Policy, metrics: Metrics) -> faust.Ap
         dedup_capacity=settings.dedup_capacity,
     )
     ingest = IngestLoop(core, metrics, settings.broker, f"{settings.app_id}-ingest",
-                        settings.windows_topic, engine.watches, settings.batch_max_records,
+                        settings.windows_topic, engine.wants, settings.batch_max_records,
                         windows_partitions=settings.partitions,
                         spread_topics=tuple(sorted({
                             topic for t, topic in SPREAD_SOURCES.items() if engine.watches(t)})))

@@ -18,9 +18,16 @@ import time
 from collections.abc import Awaitable, Callable
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener, TopicPartition
+from aiokafka.partitioner import murmur2
 from aiokafka.structs import OffsetAndMetadata
 
-from signals.aggregate import WATERMARK_KEY, encode_aggregate, encode_watermark
+from signals.aggregate import (
+    BATCH_KEY,
+    WATERMARK_KEY,
+    WindowAggregate,
+    encode_batch,
+    encode_watermark,
+)
 from signals.metrics import Metrics
 from streams.contract import INPUT_TOPICS
 from streams.ingest import BatchOutput, IngestCore
@@ -29,6 +36,7 @@ from streams.topics import DLQ_TOPIC
 log = logging.getLogger("riskstream.ingest")
 
 COMMIT_INTERVAL_S = 1.0
+WINDOWS_PER_RECORD = 200  # closed windows batched into one windows-topic record
 LAG_INTERVAL_S = 2.0
 
 
@@ -58,7 +66,7 @@ class IngestLoop:
         broker: str,
         group_id: str,
         windows_topic: str,
-        watches: Callable[[str], bool],
+        wants: Callable[[WindowAggregate], bool],
         batch_max_records: int = 5000,
         windows_partitions: int = 4,
         spread_topics: tuple[str, ...] = (),
@@ -71,7 +79,7 @@ class IngestLoop:
         self.broker = broker
         self.group_id = group_id
         self.windows_topic = windows_topic
-        self.watches = watches
+        self.wants = wants
         self.batch_max_records = batch_max_records
         self.pending: dict[TopicPartition, int] = {}
         self.consumer: AIOKafkaConsumer | None = None
@@ -154,11 +162,21 @@ class IngestLoop:
         sends = []
         for dead in out.dead:
             sends.append(await self.producer.send(DLQ_TOPIC, dead.to_json(), key=dead.key))
+        by_partition: dict[int, list[WindowAggregate]] = {}
         for agg in out.closed:
             self.metrics.windows_closed.labels(entity_type=agg.entity_type).inc()
-            if self.watches(agg.entity_type):
+            if self.wants(agg):
+                # the partition Kafka's default partitioner would give the entity's key:
+                # one entity's windows always meet the same detect partition and state
+                p = (murmur2(agg.key.encode()) & 0x7FFFFFFF) % self.windows_partitions
+                by_partition.setdefault(p, []).append(agg)
+            else:
+                self.metrics.windows_skipped.labels(entity_type=agg.entity_type).inc()
+        for p, aggs in by_partition.items():
+            for i in range(0, len(aggs), WINDOWS_PER_RECORD):
                 sends.append(await self.producer.send(
-                    self.windows_topic, encode_aggregate(agg), key=agg.key.encode()))
+                    self.windows_topic, encode_batch(aggs[i:i + WINDOWS_PER_RECORD]),
+                    key=BATCH_KEY, partition=p))
         return sends
 
     def _count(self, topic: str, out: BatchOutput) -> None:

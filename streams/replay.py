@@ -72,7 +72,7 @@ def replay(
         whole = []
         for agg in aggs:
             result.windows += 1
-            if not engine.watches(agg.entity_type):
+            if not engine.wants(agg):
                 continue
             if agg.entity_type in SPREAD_ENTITY_TYPES:
                 merger.add(agg, 0)

@@ -136,7 +136,9 @@ def _progress(w: WorkerProcess, watched: tuple[str, ...]) -> tuple[float, float,
                + metric_sum(s, "riskstream_events_dead_lettered_total"))
     closed = sum(metric_sum(s, "riskstream_windows_closed_total", entity_type=t)
                  for t in watched)
-    done = metric_sum(s, "riskstream_windows_stale_total")
+    done = (metric_sum(s, "riskstream_windows_stale_total")
+            + sum(metric_sum(s, "riskstream_windows_skipped_total", entity_type=t)
+                  for t in watched))
     for t in watched:
         if t in SPREAD_ENTITY_TYPES:
             done += metric_sum(s, "riskstream_windows_merged_total", entity_type=t)
