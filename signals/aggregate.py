@@ -6,7 +6,7 @@ and context into their evidence.
 
 >>> agg = WindowAggregate(entity_type="stream", entity_id="s1", region="US",
 ...     window_start=0, window_end=60_000, features={"reports": 2.0})
->>> decode_aggregate(encode_aggregate(agg)) == agg
+>>> decode_batch(encode_batch([agg])) == [agg]
 True
 """
 
@@ -29,21 +29,11 @@ class WindowAggregate(msgspec.Struct, kw_only=True, frozen=True):
 
     @property
     def key(self) -> str:
-        """The entity's key on the windows topic and in the state table."""
+        """The entity's key: in the state store, and hashed to its windows-topic partition."""
         return f"{self.entity_type}:{self.entity_id}"
 
 
 _encoder = msgspec.json.Encoder()
-_decoder = msgspec.json.Decoder(WindowAggregate)
-
-
-def encode_aggregate(agg: WindowAggregate) -> bytes:
-    return _encoder.encode(agg)
-
-
-def decode_aggregate(raw: bytes) -> WindowAggregate:
-    return _decoder.decode(raw)
-
 
 #: key of the records that carry many closed windows of one windows-topic partition
 BATCH_KEY = b"\x00batch"
@@ -51,13 +41,7 @@ _batch_decoder = msgspec.json.Decoder(list[WindowAggregate])
 
 
 def encode_batch(aggs: list[WindowAggregate]) -> bytes:
-    """Several windows in one record (the detect stage pays its per-record cost once).
-
-    >>> agg = WindowAggregate(entity_type="stream", entity_id="s1", region="US",
-    ...     window_start=0, window_end=60_000, features={})
-    >>> decode_batch(encode_batch([agg, agg])) == [agg, agg]
-    True
-    """
+    """Several windows in one record (the detect stage pays its per-record cost once)."""
     return _encoder.encode(aggs)
 
 

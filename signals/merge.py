@@ -68,7 +68,6 @@ class Merger:
         self.settle_ms = settle_ms
         self._pending: dict[tuple[str, int], tuple[int, WindowAggregate]] = {}
         self._closed: dict[int, int] = {}  # input partition -> window end closed up to
-        self.partials = 0  # partials added (for the worker's counters)
 
     def __len__(self) -> int:
         return len(self._pending)
@@ -93,7 +92,6 @@ class Merger:
         return self.ready_before(min(self._closed.values()))
 
     def add(self, agg: WindowAggregate, now_ms: int) -> None:
-        self.partials += 1
         key = (agg.key, agg.window_start)
         held = self._pending.get(key)
         if held is None:

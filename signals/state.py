@@ -1,7 +1,7 @@
 """One entity's detection state, and its compact encoding (in memory and on the topic).
 
 A worker may track millions of entities, so the state is held as the bytes of
-this encoding (about 80 bytes for a live stream) rather than as Python
+this encoding (about 100 bytes for a live stream) rather than as Python
 objects (about 2 KB): msgpack, fields by position, well-known context keys and
 signal types by short codes, window starts in seconds, and detector states as
 float32 arrays (every detector state is a few bounded statistics: decayed sums,

@@ -27,10 +27,8 @@ import faust
 from prometheus_client import CollectorRegistry, disable_created_metrics, start_http_server
 
 from signals.aggregate import (
-    BATCH_KEY,
     WATERMARK_KEY,
     WindowAggregate,
-    decode_aggregate,
     decode_batch,
     decode_watermark,
 )
@@ -120,11 +118,7 @@ def create_app(settings: Settings, policy: Policy, metrics: Metrics) -> faust.Ap
                     await evaluate(merged.key.encode(), merged)
                 metrics.windows_pending_merge.set(len(merger))
                 continue
-            if event.message.key == BATCH_KEY:
-                aggs = decode_batch(event.message.value)
-            else:  # one window keyed by its entity (as older workers sent them)
-                aggs = [decode_aggregate(event.message.value)]
-            for agg in aggs:
+            for agg in decode_batch(event.message.value):
                 if agg.entity_type in SPREAD_ENTITY_TYPES:
                     merger.add(agg, _now_ms())  # partial: other partitions' parts follow
                     metrics.windows_merged.labels(entity_type=agg.entity_type).inc()

@@ -32,6 +32,7 @@ from streams.contract import (
     fast_decoder,
 )
 from streams.errors import BadRecord
+from streams.recent import Recent
 from streams.windows import PartitionWindows
 
 HOUR_MS = 3_600_000
@@ -87,43 +88,10 @@ class BatchOutput:
     dead_by_kind: dict[str, int] = field(default_factory=dict)
 
 
-class RecentIds:
-    """A bounded set of recently seen event ids: at least the last ``capacity``
-    ids are remembered, never more than twice that.
-
-    Two generations of sets: when the current one is full it becomes the old
-    one and the oldest generation is dropped whole, so every call is O(1). (A
-    dict evicting its first key would look simpler, but deleted slots at the
-    front of a dict make ``next(iter(d))`` scan them all: quadratic once full.)
-
-    >>> ids = RecentIds(capacity=2)
-    >>> [ids.seen(x) for x in ["a", "b", "a", "c", "a", "d", "e", "a"]]
-    [False, False, True, False, True, False, False, False]
-    """
-
-    __slots__ = ("_current", "_old", "capacity")
-
-    def __init__(self, capacity: int) -> None:
-        self.capacity = capacity
-        self._current: set[str] = set()
-        self._old: set[str] = set()
-
-    def seen(self, event_id: str) -> bool:
-        """True if ``event_id`` was seen before; remember it either way."""
-        current = self._current
-        if event_id in current or event_id in self._old:
-            return True
-        if len(current) >= self.capacity:
-            self._old = current
-            current = self._current = set()
-        current.add(event_id)
-        return False
-
-
 class _Partition:
     __slots__ = ("ids", "windows")
 
-    def __init__(self, windows: PartitionWindows, ids: RecentIds) -> None:
+    def __init__(self, windows: PartitionWindows, ids: Recent) -> None:
         self.windows = windows
         self.ids = ids
 
@@ -154,7 +122,7 @@ class IngestCore:
         if part is None:
             part = self._parts[(topic, partition)] = _Partition(
                 PartitionWindows(self.window_ms, self.lateness_ms, self.young_days),
-                RecentIds(self.dedup_capacity),
+                Recent(self.dedup_capacity),
             )
         return part
 

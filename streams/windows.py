@@ -33,6 +33,7 @@ from signals.aggregate import WindowAggregate
 from signals.record import MAX_SAMPLE_IDS
 from streams import contract as c
 from streams.errors import BadRecord
+from streams.recent import Recent
 
 _TAG = {cls: cls.__struct_config__.tag for cls in (*c.LiveEvent.__args__, *c.ListingEvent.__args__)}
 _SNAPSHOT_SAMPLES = 5
@@ -123,34 +124,6 @@ class _Acc:
         )
 
 
-class RecentMap:
-    """A bounded map of recent keys: at least the last ``capacity`` keys set are kept,
-    never more than twice that (two generations, O(1) per call).
-
-    >>> m = RecentMap(capacity=2)
-    >>> for k in "abc":
-    ...     m[k] = k.upper()
-    >>> m.get("a"), m.get("c"), m.get("z")
-    ('A', 'C', None)
-    """
-
-    __slots__ = ("_current", "_old", "capacity")
-
-    def __init__(self, capacity: int) -> None:
-        self.capacity = capacity
-        self._current: dict[str, str] = {}
-        self._old: dict[str, str] = {}
-
-    def get(self, key: str) -> str | None:
-        value = self._current.get(key)
-        return self._old.get(key) if value is None else value
-
-    def __setitem__(self, key: str, value: str) -> None:
-        if len(self._current) >= self.capacity and key not in self._current:
-            self._old, self._current = self._current, {}
-        self._current[key] = value
-
-
 class _Bucket:
     __slots__ = ("accs", "first_offset")
 
@@ -170,7 +143,7 @@ class PartitionWindows:
         self._buckets: dict[int, _Bucket] = {}
         # streams are keyed to one partition: each partition learns its streams'
         # categories from stream_start, for the per-segment (category x region) windows
-        self._categories = RecentMap(STREAM_CATEGORIES)
+        self._categories = Recent(STREAM_CATEGORIES)
 
     @property
     def open_windows(self) -> int:

@@ -40,7 +40,7 @@ from signals.policy import load_policy
 from streams.bench.figures import percentile, show
 from streams.bench.latency import all_signals
 from streams.bench.run import fresh_broker
-from streams.bench.throughput import _progress, preload
+from streams.bench.throughput import preload, window_progress
 from streams.localworker import WorkerProcess
 from streams.simulate import SCENARIOS, SimConfig, Simulator
 
@@ -99,7 +99,7 @@ def _one_seed(seed: int, kinds: tuple[str, ...], minutes: int, rate: float, root
             while time.monotonic() < deadline:
                 if w.proc.poll() is not None:
                     raise RuntimeError(f"worker exited; log {w.log}")
-                handled, closed, evaluated = _progress(w, watched)
+                handled, closed, evaluated = window_progress(w, watched)
                 if handled >= pre.events and evaluated >= closed:
                     break
                 time.sleep(0.5)

@@ -127,7 +127,7 @@ async def baseline(broker: str, total: int, partitions: int) -> dict[str, float]
         await consumer.stop()
 
 
-def _progress(w: WorkerProcess, watched: tuple[str, ...]) -> tuple[float, float, float]:
+def window_progress(w: WorkerProcess, watched: tuple[str, ...]) -> tuple[float, float, float]:
     """(records handled, windows closed of watched entity types, windows handled by the
     detect stage: evaluated, stale or, for spread entities, merged and released)."""
     s = w.samples()
@@ -171,7 +171,7 @@ def riskstream(broker: str, total: int, workdir: Path, profile: Path | None = No
             if w.proc.poll() is not None:
                 raise RuntimeError(f"worker exited; log {w.log}:\n{w.log.read_text()[-3000:]}")
             try:
-                handled, closed, evaluated = _progress(w, watched)
+                handled, closed, evaluated = window_progress(w, watched)
             except OSError:  # a scrape can fail while the worker is busy: ask again
                 time.sleep(POLL_S)
                 continue
