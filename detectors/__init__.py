@@ -10,9 +10,11 @@ from detectors.inflation import ViewerInflationDetector
 from detectors.level import LevelDetector
 from detectors.price import PriceShiftDetector
 from detectors.rate import PoissonRateDetector
+from detectors.surge import CountSurgeDetector
 from detectors.zscore import EWMAZScoreDetector
 
 __all__ = [
+    "CountSurgeDetector",
     "Detector",
     "EWMAZScoreDetector",
     "EWMeanVar",

@@ -3,7 +3,7 @@ detectors may serve it, what the detector reads from a closed window, and what a
 reviewer gets as observed values and evidence.
 
 >>> len(CATALOGUE), sorted(CATALOGUE)[:3]
-(6, ['listing_burst', 'price_anomaly', 'purchase_anomaly'])
+(8, ['coordinated_comments', 'emerging_term', 'listing_burst'])
 >>> CATALOGUE["report_spike"].entity_type
 'stream'
 """
@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from detectors import (
+    CountSurgeDetector,
     Detector,
     LevelDetector,
     PoissonRateDetector,
@@ -251,6 +252,89 @@ def _segment_evidence(agg: WindowAggregate) -> dict[str, Any]:
             "sample_event_ids": agg.samples.get("report", [])[:MAX_SAMPLE_IDS]}
 
 
+# --- coordinated_comments and emerging_term (text entities) ---------------
+
+MIN_CLUSTER_STREAMS = 2  # near-identical comments in one stream only are not "across streams"
+
+
+def _text_common(agg: WindowAggregate) -> dict[str, Any]:
+    f = agg.features
+    return {
+        "distinct_accounts": int(f.get("distinct_accounts", 0)),
+        "distinct_streams": int(f.get("distinct_streams", 0)),
+        "young_actor_share": _share(f.get("young_actor_events", 0), f.get("n_use", 0)),
+        "sample_event_ids": agg.samples.get("event", [])[:MAX_SAMPLE_IDS],
+        "sample_texts": agg.samples.get("text", []),
+        "sample_accounts": agg.samples.get("account", [])[:MAX_SAMPLE_IDS],
+        "streams": agg.samples.get("stream", [])[:MAX_SAMPLE_IDS],
+        "regions": agg.breakdown.get("regions", {}),
+    }
+
+
+def _text_observed(agg: WindowAggregate, x: dict[str, float]) -> dict[str, Any]:
+    f = agg.features
+    out = {"uses": int(f.get("n_use", 0)), "accounts": int(f.get("distinct_accounts", 0)),
+           "streams": int(f.get("distinct_streams", 0)),
+           "listings": int(f.get("distinct_listings", 0))}
+    if agg.entity_type == "term":
+        out["distinct_texts"] = int(f.get("distinct_texts", 0))
+    return out
+
+
+def _cluster_features(agg: WindowAggregate) -> dict[str, float] | None:
+    """Distinct accounts that posted the fingerprint, if they did in several streams.
+
+    >>> agg = WindowAggregate(entity_type="account_cluster", entity_id="fp-1", region="US",
+    ...     window_start=0, window_end=60_000,
+    ...     features={"distinct_accounts": 9.0, "distinct_streams": 1.0})
+    >>> _cluster_features(agg)
+    {'count': 0.0}
+    """
+    f = agg.features
+    spread = f.get("distinct_streams", 0.0) >= MIN_CLUSTER_STREAMS
+    return {"count": f.get("distinct_accounts", 0.0) if spread else 0.0}
+
+
+def _cluster_evidence(agg: WindowAggregate) -> dict[str, Any]:
+    return {"fingerprint": agg.entity_id.removeprefix("fp-")} | _text_common(agg)
+
+
+TERM_USES_PER_ACCOUNT = 2.0
+TERM_USES_PER_PLACE = 3.0
+
+
+def _term_features(agg: WindowAggregate) -> dict[str, float] | None:
+    """How widely the term was used in the region's comments and titles: its distinct
+    texts, but at most two per account and three per stream or listing.
+
+    A big stream going live raises every common word's uses but not the number of
+    streams they are used in, while a code word spreads from stream to stream. One
+    copied text (a campaign: ``coordinated_comments``) counts as one, one account
+    repeating itself as two.
+
+    >>> agg = WindowAggregate(entity_type="term", entity_id="dmaprice|US", region="US",
+    ...     window_start=0, window_end=60_000, features={"n_use": 11.0,
+    ...     "distinct_accounts": 7.0, "distinct_texts": 10.0, "distinct_streams": 6.0})
+    >>> _term_features(agg)
+    {'count': 10.0}
+    """
+    f = agg.features
+    places = f.get("distinct_streams", 0.0) + f.get("distinct_listings", 0.0)
+    return {"count": min(f.get("distinct_texts", 0.0),
+                         TERM_USES_PER_ACCOUNT * f.get("distinct_accounts", 0.0),
+                         TERM_USES_PER_PLACE * places)}
+
+
+def _term_evidence(agg: WindowAggregate) -> dict[str, Any]:
+    term, _, region = agg.entity_id.rpartition("|")
+    out: dict[str, Any] = {"term": term, "region": region}
+    if "first_seen_ts" in agg.context:
+        out["first_seen_ts"] = int(agg.context["first_seen_ts"])
+    out["first_seen_in_window_ts"] = int(agg.features.get("first_ts", agg.window_start))
+    out["distinct_listings"] = int(agg.features.get("distinct_listings", 0))
+    return out | _text_common(agg)
+
+
 CATALOGUE: dict[str, CatalogueEntry] = {
     e.signal_type: e
     for e in (
@@ -269,6 +353,14 @@ CATALOGUE: dict[str, CatalogueEntry] = {
                        relevant=lambda agg: agg.features.get("n_listing_created", 0.0) > 0),
         CatalogueEntry("segment_report_surge", 6, "segment", {"level": LevelDetector},
                        _segment_features, _segment_observed, _segment_evidence),
+        CatalogueEntry("coordinated_comments", 7, "account_cluster",
+                       {"count_surge": CountSurgeDetector},
+                       _cluster_features, _text_observed, _cluster_evidence,
+                       relevant=lambda agg: agg.features.get("distinct_accounts", 0.0) >= 2),
+        # every term window is sent, even a single use: a term's uses are spread over
+        # the input partitions, and dropping small partials would bias its baseline low
+        CatalogueEntry("emerging_term", 8, "term", {"count_surge": CountSurgeDetector},
+                       _term_features, _text_observed, _term_evidence),
     )
 }
 BY_CODE = {entry.code: entry for entry in CATALOGUE.values()}

@@ -49,6 +49,7 @@ class Engine:
         self.policy = policy
         self.window_ms = policy.windows.size_s * 1000
         self._by_entity: dict[str, list[tuple[str, SignalPolicy]]] = {}
+        self._first_ws: dict[str, int] = {}  # signal type -> first window start seen
         for name, sp in policy.signals.items():
             if sp.enabled:
                 entity_type = CATALOGUE[name].entity_type
@@ -70,26 +71,32 @@ class Engine:
     def process(
         self, agg: WindowAggregate, state: EntityState | None, emitted_ts: int
     ) -> Result:
+        idle = 0
         if state is None:
             state = EntityState(region=agg.region)
         elif agg.window_start <= state.last_ws:
             return Result(state, stale=True)
+        elif state.last_ws >= 0:
+            idle = (agg.window_start - state.last_ws) // self.window_ms - 1
         state.last_ws = agg.window_start
         if agg.context:
             state.add_context(agg.context)
+        first = agg.features.get("first_ts")
+        if first is not None and "first_seen_ts" not in state.context():  # first seen, kept
+            state.add_context({"first_seen_ts": str(int(first))})
         ctx = state.context()
         if ctx != agg.context:
             agg = _with_context(agg, ctx)
         signals: list[Signal] = []
         for name, sp in self._by_entity.get(agg.entity_type, ()):
-            emitted = self._run(name, sp, agg, state, emitted_ts)
+            emitted = self._run(name, sp, agg, state, emitted_ts, idle)
             if emitted is not None:
                 signals.append(emitted)
         return Result(state, signals)
 
     def _run(
         self, name: str, sp: SignalPolicy, agg: WindowAggregate, state: EntityState,
-        emitted_ts: int,
+        emitted_ts: int, idle: int,
     ) -> Signal | None:
         entry = CATALOGUE[name]
         detector = entry.detectors[sp.detector](**sp.params)
@@ -98,7 +105,14 @@ class Engine:
             detector.load(saved)
         life = Lifecycle(state.life.get(entry.code))
         x = entry.features(agg)
+        if x is not None:
+            x["idle_windows"] = float(idle)  # windows since the entity's previous one
         score = 0.0 if x is None else detector.score_one(x)
+        if sp.warmup_s and agg.window_start < self._first_ws.setdefault(
+                name, agg.window_start) + sp.warmup_s * 1000:
+            score = 0.0  # still warming up: learn, never open
+            if x is not None:
+                x["warmup"] = 1.0
         status = life.step(
             score, sp.severity.of(score), agg.window_start, agg.window_end,
             open_score=sp.open_score, resolve_score=sp.resolve_score,

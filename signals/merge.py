@@ -33,11 +33,22 @@ from signals.aggregate import WindowAggregate
 from signals.record import MAX_SAMPLE_IDS
 
 #: entity types whose windows arrive in partials (their events are keyed otherwise),
-#: and the input topic whose partitions each send one
-SPREAD_SOURCES = {"seller": "listing.events", "segment": "livestream.events"}
+#: and the input topics whose partitions each send one
+SPREAD_SOURCES: dict[str, tuple[str, ...]] = {
+    "seller": ("listing.events",),
+    "segment": ("livestream.events",),
+    "account_cluster": ("livestream.events",),
+    "term": ("livestream.events", "listing.events"),
+}
 SPREAD_ENTITY_TYPES = frozenset(SPREAD_SOURCES)
 
 _MAX_FEATURES = frozenset(("viewers_max",))
+_MIN_FEATURES = frozenset(("first_ts",))
+#: sample lists that are sets (united, not appended) with their own caps, and the
+#: feature that counts their distinct members
+_SETS = {"account": ("distinct_accounts", 100), "stream": ("distinct_streams", 50),
+         "listing": ("distinct_listings", 50), "context": ("distinct_texts", 30),
+         "text": (None, 3)}
 
 
 def merge(a: WindowAggregate, b: WindowAggregate) -> WindowAggregate:
@@ -46,11 +57,21 @@ def merge(a: WindowAggregate, b: WindowAggregate) -> WindowAggregate:
     for k, v in b.features.items():
         if k in _MAX_FEATURES:
             features[k] = max(features.get(k, v), v)
+        elif k in _MIN_FEATURES:
+            features[k] = min(features.get(k, v), v)
         else:
             features[k] = features.get(k, 0.0) + v
     samples = {k: list(v) for k, v in a.samples.items()}
     for k, ids in b.samples.items():
-        samples[k] = (samples.get(k, []) + ids)[:MAX_SAMPLE_IDS]
+        kept = samples.get(k, [])
+        if k in _SETS:
+            counted, cap = _SETS[k]
+            kept = (kept + [i for i in ids if i not in kept])[:cap]
+            if counted is not None:
+                features[counted] = float(len(kept))
+            samples[k] = kept
+        else:
+            samples[k] = (kept + ids)[:MAX_SAMPLE_IDS]
     breakdown = {k: dict(v) for k, v in a.breakdown.items()}
     for k, counts in b.breakdown.items():
         into = breakdown.setdefault(k, {})
@@ -64,18 +85,22 @@ def merge(a: WindowAggregate, b: WindowAggregate) -> WindowAggregate:
 class Merger:
     """Pending partial windows, keyed by entity and window start."""
 
-    def __init__(self, settle_ms: int) -> None:
+    def __init__(self, settle_ms: int, topics: tuple[str, ...] = ("",)) -> None:
         self.settle_ms = settle_ms
+        self.topics = topics
         self._pending: dict[tuple[str, int], tuple[int, WindowAggregate]] = {}
-        self._closed: dict[int, int] = {}  # input partition -> window end closed up to
+        # (input topic, partition) -> window end closed up to; and each topic's partitions
+        self._closed: dict[tuple[str, int], int] = {}
+        self._partitions: dict[str, int] = {}
 
     def __len__(self) -> int:
         return len(self._pending)
 
-    def watermark(self, partition: int, partitions: int, closed_until: int
+    def watermark(self, partition: int, partitions: int, closed_until: int, topic: str = ""
                   ) -> list[WindowAggregate]:
-        """Input ``partition`` (of ``partitions``) has closed every window ending at or
-        before ``closed_until``: release the merged windows every partition has closed.
+        """Input ``partition`` (of ``partitions``) of ``topic`` has closed every window
+        ending at or before ``closed_until``: release the merged windows every partition
+        of every source topic has closed.
 
         >>> m = Merger(settle_ms=60_000)
         >>> m.add(WindowAggregate(entity_type="seller", entity_id="s", region="US",
@@ -85,9 +110,10 @@ class Merger:
         >>> [w.window_end for w in m.watermark(1, 2, 61_000)], len(m)
         ([60000], 0)
         """
-        if closed_until > self._closed.get(partition, -1):
-            self._closed[partition] = closed_until
-        if len(self._closed) < partitions:
+        if closed_until > self._closed.get((topic, partition), -1):
+            self._closed[(topic, partition)] = closed_until
+        self._partitions[topic] = partitions
+        if len(self._closed) < sum(self._partitions.get(t, 1 << 30) for t in self.topics):
             return []
         return self.ready_before(min(self._closed.values()))
 
@@ -132,7 +158,8 @@ class Mergers:
     """
 
     def __init__(self, settle_ms: int) -> None:
-        self._by_type = {t: Merger(settle_ms) for t in SPREAD_SOURCES}
+        self._by_type = {t: Merger(settle_ms, topics) for t, topics in SPREAD_SOURCES.items()}
+        self._closed_topic: dict[str, int] = {}
 
     def __len__(self) -> int:
         return sum(len(m) for m in self._by_type.values())
@@ -142,15 +169,21 @@ class Mergers:
 
     def watermark(self, topic: str, partition: int, partitions: int, closed_until: int
                   ) -> list[WindowAggregate]:
-        return [w for t, m in self._by_type.items() if SPREAD_SOURCES[t] == topic
-                for w in m.watermark(partition, partitions, closed_until)]
+        return [w for m in self._by_type.values() if topic in m.topics
+                for w in m.watermark(partition, partitions, closed_until, topic)]
 
     def ready(self, now_ms: int) -> list[WindowAggregate]:
         return [w for m in self._by_type.values() for w in m.ready(now_ms)]
 
     def ready_before(self, topic: str, window_end_ms: int) -> list[WindowAggregate]:
-        return [w for t, m in self._by_type.items() if SPREAD_SOURCES[t] == topic
-                for w in m.ready_before(window_end_ms)]
+        """Every partition of ``topic`` has closed the windows ending by ``window_end_ms``
+        (a replay knows it directly): release those whose every source topic has."""
+        self._closed_topic[topic] = max(window_end_ms, self._closed_topic.get(topic, -1))
+        out = []
+        for m in self._by_type.values():
+            if topic in m.topics and all(t in self._closed_topic for t in m.topics):
+                out += m.ready_before(min(self._closed_topic[t] for t in m.topics))
+        return out
 
     def drain(self) -> list[WindowAggregate]:
         return [w for m in self._by_type.values() for w in m.drain()]

@@ -63,6 +63,9 @@ class SignalPolicy(_Strict):
     resolve_score: Score = 0.3
     resolve_after_windows: Annotated[int, msgspec.Meta(ge=1)] = 2
     cooldown_s: Annotated[int, msgspec.Meta(ge=0)] = 600
+    #: event time after the stage's first window of this type during which the signal
+    #: learns but never opens (entities that all look new at start, such as terms)
+    warmup_s: Annotated[int, msgspec.Meta(ge=0)] = 0
     severity: Severity = Severity(low=0.6, medium=0.75, high=0.9, critical=0.97)
 
 

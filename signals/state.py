@@ -29,7 +29,8 @@ from array import array
 import msgspec
 
 # context keys every entity of a type carries, stored as one letter
-_SHORT = {"seller_id": "s", "category": "c", "seller_account_age_days": "a"}
+_SHORT = {"seller_id": "s", "category": "c", "seller_account_age_days": "a",
+          "first_seen_ts": "f"}
 _LONG = {v: k for k, v in _SHORT.items()}
 
 

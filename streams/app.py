@@ -162,7 +162,8 @@ def create_app(settings: Settings, policy: Policy, metrics: Metrics) -> faust.Ap
                         settings.windows_topic, engine.wants, settings.batch_max_records,
                         windows_partitions=settings.partitions,
                         spread_topics=tuple(sorted({
-                            topic for t, topic in SPREAD_SOURCES.items() if engine.watches(t)})))
+                            topic for t, topics in SPREAD_SOURCES.items() if engine.watches(t)
+                            for topic in topics})))
 
     @app.task
     async def run_ingest() -> None:

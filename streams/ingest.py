@@ -205,12 +205,12 @@ class IngestCore:
             return -1
         return part.windows.max_ts - self.lateness_ms
 
-    def closed_everywhere(self, topic: str) -> int:
-        """The window end up to which every partition of ``topic`` seen so far has
-        closed its windows (-1 before any)."""
+    def closed_everywhere(self, topic: str, partitions: int) -> int:
+        """The window end up to which all ``partitions`` partitions of ``topic`` have
+        closed their windows (-1 until each has seen an event)."""
         ends = [p.windows.max_ts - self.lateness_ms
                 for (t, _), p in self._parts.items() if t == topic and p.windows.max_ts >= 0]
-        return min(ends, default=-1)
+        return min(ends) if len(ends) >= partitions else -1
 
     def drop(self, topic: str, partition: int) -> None:
         """Forget a partition (revoked in a rebalance): its new owner rebuilds it."""

@@ -91,7 +91,7 @@ def replay(
         result.processed += out.processed
         result.duplicates += out.duplicates
         result.dead.extend(out.dead)
-        detect(out.closed, (tp[0], core.closed_everywhere(tp[0])))
+        detect(out.closed, (tp[0], core.closed_everywhere(tp[0], partitions)))
 
     for topic, key, value in records:
         tp = (topic, zlib.crc32(key) % partitions)

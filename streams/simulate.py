@@ -24,6 +24,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from signals.text import tokens
 from streams.contract import LISTING_TOPIC, LIVESTREAM_TOPIC
 
 SCENARIOS = (
@@ -96,9 +97,34 @@ class Scenario:
     data: dict[str, Any] = field(default_factory=dict)
 
     def label(self) -> dict[str, Any]:
-        return {"scenario": self.kind, "entity_type": self.entity_type,
-                "entity_id": self.entity_id, "region": self.region,
-                "start_ts": self.start_ts, "end_ts": self.end_ts}
+        out = {"scenario": self.kind, "entity_type": self.entity_type,
+               "entity_id": self.entity_id, "region": self.region,
+               "start_ts": self.start_ts, "end_ts": self.end_ts}
+        if "accounts" in self.data:
+            out["accounts"] = list(self.data["accounts"])
+        return out
+
+
+def matches(label: dict[str, Any], signal: dict[str, Any]) -> bool:
+    """Whether a signal (as on the wire) is about a labelled scenario.
+
+    A term is labelled by the word (the signal's entity is ``term|region``), and an
+    account cluster by its accounts (its entity is a text fingerprint).
+
+    >>> label = {"scenario": "emerging_term", "entity_type": "term", "entity_id": "dm4price",
+    ...          "region": "US"}
+    >>> matches(label, {"signal_type": "emerging_term", "entity_id": "dmaprice|US"})
+    True
+    """
+    if signal["signal_type"] != label["scenario"]:
+        return False
+    if label["entity_type"] == "term":  # as the detector spells it: see signals.text
+        term = "".join(tokens(label["entity_id"]))
+        return signal["entity_id"] == f"{term}|{label['region']}"
+    if label["entity_type"] == "account_cluster":
+        accounts = signal.get("evidence", {}).get("sample_accounts", ())
+        return not set(accounts).isdisjoint(label["accounts"])
+    return signal["entity_id"] == label["entity_id"]
 
 
 _ENTITY_TYPE = {

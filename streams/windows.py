@@ -29,8 +29,11 @@ after a crash.
 
 from __future__ import annotations
 
+import mmh3
+
 from signals.aggregate import WindowAggregate
 from signals.record import MAX_SAMPLE_IDS
+from signals.text import fingerprint, terms, tokens
 from streams import contract as c
 from streams.errors import BadRecord
 from streams.recent import Recent
@@ -39,6 +42,13 @@ _TAG = {cls: cls.__struct_config__.tag for cls in (*c.LiveEvent.__args__, *c.Lis
 _SNAPSHOT_SAMPLES = 5
 STREAM_CATEGORIES = 200_000  # streams per partition whose category is remembered
 _PRICE_TAGS = frozenset(("listing_created", "listing_updated", "price_changed"))
+_TITLE_TAGS = frozenset(("listing_created", "listing_updated"))
+MAX_ACCOUNTS = 100  # distinct accounts kept per text entity and window (counts stop there)
+MAX_PLACES = 50  # distinct streams or listings kept per text entity and window
+MAX_CONTEXTS = 30  # distinct texts counted per term and window (counts stop there)
+MAX_TEXTS = 3  # raw texts kept per text entity and window, as a reviewer's example
+TEXT_SAMPLE_CHARS = 200
+MAX_TERMS = 50_000  # distinct (term, region) per partition and window; more are dropped
 
 
 class _Acc:
@@ -124,12 +134,79 @@ class _Acc:
         )
 
 
+class _TextAcc:
+    """A text entity's open window: a comment fingerprint (``account_cluster``) or a
+    term in a region (``term``): who used it, where, and a few examples."""
+
+    __slots__ = ("accounts", "contexts", "count", "entity_id", "entity_type", "first_ts", "ids",
+                 "listings", "region", "regions", "streams", "texts", "young")
+
+    def __init__(self, entity_type: str, entity_id: str, region: str) -> None:
+        self.entity_type = entity_type
+        self.entity_id = entity_id
+        self.region = region
+        self.count = 0
+        self.young = 0
+        self.first_ts = -1
+        self.accounts: set[str] = set()
+        self.streams: set[str] = set()
+        self.listings: set[str] = set()
+        self.contexts: set[str] = set()  # distinct texts (hashes) a term was used in
+        self.ids: list[str] = []
+        self.texts: list[str] = []
+        self.regions: dict[str, int] = {}
+
+    def add(self, event_id: str, ts: int, account: str | None, stream: str | None,
+            listing: str | None, region: str, young: bool, text: str) -> None:
+        self.count += 1
+        if young:
+            self.young += 1
+        if self.first_ts < 0 or ts < self.first_ts:
+            self.first_ts = ts
+        if account is not None and len(self.accounts) < MAX_ACCOUNTS:
+            self.accounts.add(account)
+        if stream is not None and len(self.streams) < MAX_PLACES:
+            self.streams.add(stream)
+        if listing is not None and len(self.listings) < MAX_PLACES:
+            self.listings.add(listing)
+        if len(self.ids) < MAX_SAMPLE_IDS:
+            self.ids.append(event_id)
+        if len(self.texts) < MAX_TEXTS:
+            sample = text[:TEXT_SAMPLE_CHARS]
+            if sample not in self.texts:
+                self.texts.append(sample)
+        self.regions[region] = self.regions.get(region, 0) + 1
+
+    def aggregate(self, window_start: int, window_end: int) -> WindowAggregate:
+        samples = {"event": self.ids, "account": sorted(self.accounts), "text": self.texts}
+        if self.contexts:
+            samples["context"] = sorted(self.contexts)
+        if self.streams:
+            samples["stream"] = sorted(self.streams)
+        if self.listings:
+            samples["listing"] = sorted(self.listings)
+        return WindowAggregate(
+            entity_type=self.entity_type, entity_id=self.entity_id, region=self.region,
+            window_start=window_start, window_end=window_end,
+            features={"n_use": float(self.count), "young_actor_events": float(self.young),
+                      "first_ts": float(self.first_ts),
+                      "distinct_accounts": float(len(self.accounts)),
+                      "distinct_texts": float(len(self.contexts)),
+                      "distinct_streams": float(len(self.streams)),
+                      "distinct_listings": float(len(self.listings))},
+            samples=samples, breakdown={"regions": self.regions})
+
+
 class _Bucket:
-    __slots__ = ("accs", "first_offset")
+    __slots__ = ("accs", "clusters", "first_fp", "first_offset", "terms")
 
     def __init__(self, first_offset: int) -> None:
         self.first_offset = first_offset
         self.accs: dict[str, _Acc] = {}
+        self.terms: dict[str, _TextAcc] = {}  # "term|region" -> its window
+        self.clusters: dict[str, _TextAcc] = {}  # fingerprint -> its window
+        # a fingerprint one account has used so far: not a cluster (yet), kept small
+        self.first_fp: dict[str, tuple] = {}
 
 
 class PartitionWindows:
@@ -144,10 +221,11 @@ class PartitionWindows:
         # streams are keyed to one partition: each partition learns its streams'
         # categories from stream_start, for the per-segment (category x region) windows
         self._categories = Recent(STREAM_CATEGORIES)
+        self.terms_dropped = 0  # (term, region) pairs not counted: a window held MAX_TERMS
 
     @property
     def open_windows(self) -> int:
-        return sum(len(b.accs) for b in self._buckets.values())
+        return sum(len(b.accs) + len(b.terms) + len(b.clusters) for b in self._buckets.values())
 
     def fold(self, event: c.LiveEvent | c.ListingEvent, offset: int) -> None:
         """Fold one event of either topic (the ingest loop calls the typed ones)."""
@@ -176,7 +254,8 @@ class PartitionWindows:
 
     def fold_live(self, ev: c._LiveEvent, offset: int) -> None:
         """Fold a ``livestream.events`` event into its stream's window."""
-        accs = self._bucket(ev.ts, offset).accs
+        bucket = self._bucket(ev.ts, offset)
+        accs = bucket.accs
         acc = accs.get(ev.stream_id)
         if acc is None:
             acc = accs[ev.stream_id] = _Acc("stream", ev.stream_id, ev.region)
@@ -220,12 +299,56 @@ class PartitionWindows:
             if young:
                 acc.young_purchases += 1
             acc.sample("purchase", ev.event_id)
+        elif tag == "comment":
+            self._fold_text(bucket, ev.text,  # type: ignore[attr-defined]
+                            ev.event_id, ev.ts, user, ev.stream_id, None, ev.region, young,
+                            comment=True)
         elif tag == "stream_start":
             acc.context["category"] = ev.category  # type: ignore[attr-defined]
             self._categories[ev.stream_id] = ev.category  # type: ignore[attr-defined]
             acc.sample("stream_start", ev.event_id, 1)
+            self._fold_text(bucket, ev.title,  # type: ignore[attr-defined]
+                            ev.event_id, ev.ts, ev.seller_id, ev.stream_id, None, ev.region,
+                            False, comment=False)
         elif tag == "stream_end":
             acc.ended = True
+
+    def _fold_text(self, bucket: _Bucket, text: str, event_id: str, ts: int,
+                   account: str | None, stream: str | None, listing: str | None, region: str,
+                   young: bool, comment: bool) -> None:
+        """A comment or title counts for each of its terms in its region, and a comment
+        for its fingerprint (once a second account has used it in the window)."""
+        toks = tokens(text)
+        found = bucket.terms
+        context = f"{mmh3.hash(' '.join(toks), signed=False):08x}"
+        for term in terms(toks):
+            key = f"{term}|{region}"
+            acc = found.get(key)
+            if acc is None:
+                if len(found) >= MAX_TERMS:
+                    self.terms_dropped += 1
+                    continue
+                acc = found[key] = _TextAcc("term", key, region)
+            acc.add(event_id, ts, account, stream, listing, region, young, text)
+            if len(acc.contexts) < MAX_CONTEXTS:
+                acc.contexts.add(context)
+        if not comment or account is None:
+            return
+        fp = fingerprint(toks)
+        if fp is None:
+            return
+        acc = bucket.clusters.get(fp)
+        if acc is None:
+            first = bucket.first_fp.get(fp)
+            if first is None:
+                bucket.first_fp[fp] = (event_id, ts, account, stream, region, young, text)
+                return
+            if first[2] == account:
+                return  # one account repeating itself is not coordination
+            acc = bucket.clusters[fp] = _TextAcc("account_cluster", f"fp-{fp}", first[4])
+            del bucket.first_fp[fp]
+            acc.add(first[0], first[1], first[2], first[3], None, first[4], first[5], first[6])
+        acc.add(event_id, ts, account, stream, None, region, young, text)
 
     def _fold_segment(self, accs: dict, ev: c._LiveEvent, category: str, reason: str) -> None:
         """A report also counts for its segment (category x region), across streams."""
@@ -242,7 +365,8 @@ class PartitionWindows:
 
     def fold_listing(self, ev: c._ListingEvent, offset: int) -> None:
         """Fold a ``listing.events`` event into its seller's window."""
-        accs = self._bucket(ev.ts, offset).accs
+        bucket = self._bucket(ev.ts, offset)
+        accs = bucket.accs
         acc = accs.get(ev.seller_id)
         if acc is None:
             acc = accs[ev.seller_id] = _Acc("seller", ev.seller_id, ev.region)
@@ -261,6 +385,10 @@ class PartitionWindows:
             acc.sample(tag, ev.event_id)
         if tag in _PRICE_TAGS:
             self._fold_price(accs, ev, tag)
+        if tag in _TITLE_TAGS:
+            self._fold_text(bucket, ev.title,  # type: ignore[attr-defined]
+                            ev.event_id, ev.ts, ev.seller_id, None, ev.listing_id, ev.region,
+                            False, comment=False)
 
     def _fold_price(self, accs: dict, ev: c._ListingEvent, tag: str) -> None:
         """The listing's own window (key ``("listing", id)``): its prices, for price moves."""
@@ -295,6 +423,8 @@ class PartitionWindows:
             bucket = self._buckets.pop(start)
             end = start + self.size_ms
             out.extend(acc.aggregate(start, end) for acc in bucket.accs.values())
+            out.extend(acc.aggregate(start, end) for acc in bucket.terms.values())
+            out.extend(acc.aggregate(start, end) for acc in bucket.clusters.values())
         return out
 
     def commit_offset(self, next_offset: int) -> int:

@@ -42,7 +42,7 @@ from streams.bench.latency import all_signals
 from streams.bench.run import fresh_broker
 from streams.bench.throughput import preload, window_progress
 from streams.localworker import WorkerProcess
-from streams.simulate import SCENARIOS, SimConfig, Simulator
+from streams.simulate import SCENARIOS, SimConfig, Simulator, matches
 
 EVALUATION_SEEDS = (7001, 7002, 7003)
 TUNING_SEEDS = (*range(1, 13), 101, 102, 103)
@@ -53,7 +53,8 @@ def score(labels: list[dict[str, Any]], signals: list[dict[str, Any]], lateness_
           ) -> dict[str, dict[str, Any]]:
     """Per signal type: matched and unmatched opens, scenarios found, delays (s).
 
-    >>> labels = [{"scenario": "report_spike", "entity_id": "s1", "start_ts": 0}]
+    >>> labels = [{"scenario": "report_spike", "entity_type": "stream", "entity_id": "s1",
+    ...            "start_ts": 0}]
     >>> signals = [{"signal_type": "report_spike", "entity_id": "s1", "status": "open",
     ...             "window_end": 120_000}, {"signal_type": "report_spike",
     ...             "entity_id": "s2", "status": "open", "window_end": 60_000}]
@@ -64,17 +65,15 @@ def score(labels: list[dict[str, Any]], signals: list[dict[str, Any]], lateness_
     out: dict[str, dict[str, Any]] = {}
     for kind in {lb["scenario"] for lb in labels} | {s["signal_type"] for s in signals}:
         out[kind] = {"tp": 0, "fp": 0, "found": 0, "labels": 0, "delays": []}
-    wanted = {(lb["scenario"], lb["entity_id"]) for lb in labels}
     for s in signals:
         if s["status"] != "open":
             continue
-        key = "tp" if (s["signal_type"], s["entity_id"]) in wanted else "fp"
+        key = "tp" if any(matches(lb, s) for lb in labels) else "fp"
         out[s["signal_type"]][key] += 1
     for lb in labels:
         r = out[lb["scenario"]]
         r["labels"] += 1
-        opens = [s["window_end"] for s in signals if s["status"] == "open"
-                 and s["signal_type"] == lb["scenario"] and s["entity_id"] == lb["entity_id"]]
+        opens = [s["window_end"] for s in signals if s["status"] == "open" and matches(lb, s)]
         if opens:
             r["found"] += 1
             r["delays"].append((min(opens) + lateness_ms - lb["start_ts"]) / 1000.0)

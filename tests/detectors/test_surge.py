@@ -1,0 +1,49 @@
+"""CountSurgeDetector: a new term rising fires; common and sparse ones stay quiet."""
+
+from __future__ import annotations
+
+import random
+
+from detectors.surge import CountSurgeDetector
+
+
+def _feed(det: CountSurgeDetector, counts: list[float], **extra: float) -> list[float]:
+    scores = []
+    for c in counts:
+        x = {"count": c, **extra}
+        scores.append(det.score_one(x))
+        if scores[-1] < 0.3:  # as the engine does: flagged windows are not learned
+            det.learn_one(x)
+    return scores
+
+
+def test_a_new_term_that_ramps_up_fires_within_two_windows() -> None:
+    scores = _feed(CountSurgeDetector(), [1, 3, 8, 12, 20])
+    assert max(scores[:2]) < 0.6 and max(scores[2:4]) >= 0.6
+
+
+def test_a_common_fluctuating_term_stays_quiet() -> None:
+    rng = random.Random(3)
+    det = CountSurgeDetector()
+    for _ in range(5):
+        det.learn_one({"count": 25.0, "warmup": 1.0})
+    scores = _feed(det, [rng.gauss(25, 6) for _ in range(200)])
+    assert max(scores) < 0.6
+
+
+def test_a_sparse_term_with_poisson_noise_stays_quiet() -> None:
+    rng = random.Random(5)
+    det = CountSurgeDetector()
+    counts = [float(sum(rng.random() < 0.1 for _ in range(10))) for _ in range(500)]
+    assert max(_feed(det, counts)) < 0.6
+
+
+def test_state_round_trip_and_idle_decay() -> None:
+    det = CountSurgeDetector()
+    for _ in range(30):
+        det.learn_one({"count": 10.0, "warmup": 1.0})
+    clone = CountSurgeDetector()
+    clone.load(det.state())
+    assert clone.score_one({"count": 14}) == det.score_one({"count": 14})
+    assert det.expected() > 9.0
+    assert det.expected(idle=50) == det.prior  # gone quiet: rare again

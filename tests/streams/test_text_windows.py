@@ -1,0 +1,55 @@
+"""Comment windows: text fingerprints and terms, folded per partition, merged by key."""
+
+from __future__ import annotations
+
+import orjson
+
+from signals.merge import Merger
+from streams.contract import LIVESTREAM_TOPIC, decode
+from streams.windows import PartitionWindows
+
+TEXT = "dm me on whatsapp for the real deal at half price"
+
+
+def _comment(i: int, stream: str, user: str, text: str, ts: int = 1_000):
+    return decode(LIVESTREAM_TOPIC, orjson.dumps({
+        "schema_version": 1, "event_id": f"e{i}", "event_type": "comment", "ts": ts,
+        "stream_id": stream, "seller_id": "x", "region": "US", "user_id": user,
+        "account_age_days": 1, "text": text}))
+
+
+def _closed(events) -> dict:
+    pw = PartitionWindows(size_ms=60_000, lateness_ms=0, young_days=7)
+    for offset, ev in enumerate(events):
+        pw.fold(ev, offset)
+    return {(a.entity_type, a.entity_id): a for a in pw.close_all()}
+
+
+def test_a_text_one_account_repeats_is_no_cluster() -> None:
+    out = _closed([_comment(i, "s1", "bot", TEXT) for i in range(5)])
+    assert [k for k in out if k[0] == "account_cluster"] == []
+
+
+def test_cluster_partials_merge_into_distinct_accounts_and_streams() -> None:
+    # partition A: streams s1, s2; partition B: s3; account b1 posts in both partitions
+    a = _closed([_comment(1, "s1", "b1", TEXT, ts=5_000), _comment(2, "s2", "b2", TEXT + "!!")])
+    b = _closed([_comment(3, "s3", "b1", TEXT + " 🔥"), _comment(4, "s3", "b3", TEXT)])
+    [ka] = [k for k in a if k[0] == "account_cluster"]
+    assert ka in b  # the same fingerprint key in both partitions
+    merger = Merger(settle_ms=0)
+    merger.add(a[ka], now_ms=0)
+    merger.add(b[ka], now_ms=0)
+    [merged] = merger.drain()
+    f = merged.features
+    assert (f["n_use"], f["distinct_accounts"], f["distinct_streams"]) == (4.0, 3.0, 3.0)
+    assert f["first_ts"] == 1_000.0
+    assert merged.samples["event"] == ["e1", "e2", "e3", "e4"]
+
+
+def test_terms_are_counted_per_region_with_distinct_texts() -> None:
+    out = _closed([_comment(1, "s1", "u1", "sup3rcl0n3 here"),
+                   _comment(2, "s2", "u2", "s u p e r c l o n e wow"),
+                   _comment(3, "s2", "u2", "s u p e r c l o n e wow")])
+    term = out[("term", "superclone|US")]
+    assert term.features["n_use"] == 3.0
+    assert term.features["distinct_texts"] == 2.0 and term.features["distinct_accounts"] == 2.0
