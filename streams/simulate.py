@@ -180,12 +180,13 @@ class Simulator:
                 sc = Scenario(kind, start, end, "stream", stream.stream_id, region,
                               {"stream": stream})
             elif kind == "coordinated_comments":
+                region = REGIONS[0]  # text spreads through streams: the busiest region
                 sc = Scenario(kind, start, min(end, start + 300_000), "account_cluster",
                               f"cluster-{tag}", region,
                               {"accounts": [f"bot-{tag}-{j}" for j in range(25)],
                                "text": "dm me on whatsapp for the real deal at half price"})
             elif kind == "emerging_term":
-                sc = Scenario(kind, start, end, "term", rng.choice(_CODE_WORDS), region)
+                sc = Scenario(kind, start, end, "term", rng.choice(_CODE_WORDS), REGIONS[0])
             elif kind == "price_anomaly":
                 listing = f"li-{tag}-bait"
                 category = rng.choices(CATEGORIES, CATEGORY_WEIGHTS)[0]
@@ -409,7 +410,7 @@ class Simulator:
                                     seller_account_age_days=400)
             return
         if sc.kind == "coordinated_comments":
-            targets = [s for s in live if s.region == sc.region][:5] or live[:5]
+            targets = ([s for s in live if s.region == sc.region] + live)[:5]
             for account in sc.data["accounts"]:
                 if rng.random() < 3 / 300:  # ~3 posts per account over five minutes
                     s = rng.choice(targets)
