@@ -133,6 +133,12 @@ _ENTITY_TYPE = {
     "price_anomaly": "listing", "listing_burst": "seller", "segment_report_surge": "segment",
 }
 _CODE_WORDS = ("superclone", "mirrorgrade", "dm4price", "1to1copy")
+_CAMPAIGN_TEXTS = (
+    "dm me on whatsapp for the real deal at half price",
+    "this seller is a scam buy from my shop instead link in bio",
+    "free gift card for the first hundred who follow my page today",
+    "same bag half the price message me before it sells out",
+)
 
 
 class Simulator:
@@ -184,7 +190,7 @@ class Simulator:
                 sc = Scenario(kind, start, min(end, start + 300_000), "account_cluster",
                               f"cluster-{tag}", region,
                               {"accounts": [f"bot-{tag}-{j}" for j in range(25)],
-                               "text": "dm me on whatsapp for the real deal at half price"})
+                               "text": rng.choice(_CAMPAIGN_TEXTS)})
             elif kind == "emerging_term":
                 sc = Scenario(kind, start, end, "term", rng.choice(_CODE_WORDS), REGIONS[0])
             elif kind == "price_anomaly":

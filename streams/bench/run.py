@@ -30,7 +30,10 @@ from streams.localworker import free_port_pair
 
 @contextlib.contextmanager
 def fresh_broker(root: Path, name: str) -> Iterator[str]:
-    """A local broker on free ports with an empty data directory under ``root``."""
+    """A local broker on free ports with an empty data directory under ``root``
+    (a kept ``--workdir`` from an earlier run is emptied first: its old topics would
+    mix old events with this run's)."""
+    shutil.rmtree(root / name, ignore_errors=True)
     kafka = LocalKafka(port=free_port_pair(), data_dir=root / name)
     kafka.start()
     try:
@@ -59,6 +62,8 @@ def run_throughput(args: argparse.Namespace) -> int:
     summary: dict[str, Any] = {"events": args.events}
     keep = args.workdir is not None
     root = Path(args.workdir) if keep else Path(tempfile.mkdtemp(prefix="riskstream-bench-"))
+    for old in ("worker", "live"):  # a kept --workdir: no worker state of an earlier run
+        shutil.rmtree(root / old, ignore_errors=True)
     root.mkdir(parents=True, exist_ok=True)
     try:
         with fresh_broker(root, "kafka-throughput") as broker:

@@ -91,6 +91,7 @@ def _one_seed(seed: int, kinds: tuple[str, ...], minutes: int, rate: float, root
     watched = tuple(t for t in ENTITY_TYPES if engine.watches(t))
     with fresh_broker(root, f"kafka-{seed}") as broker:
         pre = asyncio.run(preload(broker, events, 4, after_ms))
+        shutil.rmtree(root / f"worker-{seed}", ignore_errors=True)  # no state of an old run
         w = WorkerProcess(broker, root / f"worker-{seed}", f"bench-scenarios-{seed}")
         try:
             w.wait_started()
