@@ -157,6 +157,8 @@ def create_app(settings: Settings, policy: Policy, metrics: Metrics) -> faust.Ap
         max_future_ms=settings.max_future_s * 1000,
         max_past_ms=settings.max_past_s * 1000,
         dedup_capacity=settings.dedup_capacity,
+        terms=engine.watches("term"),
+        clusters=engine.watches("account_cluster"),
     )
     ingest = IngestLoop(core, metrics, settings.broker, f"{settings.app_id}-ingest",
                         settings.windows_topic, engine.wants, settings.batch_max_records,

@@ -107,8 +107,12 @@ class IngestCore:
         max_future_ms: int = HOUR_MS,
         max_past_ms: int = 7 * DAY_MS,
         dedup_capacity: int = 100_000,
+        terms: bool = True,
+        clusters: bool = True,
     ) -> None:
         self.window_ms = window_ms
+        self.terms = terms  # fold comment and title terms (for emerging_term)
+        self.clusters = clusters  # fold comment fingerprints (for coordinated_comments)
         self.lateness_ms = lateness_ms
         self.young_days = young_days
         self.max_future_ms = max_future_ms
@@ -121,7 +125,8 @@ class IngestCore:
         part = self._parts.get((topic, partition))
         if part is None:
             part = self._parts[(topic, partition)] = _Partition(
-                PartitionWindows(self.window_ms, self.lateness_ms, self.young_days),
+                PartitionWindows(self.window_ms, self.lateness_ms, self.young_days,
+                                 terms=self.terms, clusters=self.clusters),
                 Recent(self.dedup_capacity),
             )
         return part

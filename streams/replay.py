@@ -55,10 +55,11 @@ def replay(
 
     With ``flush`` the windows still open at the end are closed too.
     """
+    engine = Engine(policy)
     core = IngestCore(window_ms=policy.windows.size_s * 1000,
                       lateness_ms=policy.windows.allowed_lateness_s * 1000,
-                      young_days=policy.young_account_days)
-    engine = Engine(policy)
+                      young_days=policy.young_account_days,
+                      terms=engine.watches("term"), clusters=engine.watches("account_cluster"))
     states = StateMap()  # as the worker holds them, encoded
     result = ReplayResult()
     pending: dict[tuple[str, int], list[Raw]] = {}

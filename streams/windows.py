@@ -147,7 +147,7 @@ class _TextAcc:
         self.region = region
         self.count = 0
         self.young = 0
-        self.first_ts = -1
+        self.first_ts = 2**62
         self.accounts: set[str] = set()
         self.streams: set[str] = set()
         self.listings: set[str] = set()
@@ -157,25 +157,27 @@ class _TextAcc:
         self.regions: dict[str, int] = {}
 
     def add(self, event_id: str, ts: int, account: str | None, stream: str | None,
-            listing: str | None, region: str, young: bool, text: str) -> None:
+            listing: str | None, young: bool, text: str, context: str | None) -> None:
         self.count += 1
         if young:
             self.young += 1
-        if self.first_ts < 0 or ts < self.first_ts:
+        if ts < self.first_ts:
             self.first_ts = ts
         if account is not None and len(self.accounts) < MAX_ACCOUNTS:
             self.accounts.add(account)
-        if stream is not None and len(self.streams) < MAX_PLACES:
-            self.streams.add(stream)
-        if listing is not None and len(self.listings) < MAX_PLACES:
+        if stream is not None:
+            if len(self.streams) < MAX_PLACES:
+                self.streams.add(stream)
+        elif listing is not None and len(self.listings) < MAX_PLACES:
             self.listings.add(listing)
+        if context is not None and len(self.contexts) < MAX_CONTEXTS:
+            self.contexts.add(context)
         if len(self.ids) < MAX_SAMPLE_IDS:
             self.ids.append(event_id)
-        if len(self.texts) < MAX_TEXTS:
-            sample = text[:TEXT_SAMPLE_CHARS]
-            if sample not in self.texts:
-                self.texts.append(sample)
-        self.regions[region] = self.regions.get(region, 0) + 1
+            if len(self.texts) < MAX_TEXTS:
+                sample = text[:TEXT_SAMPLE_CHARS]
+                if sample not in self.texts:
+                    self.texts.append(sample)
 
     def aggregate(self, window_start: int, window_end: int) -> WindowAggregate:
         samples = {"event": self.ids, "account": sorted(self.accounts), "text": self.texts}
@@ -194,7 +196,7 @@ class _TextAcc:
                       "distinct_texts": float(len(self.contexts)),
                       "distinct_streams": float(len(self.streams)),
                       "distinct_listings": float(len(self.listings))},
-            samples=samples, breakdown={"regions": self.regions})
+            samples=samples, breakdown={"regions": self.regions} if self.regions else {})
 
 
 class _Bucket:
@@ -212,8 +214,13 @@ class _Bucket:
 class PartitionWindows:
     """The open windows of one input partition."""
 
-    def __init__(self, size_ms: int, lateness_ms: int, young_days: int) -> None:
+    def __init__(self, size_ms: int, lateness_ms: int, young_days: int,
+                 terms: bool = True, clusters: bool = True) -> None:
+        """``terms`` and ``clusters``: whether to do the text work of ``emerging_term``
+        and ``coordinated_comments`` (the worker skips it for a disabled signal)."""
         self.size_ms = size_ms
+        self.terms = terms
+        self.clusters = clusters
         self.lateness_ms = lateness_ms
         self.young_days = young_days
         self.max_ts = -1
@@ -318,21 +325,22 @@ class PartitionWindows:
                    young: bool, comment: bool) -> None:
         """A comment or title counts for each of its terms in its region, and a comment
         for its fingerprint (once a second account has used it in the window)."""
+        if not self.terms and not (comment and self.clusters):
+            return
         toks = tokens(text)
         found = bucket.terms
         context = f"{mmh3.hash(' '.join(toks), signed=False):08x}"
-        for term in terms(toks):
-            key = f"{term}|{region}"
+        suffix = "|" + region
+        for term in terms(toks) if self.terms else ():
+            key = term + suffix
             acc = found.get(key)
             if acc is None:
                 if len(found) >= MAX_TERMS:
                     self.terms_dropped += 1
                     continue
                 acc = found[key] = _TextAcc("term", key, region)
-            acc.add(event_id, ts, account, stream, listing, region, young, text)
-            if len(acc.contexts) < MAX_CONTEXTS:
-                acc.contexts.add(context)
-        if not comment or account is None:
+            acc.add(event_id, ts, account, stream, listing, young, text, context)
+        if not comment or account is None or not self.clusters:
             return
         fp = fingerprint(toks)
         if fp is None:
@@ -347,8 +355,10 @@ class PartitionWindows:
                 return  # one account repeating itself is not coordination
             acc = bucket.clusters[fp] = _TextAcc("account_cluster", f"fp-{fp}", first[4])
             del bucket.first_fp[fp]
-            acc.add(first[0], first[1], first[2], first[3], None, first[4], first[5], first[6])
-        acc.add(event_id, ts, account, stream, None, region, young, text)
+            acc.add(first[0], first[1], first[2], first[3], None, first[5], first[6], None)
+            acc.regions[first[4]] = 1
+        acc.add(event_id, ts, account, stream, None, young, text, None)
+        acc.regions[region] = acc.regions.get(region, 0) + 1
 
     def _fold_segment(self, accs: dict, ev: c._LiveEvent, category: str, reason: str) -> None:
         """A report also counts for its segment (category x region), across streams."""

@@ -53,3 +53,11 @@ def test_terms_are_counted_per_region_with_distinct_texts() -> None:
     term = out[("term", "superclone|US")]
     assert term.features["n_use"] == 3.0
     assert term.features["distinct_texts"] == 2.0 and term.features["distinct_accounts"] == 2.0
+
+
+def test_text_work_is_skipped_for_disabled_signals() -> None:
+    pw = PartitionWindows(size_ms=60_000, lateness_ms=0, young_days=7, terms=False,
+                          clusters=False)
+    for i, user in enumerate(("a", "b", "c")):
+        pw.fold(_comment(i, f"s{i}", user, TEXT), i)
+    assert {a.entity_type for a in pw.close_all()} == {"stream"}
