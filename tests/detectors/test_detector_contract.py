@@ -9,6 +9,7 @@ from collections.abc import Callable
 import pytest
 
 from detectors import (
+    CountSurgeDetector,
     Detector,
     EWMAZScoreDetector,
     LevelDetector,
@@ -24,6 +25,11 @@ CASES: dict[str, tuple[Callable[[], Detector], Sample, Sample]] = {
         lambda: EWMAZScoreDetector(feature="v"),
         lambda r: {"v": 100 + r.gauss(0, 5)},
         lambda r: {"v": 200 + r.gauss(0, 5)},
+    ),
+    "count_surge": (
+        CountSurgeDetector,
+        lambda r: {"count": float(r.choice([0, 1, 2])), "idle_windows": 0.0},
+        lambda r: {"count": float(r.randint(20, 30)), "idle_windows": 0.0},
     ),
     "poisson_rate": (
         PoissonRateDetector,
