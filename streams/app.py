@@ -94,7 +94,18 @@ def create_app(settings: Settings, policy: Policy, metrics: Metrics) -> faust.Ap
         log.info("signal", extra={"signal_id": signal.signal_id, "signal_type": signal.signal_type,
                                   "status": signal.status, "severity": signal.severity})
 
-    merger = Mergers(settle_ms=MERGE_SETTLE_MS)
+    # one merger per windows partition: a partial window and the watermarks that release
+    # it must travel the same partition, where Kafka keeps them in the order sent
+    mergers: dict[int, Mergers] = {}
+
+    def merger_of(partition: int) -> Mergers:
+        merger = mergers.get(partition)
+        if merger is None:
+            merger = mergers[partition] = Mergers(settle_ms=MERGE_SETTLE_MS)
+        return merger
+
+    def pending_merge() -> int:
+        return sum(len(m) for m in mergers.values())
 
     async def evaluate(key: bytes, agg: WindowAggregate) -> None:
         result = engine.process(agg, states.get(key), emitted_ts=_now_ms())
@@ -111,12 +122,13 @@ def create_app(settings: Settings, policy: Policy, metrics: Metrics) -> faust.Ap
     async def detect(stream: Any) -> None:
         await states.ready.wait()
         async for event in stream.events():
+            merger = merger_of(event.message.partition)
             if event.message.key == WATERMARK_KEY:
                 wm = decode_watermark(event.message.value)
                 for merged in merger.watermark(wm.topic, wm.partition, wm.partitions,
                                                 wm.closed_until):
                     await evaluate(merged.key.encode(), merged)
-                metrics.windows_pending_merge.set(len(merger))
+                metrics.windows_pending_merge.set(pending_merge())
                 continue
             for agg in decode_batch(event.message.value):
                 if agg.entity_type in SPREAD_ENTITY_TYPES:
@@ -124,14 +136,15 @@ def create_app(settings: Settings, policy: Policy, metrics: Metrics) -> faust.Ap
                     metrics.windows_merged.labels(entity_type=agg.entity_type).inc()
                 else:
                     await evaluate(agg.key.encode(), agg)
-            metrics.windows_pending_merge.set(len(merger))
+            metrics.windows_pending_merge.set(pending_merge())
 
     @app.timer(interval=MERGE_INTERVAL_S)
     async def release_merged() -> None:
         """Evaluate spread entities' windows once all their partials had time to arrive."""
-        for agg in merger.ready(_now_ms()):
-            await evaluate(agg.key.encode(), agg)
-        metrics.windows_pending_merge.set(len(merger))
+        for merger in list(mergers.values()):
+            for agg in merger.ready(_now_ms()):
+                await evaluate(agg.key.encode(), agg)
+        metrics.windows_pending_merge.set(pending_merge())
 
     @app.timer(interval=EXPIRE_INTERVAL_S)
     async def expire() -> None:

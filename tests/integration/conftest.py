@@ -87,8 +87,11 @@ async def read_all(broker: str, topic: str, until: Any, timeout_s: float) -> lis
 
 @pytest.fixture(scope="session")
 def run(broker: str, worker: Worker) -> dict[str, Any]:
+    # yesterday 00:00 UTC: recent enough for the worker's time limits, and the same
+    # time of day (so the same simulated traffic, diurnal curve included) on every run
+    day_ms = 86_400_000
     sim = Simulator(SimConfig(seed=11, rate=60, duration_s=2400, scenarios=SCENARIOS,
-                              start_ts=int(time.time() * 1000)))
+                              start_ts=(int(time.time() * 1000) // day_ms - 1) * day_ms))
     events = list(sim.events())
     half = len(events) // 2
 
