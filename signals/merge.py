@@ -30,7 +30,13 @@ from __future__ import annotations
 import msgspec
 
 from signals.aggregate import WindowAggregate
-from signals.record import MAX_SAMPLE_IDS
+from signals.record import (
+    MAX_ACCOUNTS,
+    MAX_CONTEXTS,
+    MAX_PLACES,
+    MAX_SAMPLE_IDS,
+    MAX_TEXTS,
+)
 
 #: entity types whose windows arrive in partials (their events are keyed otherwise),
 #: and the input topics whose partitions each send one
@@ -46,9 +52,11 @@ _MAX_FEATURES = frozenset(("viewers_max",))
 _MIN_FEATURES = frozenset(("first_ts",))
 #: sample lists that are sets (united, not appended) with their own caps, and the
 #: feature that counts their distinct members
-_SETS = {"account": ("distinct_accounts", 100), "stream": ("distinct_streams", 50),
-         "listing": ("distinct_listings", 50), "context": ("distinct_texts", 30),
-         "text": (None, 3)}
+_SETS = {"account": ("distinct_accounts", MAX_ACCOUNTS),
+         "stream": ("distinct_streams", MAX_PLACES),
+         "listing": ("distinct_listings", MAX_PLACES),
+         "context": ("distinct_texts", MAX_CONTEXTS),
+         "text": (None, MAX_TEXTS)}
 
 
 def merge(a: WindowAggregate, b: WindowAggregate) -> WindowAggregate:

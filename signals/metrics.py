@@ -47,6 +47,7 @@ class Metrics:
     signal_delay: Histogram
     consumer_lag: Gauge
     open_windows: Gauge
+    terms_dropped: Counter
     tracked_entities: Gauge
     watermark_ts: Gauge
 
@@ -110,6 +111,10 @@ def build_metrics(registry: CollectorRegistry) -> Metrics:
         open_windows=Gauge(
             "riskstream_open_windows",
             "Per-entity windows currently open in memory.", registry=registry),
+        terms_dropped=Counter(
+            "riskstream_terms_dropped",
+            "Term uses not counted because a partition's window already held the most "
+            "(term, region) pairs it keeps.", registry=registry),
         tracked_entities=Gauge(
             "riskstream_tracked_entities",
             "Entities with detector state held by this worker.", registry=registry),

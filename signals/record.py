@@ -13,6 +13,12 @@ SEVERITIES = ("low", "medium", "high", "critical")
 STATUSES = ("open", "update", "resolved")
 ENTITY_TYPES = ("stream", "seller", "listing", "term", "segment", "account_cluster")
 MAX_SAMPLE_IDS = 20
+# per text entity (comment fingerprint, term) and window: distinct members kept, whose
+# counts stop there; the ingest stage keeps them and merging partials unites them
+MAX_ACCOUNTS = 100
+MAX_PLACES = 50  # streams, and listings
+MAX_CONTEXTS = 30  # distinct texts (hashes) a term was used in
+MAX_TEXTS = 3  # raw texts, as a reviewer's example
 
 
 def signal_id(signal_type: str, entity_type: str, entity_id: str, episode_start: int) -> str:

@@ -228,3 +228,11 @@ class IngestCore:
     @property
     def open_windows(self) -> int:
         return sum(p.windows.open_windows for p in self._parts.values())
+
+    def take_terms_dropped(self) -> int:
+        """Term uses dropped (a window held its most terms) since the last call."""
+        out = 0
+        for part in self._parts.values():
+            out += part.windows.terms_dropped
+            part.windows.terms_dropped = 0
+        return out

@@ -204,5 +204,6 @@ class IngestLoop:
         for topic, value in lag.items():
             self.metrics.consumer_lag.labels(topic=topic).set(value)
         self.metrics.open_windows.set(self.core.open_windows)
+        self.metrics.terms_dropped.inc(self.core.take_terms_dropped())
         if self.core.newest_ts >= 0:
             self.metrics.watermark_ts.set(self.core.newest_ts / 1000.0)

@@ -32,7 +32,13 @@ from __future__ import annotations
 import mmh3
 
 from signals.aggregate import WindowAggregate
-from signals.record import MAX_SAMPLE_IDS
+from signals.record import (
+    MAX_ACCOUNTS,
+    MAX_CONTEXTS,
+    MAX_PLACES,
+    MAX_SAMPLE_IDS,
+    MAX_TEXTS,
+)
 from signals.text import fingerprint, terms, tokens
 from streams import contract as c
 from streams.errors import BadRecord
@@ -43,10 +49,6 @@ _SNAPSHOT_SAMPLES = 5
 STREAM_CATEGORIES = 200_000  # streams per partition whose category is remembered
 _PRICE_TAGS = frozenset(("listing_created", "listing_updated", "price_changed"))
 _TITLE_TAGS = frozenset(("listing_created", "listing_updated"))
-MAX_ACCOUNTS = 100  # distinct accounts kept per text entity and window (counts stop there)
-MAX_PLACES = 50  # distinct streams or listings kept per text entity and window
-MAX_CONTEXTS = 30  # distinct texts counted per term and window (counts stop there)
-MAX_TEXTS = 3  # raw texts kept per text entity and window, as a reviewer's example
 TEXT_SAMPLE_CHARS = 200
 MAX_TERMS = 50_000  # distinct (term, region) per partition and window; more are dropped
 
@@ -328,18 +330,9 @@ class PartitionWindows:
         if not self.terms and not (comment and self.clusters):
             return
         toks = tokens(text)
-        found = bucket.terms
-        context = f"{mmh3.hash(' '.join(toks), signed=False):08x}"
-        suffix = "|" + region
-        for term in terms(toks) if self.terms else ():
-            key = term + suffix
-            acc = found.get(key)
-            if acc is None:
-                if len(found) >= MAX_TERMS:
-                    self.terms_dropped += 1
-                    continue
-                acc = found[key] = _TextAcc("term", key, region)
-            acc.add(event_id, ts, account, stream, listing, young, text, context)
+        if self.terms:
+            self._fold_terms(bucket, toks, event_id, ts, account, stream, listing, region,
+                             young, text)
         if not comment or account is None or not self.clusters:
             return
         fp = fingerprint(toks)
@@ -359,6 +352,22 @@ class PartitionWindows:
             acc.regions[first[4]] = 1
         acc.add(event_id, ts, account, stream, None, young, text, None)
         acc.regions[region] = acc.regions.get(region, 0) + 1
+
+    def _fold_terms(self, bucket: _Bucket, toks: list[str], event_id: str, ts: int,
+                    account: str | None, stream: str | None, listing: str | None,
+                    region: str, young: bool, text: str) -> None:
+        found = bucket.terms
+        context = f"{mmh3.hash(' '.join(toks), signed=False):08x}"  # tells texts apart
+        suffix = "|" + region
+        for term in terms(toks):
+            key = term + suffix
+            acc = found.get(key)
+            if acc is None:
+                if len(found) >= MAX_TERMS:
+                    self.terms_dropped += 1
+                    continue
+                acc = found[key] = _TextAcc("term", key, region)
+            acc.add(event_id, ts, account, stream, listing, young, text, context)
 
     def _fold_segment(self, accs: dict, ev: c._LiveEvent, category: str, reason: str) -> None:
         """A report also counts for its segment (category x region), across streams."""

@@ -5,7 +5,9 @@ from __future__ import annotations
 import orjson
 
 from signals.merge import Merger
+from streams import windows
 from streams.contract import LIVESTREAM_TOPIC, decode
+from streams.ingest import IngestCore, Raw
 from streams.windows import PartitionWindows
 
 TEXT = "dm me on whatsapp for the real deal at half price"
@@ -61,3 +63,13 @@ def test_text_work_is_skipped_for_disabled_signals() -> None:
     for i, user in enumerate(("a", "b", "c")):
         pw.fold(_comment(i, f"s{i}", user, TEXT), i)
     assert {a.entity_type for a in pw.close_all()} == {"stream"}
+
+
+def test_terms_beyond_the_cap_are_counted_as_dropped(monkeypatch) -> None:
+    monkeypatch.setattr(windows, "MAX_TERMS", 2)
+    core = IngestCore(window_ms=60_000, lateness_ms=0, young_days=7)
+    raw = orjson.dumps({"schema_version": 1, "event_id": "e1", "event_type": "comment",
+                        "ts": 1_000, "stream_id": "s1", "seller_id": "x", "region": "US",
+                        "user_id": "u", "text": "alpha beta gamma delta"})
+    core.process(LIVESTREAM_TOPIC, 0, [Raw(0, b"s1", raw)])
+    assert core.take_terms_dropped() == 2 and core.take_terms_dropped() == 0
