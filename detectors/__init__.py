@@ -5,6 +5,7 @@ one per closed window, and is testable with a list of numbers.
 """
 
 from detectors.base import Detector
+from detectors.cusum import RateCusumDetector
 from detectors.ewma import EWMeanVar
 from detectors.inflation import ViewerInflationDetector
 from detectors.level import LevelDetector
@@ -21,5 +22,6 @@ __all__ = [
     "LevelDetector",
     "PoissonRateDetector",
     "PriceShiftDetector",
+    "RateCusumDetector",
     "ViewerInflationDetector",
 ]

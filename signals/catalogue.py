@@ -21,6 +21,7 @@ from detectors import (
     LevelDetector,
     PoissonRateDetector,
     PriceShiftDetector,
+    RateCusumDetector,
     ViewerInflationDetector,
 )
 from signals.aggregate import WindowAggregate
@@ -235,13 +236,20 @@ def _burst_evidence(agg: WindowAggregate) -> dict[str, Any]:
 # --- segment_report_surge -------------------------------------------------
 
 def _segment_features(agg: WindowAggregate) -> dict[str, float] | None:
-    """Reports in a category x region (merged over every partition), Anscombe scale."""
-    return {"value": 2.0 * math.sqrt(agg.features.get("n_report", 0.0) + 0.375)}
+    """Streams of a category x region that drew reports (merged over every
+    partition), against the segment's audience in thousands of viewers. A stream
+    counts once however many reports it drew: one stream's own spike is a
+    ``report_spike``, and a segment surges when many of its streams are reported."""
+    exposure = agg.features.get("viewers_k", 0.0)
+    if exposure <= 0.0:
+        return None  # no audience seen (categories unknown): nothing to judge or learn
+    return {"count": agg.features.get("distinct_actors", 0.0), "exposure": exposure}
 
 
 def _segment_observed(agg: WindowAggregate, x: dict[str, float]) -> dict[str, Any]:
-    return {"reports": int(agg.features.get("n_report", 0)),
-            "reported_streams": int(agg.features.get("distinct_actors", 0))}
+    return {"reported_streams": int(x["count"]),
+            "reports": int(agg.features.get("n_report", 0)),
+            "viewers": round(x["exposure"] * 1000)}
 
 
 def _segment_evidence(agg: WindowAggregate) -> dict[str, Any]:
@@ -249,6 +257,9 @@ def _segment_evidence(agg: WindowAggregate) -> dict[str, Any]:
     return {"category": category, "region": region,
             "report_reasons": agg.breakdown.get("report_reasons", {}),
             "reported_streams": int(agg.features.get("distinct_actors", 0)),
+            "top_reported_streams": dict(sorted(
+                agg.breakdown.get("stream_reports", {}).items(),
+                key=lambda kv: (-kv[1], kv[0]))[:MAX_SAMPLE_IDS]),
             "sample_event_ids": agg.samples.get("report", [])[:MAX_SAMPLE_IDS]}
 
 
@@ -300,12 +311,13 @@ def _cluster_evidence(agg: WindowAggregate) -> dict[str, Any]:
 
 
 TERM_USES_PER_ACCOUNT = 2.0
-TERM_USES_PER_PLACE = 3.0
+TERM_USES_PER_STREAM = 3.0
 
 
 def _term_features(agg: WindowAggregate) -> dict[str, float] | None:
     """How widely the term was used in the region's comments and titles: its distinct
-    texts, but at most two per account and three per stream or listing.
+    texts, but at most two per account, three per stream and one per listing (a
+    listing has one title).
 
     A big stream going live raises every common word's uses but not the number of
     streams they are used in, while a code word spreads from stream to stream. One
@@ -319,10 +331,10 @@ def _term_features(agg: WindowAggregate) -> dict[str, float] | None:
     {'count': 10.0}
     """
     f = agg.features
-    places = f.get("distinct_streams", 0.0) + f.get("distinct_listings", 0.0)
+    places = TERM_USES_PER_STREAM * f.get("distinct_streams", 0.0) + f.get(
+        "distinct_listings", 0.0)
     return {"count": min(f.get("distinct_texts", 0.0),
-                         TERM_USES_PER_ACCOUNT * f.get("distinct_accounts", 0.0),
-                         TERM_USES_PER_PLACE * places)}
+                         TERM_USES_PER_ACCOUNT * f.get("distinct_accounts", 0.0), places)}
 
 
 def _term_evidence(agg: WindowAggregate) -> dict[str, Any]:
@@ -351,7 +363,8 @@ CATALOGUE: dict[str, CatalogueEntry] = {
         CatalogueEntry("listing_burst", 5, "seller", {"poisson_rate": PoissonRateDetector},
                        _burst_features, _burst_observed, _burst_evidence,
                        relevant=lambda agg: agg.features.get("n_listing_created", 0.0) > 0),
-        CatalogueEntry("segment_report_surge", 6, "segment", {"level": LevelDetector},
+        CatalogueEntry("segment_report_surge", 6, "segment",
+                       {"rate_cusum": RateCusumDetector, "poisson_rate": PoissonRateDetector},
                        _segment_features, _segment_observed, _segment_evidence),
         CatalogueEntry("coordinated_comments", 7, "account_cluster",
                        {"count_surge": CountSurgeDetector},

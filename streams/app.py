@@ -172,6 +172,7 @@ def create_app(settings: Settings, policy: Policy, metrics: Metrics) -> faust.Ap
         dedup_capacity=settings.dedup_capacity,
         terms=engine.watches("term"),
         clusters=engine.watches("account_cluster"),
+        segments=engine.watches("segment"),
     )
     ingest = IngestLoop(core, metrics, settings.broker, f"{settings.app_id}-ingest",
                         settings.windows_topic, engine.wants, settings.batch_max_records,

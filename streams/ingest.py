@@ -109,10 +109,12 @@ class IngestCore:
         dedup_capacity: int = 100_000,
         terms: bool = True,
         clusters: bool = True,
+        segments: bool = True,
     ) -> None:
         self.window_ms = window_ms
         self.terms = terms  # fold comment and title terms (for emerging_term)
         self.clusters = clusters  # fold comment fingerprints (for coordinated_comments)
+        self.segments = segments  # fold reports and audiences per segment (segment_report_surge)
         self.lateness_ms = lateness_ms
         self.young_days = young_days
         self.max_future_ms = max_future_ms
@@ -126,7 +128,8 @@ class IngestCore:
         if part is None:
             part = self._parts[(topic, partition)] = _Partition(
                 PartitionWindows(self.window_ms, self.lateness_ms, self.young_days,
-                                 terms=self.terms, clusters=self.clusters),
+                                 terms=self.terms, clusters=self.clusters,
+                                 segments=self.segments),
                 Recent(self.dedup_capacity),
             )
         return part

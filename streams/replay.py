@@ -59,7 +59,8 @@ def replay(
     core = IngestCore(window_ms=policy.windows.size_s * 1000,
                       lateness_ms=policy.windows.allowed_lateness_s * 1000,
                       young_days=policy.young_account_days,
-                      terms=engine.watches("term"), clusters=engine.watches("account_cluster"))
+                      terms=engine.watches("term"), clusters=engine.watches("account_cluster"),
+                      segments=engine.watches("segment"))
     states = StateMap()  # as the worker holds them, encoded
     result = ReplayResult()
     pending: dict[tuple[str, int], list[Raw]] = {}

@@ -56,6 +56,7 @@ REPORT_REASONS = ("counterfeit", "prohibited_item", "misleading_claim", "offplat
                   "harassment", "fraud", "other")
 BASE_REPORTS_PER_1K_PER_MIN = 0.3
 SNAPSHOT_EVERY_S = 10
+SURGE_STREAMS = 6  # new streams that go live in a segment as its reports surge
 LEAD_S = 360  # a dedicated scenario stream is live this long before its scenario starts
 
 
@@ -102,6 +103,8 @@ class Scenario:
                "start_ts": self.start_ts, "end_ts": self.end_ts}
         if "accounts" in self.data:
             out["accounts"] = list(self.data["accounts"])
+        if "related" in self.data:
+            out["related"] = {k: list(v) for k, v in self.data["related"].items()}
         return out
 
 
@@ -125,6 +128,23 @@ def matches(label: dict[str, Any], signal: dict[str, Any]) -> bool:
         accounts = signal.get("evidence", {}).get("sample_accounts", ())
         return not set(accounts).isdisjoint(label["accounts"])
     return signal["entity_id"] == label["entity_id"]
+
+
+def explained(labels: list[dict[str, Any]], signal: dict[str, Any]) -> bool:
+    """Whether a scenario explains a signal: the signal is about it, or is one the
+    scenario causes on purpose besides (its ``related`` signals: e.g. the streams of
+    counterfeit sellers in a segment surge draw reports enough for a ``report_spike``
+    of their own). Such a side signal is no false alarm, and no detection either.
+
+    >>> label = {"scenario": "segment_report_surge", "entity_type": "segment",
+    ...          "entity_id": "beauty/skincare|US", "related": {"report_spike": ["st-9"]}}
+    >>> explained([label], {"signal_type": "report_spike", "entity_id": "st-9"})
+    True
+    >>> explained([label], {"signal_type": "report_spike", "entity_id": "st-8"})
+    False
+    """
+    return any(matches(lb, signal) or signal["entity_id"] in lb.get("related", {}).get(
+        signal["signal_type"], ()) for lb in labels)
 
 
 _ENTITY_TYPE = {
@@ -201,11 +221,18 @@ class Simulator:
             elif kind == "listing_burst":
                 sc = Scenario(kind, start, end, "seller", f"sl-{tag}-burst", region,
                               {"category": rng.choices(CATEGORIES, CATEGORY_WEIGHTS)[0]})
-            else:  # segment_report_surge: the busiest segment, so it has streams to report
-                region = REGIONS[0]
+            else:  # segment_report_surge: a wave of counterfeit sellers in the busiest
+                # segment: new streams go live in it, and its streams draw reports
+                region, category = REGIONS[0], CATEGORIES[0]
+                sellers = [self._new_stream(start + j * 30_000, region=region, category=category,
+                                            viewers=rng.uniform(100, 400),
+                                            end_ts=end + length * 1000, dedicated=True)
+                           for j in range(SURGE_STREAMS)]
                 sc = Scenario(kind, start, end + length * 1000, "segment",
-                              f"{CATEGORIES[0]}|{region}", region,
-                              {"category": CATEGORIES[0]})
+                              f"{category}|{region}", region,
+                              {"category": category, "boosted": {},
+                               "sellers": {s.stream_id for s in sellers},
+                               "related": {"report_spike": [s.stream_id for s in sellers]}})
             out.append(sc)
         return out
 
@@ -223,10 +250,11 @@ class Simulator:
         return f"u{n}", (age % 5 if age < 50 else age)  # ~2.5% of accounts are days old
 
     def _new_stream(self, ts: int, region: str | None = None, viewers: float | None = None,
-                    end_ts: int | None = None, dedicated: bool = False) -> _Stream:
+                    end_ts: int | None = None, dedicated: bool = False,
+                    category: str | None = None) -> _Stream:
         rng = self.rng
         region = region or rng.choices(REGIONS, REGION_WEIGHTS)[0]
-        category = rng.choices(CATEGORIES, CATEGORY_WEIGHTS)[0]
+        category = category or rng.choices(CATEGORIES, CATEGORY_WEIGHTS)[0]
         if viewers is None:
             viewers = min(30 * rng.paretovariate(1.3), 20_000)
         if end_ts is None:
@@ -289,9 +317,8 @@ class Simulator:
     def events(self) -> Iterator[tuple[str, bytes, dict[str, Any]]]:
         cfg = self.cfg
         t0 = cfg.start_ts
-        for _ in range(self.concurrency):  # streams already live at the start
-            s = self._new_stream(t0 - self.rng.randrange(600_000))
-            s.started = True
+        for _ in range(self.concurrency):  # live at the start: their stream_start comes first
+            self._new_stream(t0 - self.rng.randrange(600_000))
         for second in range(cfg.duration_s):
             ts = t0 + second * 1000
             tick = list(self._tick(ts, second))
@@ -408,6 +435,10 @@ class Simulator:
                                      amount=19.99, currency=CURRENCY[s.region])
             return
         if not active:
+            if sc.kind == "segment_report_surge":  # over: back to the usual rate
+                for s in sc.data["boosted"].values():
+                    s.report_boost = 0.0
+                sc.data["boosted"].clear()
             if sc.kind == "price_anomaly" and ts == sc.start_ts - 600_000:
                 price = PRICE_BANDS[sc.data["category"]]
                 yield self._listing(ts, "listing_created", sc.entity_id, sc.data["seller"],
@@ -450,12 +481,18 @@ class Simulator:
                                     title=f"new {category.split('/')[1]} " + " ".join(
                                         rng.choices(WORDS, k=3)), seller_account_age_days=2)
         elif sc.kind == "segment_report_surge":
+            # the counterfeit sellers' streams draw reports at about 20x the usual rate,
+            # and the segment's other streams at 5x: enough, on a big one, for a
+            # report_spike of its own (a related signal, listed once generated)
+            sellers, related = sc.data["sellers"], sc.data["related"]["report_spike"]
             for s in live:
                 if s.category == sc.data["category"] and s.region == sc.region:
-                    per_s = s.viewers / 1000.0 * 5 * BASE_REPORTS_PER_1K_PER_MIN / 60.0
-                    for _ in range(_poisson(rng, per_s + 0.01)):
-                        yield self._report(s, ts + rng.randrange(1000),
-                                           reasons=("counterfeit", "misleading_claim"))
+                    s.report_boost = (20 if s.stream_id in sellers else 4) * (
+                        BASE_REPORTS_PER_1K_PER_MIN)
+                    if s.stream_id not in sc.data["boosted"]:
+                        sc.data["boosted"][s.stream_id] = s
+                        if s.stream_id not in sellers:
+                            related.append(s.stream_id)
 
 
 def _obfuscate(rng: random.Random, word: str) -> str:

@@ -136,6 +136,34 @@ class _Acc:
         )
 
 
+class _SegmentAcc(_Acc):
+    """A segment's (category x region) window: its reports, which streams drew them,
+    and its exposure (thousands of viewers on its streams, averaged over the window)."""
+
+    __slots__ = ("exposure", "stream_reports")
+
+    def __init__(self, segment: str, region: str, category: str) -> None:
+        super().__init__("segment", segment, region)
+        self.context["category"] = category
+        self.exposure = 0.0
+        self.stream_reports: dict[str, int] = {}
+
+    def add_report(self, ev: c._LiveEvent, reason: str) -> None:
+        self.counts["report"] = self.counts.get("report", 0) + 1
+        self.reasons[reason] = self.reasons.get(reason, 0) + 1
+        self.actors.add(ev.stream_id)
+        self.stream_reports[ev.stream_id] = self.stream_reports.get(ev.stream_id, 0) + 1
+        self.sample("report", ev.event_id)
+
+    def aggregate(self, window_start: int, window_end: int) -> WindowAggregate:
+        agg = super().aggregate(window_start, window_end)
+        agg.features["viewers_k"] = self.exposure
+        if self.stream_reports:  # the most reported streams: what a surge is made of
+            top = sorted(self.stream_reports.items(), key=lambda kv: (-kv[1], kv[0]))
+            agg.breakdown["stream_reports"] = dict(top[:MAX_PLACES])
+        return agg
+
+
 class _TextAcc:
     """A text entity's open window: a comment fingerprint (``account_cluster``) or a
     term in a region (``term``): who used it, where, and a few examples."""
@@ -217,12 +245,14 @@ class PartitionWindows:
     """The open windows of one input partition."""
 
     def __init__(self, size_ms: int, lateness_ms: int, young_days: int,
-                 terms: bool = True, clusters: bool = True) -> None:
-        """``terms`` and ``clusters``: whether to do the text work of ``emerging_term``
-        and ``coordinated_comments`` (the worker skips it for a disabled signal)."""
+                 terms: bool = True, clusters: bool = True, segments: bool = True) -> None:
+        """``terms``, ``clusters`` and ``segments``: whether to do the work of
+        ``emerging_term``, ``coordinated_comments`` and ``segment_report_surge`` (the
+        worker skips it for a disabled signal)."""
         self.size_ms = size_ms
         self.terms = terms
         self.clusters = clusters
+        self.segments = segments
         self.lateness_ms = lateness_ms
         self.young_days = young_days
         self.max_ts = -1
@@ -299,9 +329,10 @@ class PartitionWindows:
             if user is not None:
                 acc.reporters.add(user)
             acc.sample("report", ev.event_id)
-            category = self._categories.get(ev.stream_id)
-            if category is not None:
-                self._fold_segment(accs, ev, category, reason)
+            if self.segments:
+                category = self._categories.get(ev.stream_id)
+                if category is not None:
+                    self._segment(accs, category, ev.region).add_report(ev, reason)
         elif tag == "purchase":
             amount = ev.amount  # type: ignore[attr-defined]
             acc.amounts[amount] = acc.amounts.get(amount, 0) + 1
@@ -369,18 +400,24 @@ class PartitionWindows:
                 acc = found[key] = _TextAcc("term", key, region)
             acc.add(event_id, ts, account, stream, listing, young, text, context)
 
-    def _fold_segment(self, accs: dict, ev: c._LiveEvent, category: str, reason: str) -> None:
-        """A report also counts for its segment (category x region), across streams."""
-        segment = f"{category}|{ev.region}"
-        key = ("segment", segment)
+    @staticmethod
+    def _segment(accs: dict, category: str, region: str) -> _SegmentAcc:
+        """The window of a segment (category x region), across the partition's streams."""
+        key = ("segment", category, region)
         acc = accs.get(key)
         if acc is None:
-            acc = accs[key] = _Acc("segment", segment, ev.region)
-            acc.context["category"] = category
-        acc.counts["report"] = acc.counts.get("report", 0) + 1
-        acc.reasons[reason] = acc.reasons.get(reason, 0) + 1
-        acc.actors.add(ev.stream_id)
-        acc.sample("report", ev.event_id)
+            acc = accs[key] = _SegmentAcc(f"{category}|{region}", region, category)
+        return acc
+
+    def _fold_exposure(self, accs: dict) -> None:
+        """At close: each stream with a known category and viewer snapshots adds its
+        mean audience (in thousands) to its segment's exposure."""
+        for acc in list(accs.values()):
+            if acc.entity_type == "stream" and acc.viewers_n:
+                category = self._categories.get(acc.entity_id)
+                if category is not None:
+                    self._segment(accs, category, acc.region).exposure += (
+                        acc.viewers_sum / acc.viewers_n / 1000.0)
 
     def fold_listing(self, ev: c._ListingEvent, offset: int) -> None:
         """Fold a ``listing.events`` event into its seller's window."""
@@ -441,6 +478,8 @@ class PartitionWindows:
         for start in starts:
             bucket = self._buckets.pop(start)
             end = start + self.size_ms
+            if self.segments:
+                self._fold_exposure(bucket.accs)
             out.extend(acc.aggregate(start, end) for acc in bucket.accs.values())
             out.extend(acc.aggregate(start, end) for acc in bucket.terms.values())
             out.extend(acc.aggregate(start, end) for acc in bucket.clusters.values())

@@ -15,6 +15,7 @@ from detectors import (
     LevelDetector,
     PoissonRateDetector,
     PriceShiftDetector,
+    RateCusumDetector,
     ViewerInflationDetector,
 )
 
@@ -35,6 +36,11 @@ CASES: dict[str, tuple[Callable[[], Detector], Sample, Sample]] = {
         PoissonRateDetector,
         lambda r: {"count": float(r.choice([0, 0, 1])), "exposure": 1.0},
         lambda r: {"count": float(r.randint(20, 30)), "exposure": 1.0},
+    ),
+    "rate_cusum": (
+        RateCusumDetector,
+        lambda r: {"count": float(r.choice([1, 2, 2, 3])), "exposure": 4.0},
+        lambda r: {"count": float(r.randint(20, 30)), "exposure": 4.0},
     ),
     "level": (
         LevelDetector,

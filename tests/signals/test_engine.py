@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import msgspec
+
 from signals.aggregate import WindowAggregate
 from signals.catalogue import CATALOGUE
 from signals.engine import Engine
@@ -94,7 +96,10 @@ def test_expiry_resolves_open_signals() -> None:
 
 
 def test_unwatched_entity_types() -> None:
-    engine = Engine(load_policy())
+    policy = load_policy()
+    segment = msgspec.structs.replace(policy.signals["segment_report_surge"], enabled=False)
+    engine = Engine(msgspec.structs.replace(
+        policy, signals=policy.signals | {"segment_report_surge": segment}))
     assert engine.watches("stream") and not engine.watches("segment")  # disabled
 
 

@@ -151,12 +151,18 @@ def test_cross_entity_windows_listing_prices_and_segments() -> None:
         Raw(1, b"k", raw(live("report", event_id="b", ts=BASE_TS + 1000))),
         Raw(2, b"k", raw(live("report", event_id="c", stream_id="unseen",
                               ts=BASE_TS + 2000))),
-        Raw(3, b"k", raw(live(event_id="d", ts=BASE_TS + 61_000))),
+        Raw(3, b"k", raw(live(event_id="v1", ts=BASE_TS + 3000, viewers=300))),
+        Raw(4, b"k", raw(live(event_id="v2", ts=BASE_TS + 13_000, viewers=500))),
+        Raw(5, b"k", raw(live(event_id="v3", stream_id="unseen", ts=BASE_TS + 4000))),
+        Raw(6, b"k", raw(live(event_id="d", ts=BASE_TS + 61_000))),
     ]
     closed = core.process("livestream.events", 0, live_recs).closed
     [segment] = [a for a in closed if a.entity_type == "segment"]
-    # only the stream whose start (and so category) this partition saw is counted
+    # only the stream whose start (and so category) this partition saw is counted, for
+    # its reports and for its mean audience (in thousands): the segment's exposure
     assert segment.entity_id == "beauty/skincare|US" and segment.features["n_report"] == 1.0
+    assert segment.features["viewers_k"] == 0.4
+    assert segment.breakdown["stream_reports"] == {"s1": 1}
     assert core.closed_until("livestream.events", 0) == BASE_TS + 61_000
 
     listing_recs = [
