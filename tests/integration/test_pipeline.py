@@ -9,7 +9,7 @@ from typing import Any
 import orjson
 import pytest
 
-from streams.simulate import matches
+from streams.simulate import explained, matches
 from tests.integration.conftest import BAD_RECORDS, Worker, read_all
 
 pytestmark = pytest.mark.integration
@@ -36,7 +36,7 @@ def test_every_detected_signal_type_fires(run: dict[str, Any]) -> None:
 
 def test_no_signal_for_clean_entities(run: dict[str, Any]) -> None:
     labelled = {s["signal_id"] for s in run["signals"] if s["status"] == "open"
-                and any(matches(lb, s) for lb in run["labels"])}
+                and explained(run["labels"], s)}
     assert [s for s in run["signals"] if s["signal_id"] not in labelled] == []
 
 
