@@ -195,6 +195,8 @@ class Simulator:
             gap = room // max(len(kinds) - 1, 1) if len(kinds) > 1 else 0
         out = []
         for i, kind in enumerate(kinds):
+            # a repeated scenario is a new campaign: its own text, word or segment
+            nth = cfg.seed + kinds[:i].count(kind)
             start = cfg.start_ts + (first + i * gap) * 1000
             end = start + length * 1000
             region = rng.choices(REGIONS, REGION_WEIGHTS)[0]
@@ -210,9 +212,10 @@ class Simulator:
                 sc = Scenario(kind, start, min(end, start + 300_000), "account_cluster",
                               f"cluster-{tag}", region,
                               {"accounts": [f"bot-{tag}-{j}" for j in range(25)],
-                               "text": rng.choice(_CAMPAIGN_TEXTS)})
+                               "text": _CAMPAIGN_TEXTS[nth % len(_CAMPAIGN_TEXTS)]})
             elif kind == "emerging_term":
-                sc = Scenario(kind, start, end, "term", rng.choice(_CODE_WORDS), REGIONS[0])
+                sc = Scenario(kind, start, end, "term", _CODE_WORDS[nth % len(_CODE_WORDS)],
+                              REGIONS[0])
             elif kind == "price_anomaly":
                 listing = f"li-{tag}-bait"
                 category = rng.choices(CATEGORIES, CATEGORY_WEIGHTS)[0]
@@ -221,9 +224,9 @@ class Simulator:
             elif kind == "listing_burst":
                 sc = Scenario(kind, start, end, "seller", f"sl-{tag}-burst", region,
                               {"category": rng.choices(CATEGORIES, CATEGORY_WEIGHTS)[0]})
-            else:  # segment_report_surge: a wave of counterfeit sellers in the busiest
-                # segment: new streams go live in it, and its streams draw reports
-                region, category = REGIONS[0], CATEGORIES[0]
+            else:  # segment_report_surge: a wave of counterfeit sellers in one of the
+                # busiest segments: new streams go live in it, and its streams draw reports
+                region, category = REGIONS[0], CATEGORIES[nth % 3]
                 sellers = [self._new_stream(start + j * 30_000, region=region, category=category,
                                             viewers=rng.uniform(100, 400),
                                             end_ts=end + length * 1000, dedicated=True)

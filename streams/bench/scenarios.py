@@ -75,7 +75,9 @@ def score(labels: list[dict[str, Any]], signals: list[dict[str, Any]], lateness_
     for lb in labels:
         r = out[lb["scenario"]]
         r["labels"] += 1
-        opens = [s["window_end"] for s in signals if s["status"] == "open" and matches(lb, s)]
+        # an episode opened before the scenario started is not its detection
+        opens = [s["window_end"] for s in signals if s["status"] == "open" and matches(lb, s)
+                 and s["window_end"] > lb["start_ts"]]
         if opens:
             r["found"] += 1
             r["delays"].append((min(opens) + lateness_ms - lb["start_ts"]) / 1000.0)
