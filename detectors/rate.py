@@ -75,9 +75,10 @@ class PoissonRateDetector(Detector):
     def learn_one(self, x: dict[str, float]) -> None:
         keep = 1.0 - self.decay
         mu = self.rate * float(x["exposure"])
-        # learn at most a plausible count (mean + 3 sd, and below min_count), so a window
-        # that holds the first reports of a spike does not raise the baseline after it
-        count = min(float(x["count"]), max(mu + 3.0 * math.sqrt(mu), self.min_count - 1.0))
+        # learn at most a plausible count (mean + 3 sd, at least 1), so a window that holds
+        # the first reports of a spike, or a new seller's first listings of a burst, still
+        # below min_count, does not raise the baseline after it
+        count = min(float(x["count"]), max(mu + 3.0 * math.sqrt(mu), 1.0))
         self._counts = self._counts * keep + count
         self._exposure = self._exposure * keep + float(x["exposure"])
         self._n += 1
