@@ -49,7 +49,8 @@ class Engine:
         self.policy = policy
         self.window_ms = policy.windows.size_s * 1000
         self._by_entity: dict[str, list[tuple[str, SignalPolicy]]] = {}
-        self._first_ws: dict[str, int] = {}  # signal type -> first window start seen
+        # signal type -> earliest window start seen (very low once restored history is)
+        self._first_ws: dict[str, int] = {}
         for name, sp in policy.signals.items():
             if sp.enabled:
                 entity_type = CATALOGUE[name].entity_type
@@ -71,13 +72,14 @@ class Engine:
     def process(
         self, agg: WindowAggregate, state: EntityState | None, emitted_ts: int
     ) -> Result:
-        idle = 0
+        idle, before = 0, -1
         if state is None:
             state = EntityState(region=agg.region)
         elif agg.window_start <= state.last_ws:
             return Result(state, stale=True)
         elif state.last_ws >= 0:
             idle = (agg.window_start - state.last_ws) // self.window_ms - 1
+        before = state.last_ws
         state.last_ws = agg.window_start
         if agg.context:
             state.add_context(agg.context)
@@ -89,14 +91,14 @@ class Engine:
             agg = _with_context(agg, ctx)
         signals: list[Signal] = []
         for name, sp in self._by_entity.get(agg.entity_type, ()):
-            emitted = self._run(name, sp, agg, state, emitted_ts, idle)
+            emitted = self._run(name, sp, agg, state, emitted_ts, idle, before)
             if emitted is not None:
                 signals.append(emitted)
         return Result(state, signals)
 
     def _run(
         self, name: str, sp: SignalPolicy, agg: WindowAggregate, state: EntityState,
-        emitted_ts: int, idle: int,
+        emitted_ts: int, idle: int, before: int = -1,
     ) -> Signal | None:
         entry = CATALOGUE[name]
         detector = entry.detectors[sp.detector](**sp.params)
@@ -108,8 +110,7 @@ class Engine:
         if x is not None:
             x["idle_windows"] = float(idle)  # windows since the entity's previous one
         score = 0.0 if x is None else detector.score_one(x)
-        if sp.warmup_s and agg.window_start < self._first_ws.setdefault(
-                name, agg.window_start) + sp.warmup_s * 1000:
+        if sp.warmup_s and self._warming(name, agg.window_start, before, sp.warmup_s):
             score = 0.0  # still warming up: learn, never open
             if x is not None:
                 x["warmup"] = 1.0
@@ -153,6 +154,17 @@ class Engine:
             first_seen_ts=life.episode_start,
             emitted_ts=emitted_ts,
         )
+
+    def _warming(self, name: str, window_start: int, before: int, warmup_s: int) -> bool:
+        """Whether signal ``name`` is still within ``warmup_s`` of the earliest window
+        this engine has seen for it. An entity whose previous window is older than that
+        has history from before this engine started (state restored after a restart):
+        the signal's baselines exist, so it is warm at once."""
+        first = min(self._first_ws.get(name, window_start), window_start)
+        if 0 <= before < first:
+            first = -(2**62)
+        self._first_ws[name] = first
+        return window_start < first + warmup_s * 1000
 
     def expire(self, key: str, state: EntityState, now_ts: int, emitted_ts: int
                ) -> list[Signal]:

@@ -120,3 +120,32 @@ def test_idle_lifecycles_are_not_kept() -> None:
     engine = Engine(load_policy())
     state, _ = _run([_window(i, 0) for i in range(3)], engine)
     assert state.life == {}
+
+
+def _term(i: int, texts: float, term: str = "dmaprice|US") -> WindowAggregate:
+    return WindowAggregate(
+        entity_type="term", entity_id=term, region="US", window_start=i * MIN,
+        window_end=(i + 1) * MIN,
+        features={"n_use": texts, "distinct_texts": texts, "distinct_accounts": texts,
+                  "distinct_streams": texts, "first_ts": float(i * MIN)})
+
+
+def test_warmup_learns_without_opening_and_a_restart_with_history_is_warm() -> None:
+    policy = load_policy()
+    warm_windows = policy.signals["emerging_term"].warmup_s // 60
+    engine = Engine(policy)
+    state, early = None, []
+    for i in range(warm_windows):  # a surge of a new term while the stage warms up
+        result = engine.process(_term(i, 0.0 if i < warm_windows - 1 else 30.0, "new|US"),
+                                None, emitted_ts=0)
+        early += result.signals
+    for i in range(warm_windows + 5):  # a term with a history
+        state = engine.process(_term(i, 1.0), state, emitted_ts=0).state
+    assert early == []  # learned, never opened
+    # a restarted worker: a new engine, this entity's state restored from the state topic
+    restarted = Engine(policy)
+    saved = decode_state(encode_state(state))
+    surge = restarted.process(_term(warm_windows + 6, 30.0), saved, emitted_ts=0)
+    assert [s.status for s in surge.signals] == ["open"]
+    # while a fresh engine would still be warming up on the same window
+    assert Engine(policy).process(_term(warm_windows + 6, 30.0), None, emitted_ts=0).signals == []
