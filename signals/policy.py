@@ -93,6 +93,10 @@ def _check(policy: Policy) -> None:
             if param not in accepted:
                 raise PolicyError(f"policy: unknown parameter at `$.signals.{name}.params.{param}`;"
                                   f" {sp.detector} takes {', '.join(accepted)}")
+        try:  # a value the detector refuses (its message names the parameter)
+            entry.detectors[sp.detector](**sp.params)
+        except (TypeError, ValueError) as exc:
+            raise PolicyError(f"policy: bad value at `$.signals.{name}.params`: {exc}") from None
         if sp.resolve_score > sp.open_score:
             raise PolicyError(f"policy: `$.signals.{name}.resolve_score` ({sp.resolve_score}) "
                               f"must not exceed open_score ({sp.open_score})")

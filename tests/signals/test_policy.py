@@ -59,6 +59,13 @@ def test_unknown_detector_parameter_is_named() -> None:
     assert "$.signals.report_spike.params.prior" in _refused(data)
 
 
+def test_detector_parameter_value_it_refuses_is_named() -> None:
+    data = _default()
+    data["signals"]["segment_report_surge"]["params"]["shift"] = 0.5
+    message = _refused(data)
+    assert "$.signals.segment_report_surge.params" in message and "shift" in message
+
+
 def test_detector_that_cannot_serve_the_signal() -> None:
     data = _default()
     data["signals"]["report_spike"]["detector"] = "viewer_inflation"
