@@ -173,6 +173,7 @@ def create_app(settings: Settings, policy: Policy, metrics: Metrics) -> faust.Ap
         terms=engine.watches("term"),
         clusters=engine.watches("account_cluster"),
         segments=engine.watches("segment"),
+        category_of=states.stream_category,
     )
     ingest = IngestLoop(core, metrics, settings.broker, f"{settings.app_id}-ingest",
                         settings.windows_topic, engine.wants, settings.batch_max_records,

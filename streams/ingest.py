@@ -16,6 +16,7 @@ skipped as a re-sent duplicate of an ``event_id`` already seen, or returned as a
 from __future__ import annotations
 
 import base64
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
@@ -110,11 +111,13 @@ class IngestCore:
         terms: bool = True,
         clusters: bool = True,
         segments: bool = True,
+        category_of: Callable[[str], str | None] | None = None,
     ) -> None:
         self.window_ms = window_ms
         self.terms = terms  # fold comment and title terms (for emerging_term)
         self.clusters = clusters  # fold comment fingerprints (for coordinated_comments)
         self.segments = segments  # fold reports and audiences per segment (segment_report_surge)
+        self.category_of = category_of  # a stream's category when its start was not seen
         self.lateness_ms = lateness_ms
         self.young_days = young_days
         self.max_future_ms = max_future_ms
@@ -129,7 +132,7 @@ class IngestCore:
             part = self._parts[(topic, partition)] = _Partition(
                 PartitionWindows(self.window_ms, self.lateness_ms, self.young_days,
                                  terms=self.terms, clusters=self.clusters,
-                                 segments=self.segments),
+                                 segments=self.segments, category_of=self.category_of),
                 Recent(self.dedup_capacity),
             )
         return part

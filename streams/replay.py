@@ -56,12 +56,12 @@ def replay(
     With ``flush`` the windows still open at the end are closed too.
     """
     engine = Engine(policy)
+    states = StateMap()  # as the worker holds them, encoded
     core = IngestCore(window_ms=policy.windows.size_s * 1000,
                       lateness_ms=policy.windows.allowed_lateness_s * 1000,
                       young_days=policy.young_account_days,
                       terms=engine.watches("term"), clusters=engine.watches("account_cluster"),
-                      segments=engine.watches("segment"))
-    states = StateMap()  # as the worker holds them, encoded
+                      segments=engine.watches("segment"), category_of=states.stream_category)
     result = ReplayResult()
     pending: dict[tuple[str, int], list[Raw]] = {}
     offsets: dict[tuple[str, int], int] = {}

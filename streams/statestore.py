@@ -52,6 +52,13 @@ class StateMap:
     def __len__(self) -> int:
         return len(self._states)
 
+    def stream_category(self, stream_id: str) -> str | None:
+        """The category a stream's state remembers from its ``stream_start`` (``None``
+        if unknown): the ingest stage's fallback for a stream that went live before
+        the offset it resumed from."""
+        state = self.get(f"stream:{stream_id}".encode())
+        return None if state is None else state.context().get("category")
+
     def items(self) -> Iterator[tuple[bytes, EntityState]]:
         """Every (key, state); safe to ``discard`` while iterating."""
         for key, raw in list(self._states.items()):

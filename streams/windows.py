@@ -29,6 +29,8 @@ after a crash.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import mmh3
 
 from signals.aggregate import WindowAggregate
@@ -245,10 +247,13 @@ class PartitionWindows:
     """The open windows of one input partition."""
 
     def __init__(self, size_ms: int, lateness_ms: int, young_days: int,
-                 terms: bool = True, clusters: bool = True, segments: bool = True) -> None:
+                 terms: bool = True, clusters: bool = True, segments: bool = True,
+                 category_of: Callable[[str], str | None] | None = None) -> None:
         """``terms``, ``clusters`` and ``segments``: whether to do the work of
         ``emerging_term``, ``coordinated_comments`` and ``segment_report_surge`` (the
-        worker skips it for a disabled signal)."""
+        worker skips it for a disabled signal). ``category_of``: where to look up the
+        category of a stream whose ``stream_start`` this partition has not seen (the
+        worker: the stream's stored state)."""
         self.size_ms = size_ms
         self.terms = terms
         self.clusters = clusters
@@ -260,6 +265,7 @@ class PartitionWindows:
         # streams are keyed to one partition: each partition learns its streams'
         # categories from stream_start, for the per-segment (category x region) windows
         self._categories = Recent(STREAM_CATEGORIES)
+        self._category_of = category_of
         self.terms_dropped = 0  # (term, region) pairs not counted: a window held MAX_TERMS
 
     @property
@@ -330,7 +336,7 @@ class PartitionWindows:
                 acc.reporters.add(user)
             acc.sample("report", ev.event_id)
             if self.segments:
-                category = self._categories.get(ev.stream_id)
+                category = self._category(ev.stream_id)
                 if category is not None:
                     self._segment(accs, category, ev.region).add_report(ev, reason)
         elif tag == "purchase":
@@ -400,6 +406,14 @@ class PartitionWindows:
                 acc = found[key] = _TextAcc("term", key, region)
             acc.add(event_id, ts, account, stream, listing, young, text, context)
 
+    def _category(self, stream_id: str) -> str | None:
+        category = self._categories.get(stream_id)
+        if category is None and self._category_of is not None:
+            category = self._category_of(stream_id)
+            if category is not None:
+                self._categories[stream_id] = category
+        return category
+
     @staticmethod
     def _segment(accs: dict, category: str, region: str) -> _SegmentAcc:
         """The window of a segment (category x region), across the partition's streams."""
@@ -414,7 +428,7 @@ class PartitionWindows:
         mean audience (in thousands) to its segment's exposure."""
         for acc in list(accs.values()):
             if acc.entity_type == "stream" and acc.viewers_n:
-                category = self._categories.get(acc.entity_id)
+                category = self._category(acc.entity_id)
                 if category is not None:
                     self._segment(accs, category, acc.region).exposure += (
                         acc.viewers_sum / acc.viewers_n / 1000.0)

@@ -176,3 +176,26 @@ def test_cross_entity_windows_listing_prices_and_segments() -> None:
     assert (price.features["price_min"], price.features["price_reference"]) == (6.0, 100.0)
     [seller] = [a for a in closed if a.entity_type == "seller"]
     assert seller.features["n_listing_created"] == 1.0
+
+
+def test_a_stream_started_before_the_resume_point_finds_its_category_in_its_state() -> None:
+    from signals.state import EntityState
+    from streams.statestore import StateMap
+
+    states = StateMap()
+    stored = EntityState(region="US")
+    stored.add_context({"category": "fashion/bags"})
+    states.set(b"stream:s1", stored)  # as the detect stage kept it before the restart
+    core = IngestCore(window_ms=60_000, lateness_ms=0, young_days=7,
+                      category_of=states.stream_category)
+    recs = [Raw(0, b"k", raw(live(event_id="v", viewers=200))),  # no stream_start seen
+            Raw(1, b"k", raw(live("report", event_id="r", ts=BASE_TS + 1000))),
+            Raw(2, b"k", raw(live(event_id="w", ts=BASE_TS + 61_000)))]
+    closed = core.process("livestream.events", 0, recs).closed
+    [segment] = [a for a in closed if a.entity_type == "segment"]
+    assert segment.entity_id == "fashion/bags|US" and segment.features["n_report"] == 1.0
+    assert segment.features["viewers_k"] == 0.2
+    # without the lookup the report counts for no segment
+    blind = IngestCore(window_ms=60_000, lateness_ms=0, young_days=7)
+    assert not [a for a in blind.process("livestream.events", 0, recs).closed
+                if a.entity_type == "segment"]
