@@ -4,8 +4,9 @@ Background traffic: many concurrent streams across regions and categories with
 heavy-tailed audiences (Pareto), engagement proportional to real viewers, a
 diurnal rate curve, ordinary report noise, viewer snapshots every 10 s, and a
 trickle of listing events. Streams already live when the simulation starts send
-their ``stream_start`` in its first second, so every stream's category is known. On top, scenarios from the signal catalogue are
-injected at planned times, and their ground truth is returned as labels.
+their ``stream_start`` in its first second, so every stream's category is known.
+On top, scenarios from the signal catalogue are injected at planned times, and
+their ground truth is returned as labels.
 
 The generator is pure and seeded: the same arguments give the same events.
 
