@@ -51,15 +51,24 @@ def read_series(path: Path) -> tuple[list[str], list[float]]:
     return stamps, values
 
 
-def run_series(values: list[float]) -> list[float]:
-    """Score each value, then learn it: a fresh production detector per series."""
+def run_series(values: list[float], learn_below: float | None = None) -> list[float]:
+    """Score each value, then learn it: a fresh production detector per series.
+
+    With ``learn_below``, a value is learned only when it scored below that, as the
+    worker's engine does (it learns no window at or above a signal's
+    ``resolve_score``): a lasting shift of level is then never learned.
+
+    >>> run_series([1.0] * 6 + [50.0] * 3)[-3:] == run_series([1.0] * 6 + [50.0] * 3, 0.3)[-3:]
+    False
+    """
     _, det = production_detector()
     out = []
     for v in values:
         x = {"value": v}
         score = det.score_one(x)
         out.append(min(max(score, 0.0), 1.0) if math.isfinite(score) else 1.0)
-        det.learn_one(x)
+        if learn_below is None or out[-1] < learn_below:
+            det.learn_one(x)
     return out
 
 
@@ -67,7 +76,9 @@ def run_nab(data_dir: Path, out_dir: Path, summary: str | None = None) -> dict[s
     windows = orjson.loads((data_dir / "labels" / "combined_windows.json").read_bytes())
     profiles = orjson.loads((data_dir / "config" / "profiles.json").read_bytes())
     name, _ = production_detector()
+    worker_gate = load_policy().signals[NAB_SIGNAL].resolve_score
     files: list[tuple[list[float], Rows]] = []
+    gated: list[tuple[list[float], Rows]] = []  # learned as the worker learns
     for rel in sorted(windows):
         path = data_dir / "data" / rel
         stamps, values = read_series(path)
@@ -81,8 +92,9 @@ def run_nab(data_dir: Path, out_dir: Path, summary: str | None = None) -> dict[s
             w.writerows(zip(stamps, values, scores, strict=True))
         index = {_time(t): i for i, t in enumerate(stamps)}
         limits = [(index[_time(a)], index[_time(b)]) for a, b in windows[rel]]
-        files.append((scores, prepare_rows(len(values), limits,
-                                           probation_length(len(values)))))
+        rows_of_file = prepare_rows(len(values), limits, probation_length(len(values)))
+        files.append((scores, rows_of_file))
+        gated.append((run_series(values, worker_gate), rows_of_file))
     results: dict[str, Any] = {}
     rows = []
     for profile in PROFILES:
@@ -92,6 +104,10 @@ def run_nab(data_dir: Path, out_dir: Path, summary: str | None = None) -> dict[s
         rows.append((profile, f"{r['score']:.1f}",
                      f"raw {r['raw']:.2f} (null {r['null']:.2f}, perfect {r['perfect']:.2f}), "
                      f"threshold {r['threshold']:.4f}"))
+    for profile in PROFILES:
+        r = corpus_scores(gated, profiles[profile]["CostMatrix"])
+        rows.append((f"{profile}, learning as the worker does", f"{r['score']:.1f}",
+                     f"only values scoring below resolve_score {worker_gate} are learned"))
     show(f"NAB, {len(files)} series, detector {name} (default policy of {NAB_SIGNAL}); "
          f"results in {out_dir / name}", rows)
     if summary:
