@@ -23,6 +23,13 @@ class RateCusumDetector(PoissonRateDetector):
     window is that stream's own spike, not its segment's. The score is the sum
     squashed to ``[0, 1)``, 0.5 at ``half``.
 
+    In a small segment, where the excess expected is a fraction of one stream, a
+    ratio understates a surge: one extra reported stream a window is far more than
+    3 times nothing. With ``extra``, the rise looked for is at least ``extra``
+    counted items a window above the usual, or ``shift`` times it, whichever is
+    larger. The usual excess is taken as at least ``min_expected``, so that the
+    evidence of one item in a nearly silent segment stays bounded.
+
     ``score_one`` advances the sum: call it once per window, as the engine does.
 
     >>> det = RateCusumDetector(prior_rate=0.3, prior_exposure=20.0)
@@ -30,6 +37,9 @@ class RateCusumDetector(PoissonRateDetector):
     [0.0, 0.0, 0.0, 0.0, 0.0]
     >>> [round(det.score_one({"count": 4, "exposure": 1.0}), 2) for _ in range(4)]
     [0.22, 0.48, 0.63, 0.71]
+    >>> small = RateCusumDetector(prior_rate=0.1, prior_exposure=1e9, extra=1.0)
+    >>> [round(small.score_one({"count": 3, "exposure": 1.0}), 2) for _ in range(3)]
+    [0.42, 0.7, 0.81]
     """
 
     version = "1"
@@ -43,16 +53,24 @@ class RateCusumDetector(PoissonRateDetector):
         forget: float = 0.8,
         set_aside: int = 1,
         half: float = 6.0,
+        extra: float = 0.0,
+        min_expected: float = 0.05,
     ) -> None:
         if shift <= 1.0:
             raise ValueError("shift must be above 1 (the rise to look for, as a ratio)")
         if not 0.0 <= forget < 1.0:
             raise ValueError("forget must be in [0, 1)")
+        if extra < 0.0:
+            raise ValueError("extra must be >= 0 (counted items a window above the usual)")
+        if min_expected <= 0.0:
+            raise ValueError("min_expected must be above 0")
         super().__init__(prior_rate=prior_rate, prior_exposure=prior_exposure, decay=decay,
                          min_count=0, half=half)
         self.shift = shift
         self.forget = forget
         self.set_aside = int(set_aside)
+        self.extra = extra
+        self.min_expected = min_expected
         self._sum = 0.0
 
     def _excess_mean(self, mu: float) -> float:
@@ -64,7 +82,9 @@ class RateCusumDetector(PoissonRateDetector):
     def score_one(self, x: dict[str, float]) -> float:
         mu = self.rate * float(x["exposure"])
         excess = max(float(x["count"]) - self.set_aside, 0.0)
-        step = excess * math.log(self.shift) - self._excess_mean(mu) * (self.shift - 1.0)
+        usual = max(self._excess_mean(mu), self.min_expected)
+        surge = max(self.shift * usual, usual + self.extra)
+        step = excess * math.log(surge / usual) - (surge - usual)
         self._sum = max(self.forget * self._sum + step, 0.0)
         return squash(self._sum, self.half)
 

@@ -56,7 +56,26 @@ def test_the_expected_count_follows_the_audience() -> None:
     assert max(det.score_one({"count": 5.0, "exposure": 10.0}) for _ in range(10)) == 0.0
 
 
-@pytest.mark.parametrize(("field", "value"), [("shift", 1.0), ("forget", 1.0)])
+def test_extra_finds_a_small_segments_rise_sooner_than_a_ratio_does() -> None:
+    # a nearly silent segment (0.1 reported streams a window) now shows 3 a window
+    def windows_to_open(extra: float) -> int:
+        det = RateCusumDetector(prior_rate=0.1, prior_exposure=1e9, half=6.0, extra=extra)
+        return next(i for i in range(20)
+                    if det.score_one({"count": 3.0, "exposure": 1.0}) >= 0.6)
+    assert windows_to_open(1.0) < windows_to_open(0.0)
+
+
+def test_extra_keeps_usual_small_counts_quiet() -> None:
+    rng = random.Random(3)
+    for mu in (0.1, 0.3, 1.0):
+        det = RateCusumDetector(prior_rate=mu, prior_exposure=1e9, half=6.0, extra=1.0)
+        scores = [det.score_one({"count": _poisson(rng, mu), "exposure": 1.0})
+                  for _ in range(2000)]
+        assert sum(s >= 0.6 for s in scores) <= 2, mu
+
+
+@pytest.mark.parametrize(("field", "value"), [("shift", 1.0), ("forget", 1.0),
+                                              ("extra", -1.0), ("min_expected", 0.0)])
 def test_bad_parameters_are_refused(field: str, value: float) -> None:
     with pytest.raises(ValueError, match=field):
         RateCusumDetector(**{field: value})
