@@ -4,7 +4,8 @@ The level and spread are a running mean and variance at first (weight ``1/n``)
 that become exponentially weighted once ``1/n`` falls below ``alpha``, so a new
 series gets a stable baseline quickly and an old one still follows slow drift.
 The score is the deviation in standard deviations, squashed to ``[0, 1)`` with
-``half`` as its midpoint. State: three floats.
+``half`` as its midpoint; ``direction`` 1 scores rises only, -1 drops only, 0
+both. State: three floats.
 
 This is the detector ``riskstream bench nab`` measures, with the parameters the
 default policy gives it (``purchase_anomaly``).
@@ -18,6 +19,11 @@ Examples
 True
 >>> det.score_one({"value": 40.0}) > 0.9
 True
+>>> up = LevelDetector(grace=5, direction=1)  # rises only
+>>> for i in range(200):
+...     up.learn_one({"value": 10.0 + (i % 5) * 0.1})
+>>> det.score_one({"value": -20.0}) > 0.9, up.score_one({"value": -20.0})
+(True, 0.0)
 """
 
 from __future__ import annotations
@@ -38,7 +44,11 @@ class LevelDetector(Detector):
         half: float = 4.0,
         min_std: float = 1e-6,
         rel_std: float = 1e-3,
+        direction: float = 0.0,
     ) -> None:
+        if direction not in (-1.0, 0.0, 1.0):
+            raise ValueError("direction must be 1 (rises only), -1 (drops only) or 0 (both)")
+        self.direction = direction
         self.alpha = alpha
         self.grace = grace
         self.half = half
@@ -53,7 +63,9 @@ class LevelDetector(Detector):
     def score_one(self, x: dict[str, float]) -> float:
         if self._level.n < self.grace:
             return 0.0
-        return squash(abs(float(x["value"]) - self._level.mean) / self._std(), self.half)
+        deviation = float(x["value"]) - self._level.mean
+        deviation = abs(deviation) if self.direction == 0.0 else deviation * self.direction
+        return squash(deviation / self._std(), self.half)
 
     def learn_one(self, x: dict[str, float]) -> None:
         self._level.alpha = max(self.alpha, 1.0 / (self._level.n + 1))

@@ -149,3 +149,20 @@ def test_warmup_learns_without_opening_and_a_restart_with_history_is_warm() -> N
     assert [s.status for s in surge.signals] == ["open"]
     # while a fresh engine would still be warming up on the same window
     assert Engine(policy).process(_term(warm_windows + 6, 30.0), None, emitted_ts=0).signals == []
+
+
+def _sales(i: int, young: float) -> WindowAggregate:
+    return WindowAggregate(
+        entity_type="stream", entity_id="shop", region="US", window_start=i * MIN,
+        window_end=(i + 1) * MIN,
+        features={"viewers_mean": 3000.0, "n_viewer_snapshot": 6.0, "young_purchases": young,
+                  "n_purchase": young * 3},
+    )
+
+
+def test_purchase_anomaly_opens_on_a_rise_not_when_a_busy_sale_ends() -> None:
+    busy = [_sales(i, 20.0 + (i % 3)) for i in range(30)]
+    _, after_sale = _run(busy + [_sales(30 + i, 0.0) for i in range(5)])
+    assert [s for s in after_sale if s.signal_type == "purchase_anomaly"] == []
+    _, brushing = _run(busy + [_sales(30 + i, 90.0) for i in range(3)])
+    assert [s.status for s in brushing if s.signal_type == "purchase_anomaly"] == ["open"]
