@@ -29,11 +29,15 @@ def test_check_policy_refuses_a_bad_file(tmp_path, capsys) -> None:
     assert main(["check-policy", "signals/default_policy.yaml"]) == 0
 
 
-def test_bad_flag_is_refused_with_its_name(capsys) -> None:
+@pytest.mark.parametrize(("argv", "flag"), [
+    (["simulate", "--scenarios", "report_spike,nope", "--out", "/dev/null"], "--scenarios"),
+    (["bench", "scenarios", "--seeds", "7001-70x"], "--seeds"),
+])
+def test_bad_flag_is_refused_with_its_name(argv: list[str], flag: str, capsys) -> None:
     with pytest.raises(SystemExit) as info:
-        main(["simulate", "--scenarios", "report_spike,nope", "--out", "/dev/null"])
+        main(argv)
     assert info.value.code == 2
-    assert "--scenarios" in capsys.readouterr().err
+    assert flag in capsys.readouterr().err
 
 
 def test_replay_command(tmp_path, capsys) -> None:
