@@ -1,11 +1,19 @@
-"""A detector for sudden price moves of one listing: bait drops and hikes.
+"""A detector for a listing's price: bait drops, hikes, and bait prices for its category.
 
 A listing's price is judged against its own previous price (the event's
 ``previous_price`` when given, else the last price this detector learned):
 the score is ``|log(price / reference)|`` over ``scale``, squashed to
 ``[0, 1)`` with ``half`` as its midpoint. Ordinary repricing (a 10-20% move)
-scores near 0, a bait-level drop to a twentieth of the price near 1. State:
-one float (the last log price).
+scores near 0, a bait-level drop to a twentieth of the price near 1.
+
+A listing with no price before it (new, at a bait price from the start) is
+judged against its category's price band when ``x`` carries one (log price
+mean and std of the category's listings in that currency, ``band_n`` listings
+learned, from the ingest stage): how many standard deviations (at least
+``band_min_std``) its lowest price sits below the band's mean, squashed with
+``band_half``. Only the low side: a price far above a category's usual is
+mostly a luxury item, and a sudden hike is a move of the listing's own price.
+The score is the larger of the two. State: one float (the last log price).
 
 Examples
 --------
@@ -14,6 +22,15 @@ Examples
 >>> det.score_one({"log_price": math.log(90.0), "log_reference": math.nan}) < 0.05
 True
 >>> det.score_one({"log_price": math.log(6.0), "log_reference": math.log(100.0)}) > 0.8
+True
+>>> band = {"band_log_mean": math.log(100.0), "band_log_std": 0.3, "band_n": 500.0}
+>>> new = PriceShiftDetector()  # a new listing: no price of its own before
+>>> nan = math.nan
+>>> round(new.score_one({"log_price": math.log(6.0), "log_reference": nan,
+...                      "log_low": math.log(6.0), **band}), 2)  # 7 std (of >= 0.4) below
+0.76
+>>> new.score_one({"log_price": math.log(70.0), "log_reference": nan,
+...                "log_low": math.log(70.0), **band}) < 0.1
 True
 """
 
@@ -29,20 +46,34 @@ class PriceShiftDetector(Detector):
 
     version = "1"
 
-    def __init__(self, scale: float = 1.0, half: float = 1.2) -> None:
+    def __init__(self, scale: float = 1.0, half: float = 1.2, band_half: float = 4.0,
+                 band_min_std: float = 0.4, band_min_n: int = 30) -> None:
+        if band_min_std <= 0:
+            raise ValueError("band_min_std must be above 0")
         self.scale = scale
         self.half = half
+        self.band_half = band_half
+        self.band_min_std = band_min_std
+        self.band_min_n = band_min_n
         self._last = math.nan
 
     def _reference(self, x: dict[str, float]) -> float:
         ref = float(x.get("log_reference", math.nan))
         return self._last if math.isnan(ref) else ref
 
+    def band_z(self, x: dict[str, float]) -> float:
+        """How far the window's lowest price sits below its category's band, in std
+        (0 without a band of at least ``band_min_n`` listings)."""
+        if x.get("band_n", 0.0) < self.band_min_n:
+            return 0.0
+        spread = max(float(x["band_log_std"]), self.band_min_std)
+        return (float(x["band_log_mean"]) - float(x["log_low"])) / spread
+
     def score_one(self, x: dict[str, float]) -> float:
         ref = self._reference(x)
-        if math.isnan(ref):
-            return 0.0
-        return squash(abs(float(x["log_price"]) - ref) / self.scale, self.half)
+        own = 0.0 if math.isnan(ref) else squash(
+            abs(float(x["log_price"]) - ref) / self.scale, self.half)
+        return max(own, squash(self.band_z(x), self.band_half))
 
     def learn_one(self, x: dict[str, float]) -> None:
         self._last = float(x["log_price"])

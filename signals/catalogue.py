@@ -196,7 +196,37 @@ def _price_features(agg: WindowAggregate) -> dict[str, float] | None:
     price = low if ref is None or abs(math.log1p(low) - math.log1p(ref)) >= abs(
         math.log1p(last) - math.log1p(ref)) else last
     return {"log_price": math.log1p(price),
-            "log_reference": math.nan if ref is None else math.log1p(ref)}
+            "log_reference": math.nan if ref is None else math.log1p(ref),
+            "log_low": math.log1p(low),  # the window's lowest price, against its band
+            "band_log_mean": f.get("band_log_mean", math.nan),
+            "band_log_std": f.get("band_log_std", math.nan),
+            "band_n": f.get("band_n", 0.0)}
+
+
+#: a listing window without a price change is judged only when its lowest price sits at
+#: least this many standard deviations of log price below its category's band (most
+#: new listings are ordinary: judging each would keep a state per listing)
+PRICE_BAND_PRESCREEN = 2.0
+BAND_MIN_LISTINGS = 10  # listings a band must have learned before it prescreens
+
+
+def _price_relevant(agg: WindowAggregate) -> bool:
+    """
+    >>> band = {"band_log_mean": math.log1p(100.0), "band_log_std": 0.3, "band_n": 500.0}
+    >>> def window(price):
+    ...     return WindowAggregate(entity_type="listing", entity_id="li-1", region="US",
+    ...         window_start=0, window_end=60_000,
+    ...         features=band | {"price_min": price, "price_last": price})
+    >>> _price_relevant(window(6.0)), _price_relevant(window(90.0))
+    (True, False)
+    """
+    f = agg.features
+    if "price_reference" in f:
+        return True
+    if f.get("band_n", 0.0) < BAND_MIN_LISTINGS or "price_min" not in f:
+        return False
+    spread = max(f["band_log_std"], 0.1)
+    return f["band_log_mean"] - math.log1p(f["price_min"]) >= PRICE_BAND_PRESCREEN * spread
 
 
 def _price_observed(agg: WindowAggregate, x: dict[str, float]) -> dict[str, Any]:
@@ -204,6 +234,10 @@ def _price_observed(agg: WindowAggregate, x: dict[str, float]) -> dict[str, Any]
     if not math.isnan(x["log_reference"]):
         out["previous_price"] = round(math.expm1(x["log_reference"]), 2)
         out["price_ratio"] = round(math.exp(x["log_price"] - x["log_reference"]), 4)
+    if x["band_n"] > 0:  # the category's usual price (in this currency) and the lowest here
+        out["lowest_price"] = round(math.expm1(x["log_low"]), 2)
+        out["category_typical_price"] = round(math.expm1(x["band_log_mean"]), 2)
+        out["category_listings_seen"] = int(x["band_n"])
     return out
 
 
@@ -359,7 +393,7 @@ CATALOGUE: dict[str, CatalogueEntry] = {
                        _purchase_features, _purchase_observed, _purchase_evidence),
         CatalogueEntry("price_anomaly", 4, "listing", {"price_shift": PriceShiftDetector},
                        _price_features, _price_observed, _price_evidence,
-                       relevant=lambda agg: "price_reference" in agg.features),
+                       relevant=_price_relevant),
         CatalogueEntry("listing_burst", 5, "seller", {"poisson_rate": PoissonRateDetector},
                        _burst_features, _burst_observed, _burst_evidence,
                        relevant=lambda agg: agg.features.get("n_listing_created", 0.0) > 0),

@@ -34,7 +34,7 @@ from streams.contract import (
 )
 from streams.errors import BadRecord
 from streams.recent import Recent
-from streams.windows import PartitionWindows
+from streams.windows import PRICE_BANDS, PartitionWindows
 
 HOUR_MS = 3_600_000
 DAY_MS = 24 * HOUR_MS
@@ -125,6 +125,8 @@ class IngestCore:
         self.dedup_capacity = dedup_capacity
         self.newest_ts = -1
         self._parts: dict[tuple[str, int], _Partition] = {}
+        # categories' price bands, learned from the listings of every partition here
+        self.price_bands = Recent(PRICE_BANDS)
 
     def _part(self, topic: str, partition: int) -> _Partition:
         part = self._parts.get((topic, partition))
@@ -132,7 +134,8 @@ class IngestCore:
             part = self._parts[(topic, partition)] = _Partition(
                 PartitionWindows(self.window_ms, self.lateness_ms, self.young_days,
                                  terms=self.terms, clusters=self.clusters,
-                                 segments=self.segments, category_of=self.category_of),
+                                 segments=self.segments, category_of=self.category_of,
+                                 price_bands=self.price_bands),
                 Recent(self.dedup_capacity),
             )
         return part

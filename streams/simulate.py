@@ -221,8 +221,11 @@ class Simulator:
             elif kind == "price_anomaly":
                 listing = f"li-{tag}-bait"
                 category = rng.choices(CATEGORIES, CATEGORY_WEIGHTS)[0]
+                # every other campaign lists a new item at a bait price from the start;
+                # the others drop an existing listing's price to bait
                 sc = Scenario(kind, start, end, "listing", listing, region,
-                              {"seller": f"sl-{tag}-bait", "category": category})
+                              {"seller": f"sl-{tag}-bait", "category": category,
+                               "new_at_bait": nth % 2 == 1})
             elif kind == "listing_burst":
                 sc = Scenario(kind, start, end, "seller", f"sl-{tag}-burst", region,
                               {"category": rng.choices(CATEGORIES, CATEGORY_WEIGHTS)[0]})
@@ -444,7 +447,8 @@ class Simulator:
                 for s in sc.data["boosted"].values():
                     s.report_boost = 0.0
                 sc.data["boosted"].clear()
-            if sc.kind == "price_anomaly" and ts == sc.start_ts - 600_000:
+            if (sc.kind == "price_anomaly" and ts == sc.start_ts - 600_000
+                    and not sc.data["new_at_bait"]):
                 price = PRICE_BANDS[sc.data["category"]]
                 yield self._listing(ts, "listing_created", sc.entity_id, sc.data["seller"],
                                     sc.region, sc.data["category"], price,
@@ -472,8 +476,15 @@ class Simulator:
             if ts == sc.start_ts:
                 base = PRICE_BANDS[sc.data["category"]]
                 bait = round(base * 0.06, 2)
-                yield self._listing(ts, "price_changed", sc.entity_id, sc.data["seller"],
-                                    sc.region, sc.data["category"], bait, previous_price=base)
+                if sc.data["new_at_bait"]:
+                    yield self._listing(ts, "listing_created", sc.entity_id, sc.data["seller"],
+                                        sc.region, sc.data["category"], bait,
+                                        title="brand new " + sc.data["category"].split("/")[1],
+                                        seller_account_age_days=3)
+                else:
+                    yield self._listing(ts, "price_changed", sc.entity_id, sc.data["seller"],
+                                        sc.region, sc.data["category"], bait,
+                                        previous_price=base)
                 host = next((s for s in live if s.region == sc.region), live[0])
                 yield self._live(host, ts + 500, "product_pin", listing_id=sc.entity_id,
                                  price=bait, currency=CURRENCY[host.region])

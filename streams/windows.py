@@ -29,10 +29,12 @@ after a crash.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 
 import mmh3
 
+from detectors.ewma import EWMeanVar
 from signals.aggregate import WindowAggregate
 from signals.record import (
     MAX_ACCOUNTS,
@@ -53,6 +55,10 @@ _PRICE_TAGS = frozenset(("listing_created", "listing_updated", "price_changed"))
 _TITLE_TAGS = frozenset(("listing_created", "listing_updated"))
 TEXT_SAMPLE_CHARS = 200
 MAX_TERMS = 50_000  # distinct (term, region) per partition and window; more are dropped
+PRICE_BANDS = 10_000  # (category, currency) price bands a partition keeps
+BAND_ALPHA = 0.002  # a band's weight of its newest listing price, once past 1/n
+BAND_CLIP = 3.0  # a price beyond 3 std of its band is learned as if at that bound
+BAND_MIN_STD = 0.1  # log-price spread the clip allows at least
 
 
 class _Acc:
@@ -166,6 +172,24 @@ class _SegmentAcc(_Acc):
         return agg
 
 
+class _ListingAcc(_Acc):
+    """A listing's window; with its category's price band (log ``1 + price``: mean,
+    std and listings learned) as it stood before the window's first price."""
+
+    __slots__ = ("band",)
+
+    def __init__(self, listing_id: str, region: str, band: EWMeanVar | None) -> None:
+        super().__init__("listing", listing_id, region)
+        self.band = None if band is None else (band.mean, band.std, band.n)
+
+    def aggregate(self, window_start: int, window_end: int) -> WindowAggregate:
+        agg = super().aggregate(window_start, window_end)
+        if self.band is not None:
+            mean, std, n = self.band
+            agg.features.update(band_log_mean=mean, band_log_std=std, band_n=float(n))
+        return agg
+
+
 class _TextAcc:
     """A text entity's open window: a comment fingerprint (``account_cluster``) or a
     term in a region (``term``): who used it, where, and a few examples."""
@@ -248,12 +272,15 @@ class PartitionWindows:
 
     def __init__(self, size_ms: int, lateness_ms: int, young_days: int,
                  terms: bool = True, clusters: bool = True, segments: bool = True,
-                 category_of: Callable[[str], str | None] | None = None) -> None:
+                 category_of: Callable[[str], str | None] | None = None,
+                 price_bands: Recent | None = None) -> None:
         """``terms``, ``clusters`` and ``segments``: whether to do the work of
         ``emerging_term``, ``coordinated_comments`` and ``segment_report_surge`` (the
         worker skips it for a disabled signal). ``category_of``: where to look up the
         category of a stream whose ``stream_start`` this partition has not seen (the
-        worker: the stream's stored state)."""
+        worker: the stream's stored state). ``price_bands``: the categories' price bands
+        (``(category, currency)`` -> :class:`EWMeanVar` of log ``1 + price``) to learn
+        and read, shared by a worker's partitions; this partition's own if not given."""
         self.size_ms = size_ms
         self.terms = terms
         self.clusters = clusters
@@ -266,6 +293,9 @@ class PartitionWindows:
         # categories from stream_start, for the per-segment (category x region) windows
         self._categories = Recent(STREAM_CATEGORIES)
         self._category_of = category_of
+        # listings are keyed by listing_id, so every partition sees a random share of a
+        # category's listings: enough to learn what its prices usually are
+        self._bands = Recent(PRICE_BANDS) if price_bands is None else price_bands
         self.terms_dropped = 0  # (term, region) pairs not counted: a window held MAX_TERMS
 
     @property
@@ -463,13 +493,21 @@ class PartitionWindows:
     def _fold_price(self, accs: dict, ev: c._ListingEvent, tag: str) -> None:
         """The listing's own window (key ``("listing", id)``): its prices, for price moves."""
         key = ("listing", ev.listing_id)
+        band_key = f"{ev.category}|{ev.currency or ev.region}"  # type: ignore[attr-defined]
+        band = self._bands.get(band_key)
         acc = accs.get(key)
         if acc is None:
-            acc = accs[key] = _Acc("listing", ev.listing_id, ev.region)
+            acc = accs[key] = _ListingAcc(ev.listing_id, ev.region, band)
             acc.context["seller_id"] = ev.seller_id
             acc.context["category"] = ev.category
         acc.counts[tag] = acc.counts.get(tag, 0) + 1
         price = ev.price  # type: ignore[attr-defined]
+        if band is None:
+            band = EWMeanVar(1.0)
+        self._bands[band_key] = band  # (again: keeps a busy band among the recent ones)
+        band.alpha = max(BAND_ALPHA, 1.0 / (band.n + 1))
+        band.update(math.log1p(price), clip=BAND_CLIP if band.n >= 30 else None,
+                    min_std=BAND_MIN_STD)
         if acc.price_ref < 0 and tag == "price_changed":
             acc.price_ref = ev.previous_price  # type: ignore[attr-defined]
         if acc.price_min < 0 or price < acc.price_min:

@@ -58,3 +58,20 @@ def test_time_order_and_rate() -> None:
 def test_unknown_scenario_is_refused() -> None:
     with pytest.raises(ValueError, match="unknown scenario 'bogus'"):
         Simulator(SimConfig(scenarios=("bogus",)))
+
+
+def test_price_campaigns_alternate_a_bait_drop_and_a_new_listing_at_bait() -> None:
+    sim, events = _run(seed=6, duration_s=2400, scenarios=("price_anomaly",) * 2)
+    for label in sim.labels():
+        own = [e for _, _, e in events if e.get("listing_id") == label["entity_id"]
+               and "price" in e and e["event_type"] != "product_pin"]
+        before = [e for e in own if e["ts"] < label["start_ts"]]
+        [bait] = [e for e in own if e["ts"] == label["start_ts"]]
+        if before:  # an existing listing's price drops to bait
+            assert bait["event_type"] == "price_changed"
+            assert bait["price"] < 0.1 * bait["previous_price"]
+        else:  # a new listing, at a bait price from the start
+            assert bait["event_type"] == "listing_created"
+    kinds = {e["event_type"] for _, _, e in events if e.get("listing_id") in
+             {lb["entity_id"] for lb in sim.labels()} and e["event_type"] != "product_pin"}
+    assert kinds == {"listing_created", "price_changed"}  # one campaign of each

@@ -1,0 +1,44 @@
+"""A listing's price against its own previous price and against its category's band."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from detectors import PriceShiftDetector
+
+BAND = {"band_log_mean": math.log1p(100.0), "band_log_std": 0.5, "band_n": 500.0}
+
+
+def _x(price: float, previous: float | None = None, **band: float) -> dict[str, float]:
+    return {"log_price": math.log1p(price), "log_low": math.log1p(price),
+            "log_reference": math.nan if previous is None else math.log1p(previous),
+            **(BAND | band)}
+
+
+def test_the_band_judges_only_the_low_side_and_only_once_learned() -> None:
+    det = PriceShiftDetector()
+    assert det.score_one(_x(4.0)) >= 0.6  # 1/25 of the category's usual price
+    assert det.score_one(_x(40.0)) < 0.3  # a sale: well below any open_score
+    assert det.score_one(_x(20_000.0)) == 0.0  # far above: a luxury item, not bait
+    assert det.score_one(_x(4.0, band_n=29.0)) == 0.0  # too few listings learned
+
+
+def test_the_larger_of_own_move_and_band_counts() -> None:
+    det = PriceShiftDetector()
+    hike = det.score_one(_x(900.0, previous=100.0))  # 9x its own price, high in the band
+    assert hike >= 0.6
+    assert det.score_one(_x(4.0, previous=4.2)) >= 0.6  # always at bait: the band says so
+
+
+def test_a_narrow_category_keeps_a_floor_under_its_spread() -> None:
+    det = PriceShiftDetector(band_min_std=0.4)
+    # a category whose prices hardly vary: 30% off is not bait
+    assert det.score_one(_x(70.0, band_log_std=0.01)) < 0.6
+
+
+@pytest.mark.parametrize("field", ["band_min_std"])
+def test_bad_parameters_are_refused(field: str) -> None:
+    with pytest.raises(ValueError, match=field):
+        PriceShiftDetector(**{field: 0.0})

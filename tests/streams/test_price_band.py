@@ -1,0 +1,74 @@
+"""A category's price band: learned at ingest from every partition, judged at detection."""
+
+from __future__ import annotations
+
+import math
+import random
+
+from signals.engine import Engine
+from signals.policy import load_policy
+from streams.ingest import IngestCore, Raw
+from tests.streams.events import BASE_TS, listing, raw
+
+LISTINGS = "listing.events"
+
+
+def _ordinary(n: int, seed: int = 1, currency: str = "USD") -> list[dict]:
+    rng = random.Random(seed)
+    return [listing(event_id=f"o{seed}-{i}", listing_id=f"li-{seed}-{i}", ts=BASE_TS + i * 100,
+                    price=round(100.0 * math.exp(rng.gauss(0, 0.5)), 2), currency=currency)
+            for i in range(n)]
+
+
+def _run(core: IngestCore, parts: list[list[dict]]) -> list:
+    closed = []
+    for partition, events in enumerate(parts):
+        recs = [Raw(i, e["listing_id"].encode(), raw(e)) for i, e in enumerate(events)]
+        closed += core.process(LISTINGS, partition, recs).closed
+    return closed
+
+
+def _closing(ts: int, event_id: str) -> dict:  # moves event time on, to close the windows
+    return listing(event_id=event_id, listing_id=f"late-{event_id}", ts=ts, price=100.0)
+
+
+def test_a_new_listing_at_a_bait_price_is_judged_against_its_category() -> None:
+    core = IngestCore(window_ms=60_000, lateness_ms=0, young_days=7)
+    later = BASE_TS + 120_000
+    new = [listing(event_id="bait", listing_id="li-bait", ts=later, price=6.0),
+           listing(event_id="fair", listing_id="li-fair", ts=later + 10, price=80.0),
+           _closing(later + 61_000, "end")]
+    # the band learned in partitions 0 and 1 judges the new listings in partition 2
+    closed = _run(core, [_ordinary(200, seed=1), _ordinary(200, seed=2), new])
+    windows = {a.entity_id: a for a in closed if a.entity_type == "listing"}
+    bait = windows["li-bait"].features
+    assert bait["band_n"] >= 400 and abs(math.expm1(bait["band_log_mean"]) - 100.0) < 15.0
+    engine, opened = Engine(load_policy()), []
+    for agg in (windows["li-bait"], windows["li-fair"]):
+        opened += [s.entity_id for s in engine.process(agg, None, 0).signals
+                   if s.signal_type == "price_anomaly" and s.status == "open"]
+    assert opened == ["li-bait"]
+
+
+def test_a_band_is_per_currency_and_needs_enough_listings() -> None:
+    core = IngestCore(window_ms=60_000, lateness_ms=0, young_days=7)
+    later = BASE_TS + 120_000
+    new = [listing(event_id="jp", listing_id="li-jp", ts=later, price=6.0, currency="JPY"),
+           _closing(later + 61_000, "end")]
+    closed = _run(core, [_ordinary(200, seed=1), _ordinary(10, seed=3, currency="JPY") + new])
+    [jp] = [a for a in closed if a.entity_id == "li-jp"]
+    assert jp.features["band_n"] == 10.0  # the USD listings taught the JPY band nothing
+    signals = Engine(load_policy()).process(jp, None, 0).signals
+    assert [s for s in signals if s.signal_type == "price_anomaly"] == []  # too few yet
+
+
+def test_bait_prices_barely_move_the_band() -> None:
+    core = IngestCore(window_ms=60_000, lateness_ms=0, young_days=7)
+    later = BASE_TS + 120_000
+    baits = [listing(event_id=f"b{i}", listing_id=f"li-b{i}", ts=later + i, price=3.0)
+             for i in range(30)]
+    last = [listing(event_id="last", listing_id="li-last", ts=later + 100, price=3.0),
+            _closing(later + 61_000, "end")]
+    closed = _run(core, [_ordinary(300) + baits + last])
+    [after] = [a for a in closed if a.entity_id == "li-last"]
+    assert abs(math.expm1(after.features["band_log_mean"]) - 100.0) < 20.0
