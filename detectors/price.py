@@ -6,13 +6,15 @@ the score is ``|log(price / reference)|`` over ``scale``, squashed to
 ``[0, 1)`` with ``half`` as its midpoint. Ordinary repricing (a 10-20% move)
 scores near 0, a bait-level drop to a twentieth of the price near 1.
 
-A listing with no price before it (new, at a bait price from the start) is
-judged against its category's price band when ``x`` carries one (log price
-mean and std of the category's listings in that currency, ``band_n`` listings
-learned, from the ingest stage): how many standard deviations (at least
+A new listing (``new_listing`` set: the window holds its creation) has no
+price of its own before it; at a bait price from the start, it is judged
+against its category's price band when ``x`` carries one (log price mean and
+std of new listings in the category and currency, ``band_n`` of them learned,
+from the ingest stage): how many standard deviations (at least
 ``band_min_std``) its lowest price sits below the band's mean, squashed with
 ``band_half``. Only the low side: a price far above a category's usual is
-mostly a luxury item, and a sudden hike is a move of the listing's own price.
+mostly a luxury item. Only new listings: an older listing's price is judged by
+its own moves, so a listing marked down step by step over weeks is not bait.
 The score is the larger of the two. State: one float (the last log price).
 
 Examples
@@ -23,7 +25,8 @@ Examples
 True
 >>> det.score_one({"log_price": math.log(6.0), "log_reference": math.log(100.0)}) > 0.8
 True
->>> band = {"band_log_mean": math.log(100.0), "band_log_std": 0.3, "band_n": 500.0}
+>>> band = {"band_log_mean": math.log(100.0), "band_log_std": 0.3, "band_n": 500.0,
+...         "new_listing": 1.0}
 >>> new = PriceShiftDetector()  # a new listing: no price of its own before
 >>> nan = math.nan
 >>> round(new.score_one({"log_price": math.log(6.0), "log_reference": nan,
@@ -39,6 +42,23 @@ from __future__ import annotations
 import math
 
 from detectors.base import Detector, squash
+
+#: prices are compared as logs; a price below this (0: free) counts as this, so a
+#: listing given away or priced at a token amount sits far below any usual price
+MIN_PRICE = 0.01
+
+
+def log_price(price: float) -> float:
+    """The log of ``price`` (at least :data:`MIN_PRICE`): equal ratios, equal steps, in
+    every currency (``log1p`` would squeeze the cheap end: 1.5 against 25 is the
+    same bait as 90 against 1,500).
+
+    >>> round(log_price(25.0) - log_price(1.5), 3) == round(log_price(1500.0) - log_price(90.0), 3)
+    True
+    >>> log_price(0.0) == log_price(MIN_PRICE)
+    True
+    """
+    return math.log(max(price, MIN_PRICE))
 
 
 class PriceShiftDetector(Detector):
@@ -62,9 +82,9 @@ class PriceShiftDetector(Detector):
         return self._last if math.isnan(ref) else ref
 
     def band_z(self, x: dict[str, float]) -> float:
-        """How far the window's lowest price sits below its category's band, in std
-        (0 without a band of at least ``band_min_n`` listings)."""
-        if x.get("band_n", 0.0) < self.band_min_n:
+        """How far a new listing's lowest price sits below its category's band, in std
+        (0 for an older listing, or without a band of at least ``band_min_n`` listings)."""
+        if x.get("new_listing", 0.0) <= 0.0 or x.get("band_n", 0.0) < self.band_min_n:
             return 0.0
         spread = max(float(x["band_log_std"]), self.band_min_std)
         return (float(x["band_log_mean"]) - float(x["log_low"])) / spread

@@ -24,6 +24,7 @@ from detectors import (
     RateCusumDetector,
     ViewerInflationDetector,
 )
+from detectors.price import log_price
 from signals.aggregate import WindowAggregate
 from signals.record import MAX_SAMPLE_IDS
 
@@ -185,7 +186,7 @@ def _price_features(agg: WindowAggregate) -> dict[str, float] | None:
     ...     window_start=0, window_end=60_000,
     ...     features={"price_min": 6.0, "price_last": 6.0, "price_reference": 100.0})
     >>> x = _price_features(agg); round(math.exp(x["log_reference"] - x["log_price"]), 1)
-    14.4
+    16.7
     """
     f = agg.features
     if "price_min" not in f:
@@ -193,50 +194,55 @@ def _price_features(agg: WindowAggregate) -> dict[str, float] | None:
     low, last = f["price_min"], f["price_last"]
     ref = f.get("price_reference")
     # judge the move that is further from the reference: a drop to bait, or a hike
-    price = low if ref is None or abs(math.log1p(low) - math.log1p(ref)) >= abs(
-        math.log1p(last) - math.log1p(ref)) else last
-    return {"log_price": math.log1p(price),
-            "log_reference": math.nan if ref is None else math.log1p(ref),
-            "log_low": math.log1p(low),  # the window's lowest price, against its band
+    price = low if ref is None or abs(log_price(low) - log_price(ref)) >= abs(
+        log_price(last) - log_price(ref)) else last
+    return {"log_price": log_price(price),
+            "log_reference": math.nan if ref is None else log_price(ref),
+            "log_low": log_price(low),  # the window's lowest price, against its band
             "band_log_mean": f.get("band_log_mean", math.nan),
             "band_log_std": f.get("band_log_std", math.nan),
-            "band_n": f.get("band_n", 0.0)}
+            "band_n": f.get("band_n", 0.0),
+            "new_listing": 1.0 if f.get("n_listing_created", 0.0) > 0 else 0.0}
 
 
-#: a listing window without a price change is judged only when its lowest price sits at
-#: least this many standard deviations of log price below its category's band (most
-#: new listings are ordinary: judging each would keep a state per listing)
+#: a new listing's window is judged only when its lowest price sits at least this many
+#: standard deviations of log price below its category's band (most new listings are
+#: ordinary: judging each would keep a state per listing); a window with neither a
+#: price change nor a new listing is not judged
 PRICE_BAND_PRESCREEN = 2.0
 BAND_MIN_LISTINGS = 10  # listings a band must have learned before it prescreens
 
 
 def _price_relevant(agg: WindowAggregate) -> bool:
     """
-    >>> band = {"band_log_mean": math.log1p(100.0), "band_log_std": 0.3, "band_n": 500.0}
-    >>> def window(price):
+    >>> band = {"band_log_mean": log_price(100.0), "band_log_std": 0.3, "band_n": 500.0}
+    >>> def window(price, created=1.0):
     ...     return WindowAggregate(entity_type="listing", entity_id="li-1", region="US",
-    ...         window_start=0, window_end=60_000,
-    ...         features=band | {"price_min": price, "price_last": price})
+    ...         window_start=0, window_end=60_000, features=band | {
+    ...             "price_min": price, "price_last": price, "n_listing_created": created})
     >>> _price_relevant(window(6.0)), _price_relevant(window(90.0))
     (True, False)
+    >>> _price_relevant(window(6.0, created=0.0))  # an old listing, no price change here
+    False
     """
     f = agg.features
     if "price_reference" in f:
         return True
-    if f.get("band_n", 0.0) < BAND_MIN_LISTINGS or "price_min" not in f:
+    if (not f.get("n_listing_created") or f.get("band_n", 0.0) < BAND_MIN_LISTINGS
+            or "price_min" not in f):
         return False
     spread = max(f["band_log_std"], 0.1)
-    return f["band_log_mean"] - math.log1p(f["price_min"]) >= PRICE_BAND_PRESCREEN * spread
+    return f["band_log_mean"] - log_price(f["price_min"]) >= PRICE_BAND_PRESCREEN * spread
 
 
 def _price_observed(agg: WindowAggregate, x: dict[str, float]) -> dict[str, Any]:
-    out = {"price": round(math.expm1(x["log_price"]), 2)}
+    out = {"price": round(math.exp(x["log_price"]), 2)}
     if not math.isnan(x["log_reference"]):
-        out["previous_price"] = round(math.expm1(x["log_reference"]), 2)
+        out["previous_price"] = round(math.exp(x["log_reference"]), 2)
         out["price_ratio"] = round(math.exp(x["log_price"] - x["log_reference"]), 4)
     if x["band_n"] > 0:  # the category's usual price (in this currency) and the lowest here
-        out["lowest_price"] = round(math.expm1(x["log_low"]), 2)
-        out["category_typical_price"] = round(math.expm1(x["band_log_mean"]), 2)
+        out["lowest_price"] = round(math.exp(x["log_low"]), 2)
+        out["category_typical_price"] = round(math.exp(x["band_log_mean"]), 2)
         out["category_listings_seen"] = int(x["band_n"])
     return out
 

@@ -33,8 +33,9 @@ from streams.contract import (
     fast_decoder,
 )
 from streams.errors import BadRecord
+from streams.price_bands import PriceBands
 from streams.recent import Recent
-from streams.windows import PRICE_BANDS, PartitionWindows
+from streams.windows import PartitionWindows
 
 HOUR_MS = 3_600_000
 DAY_MS = 24 * HOUR_MS
@@ -126,7 +127,7 @@ class IngestCore:
         self.newest_ts = -1
         self._parts: dict[tuple[str, int], _Partition] = {}
         # categories' price bands, learned from the listings of every partition here
-        self.price_bands = Recent(PRICE_BANDS)
+        self.price_bands = PriceBands()
 
     def _part(self, topic: str, partition: int) -> _Partition:
         part = self._parts.get((topic, partition))

@@ -29,12 +29,10 @@ after a crash.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 
 import mmh3
 
-from detectors.ewma import EWMeanVar
 from signals.aggregate import WindowAggregate
 from signals.record import (
     MAX_ACCOUNTS,
@@ -46,6 +44,7 @@ from signals.record import (
 from signals.text import fingerprint, terms, tokens
 from streams import contract as c
 from streams.errors import BadRecord
+from streams.price_bands import PriceBands
 from streams.recent import Recent
 
 _TAG = {cls: cls.__struct_config__.tag for cls in (*c.LiveEvent.__args__, *c.ListingEvent.__args__)}
@@ -55,10 +54,6 @@ _PRICE_TAGS = frozenset(("listing_created", "listing_updated", "price_changed"))
 _TITLE_TAGS = frozenset(("listing_created", "listing_updated"))
 TEXT_SAMPLE_CHARS = 200
 MAX_TERMS = 50_000  # distinct (term, region) per partition and window; more are dropped
-PRICE_BANDS = 10_000  # (category, currency) price bands a partition keeps
-BAND_ALPHA = 0.002  # a band's weight of its newest listing price, once past 1/n
-BAND_CLIP = 3.0  # a price beyond 3 std of its band is learned as if at that bound
-BAND_MIN_STD = 0.1  # log-price spread the clip allows at least
 
 
 class _Acc:
@@ -173,14 +168,15 @@ class _SegmentAcc(_Acc):
 
 
 class _ListingAcc(_Acc):
-    """A listing's window; with its category's price band (log ``1 + price``: mean,
-    std and listings learned) as it stood before the window's first price."""
+    """A listing's window; with its category's price band (log price of new listings:
+    mean, std and how many learned) as it stood before the window's first price."""
 
     __slots__ = ("band",)
 
-    def __init__(self, listing_id: str, region: str, band: EWMeanVar | None) -> None:
+    def __init__(self, listing_id: str, region: str,
+                 band: tuple[float, float, int] | None) -> None:
         super().__init__("listing", listing_id, region)
-        self.band = None if band is None else (band.mean, band.std, band.n)
+        self.band = band
 
     def aggregate(self, window_start: int, window_end: int) -> WindowAggregate:
         agg = super().aggregate(window_start, window_end)
@@ -273,14 +269,14 @@ class PartitionWindows:
     def __init__(self, size_ms: int, lateness_ms: int, young_days: int,
                  terms: bool = True, clusters: bool = True, segments: bool = True,
                  category_of: Callable[[str], str | None] | None = None,
-                 price_bands: Recent | None = None) -> None:
+                 price_bands: PriceBands | None = None) -> None:
         """``terms``, ``clusters`` and ``segments``: whether to do the work of
         ``emerging_term``, ``coordinated_comments`` and ``segment_report_surge`` (the
         worker skips it for a disabled signal). ``category_of``: where to look up the
         category of a stream whose ``stream_start`` this partition has not seen (the
         worker: the stream's stored state). ``price_bands``: the categories' price bands
-        (``(category, currency)`` -> :class:`EWMeanVar` of log ``1 + price``) to learn
-        and read, shared by a worker's partitions; this partition's own if not given."""
+        (:class:`~streams.price_bands.PriceBands`) to learn and read, shared by a
+        worker's partitions; this partition's own if not given."""
         self.size_ms = size_ms
         self.terms = terms
         self.clusters = clusters
@@ -295,7 +291,7 @@ class PartitionWindows:
         self._category_of = category_of
         # listings are keyed by listing_id, so every partition sees a random share of a
         # category's listings: enough to learn what its prices usually are
-        self._bands = Recent(PRICE_BANDS) if price_bands is None else price_bands
+        self._bands = PriceBands() if price_bands is None else price_bands
         self.terms_dropped = 0  # (term, region) pairs not counted: a window held MAX_TERMS
 
     @property
@@ -494,20 +490,15 @@ class PartitionWindows:
         """The listing's own window (key ``("listing", id)``): its prices, for price moves."""
         key = ("listing", ev.listing_id)
         band_key = f"{ev.category}|{ev.currency or ev.region}"  # type: ignore[attr-defined]
-        band = self._bands.get(band_key)
         acc = accs.get(key)
         if acc is None:
-            acc = accs[key] = _ListingAcc(ev.listing_id, ev.region, band)
+            acc = accs[key] = _ListingAcc(ev.listing_id, ev.region, self._bands.snapshot(band_key))
             acc.context["seller_id"] = ev.seller_id
             acc.context["category"] = ev.category
         acc.counts[tag] = acc.counts.get(tag, 0) + 1
         price = ev.price  # type: ignore[attr-defined]
-        if band is None:
-            band = EWMeanVar(1.0)
-        self._bands[band_key] = band  # (again: keeps a busy band among the recent ones)
-        band.alpha = max(BAND_ALPHA, 1.0 / (band.n + 1))
-        band.update(math.log1p(price), clip=BAND_CLIP if band.n >= 30 else None,
-                    min_std=BAND_MIN_STD)
+        if tag == "listing_created":  # the band: what new listings of the category cost
+            self._bands.learn(band_key, price)
         if acc.price_ref < 0 and tag == "price_changed":
             acc.price_ref = ev.previous_price  # type: ignore[attr-defined]
         if acc.price_min < 0 or price < acc.price_min:

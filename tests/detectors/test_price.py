@@ -7,13 +7,15 @@ import math
 import pytest
 
 from detectors import PriceShiftDetector
+from detectors.price import log_price
 
-BAND = {"band_log_mean": math.log1p(100.0), "band_log_std": 0.5, "band_n": 500.0}
+BAND = {"band_log_mean": log_price(100.0), "band_log_std": 0.5, "band_n": 500.0,
+        "new_listing": 1.0}
 
 
 def _x(price: float, previous: float | None = None, **band: float) -> dict[str, float]:
-    return {"log_price": math.log1p(price), "log_low": math.log1p(price),
-            "log_reference": math.nan if previous is None else math.log1p(previous),
+    return {"log_price": log_price(price), "log_low": log_price(price),
+            "log_reference": math.nan if previous is None else log_price(previous),
             **(BAND | band)}
 
 
@@ -23,6 +25,13 @@ def test_the_band_judges_only_the_low_side_and_only_once_learned() -> None:
     assert det.score_one(_x(40.0)) < 0.3  # a sale: well below any open_score
     assert det.score_one(_x(20_000.0)) == 0.0  # far above: a luxury item, not bait
     assert det.score_one(_x(4.0, band_n=29.0)) == 0.0  # too few listings learned
+
+
+def test_only_a_new_listing_is_judged_against_the_band() -> None:
+    # an older listing marked down step by step: each step is ordinary, and the band
+    # does not judge it (it would flag the end of every long markdown as bait)
+    assert PriceShiftDetector().score_one(_x(4.0, previous=4.4, new_listing=0.0)) < 0.3
+    assert PriceShiftDetector().score_one(_x(4.0, previous=4.4)) >= 0.6
 
 
 def test_the_larger_of_own_move_and_band_counts() -> None:

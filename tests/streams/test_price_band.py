@@ -42,7 +42,7 @@ def test_a_new_listing_at_a_bait_price_is_judged_against_its_category() -> None:
     closed = _run(core, [_ordinary(200, seed=1), _ordinary(200, seed=2), new])
     windows = {a.entity_id: a for a in closed if a.entity_type == "listing"}
     bait = windows["li-bait"].features
-    assert bait["band_n"] >= 400 and abs(math.expm1(bait["band_log_mean"]) - 100.0) < 15.0
+    assert bait["band_n"] >= 400 and abs(math.exp(bait["band_log_mean"]) - 100.0) < 15.0
     engine, opened = Engine(load_policy()), []
     for agg in (windows["li-bait"], windows["li-fair"]):
         opened += [s.entity_id for s in engine.process(agg, None, 0).signals
@@ -55,11 +55,12 @@ def test_a_band_is_per_currency_and_needs_enough_listings() -> None:
     later = BASE_TS + 120_000
     new = [listing(event_id="jp", listing_id="li-jp", ts=later, price=6.0, currency="JPY"),
            _closing(later + 61_000, "end")]
-    closed = _run(core, [_ordinary(200, seed=1), _ordinary(10, seed=3, currency="JPY") + new])
+    closed = _run(core, [_ordinary(200, seed=1), _ordinary(9, seed=3, currency="JPY") + new])
     [jp] = [a for a in closed if a.entity_id == "li-jp"]
-    assert jp.features["band_n"] == 10.0  # the USD listings taught the JPY band nothing
+    assert jp.features["band_n"] == 9.0  # the USD listings taught the JPY band nothing
     signals = Engine(load_policy()).process(jp, None, 0).signals
     assert [s for s in signals if s.signal_type == "price_anomaly"] == []  # too few yet
+    assert load_policy().signals["price_anomaly"].params["band_min_n"] == 10
 
 
 def test_bait_prices_barely_move_the_band() -> None:
@@ -71,4 +72,37 @@ def test_bait_prices_barely_move_the_band() -> None:
             _closing(later + 61_000, "end")]
     closed = _run(core, [_ordinary(300) + baits + last])
     [after] = [a for a in closed if a.entity_id == "li-last"]
-    assert abs(math.expm1(after.features["band_log_mean"]) - 100.0) < 20.0
+    assert abs(math.exp(after.features["band_log_mean"]) - 100.0) < 20.0
+
+
+def test_only_new_listings_teach_the_band() -> None:
+    core = IngestCore(window_ms=60_000, lateness_ms=0, young_days=7)
+    later = BASE_TS + 120_000
+    # many markdowns of older listings: what new listings cost is unchanged
+    markdowns = [listing("price_changed", event_id=f"m{i}", listing_id=f"li-m{i}",
+                         ts=later + i, price=3.0, previous_price=3.3) for i in range(200)]
+    last = [listing(event_id="last", listing_id="li-last", ts=later + 300, price=90.0),
+            _closing(later + 61_000, "end")]
+    closed = _run(core, [_ordinary(100) + markdowns + last])
+    [after] = [a for a in closed if a.entity_id == "li-last"]
+    assert after.features["band_n"] == 100.0
+    assert abs(math.exp(after.features["band_log_mean"]) - 100.0) < 20.0
+
+
+def test_a_young_band_borrows_the_spread_of_all_bands() -> None:
+    core = IngestCore(window_ms=60_000, lateness_ms=0, young_days=7)
+    later = BASE_TS + 120_000
+    new = [listing(event_id="bait", listing_id="li-bait", ts=later, price=6.0, currency="JPY"),
+           listing(event_id="fair", listing_id="li-fair", ts=later + 10, price=60.0,
+                   currency="JPY"),
+           _closing(later + 61_000, "end")]
+    # twelve JPY listings, and the spread of 300 USD ones: enough to judge a bait price
+    closed = _run(core, [_ordinary(300, seed=1), _ordinary(12, seed=4, currency="JPY") + new])
+    windows = {a.entity_id: a for a in closed if a.entity_type == "listing"}
+    assert windows["li-bait"].features["band_n"] == 12.0
+    assert 0.4 < windows["li-bait"].features["band_log_std"] < 0.7
+    engine, opened = Engine(load_policy()), []
+    for agg in (windows["li-bait"], windows["li-fair"]):
+        opened += [s.entity_id for s in engine.process(agg, None, 0).signals
+                   if s.signal_type == "price_anomaly" and s.status == "open"]
+    assert opened == ["li-bait"]
