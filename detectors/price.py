@@ -12,9 +12,11 @@ against its category's price band when ``x`` carries one (log price mean and
 std of new listings in the category and currency, ``band_n`` of them learned,
 from the ingest stage): how many standard deviations (at least
 ``band_min_std``) its lowest price sits below the band's mean, squashed with
-``band_half``. Only the low side: a price far above a category's usual is
-mostly a luxury item. Only new listings: an older listing's price is judged by
-its own moves, so a listing marked down step by step over weeks is not bait.
+``band_half``. The ingest stage pools a young band's spread with that of all
+bands (:mod:`streams.price_bands`), so ``band_min_n`` can be small. Only the
+low side: a price far above a category's usual is mostly a luxury item. Only
+new listings: an older listing's price is judged by its own moves, so a
+listing marked down step by step over weeks is not bait.
 The score is the larger of the two. State: one float (the last log price).
 
 Examples
@@ -64,10 +66,10 @@ def log_price(price: float) -> float:
 class PriceShiftDetector(Detector):
     """Scores ``{"log_price", "log_reference"}`` (NaN reference: use the learned price)."""
 
-    version = "1"
+    version = "2"  # 2: the band judges new listings only, in log price
 
     def __init__(self, scale: float = 1.0, half: float = 1.2, band_half: float = 4.0,
-                 band_min_std: float = 0.4, band_min_n: int = 30) -> None:
+                 band_min_std: float = 0.4, band_min_n: int = 10) -> None:
         if band_min_std <= 0:
             raise ValueError("band_min_std must be above 0")
         self.scale = scale

@@ -24,7 +24,7 @@ def test_the_band_judges_only_the_low_side_and_only_once_learned() -> None:
     assert det.score_one(_x(4.0)) >= 0.6  # 1/25 of the category's usual price
     assert det.score_one(_x(40.0)) < 0.3  # a sale: well below any open_score
     assert det.score_one(_x(20_000.0)) == 0.0  # far above: a luxury item, not bait
-    assert det.score_one(_x(4.0, band_n=29.0)) == 0.0  # too few listings learned
+    assert det.score_one(_x(4.0, band_n=9.0)) == 0.0  # too few listings learned
 
 
 def test_only_a_new_listing_is_judged_against_the_band() -> None:
