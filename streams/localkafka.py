@@ -59,6 +59,20 @@ log4j.logger.kafka.log.LogCleaner=WARN
 """
 
 
+def new_cluster_id() -> str:
+    """A random KRaft cluster id, as ``kafka-storage random-uuid`` makes one: URL-safe
+    base64 of a UUID, never starting with ``-`` (the format tool would take it for an
+    option and fail, about one start in 64).
+
+    >>> ids = [new_cluster_id() for _ in range(500)]
+    >>> all(len(i) == 22 and not i.startswith("-") for i in ids)
+    True
+    """
+    while True:
+        cid = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+        if not cid.startswith("-"):
+            return cid
+
 class LocalKafkaError(RuntimeError):
     """The local broker could not be fetched, started or stopped."""
 
@@ -164,7 +178,7 @@ class LocalKafka:
         log4j.write_text(_LOG4J.format(log=self.data_dir / "server.log"))
         classpath = f"{libs}/*"
         if not (self.data_dir / "logs" / "meta.properties").exists():
-            cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+            cluster_id = new_cluster_id()
             fmt = subprocess.run(
                 [java, f"-Dlog4j.configuration=file:{log4j}", "-cp", classpath,
                  "kafka.tools.StorageTool", "format", "-t", cluster_id, "-c", str(props)],
