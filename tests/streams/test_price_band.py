@@ -106,3 +106,19 @@ def test_a_young_band_borrows_the_spread_of_all_bands() -> None:
         opened += [s.entity_id for s in engine.process(agg, None, 0).signals
                    if s.signal_type == "price_anomaly" and s.status == "open"]
     assert opened == ["li-bait"]
+
+
+def test_placeholder_prices_among_a_bands_first_listings_do_not_blind_it() -> None:
+    core = IngestCore(window_ms=60_000, lateness_ms=0, young_days=7)
+    later = BASE_TS + 120_000
+    young = _ordinary(12, seed=5, currency="JPY")
+    for i in (3, 8):  # listed at 0 until the seller sets a price
+        young[i]["price"] = 0.0
+    new = [listing(event_id="bait", listing_id="li-bait", ts=later, price=4.0, currency="JPY"),
+           _closing(later + 61_000, "end")]
+    closed = _run(core, [_ordinary(300, seed=1), young + new])
+    [bait] = [a for a in closed if a.entity_id == "li-bait"]
+    assert abs(math.exp(bait.features["band_log_mean"]) - 100.0) < 30.0
+    assert bait.features["band_log_std"] < 0.7
+    signals = Engine(load_policy()).process(bait, None, 0).signals
+    assert [s.status for s in signals if s.signal_type == "price_anomaly"] == ["open"]
