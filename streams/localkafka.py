@@ -73,6 +73,7 @@ def new_cluster_id() -> str:
         if not cid.startswith("-"):
             return cid
 
+
 class LocalKafkaError(RuntimeError):
     """The local broker could not be fetched, started or stopped."""
 

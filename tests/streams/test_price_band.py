@@ -28,6 +28,13 @@ def _run(core: IngestCore, parts: list[list[dict]]) -> list:
     return closed
 
 
+def _opened(*aggs) -> list[str]:
+    """The listings, of ``aggs``, on which the default policy opens ``price_anomaly``."""
+    engine = Engine(load_policy())
+    return [s.entity_id for agg in aggs for s in engine.process(agg, None, 0).signals
+            if s.signal_type == "price_anomaly" and s.status == "open"]
+
+
 def _closing(ts: int, event_id: str) -> dict:  # moves event time on, to close the windows
     return listing(event_id=event_id, listing_id=f"late-{event_id}", ts=ts, price=100.0)
 
@@ -43,11 +50,7 @@ def test_a_new_listing_at_a_bait_price_is_judged_against_its_category() -> None:
     windows = {a.entity_id: a for a in closed if a.entity_type == "listing"}
     bait = windows["li-bait"].features
     assert bait["band_n"] >= 400 and abs(math.exp(bait["band_log_mean"]) - 100.0) < 15.0
-    engine, opened = Engine(load_policy()), []
-    for agg in (windows["li-bait"], windows["li-fair"]):
-        opened += [s.entity_id for s in engine.process(agg, None, 0).signals
-                   if s.signal_type == "price_anomaly" and s.status == "open"]
-    assert opened == ["li-bait"]
+    assert _opened(windows["li-bait"], windows["li-fair"]) == ["li-bait"]
 
 
 def test_a_band_is_per_currency_and_needs_enough_listings() -> None:
@@ -101,11 +104,7 @@ def test_a_young_band_borrows_the_spread_of_all_bands() -> None:
     windows = {a.entity_id: a for a in closed if a.entity_type == "listing"}
     assert windows["li-bait"].features["band_n"] == 12.0
     assert 0.4 < windows["li-bait"].features["band_log_std"] < 0.7
-    engine, opened = Engine(load_policy()), []
-    for agg in (windows["li-bait"], windows["li-fair"]):
-        opened += [s.entity_id for s in engine.process(agg, None, 0).signals
-                   if s.signal_type == "price_anomaly" and s.status == "open"]
-    assert opened == ["li-bait"]
+    assert _opened(windows["li-bait"], windows["li-fair"]) == ["li-bait"]
 
 
 def test_placeholder_prices_among_a_bands_first_listings_do_not_blind_it() -> None:
@@ -120,5 +119,4 @@ def test_placeholder_prices_among_a_bands_first_listings_do_not_blind_it() -> No
     [bait] = [a for a in closed if a.entity_id == "li-bait"]
     assert abs(math.exp(bait.features["band_log_mean"]) - 100.0) < 30.0
     assert bait.features["band_log_std"] < 0.7
-    signals = Engine(load_policy()).process(bait, None, 0).signals
-    assert [s.status for s in signals if s.signal_type == "price_anomaly"] == ["open"]
+    assert _opened(bait) == ["li-bait"]
