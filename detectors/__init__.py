@@ -11,6 +11,7 @@ from detectors.inflation import ViewerInflationDetector
 from detectors.level import LevelDetector
 from detectors.price import PriceShiftDetector
 from detectors.rate import PoissonRateDetector
+from detectors.record import RecordDetector
 from detectors.surge import CountSurgeDetector
 from detectors.zscore import EWMAZScoreDetector
 
@@ -23,5 +24,6 @@ __all__ = [
     "PoissonRateDetector",
     "PriceShiftDetector",
     "RateCusumDetector",
+    "RecordDetector",
     "ViewerInflationDetector",
 ]

@@ -35,6 +35,11 @@ class Detector(AnomalyDetector):
     def baseline(self) -> dict[str, float]:
         """What the detector currently expects, for the signal's ``baseline`` field."""
 
+    def side(self, x: dict[str, float]) -> float | None:
+        """Which side of what it expects ``x`` lies on: 1.0 above, -1.0 below, 0.0 on
+        it; None for a detector with no single expected value (the default)."""
+        return None
+
 
 def squash(z: float, half: float) -> float:
     """Map a one-sided surprise ``z >= 0`` to ``[0, 1)``; ``z == half`` gives 0.5.

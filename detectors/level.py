@@ -67,6 +67,11 @@ class LevelDetector(Detector):
         deviation = abs(deviation) if self.direction == 0.0 else deviation * self.direction
         return squash(deviation / self._std(), self.half)
 
+    def side(self, x: dict[str, float]) -> float:
+        """1.0 if the value is above the level, -1.0 if below, 0.0 on it."""
+        deviation = float(x["value"]) - self._level.mean
+        return 1.0 if deviation > 0.0 else -1.0 if deviation < 0.0 else 0.0
+
     def learn_one(self, x: dict[str, float]) -> None:
         self._level.alpha = max(self.alpha, 1.0 / (self._level.n + 1))
         self._level.update(float(x["value"]))

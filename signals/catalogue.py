@@ -22,6 +22,7 @@ from detectors import (
     PoissonRateDetector,
     PriceShiftDetector,
     RateCusumDetector,
+    RecordDetector,
     ViewerInflationDetector,
 )
 from detectors.price import log_price
@@ -395,7 +396,8 @@ CATALOGUE: dict[str, CatalogueEntry] = {
         CatalogueEntry("viewer_inflation", 2, "stream",
                        {"viewer_inflation": ViewerInflationDetector},
                        _inflation_features, _inflation_observed, _inflation_evidence),
-        CatalogueEntry("purchase_anomaly", 3, "stream", {"level": LevelDetector},
+        CatalogueEntry("purchase_anomaly", 3, "stream",
+                       {"record": RecordDetector, "level": LevelDetector},
                        _purchase_features, _purchase_observed, _purchase_evidence),
         CatalogueEntry("price_anomaly", 4, "listing", {"price_shift": PriceShiftDetector},
                        _price_features, _price_observed, _price_evidence,

@@ -104,12 +104,19 @@ class Engine:
         detector = entry.detectors[sp.detector](**sp.params)
         saved = state.detector(entry.code)
         if saved is not None:
-            detector.load(saved)
+            try:
+                detector.load(saved)
+            except ValueError:  # left by another detector (a changed policy): learn afresh
+                detector = entry.detectors[sp.detector](**sp.params)
         life = Lifecycle(state.life.get(entry.code))
         x = entry.features(agg)
         if x is not None:
             x["idle_windows"] = float(idle)  # windows since the entity's previous one
         score = 0.0 if x is None else detector.score_one(x)
+        if x is not None and score > 0.0 and sp.direction != "both":
+            side = detector.side(x)  # a deviation the signal does not watch scores 0
+            if side is not None and side != (1.0 if sp.direction == "up" else -1.0):
+                score = 0.0
         if sp.warmup_s and self._warming(name, agg.window_start, before, sp.warmup_s):
             score = 0.0  # still warming up: learn, never open
             if x is not None:

@@ -23,6 +23,7 @@ from typing import Annotated, Literal
 import msgspec
 import yaml
 
+from detectors.base import Detector
 from signals.catalogue import CATALOGUE
 
 Score = Annotated[float, msgspec.Meta(ge=0.0, le=1.0)]
@@ -66,6 +67,9 @@ class SignalPolicy(_Strict):
     #: event time after the stage's first window of this type during which the signal
     #: learns but never opens (entities that all look new at start, such as terms)
     warmup_s: Annotated[int, msgspec.Meta(ge=0)] = 0
+    #: which deviations may open the signal: ``up`` (above what the detector expects),
+    #: ``down`` or ``both``; a window on the other side scores 0 (and is learned)
+    direction: Literal["up", "down", "both"] = "both"
     severity: Severity = Severity(low=0.6, medium=0.75, high=0.9, critical=0.97)
 
 
@@ -97,6 +101,11 @@ def _check(policy: Policy) -> None:
             entry.detectors[sp.detector](**sp.params)
         except (TypeError, ValueError) as exc:
             raise PolicyError(f"policy: bad value at `$.signals.{name}.params`: {exc}") from None
+        if sp.direction != "both" and (
+                entry.detectors[sp.detector].side is Detector.side):
+            raise PolicyError(f"policy: `$.signals.{name}.direction` {sp.direction!r} needs a "
+                              f"detector with one expected value; {sp.detector} has none "
+                              "(use `both`)")
         if sp.resolve_score > sp.open_score:
             raise PolicyError(f"policy: `$.signals.{name}.resolve_score` ({sp.resolve_score}) "
                               f"must not exceed open_score ({sp.open_score})")

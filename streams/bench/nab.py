@@ -51,23 +51,33 @@ def read_series(path: Path) -> tuple[list[str], list[float]]:
     return stamps, values
 
 
-def run_series(values: list[float], learn_below: float | None = None) -> list[float]:
+def run_series(values: list[float], learn_below: float | None = None,
+               direction: str = "both") -> list[float]:
     """Score each value, then learn it: a fresh production detector per series.
 
     With ``learn_below``, a value is learned only when it scored below that, as the
     worker's engine does (it learns no window at or above a signal's
-    ``resolve_score``): a lasting shift of level is then never learned.
+    ``resolve_score``): a lasting shift of level is then never learned. With
+    ``direction`` ``up`` or ``down``, a value on the other side of the detector's
+    level scores 0, as the signal's ``direction`` does in the worker.
 
     >>> run_series([1.0] * 6 + [50.0] * 3)[-3:] == run_series([1.0] * 6 + [50.0] * 3, 0.3)[-3:]
     False
+    >>> drop = [5.0, 6.0] * 5 + [-40.0]
+    >>> run_series(drop)[-1] > 0.9, run_series(drop, direction="up")[-1]
+    (True, 0.0)
     """
     _, det = production_detector()
     out = []
     for v in values:
         x = {"value": v}
         score = det.score_one(x)
-        out.append(min(max(score, 0.0), 1.0) if math.isfinite(score) else 1.0)
-        if learn_below is None or out[-1] < learn_below:
+        score = min(max(score, 0.0), 1.0) if math.isfinite(score) else 1.0
+        if direction != "both" and score > 0.0 and det.side(x) != (1.0 if direction == "up"
+                                                                    else -1.0):
+            score = 0.0
+        out.append(score)
+        if learn_below is None or score < learn_below:
             det.learn_one(x)
     return out
 
@@ -76,8 +86,9 @@ def run_nab(data_dir: Path, out_dir: Path, summary: str | None = None) -> dict[s
     windows = orjson.loads((data_dir / "labels" / "combined_windows.json").read_bytes())
     profiles = orjson.loads((data_dir / "config" / "profiles.json").read_bytes())
     name, _ = production_detector()
-    worker_gate = load_policy().signals[NAB_SIGNAL].resolve_score
+    sp = load_policy().signals[NAB_SIGNAL]
     files: list[tuple[list[float], Rows]] = []
+    one_side: list[tuple[list[float], Rows]] = []  # with the signal's direction
     gated: list[tuple[list[float], Rows]] = []  # learned as the worker learns
     for rel in sorted(windows):
         path = data_dir / "data" / rel
@@ -94,7 +105,8 @@ def run_nab(data_dir: Path, out_dir: Path, summary: str | None = None) -> dict[s
         limits = [(index[_time(a)], index[_time(b)]) for a, b in windows[rel]]
         rows_of_file = prepare_rows(len(values), limits, probation_length(len(values)))
         files.append((scores, rows_of_file))
-        gated.append((run_series(values, worker_gate), rows_of_file))
+        one_side.append((run_series(values, direction=sp.direction), rows_of_file))
+        gated.append((run_series(values, sp.resolve_score, sp.direction), rows_of_file))
     results: dict[str, Any] = {}
     rows = []
     for profile in PROFILES:
@@ -104,10 +116,14 @@ def run_nab(data_dir: Path, out_dir: Path, summary: str | None = None) -> dict[s
         rows.append((profile, f"{r['score']:.1f}",
                      f"raw {r['raw']:.2f} (null {r['null']:.2f}, perfect {r['perfect']:.2f}), "
                      f"threshold {r['threshold']:.4f}"))
-    for profile in PROFILES:
-        r = corpus_scores(gated, profiles[profile]["CostMatrix"])
-        rows.append((f"{profile}, learning as the worker does", f"{r['score']:.1f}",
-                     f"only values scoring below resolve_score {worker_gate} are learned"))
+    for label, variant, note in (
+            ("with the signal's direction", one_side,
+             f"only deviations {sp.direction} score, as {NAB_SIGNAL} opens"),
+            ("and learning as the worker does", gated,
+             f"also only values scoring below resolve_score {sp.resolve_score} are learned")):
+        for profile in PROFILES:
+            r = corpus_scores(variant, profiles[profile]["CostMatrix"])
+            rows.append((f"{profile}, {label}", f"{r['score']:.1f}", note))
     show(f"NAB, {len(files)} series, detector {name} (default policy of {NAB_SIGNAL}); "
          f"results in {out_dir / name}", rows)
     if summary:

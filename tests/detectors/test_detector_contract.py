@@ -16,6 +16,7 @@ from detectors import (
     PoissonRateDetector,
     PriceShiftDetector,
     RateCusumDetector,
+    RecordDetector,
     ViewerInflationDetector,
 )
 
@@ -44,6 +45,11 @@ CASES: dict[str, tuple[Callable[[], Detector], Sample, Sample]] = {
     ),
     "level": (
         LevelDetector,
+        lambda r: {"value": 3.0 + r.gauss(0, 0.5)},
+        lambda r: {"value": 12.0 + r.gauss(0, 0.5)},
+    ),
+    "record": (
+        RecordDetector,
         lambda r: {"value": 3.0 + r.gauss(0, 0.5)},
         lambda r: {"value": 12.0 + r.gauss(0, 0.5)},
     ),

@@ -166,3 +166,27 @@ def test_purchase_anomaly_opens_on_a_rise_not_when_a_busy_sale_ends() -> None:
     assert [s for s in after_sale if s.signal_type == "purchase_anomaly"] == []
     _, brushing = _run(busy + [_sales(30 + i, 90.0) for i in range(3)])
     assert [s.status for s in brushing if s.signal_type == "purchase_anomaly"] == ["open"]
+    # the signal's `direction: up` is what keeps the sale's end quiet
+    both = load_policy()
+    signals = dict(both.signals)
+    signals["purchase_anomaly"] = msgspec.structs.replace(both.signals["purchase_anomaly"],
+                                                          direction="both")
+    both = msgspec.structs.replace(both, signals=signals)
+    _, either_side = _run(busy + [_sales(30 + i, 0.0) for i in range(5)], Engine(both))
+    assert [s.status for s in either_side if s.signal_type == "purchase_anomaly"] == ["open"]
+
+
+def test_a_state_left_by_another_detector_is_learned_afresh() -> None:
+    level = load_policy()
+    signals = dict(level.signals)
+    signals["purchase_anomaly"] = msgspec.structs.replace(
+        level.signals["purchase_anomaly"], detector="level",
+        params={"alpha": 0.001, "grace": 5, "half": 4.0, "min_std": 1.0})
+    level = msgspec.structs.replace(level, signals=signals)
+    busy = [_sales(i, 20.0 + (i % 3)) for i in range(30)]
+    state, _ = _run(busy, Engine(level))
+    code = CATALOGUE["purchase_anomaly"].code
+    assert len(state.detector(code)) == 3  # the level detector's state
+    # the bundled policy's detector keeps another state: it starts afresh, not crashes
+    result = Engine(load_policy()).process(_sales(30, 21.0), state, emitted_ts=0)
+    assert result.state.detector(code)[-1] == 1.0  # `record`: one window learned

@@ -72,6 +72,16 @@ def test_detector_that_cannot_serve_the_signal() -> None:
     assert "$.signals.report_spike.detector" in _refused(data)
 
 
+def test_direction_is_named_when_wrong_or_when_the_detector_has_no_level() -> None:
+    data = _default()
+    data["signals"]["purchase_anomaly"]["direction"] = "sideways"
+    assert "$.signals.purchase_anomaly.direction" in _refused(data)
+    data = _default()
+    data["signals"]["report_spike"]["direction"] = "up"  # poisson_rate: no single level
+    message = _refused(data)
+    assert "$.signals.report_spike.direction" in message and "poisson_rate" in message
+
+
 def test_thresholds_must_be_consistent() -> None:
     data = _default()
     data["signals"]["report_spike"]["resolve_score"] = 0.9
