@@ -123,40 +123,49 @@ def _stop(proc: subprocess.Popen, name: str, timeout_s: float = 20.0) -> None:
         proc.wait()
 
 
+def _interrupt(signum: int, frame: object) -> None:
+    """SIGTERM stops the demo as Ctrl-C does: through the clean-up below."""
+    raise KeyboardInterrupt
+
+
 def run_demo(args: argparse.Namespace) -> int:
+    signal.signal(signal.SIGTERM, _interrupt)
     kafka = LocalKafka(port=args.port, data_dir=cache_dir() / "demo-kafka-data")
     started_kafka = kafka.pid() is None
     if started_kafka:  # a fresh, empty broker: an earlier demo's events would overlap in time
         shutil.rmtree(kafka.data_dir, ignore_errors=True)
-    print(f"starting Kafka on {kafka.bootstrap} (first run fetches the jars with Maven)...")
-    kafka.start()
     logs = Path(".riskstream") / "demo"
     logs.mkdir(parents=True, exist_ok=True)
-    env = dict(os.environ, RISKSTREAM_BROKER=kafka.bootstrap,
-               RISKSTREAM_METRICS_PORT=str(args.metrics_port))
-    asyncio.run(ensure_topics(kafka.bootstrap, PUBLIC_TOPICS, 4))
-    cli = [sys.executable, "-m", "streams.cli"]
     procs: list[tuple[str, subprocess.Popen]] = []
     with (logs / "worker.log").open("wb") as wlog, (logs / "simulator.log").open("wb") as slog:
         try:
-            procs.append(("worker", subprocess.Popen([*cli, "worker"], env=env, stdout=wlog,
-                                                     stderr=subprocess.STDOUT)))
-            procs.append(("simulator", subprocess.Popen(
-                [*cli, "simulate", "--seed", str(args.seed), "--rate", str(args.rate),
-                 "--speed", str(args.speed), "--duration", str(24 * 3600),
-                 "--warmup", str(WARMUP_S), "--first-scenario", str(WARMUP_S + 60),
-                 "--scenario-gap", "90", "--scenarios", "all",
-                 "--labels", str(logs / "labels.jsonl")],
-                env=env, stdout=slog, stderr=subprocess.STDOUT)))
-            print(f"worker and simulator started; logs in {logs}/")
-            url = f"http://127.0.0.1:{args.metrics_port}/metrics"
-            with contextlib.suppress(KeyboardInterrupt):
+            with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C or SIGTERM: clean up below
+                print(f"starting Kafka on {kafka.bootstrap} "
+                      "(first run fetches the jars with Maven)...")
+                kafka.start()
+                env = dict(os.environ, RISKSTREAM_BROKER=kafka.bootstrap,
+                           RISKSTREAM_METRICS_PORT=str(args.metrics_port))
+                asyncio.run(ensure_topics(kafka.bootstrap, PUBLIC_TOPICS, 4))
+                cli = [sys.executable, "-m", "streams.cli"]
+                procs.append(("worker", subprocess.Popen(
+                    [*cli, "worker"], env=env, stdout=wlog, stderr=subprocess.STDOUT)))
+                procs.append(("simulator", subprocess.Popen(
+                    [*cli, "simulate", "--seed", str(args.seed), "--rate", str(args.rate),
+                     "--speed", str(args.speed), "--duration", str(24 * 3600),
+                     "--warmup", str(WARMUP_S), "--first-scenario", str(WARMUP_S + 60),
+                     "--scenario-gap", "90", "--scenarios", "all",
+                     "--labels", str(logs / "labels.jsonl")],
+                    env=env, stdout=slog, stderr=subprocess.STDOUT)))
+                print(f"worker and simulator started; logs in {logs}/", flush=True)
+                url = f"http://127.0.0.1:{args.metrics_port}/metrics"
                 asyncio.run(_watch(kafka.bootstrap, url, args.run_for))
         finally:
+            signal.signal(signal.SIGTERM, signal.SIG_IGN)  # a second one must not cut this short
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
             print("stopping...")
             for name, proc in reversed(procs):
                 _stop(proc, name)
             if started_kafka:
                 kafka.stop()
-            print("stopped.")
+            print("stopped.", flush=True)
     return 0
