@@ -50,6 +50,8 @@ class CatalogueEntry:
     evidence: Callable[[WindowAggregate], dict[str, Any]]
     #: whether a window can matter at all; others are not even sent to the detect stage
     relevant: Callable[[WindowAggregate], bool] | None = None
+    #: the detector's baseline in the units a reviewer reads, added to the signal's
+    baseline_view: Callable[[dict[str, float]], dict[str, float]] | None = None
 
 
 SNAPSHOT_INTERVAL_MS = 10_000  # the contract: viewer snapshots are sent every ~10 s
@@ -155,6 +157,21 @@ def _purchase_features(agg: WindowAggregate) -> dict[str, float] | None:
         return None
     count = agg.features.get("young_purchases", 0.0) / live_fraction(agg)
     return {"value": 2.0 * math.sqrt(count + 0.375)}
+
+
+def _purchase_baseline(baseline: dict[str, float]) -> dict[str, float]:
+    """The detector's level (and the top of its range) back on the count scale:
+    young-account purchases a minute.
+
+    >>> _purchase_baseline({"level": 5.05, "low": 1.22, "high": 7.0, "windows": 30})
+    {'usual_young_purchases': 6.0, 'highest_young_purchases': 11.88}
+    """
+    out = {}
+    for key, name in (("level", "usual_young_purchases"), ("mean", "usual_young_purchases"),
+                      ("high", "highest_young_purchases")):
+        if key in baseline:
+            out[name] = round(max((baseline[key] / 2.0) ** 2 - 0.375, 0.0), 2)
+    return out
 
 
 def _purchase_observed(agg: WindowAggregate, x: dict[str, float]) -> dict[str, Any]:
@@ -398,7 +415,8 @@ CATALOGUE: dict[str, CatalogueEntry] = {
                        _inflation_features, _inflation_observed, _inflation_evidence),
         CatalogueEntry("purchase_anomaly", 3, "stream",
                        {"record": RecordDetector, "level": LevelDetector},
-                       _purchase_features, _purchase_observed, _purchase_evidence),
+                       _purchase_features, _purchase_observed, _purchase_evidence,
+                       baseline_view=_purchase_baseline),
         CatalogueEntry("price_anomaly", 4, "listing", {"price_shift": PriceShiftDetector},
                        _price_features, _price_observed, _price_evidence,
                        relevant=_price_relevant),

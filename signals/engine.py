@@ -154,7 +154,8 @@ class Engine:
             window_start=agg.window_start,
             window_end=agg.window_end,
             observed={} if x is None else entry.observed(agg, x),
-            baseline=_rounded(baseline) | _expected(baseline, x),
+            baseline=_rounded(baseline) | _expected(baseline, x)
+            | (entry.baseline_view(baseline) if entry.baseline_view else {}),
             evidence=entry.evidence(agg) | (
                 {"resolved_because": f"{agg.entity_type} ended"}
                 if status == "resolved" and agg.ended else {}),

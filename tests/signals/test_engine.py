@@ -166,6 +166,10 @@ def test_purchase_anomaly_opens_on_a_rise_not_when_a_busy_sale_ends() -> None:
     assert [s for s in after_sale if s.signal_type == "purchase_anomaly"] == []
     _, brushing = _run(busy + [_sales(30 + i, 90.0) for i in range(3)])
     assert [s.status for s in brushing if s.signal_type == "purchase_anomaly"] == ["open"]
+    # what the stream usually shows, in young-account purchases a minute, beside the 90
+    baseline = next(s for s in brushing if s.signal_type == "purchase_anomaly").baseline
+    assert 20.0 < baseline["usual_young_purchases"] < 22.0
+    assert 21.5 < baseline["highest_young_purchases"] <= 22.0
     # the signal's `direction: up` is what keeps the sale's end quiet
     both = load_policy()
     signals = dict(both.signals)
