@@ -22,6 +22,19 @@ def _wait_for(path: Path, text: str, timeout_s: float) -> None:
     raise AssertionError(f"{text!r} not in {path} after {timeout_s}s:\n{path.read_text()}")
 
 
+def _running_in(directory: Path) -> list[int]:
+    """Processes whose working directory is ``directory`` (the demo's children)."""
+    pids = []
+    for proc in Path("/proc").iterdir():
+        if proc.name.isdigit():
+            try:
+                if (proc / "cwd").resolve() == directory.resolve():
+                    pids.append(int(proc.name))
+            except OSError:  # gone meanwhile, or not ours to read
+                continue
+    return pids
+
+
 def test_sigterm_stops_the_demos_worker_simulator_and_broker(tmp_path: Path) -> None:
     port, metrics_port = free_port_pair(), free_port()
     out = tmp_path / "demo.out"
@@ -34,6 +47,7 @@ def test_sigterm_stops_the_demos_worker_simulator_and_broker(tmp_path: Path) -> 
             _wait_for(out, "worker and simulator started", 180)
             broker = LocalKafka(port=port, data_dir=cache_dir() / "demo-kafka-data")
             assert broker.pid() is not None
+            assert len(_running_in(tmp_path)) >= 3  # the demo, its worker and its simulator
             demo.send_signal(signal.SIGTERM)
             assert demo.wait(120) == 0
         finally:
@@ -42,3 +56,4 @@ def test_sigterm_stops_the_demos_worker_simulator_and_broker(tmp_path: Path) -> 
     text = out.read_text(errors="replace")
     assert "stopping..." in text and "stopped." in text
     assert broker.pid() is None  # the broker it started is gone, not left running
+    assert _running_in(tmp_path) == []  # and so are the worker and the simulator
