@@ -9,7 +9,7 @@ import sys
 import time
 from pathlib import Path
 
-from streams.localkafka import LocalKafka, cache_dir
+from streams.localkafka import LocalKafka, fetch_jars
 from streams.localworker import free_port, free_port_pair
 
 
@@ -36,16 +36,22 @@ def _running_in(directory: Path) -> list[int]:
 
 
 def test_sigterm_stops_the_demos_worker_simulator_and_broker(tmp_path: Path) -> None:
+    # a cache of its own (sharing the jars), so a demo running on this machine is not touched
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    jars = fetch_jars().parent
+    (cache / jars.name).symlink_to(jars)
     port, metrics_port = free_port_pair(), free_port()
     out = tmp_path / "demo.out"
     with out.open("wb") as fh:
         demo = subprocess.Popen(
             [sys.executable, "-m", "streams.cli", "demo", "--port", str(port),
              "--metrics-port", str(metrics_port), "--rate", "50"],
-            cwd=tmp_path, stdout=fh, stderr=subprocess.STDOUT, env=dict(os.environ))
+            cwd=tmp_path, stdout=fh, stderr=subprocess.STDOUT,
+            env=dict(os.environ, RISKSTREAM_CACHE=str(cache)))
         try:
             _wait_for(out, "worker and simulator started", 180)
-            broker = LocalKafka(port=port, data_dir=cache_dir() / "demo-kafka-data")
+            broker = LocalKafka(port=port, data_dir=cache / "demo-kafka-data")
             assert broker.pid() is not None
             assert len(_running_in(tmp_path)) >= 3  # the demo, its worker and its simulator
             demo.send_signal(signal.SIGTERM)
