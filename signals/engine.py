@@ -30,7 +30,7 @@ import msgspec
 from signals.aggregate import WindowAggregate
 from signals.catalogue import BY_CODE, CATALOGUE
 from signals.lifecycle import Lifecycle
-from signals.policy import Policy, SignalPolicy
+from signals.policy import Policy, SignalPolicy, off_side
 from signals.record import Signal, signal_id
 from signals.state import EntityState
 
@@ -113,10 +113,8 @@ class Engine:
         if x is not None:
             x["idle_windows"] = float(idle)  # windows since the entity's previous one
         score = 0.0 if x is None else detector.score_one(x)
-        if x is not None and score > 0.0 and sp.direction != "both":
-            side = detector.side(x)  # a deviation the signal does not watch scores 0
-            if side is not None and side != (1.0 if sp.direction == "up" else -1.0):
-                score = 0.0
+        if x is not None and score > 0.0 and off_side(sp.direction, detector.side(x)):
+            score = 0.0  # a deviation the signal does not watch (e.g. a drop, for `up`)
         if sp.warmup_s and self._warming(name, agg.window_start, before, sp.warmup_s):
             score = 0.0  # still warming up: learn, never open
             if x is not None:

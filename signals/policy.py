@@ -73,6 +73,18 @@ class SignalPolicy(_Strict):
     severity: Severity = Severity(low=0.6, medium=0.75, high=0.9, critical=0.97)
 
 
+def off_side(direction: str, side: float | None) -> bool:
+    """Whether a deviation on ``side`` (a detector's ``side()``: 1.0 above what it
+    expects, -1.0 below) is one a signal with ``direction`` does not watch.
+
+    >>> off_side("up", -1.0), off_side("up", 1.0), off_side("both", -1.0), off_side("down", None)
+    (True, False, False, False)
+    """
+    if direction == "both" or side is None:
+        return False
+    return side != (1.0 if direction == "up" else -1.0)
+
+
 class Policy(_Strict):
     version: Literal[1]
     windows: Windows = Windows()

@@ -21,7 +21,7 @@ import orjson
 
 from detectors.base import Detector
 from signals.catalogue import CATALOGUE
-from signals.policy import load_policy
+from signals.policy import load_policy, off_side
 from streams.bench.figures import show
 from streams.bench.nab_score import Rows, corpus_scores, prepare_rows, probation_length
 
@@ -73,8 +73,7 @@ def run_series(values: list[float], learn_below: float | None = None,
         x = {"value": v}
         score = det.score_one(x)
         score = min(max(score, 0.0), 1.0) if math.isfinite(score) else 1.0
-        if direction != "both" and score > 0.0 and det.side(x) != (1.0 if direction == "up"
-                                                                    else -1.0):
+        if score > 0.0 and off_side(direction, det.side(x)):
             score = 0.0
         out.append(score)
         if learn_below is None or score < learn_below:
