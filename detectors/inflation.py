@@ -79,11 +79,13 @@ class ViewerInflationDetector(Detector):
         self._per_viewer.update(log_per_viewer, clip, self.min_std)
 
     def state(self) -> list[float]:
-        return self._viewers.state() + self._per_viewer.state()
+        # both series learn every window together: their counts are one number
+        return [*self._viewers.state(), self._per_viewer.mean, self._per_viewer.var]
 
     def load(self, state: list[float]) -> None:
+        """Five floats; six (each series with its own count) from before is read too."""
         self._viewers.load(state[:3])
-        self._per_viewer.load(state[3:])
+        self._per_viewer.load([state[3], state[4], state[2]])
 
     def baseline(self) -> dict[str, float]:
         return {

@@ -49,7 +49,6 @@ class PoissonRateDetector(Detector):
         self.half = half
         self._counts = 0.0
         self._exposure = 0.0
-        self._n = 0
 
     @property
     def rate(self) -> float:
@@ -81,14 +80,14 @@ class PoissonRateDetector(Detector):
         count = min(float(x["count"]), max(mu + 3.0 * math.sqrt(mu), 1.0))
         self._counts = self._counts * keep + count
         self._exposure = self._exposure * keep + float(x["exposure"])
-        self._n += 1
 
     def state(self) -> list[float]:
-        return [self._counts, self._exposure, float(self._n)]
+        return [self._counts, self._exposure]
 
     def load(self, state: list[float]) -> None:
-        self._counts, self._exposure, n = state
-        self._n = int(n)
+        """Two floats; a third (a window count, kept before) is ignored."""
+        self._counts, self._exposure = state[0], state[1]
 
     def baseline(self) -> dict[str, float]:
-        return {"rate": self.rate, "prior_rate": self.prior_rate, "windows": self._n}
+        # `exposure`: the entity's own decayed exposure behind `rate`, beside the prior's
+        return {"rate": self.rate, "prior_rate": self.prior_rate, "exposure": self._exposure}

@@ -22,3 +22,15 @@ def test_small_streams_are_ignored() -> None:
     det = ViewerInflationDetector(min_viewers=50)
     _warm(det, viewers=5, engagement=2)
     assert det.score_one({"viewers": 40, "engagement": 2}) == 0.0
+
+
+def test_a_state_saved_with_two_window_counts_still_loads() -> None:
+    # the layout before the two series shared their count: mean, var, n for each
+    det = ViewerInflationDetector()
+    for v in (800.0, 820.0, 790.0, 810.0, 805.0, 815.0):
+        det.learn_one({"viewers": v, "engagement": v / 4})
+    v_mean, v_var, n, pv_mean, pv_var = det.state()
+    restored = ViewerInflationDetector()
+    restored.load([v_mean, v_var, n, pv_mean, pv_var, n])
+    probe = {"viewers": 8000.0, "engagement": 200.0}
+    assert restored.score_one(probe) == det.score_one(probe) > 0.5

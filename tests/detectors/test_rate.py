@@ -21,3 +21,13 @@ def test_exposure_scales_expectation() -> None:
     det = PoissonRateDetector()
     assert det.score_one({"count": 10, "exposure": 20.0}) < det.score_one(
         {"count": 10, "exposure": 1.0})
+
+
+def test_a_state_saved_with_its_window_count_still_loads() -> None:
+    # states on the state topic from before the count was dropped: counts, exposure, n
+    det = PoissonRateDetector()
+    for n in (0, 1, 0, 2):
+        det.learn_one({"count": float(n), "exposure": 1.0})
+    restored = PoissonRateDetector()
+    restored.load([*det.state(), 4.0])
+    assert restored.rate == det.rate and len(restored.state()) == 2
