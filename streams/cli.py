@@ -167,6 +167,8 @@ def build_parser() -> argparse.ArgumentParser:
     bn.add_argument("--data", required=True, help="NAB directory (data/, labels/, config/)")
     bn.add_argument("--out", required=True, help="results directory (NAB layout)")
     bn.add_argument("--summary", help="also write the scores as JSON to this file")
+    bn.add_argument("--policy", help="policy YAML whose purchase_anomaly detector to score "
+                                     "(default: bundled)")
 
     bs = bsub.add_parser("scenarios", help="precision, recall and delay per signal type, "
                                            "through the real pipeline on a local broker")
@@ -226,7 +228,7 @@ def _bench(args: argparse.Namespace) -> int:
         if not (data / "labels" / "combined_windows.json").is_file():
             raise ConfigError(f"--data {data}: no labels/combined_windows.json (the NAB corpus "
                               "directory holds data/, labels/ and config/)")
-        run_nab(data, Path(args.out), args.summary)
+        run_nab(data, Path(args.out), args.summary, load_policy(args.policy))
         return 0
     if args.bench == "scenarios":
         from streams.bench.scenarios import run_scenarios

@@ -12,7 +12,9 @@ are written in NAB's layout and scored with :mod:`streams.bench.nab_score`::
 from __future__ import annotations
 
 import csv
+import functools
 import math
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -21,7 +23,7 @@ import orjson
 
 from detectors.base import Detector
 from signals.catalogue import CATALOGUE
-from signals.policy import load_policy, off_side
+from signals.policy import Policy, load_policy, off_side
 from streams.bench.figures import show
 from streams.bench.nab_score import Rows, corpus_scores, prepare_rows, probation_length
 
@@ -31,10 +33,11 @@ SUMMARY_NAMES = {"standard": "standard", "reward_low_FP_rate": "reward_low_FP",
                  "reward_low_FN_rate": "reward_low_FN"}
 
 
-def production_detector() -> tuple[str, Detector]:
-    """The detector (name, fresh instance) the default policy gives ``NAB_SIGNAL``."""
-    sp = load_policy().signals[NAB_SIGNAL]
-    return sp.detector, CATALOGUE[NAB_SIGNAL].detectors[sp.detector](**sp.params)
+def production_detector(policy: Policy | None = None) -> Callable[[], Detector]:
+    """A maker of fresh instances of the detector ``policy`` (default: the bundled
+    one) gives ``NAB_SIGNAL``, with its parameters."""
+    sp = (policy or load_policy()).signals[NAB_SIGNAL]
+    return functools.partial(CATALOGUE[NAB_SIGNAL].detectors[sp.detector], **sp.params)
 
 
 def _time(text: str) -> datetime:
@@ -52,14 +55,16 @@ def read_series(path: Path) -> tuple[list[str], list[float]]:
 
 
 def run_series(values: list[float], learn_below: float | None = None,
-               direction: str = "both") -> list[float]:
+               direction: str = "both", make: Callable[[], Detector] | None = None
+               ) -> list[float]:
     """Score each value, then learn it: a fresh production detector per series.
 
     With ``learn_below``, a value is learned only when it scored below that, as the
     worker's engine does (it learns no window at or above a signal's
     ``resolve_score``): a lasting shift of level is then never learned. With
     ``direction`` ``up`` or ``down``, a value on the other side of the detector's
-    level scores 0, as the signal's ``direction`` does in the worker.
+    level scores 0, as the signal's ``direction`` does in the worker. ``make``:
+    the detector (default: the bundled policy's, see :func:`production_detector`).
 
     >>> run_series([1.0] * 6 + [50.0] * 3)[-3:] == run_series([1.0] * 6 + [50.0] * 3, 0.3)[-3:]
     False
@@ -67,7 +72,7 @@ def run_series(values: list[float], learn_below: float | None = None,
     >>> run_series(drop)[-1] > 0.9, run_series(drop, direction="up")[-1]
     (True, 0.0)
     """
-    _, det = production_detector()
+    det = (make or production_detector())()
     out = []
     for v in values:
         x = {"value": v}
@@ -81,18 +86,20 @@ def run_series(values: list[float], learn_below: float | None = None,
     return out
 
 
-def run_nab(data_dir: Path, out_dir: Path, summary: str | None = None) -> dict[str, Any]:
+def run_nab(data_dir: Path, out_dir: Path, summary: str | None = None,
+            policy: Policy | None = None) -> dict[str, Any]:
     windows = orjson.loads((data_dir / "labels" / "combined_windows.json").read_bytes())
     profiles = orjson.loads((data_dir / "config" / "profiles.json").read_bytes())
-    name, _ = production_detector()
-    sp = load_policy().signals[NAB_SIGNAL]
+    policy = policy or load_policy()
+    sp = policy.signals[NAB_SIGNAL]
+    name, make = sp.detector, production_detector(policy)
     files: list[tuple[list[float], Rows]] = []
     one_side: list[tuple[list[float], Rows]] = []  # with the signal's direction
     gated: list[tuple[list[float], Rows]] = []  # learned as the worker learns
     for rel in sorted(windows):
         path = data_dir / "data" / rel
         stamps, values = read_series(path)
-        scores = run_series(values)
+        scores = run_series(values, make=make)
         category, fname = rel.split("/", 1)
         target = out_dir / name / category / f"{name}_{fname}"
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -104,8 +111,8 @@ def run_nab(data_dir: Path, out_dir: Path, summary: str | None = None) -> dict[s
         limits = [(index[_time(a)], index[_time(b)]) for a, b in windows[rel]]
         rows_of_file = prepare_rows(len(values), limits, probation_length(len(values)))
         files.append((scores, rows_of_file))
-        one_side.append((run_series(values, direction=sp.direction), rows_of_file))
-        gated.append((run_series(values, sp.resolve_score, sp.direction), rows_of_file))
+        one_side.append((run_series(values, direction=sp.direction, make=make), rows_of_file))
+        gated.append((run_series(values, sp.resolve_score, sp.direction, make), rows_of_file))
     results: dict[str, Any] = {}
     rows = []
     for profile in PROFILES:
@@ -123,7 +130,7 @@ def run_nab(data_dir: Path, out_dir: Path, summary: str | None = None) -> dict[s
         for profile in PROFILES:
             r = corpus_scores(variant, profiles[profile]["CostMatrix"])
             rows.append((f"{profile}, {label}", f"{r['score']:.1f}", note))
-    show(f"NAB, {len(files)} series, detector {name} (default policy of {NAB_SIGNAL}); "
+    show(f"NAB, {len(files)} series, detector {name} (policy of {NAB_SIGNAL}); "
          f"results in {out_dir / name}", rows)
     if summary:
         Path(summary).write_bytes(orjson.dumps(results, option=orjson.OPT_INDENT_2))
