@@ -41,6 +41,15 @@ class Detector(AnomalyDetector):
         return None
 
 
+def sign(deviation: float) -> float:
+    """1.0, -1.0 or 0.0: the side a deviation from an expected value lies on.
+
+    >>> sign(2.5), sign(-0.1), sign(0.0)
+    (1.0, -1.0, 0.0)
+    """
+    return 1.0 if deviation > 0.0 else -1.0 if deviation < 0.0 else 0.0
+
+
 def squash(z: float, half: float) -> float:
     """Map a one-sided surprise ``z >= 0`` to ``[0, 1)``; ``z == half`` gives 0.5.
 

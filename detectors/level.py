@@ -28,7 +28,7 @@ True
 
 from __future__ import annotations
 
-from detectors.base import Detector, squash
+from detectors.base import Detector, sign, squash
 from detectors.ewma import EWMeanVar
 
 
@@ -69,8 +69,7 @@ class LevelDetector(Detector):
 
     def side(self, x: dict[str, float]) -> float:
         """1.0 if the value is above the level, -1.0 if below, 0.0 on it."""
-        deviation = float(x["value"]) - self._level.mean
-        return 1.0 if deviation > 0.0 else -1.0 if deviation < 0.0 else 0.0
+        return sign(float(x["value"]) - self._level.mean)
 
     def learn_one(self, x: dict[str, float]) -> None:
         self._level.alpha = max(self.alpha, 1.0 / (self._level.n + 1))

@@ -39,7 +39,7 @@ from __future__ import annotations
 
 import math
 
-from detectors.base import Detector, squash
+from detectors.base import Detector, sign, squash
 
 
 def _beyond(x: float, low: float, high: float, min_width: float) -> float:
@@ -94,8 +94,7 @@ class RecordDetector(Detector):
 
     def side(self, x: dict[str, float]) -> float:
         """1.0 if the value is above the recent level, -1.0 if below, 0.0 on it."""
-        deviation = float(x["value"]) - self._level
-        return 1.0 if deviation > 0.0 else -1.0 if deviation < 0.0 else 0.0
+        return sign(float(x["value"]) - self._level)
 
     def learn_one(self, x: dict[str, float]) -> None:
         v = float(x["value"])
