@@ -49,8 +49,10 @@ class Engine:
         self.policy = policy
         self.window_ms = policy.windows.size_s * 1000
         self._by_entity: dict[str, list[tuple[str, SignalPolicy]]] = {}
-        # signal type -> earliest window start seen (very low once restored history is)
-        self._first_ws: dict[str, int] = {}
+        # (signal type, region) -> start of its warm-up (very low once restored history
+        # shows it warm), and the latest window start seen there
+        self._first_ws: dict[tuple[str, str], int] = {}
+        self._last_ws: dict[tuple[str, str], int] = {}
         for name, sp in policy.signals.items():
             if sp.enabled:
                 entity_type = CATALOGUE[name].entity_type
@@ -115,7 +117,7 @@ class Engine:
         score = 0.0 if x is None else detector.score_one(x)
         if x is not None and score > 0.0 and off_side(sp.direction, detector.side(x)):
             score = 0.0  # a deviation the signal does not watch (e.g. a drop, for `up`)
-        if sp.warmup_s and self._warming(name, agg.window_start, before, sp.warmup_s):
+        if sp.warmup_s and self._warming(name, agg, before, sp.warmup_s):
             score = 0.0  # still warming up: learn, never open
             if x is not None:
                 x["warmup"] = 1.0
@@ -161,16 +163,24 @@ class Engine:
             emitted_ts=emitted_ts,
         )
 
-    def _warming(self, name: str, window_start: int, before: int, warmup_s: int) -> bool:
-        """Whether signal ``name`` is still within ``warmup_s`` of the earliest window
-        this engine has seen for it. An entity whose previous window is older than that
-        has history from before this engine started (state restored after a restart):
-        the signal's baselines exist, so it is warm at once."""
-        first = min(self._first_ws.get(name, window_start), window_start)
-        if 0 <= before < first:
+    def _warming(self, name: str, agg: WindowAggregate, before: int, warmup_s: int) -> bool:
+        """Whether signal ``name`` is still within ``warmup_s`` of its warm-up in the
+        window's region. A region warms up from the first window this engine sees of
+        it, and again after a silence of ``warmup_s`` or more: by then the usual
+        counts of its entities have faded (or expired), and every common word would
+        look new. An entity whose previous window is older than the warm-up but no
+        more than ``warmup_s`` before this one has history this engine did not see
+        (state restored after a restart): the region was not silent, so it is warm
+        at once."""
+        key, ws, span = (name, agg.region), agg.window_start, warmup_s * 1000
+        last = self._last_ws.get(key)
+        silent = last is None or ws - last > span  # new to this engine, or back
+        first = ws if silent else min(self._first_ws[key], ws)
+        if 0 <= before < first and ws - before <= span:
             first = -(2**62)
-        self._first_ws[name] = first
-        return window_start < first + warmup_s * 1000
+        self._first_ws[key] = first
+        self._last_ws[key] = ws if last is None else max(last, ws)
+        return ws < first + span
 
     def expire(self, key: str, state: EntityState, now_ts: int, emitted_ts: int
                ) -> list[Signal]:

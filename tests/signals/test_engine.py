@@ -124,7 +124,8 @@ def test_idle_lifecycles_are_not_kept() -> None:
 
 def _term(i: int, texts: float, term: str = "dmaprice|US") -> WindowAggregate:
     return WindowAggregate(
-        entity_type="term", entity_id=term, region="US", window_start=i * MIN,
+        entity_type="term", entity_id=term, region=term.rpartition("|")[2],
+        window_start=i * MIN,
         window_end=(i + 1) * MIN,
         features={"n_use": texts, "distinct_texts": texts, "distinct_accounts": texts,
                   "distinct_streams": texts, "first_ts": float(i * MIN)})
@@ -149,6 +150,27 @@ def test_warmup_learns_without_opening_and_a_restart_with_history_is_warm() -> N
     assert [s.status for s in surge.signals] == ["open"]
     # while a fresh engine would still be warming up on the same window
     assert Engine(policy).process(_term(warm_windows + 6, 30.0), None, emitted_ts=0).signals == []
+
+
+def test_a_region_warms_up_when_first_seen_and_after_a_silence() -> None:
+    policy = load_policy()
+    warm = policy.signals["emerging_term"].warmup_s // 60
+    engine = Engine(policy)
+    for i in range(warm + 30):  # the US is busy from the start
+        engine.process(_term(i, 1.0, f"w{i}|US"), None, emitted_ts=0)
+    # Japan's chat starts after the US has warmed up: its common words are all new
+    # to this engine, so Japan warms up first, and its code word after that is seen
+    first_jp = [engine.process(_term(warm + 1 + i, 30.0, f"word{i}|JP"), None,
+                               emitted_ts=0).signals for i in range(warm)]
+    assert first_jp == [[]] * warm
+    after = engine.process(_term(2 * warm + 2, 30.0, "code|JP"), None, emitted_ts=0)
+    assert [s.status for s in after.signals] == ["open"]
+    # Japan silent for longer than the warm-up: its words have faded, it warms again
+    back = 3 * warm + 5
+    assert engine.process(_term(back, 30.0, "again|JP"), None, emitted_ts=0).signals == []
+    # while the US, never silent, opens at once on a new term
+    us = engine.process(_term(back, 30.0, "code|US"), None, emitted_ts=0)
+    assert [s.status for s in us.signals] == ["open"]
 
 
 def _sales(i: int, young: float) -> WindowAggregate:
