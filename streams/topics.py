@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 
+from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaConnectionError, TopicAlreadyExistsError
 
@@ -45,6 +46,23 @@ async def ensure_topics(
                     for n in missing])
     finally:
         await admin.close()
+    if missing:
+        await asyncio.wait_for(_until_served(broker, missing, partitions),
+                               max(deadline - asyncio.get_running_loop().time(), 1.0))
+
+
+async def _until_served(broker: str, names: list[str], partitions: int) -> None:
+    """Wait until the broker serves every partition of the topics it has just
+    created: for a moment after creation it names a leader that still refuses
+    writes, and a producer then warns once per partition before its retry. Asking
+    for the end offsets retries quietly until each partition answers."""
+    consumer = AIOKafkaConsumer(bootstrap_servers=broker, enable_auto_commit=False)
+    await consumer.start()
+    try:
+        await consumer.end_offsets([TopicPartition(n, p) for n in names
+                                    for p in range(partitions)])
+    finally:
+        await consumer.stop()
 
 
 def _configs(
