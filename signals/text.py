@@ -24,15 +24,43 @@ import unicodedata
 
 import mmh3
 from confusable_homoglyphs import utils as _confusable_data
+from icu4py.breakers import WordBreaker
 
 #: texts with fewer tokens than this get no fingerprint: short ones ("love it") are
 #: posted by many accounts independently
 MIN_FINGERPRINT_TOKENS = 5
 MIN_TERM_CHARS = 3
+MIN_DENSE_TERM_CHARS = 2  # Chinese, Japanese, Korean
 MAX_TERM_CHARS = 40
 MIN_PHONE_DIGITS = 5
 
-_TOKEN = re.compile(r"[^\W_]+(?:\.[^\W_]+)*")
+
+
+def _mark_ranges() -> str:
+    """A character class body of the combining marks of the basic plane (vowel
+    signs, viramas, tone marks of living scripts): ``\\w`` leaves them out, which
+    would cut Thai or Hindi words apart."""
+    out, start = [], None
+    for cp in range(0x10000):  # the basic plane: sre then tests a class by bitmap
+        mark = unicodedata.category(chr(cp))[0] == "M"
+        if mark and start is None:
+            start = cp
+        elif not mark and start is not None:
+            out.append(f"{re.escape(chr(start))}-{re.escape(chr(cp - 1))}")
+            start = None
+    return "".join(out)
+
+
+_WORD = rf"[\w{_mark_ranges()}]+"  # underscores are spaces (see tokens)
+_TOKEN = re.compile(rf"{_WORD}(?:\.{_WORD})*")
+_ASCII_TOKEN = re.compile(r"[^\W_]+(?:\.[^\W_]+)*")
+#: scripts written without spaces between words: split by ICU's dictionaries
+_UNSPACED = re.compile("[\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff\u3040-\u30ff"
+                       "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+_HAN = re.compile("[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+#: scripts whose characters are syllables or morphemes: two make a word
+_DENSE = re.compile("[\u1100-\u11ff\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff"
+                    "\uac00-\ud7af\uf900-\ufaff]")
 _LEET_WORD = re.compile(r"[^\W\d_]\d+[^\W\d_]")
 _LEET = str.maketrans("013457", "oieast")
 
@@ -63,16 +91,32 @@ def tokens(text: str) -> list[str]:
     ['superclone', 'or', 'itoicopy', 'or', 'itoicopy']
     >>> tokens("iphone15 is 100% legit")
     ['iphone15', 'is', '100', 'legit']
+
+    Look-alike letters are read as Latin only in a word that has Latin letters or
+    digits, or that they turn wholly Latin: a Russian word stays Russian. Words of
+    scripts written without spaces are found with ICU's dictionaries:
+
+    >>> tokens("привет, это оригинал? \u0455up\u0435r\u0441l\u043en\u0435")
+    ['привет', 'это', 'оригинал', 'superclone']
+    >>> tokens("これは本物ですか? LINEで連絡")
+    ['これ', 'は', '本物', 'です', 'か', 'line', 'で', '連絡']
     """
     if text.isascii():
-        text = text.lower()
+        found = _ASCII_TOKEN.findall(text.lower())
     else:
         text = unicodedata.normalize("NFKC", text).casefold()
-        if not _CONFUSABLE.isdisjoint(text):
-            text = text.translate(_TO_ASCII)
+        found = _TOKEN.findall(text.replace("_", " ") if "_" in text else text)
     out: list[str] = []
     run: list[str] = []  # consecutive one-character tokens: "s u p e r"
-    for token in _TOKEN.findall(text):
+    for token in found:
+        if not token.isascii():
+            if not _CONFUSABLE.isdisjoint(token):
+                token = _unconfused(token)
+            if _UNSPACED.search(token):
+                if run:
+                    _flush(run, out)
+                out.extend(_words(token))
+                continue
         if len(token) == 1:
             run.append(token)
             continue
@@ -93,6 +137,44 @@ def tokens(text: str) -> list[str]:
         out.append(token)
     if run:
         _flush(run, out)
+    return out
+
+
+def _unconfused(token: str) -> str:
+    """Look-alike letters read as the Latin ones they imitate, where the word is
+    meant as Latin: it has Latin letters or digits, or becomes wholly Latin.
+
+    >>> _unconfused("\u0455up\u0435r"), _unconfused("\u0441\u043e\u0440"), _unconfused("привет")
+    ('super', 'cop', 'привет')
+    """
+    latin = token.translate(_TO_ASCII)
+    if latin.isascii() or any(c.isascii() and c.isalnum() for c in token):
+        return latin
+    return token
+
+
+def _words(token: str) -> list[str]:
+    """A run of text without spaces (Thai, Japanese, Chinese), cut into words.
+    Single Chinese characters in a row are joined, as single letters are: the
+    dictionary cuts a word it does not know (a brand, new slang) into them.
+
+    >>> _words("สินค้านี้ของแท้")
+    ['สินค้า', 'นี้', 'ของ', 'แท้']
+    >>> _words("正品包包加微信")  # 正品 (genuine), 加微信 (add me on WeChat)
+    ['正品', '包包', '加微信']
+    """
+    out: list[str] = []
+    joined = False  # whether out[-1] is single Chinese characters in a row
+    for w in WordBreaker(token, "root"):
+        if not _TOKEN.fullmatch(w):
+            joined = False
+            continue
+        single = len(w) == 1 and _HAN.match(w) is not None
+        if single and joined:
+            out[-1] += w
+        else:
+            out.append(w)
+        joined = single
     return out
 
 
@@ -133,11 +215,15 @@ def fingerprint(toks: list[str]) -> str | None:
 
 
 def terms(toks: list[str]) -> set[str]:
-    """The distinct tokens that can be a trend: 3 to 40 characters; numbers only from
-    5 digits (parts of phone numbers and handles, not prices or sizes).
+    """The distinct tokens that can be a trend: 3 to 40 characters (2 in Chinese,
+    Japanese and Korean, whose characters are syllables or morphemes); numbers only
+    from 5 digits (parts of phone numbers and handles, not prices or sizes).
 
     >>> sorted(terms(tokens("dm me 4 superclone superclone 120 5551234")))
     ['5551234', 'superclone']
+    >>> sorted(terms(tokens("本物です 카톡")))
+    ['です', '本物', '카톡']
     """
-    return {t for t in toks if MIN_TERM_CHARS <= len(t) <= MAX_TERM_CHARS
+    return {t for t in toks if (MIN_TERM_CHARS <= len(t) <= MAX_TERM_CHARS
+                                or (len(t) == MIN_DENSE_TERM_CHARS and _DENSE.search(t)))
             and (len(t) >= MIN_PHONE_DIGITS or not t.isdigit())}

@@ -18,9 +18,32 @@ def test_obfuscated_spellings_become_one_term(spelling: str) -> None:
 
 def test_real_text_keeps_its_words() -> None:
     assert tokens("Größe 42? Passt gut 👍") == ["grösse", "42", "passt", "gut"]  # casefold
-    assert tokens("これは本物ですか") == ["これは本物ですか"]  # no spaces: one token
     assert tokens("iphone15 at 4k, wa.me/5551234") == ["iphone15", "at", "4k", "wa.me",
                                                        "5551234"]
+    # vowel signs and viramas are part of a word, not breaks in it
+    assert tokens("नमस्ते दोस्त, यह असली है") == ["नमस्ते", "दोस्त", "यह", "असली", "है"]
+    assert tokens("Tôi muốn mua hàng chính hãng") == [
+        "tôi", "muốn", "mua", "hàng", "chính", "hãng"]
+    assert tokens("مرحبا، هذا أصلي") == ["مرحبا", "هذا", "أصلي"]
+    # a Russian word is not read as Latin, though some of its letters look Latin
+    assert tokens("Привет, это оригинал") == ["привет", "это", "оригинал"]
+
+
+def test_scripts_without_spaces_are_cut_into_words() -> None:
+    assert tokens("これは本物ですか\uff1f") == ["これ", "は", "本物", "です", "か"]
+    assert tokens("ของแท้ 100% ทักไลน์นะคะ") == ["ของ", "แท้", "100", "ทัก", "ไลน์", "นะ", "คะ"]
+    full_width = "".join(chr(ord(c) + 0xFEE0) for c in "!LINE@")  # as Japanese is typed
+    assert tokens(f"スーパーコピー激安{full_width}abc123") == [
+        "スーパー", "コピー", "激安", "line", "abc123"]
+    # a code word in Latin look-alikes, written against Japanese
+    assert tokens("\u0455up\u0435r\u0441l\u043en\u0435あります") == ["superclone", "あり", "ます"]
+    # single Chinese characters the dictionary left apart are joined, as letters are
+    assert tokens("正品包包 加微信") == ["正品", "包包", "加微信"]
+
+
+def test_terms_of_two_characters_in_chinese_japanese_korean() -> None:
+    assert terms(tokens("本物です 카톡 ok")) == {"本物", "です", "카톡"}
+    assert terms(tokens("ของแท้ ไลน์")) == {"ของ", "แท้", "ไลน์"}
 
 
 def test_fingerprint_is_shared_by_near_copies_only() -> None:
