@@ -173,6 +173,23 @@ def test_a_region_warms_up_when_first_seen_and_after_a_silence() -> None:
     assert [s.status for s in us.signals] == ["open"]
 
 
+def _seller(i: int, seller: str, listings: float) -> WindowAggregate:
+    return WindowAggregate(
+        entity_type="seller", entity_id=seller, region="US", window_start=i * MIN,
+        window_end=(i + 1) * MIN, features={"n_listing_created": listings})
+
+
+def test_a_fresh_worker_learns_its_sellers_before_judging_them() -> None:
+    policy = load_policy()
+    warm = policy.signals["listing_burst"].warmup_s // 60
+    assert warm >= 5
+    engine = Engine(policy)
+    for i in range(warm):  # every seller is new at start: a busy one is no burst yet
+        assert engine.process(_seller(i, f"sl-{i}", 8.0), None, emitted_ts=0).signals == []
+    burst = engine.process(_seller(warm + 1, "sl-new", 8.0), None, emitted_ts=0)
+    assert [s.status for s in burst.signals] == ["open"]
+
+
 def _sales(i: int, young: float) -> WindowAggregate:
     return WindowAggregate(
         entity_type="stream", entity_id="shop", region="US", window_start=i * MIN,
