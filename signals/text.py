@@ -54,13 +54,15 @@ def _mark_ranges() -> str:
 _WORD = rf"[\w{_mark_ranges()}]+"  # underscores are spaces (see tokens)
 _TOKEN = re.compile(rf"{_WORD}(?:\.{_WORD})*")
 _ASCII_TOKEN = re.compile(r"[^\W_]+(?:\.[^\W_]+)*")
-#: scripts written without spaces between words: split by ICU's dictionaries
-_UNSPACED = re.compile("[\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff\u3040-\u30ff"
-                       "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
-_HAN = re.compile("[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+_HAN_CHARS = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"  # Chinese characters (also Japanese)
+_KANA_CHARS = "\u3040-\u30ff"  # hiragana, katakana
+_HANGUL_CHARS = "\u1100-\u11ff\uac00-\ud7af"
+#: scripts written without spaces between words (Thai, Lao, Burmese, Khmer, Chinese,
+#: Japanese): split by ICU's dictionaries
+_UNSPACED = re.compile(f"[\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff{_KANA_CHARS}{_HAN_CHARS}]")
+_HAN = re.compile(f"[{_HAN_CHARS}]")
 #: scripts whose characters are syllables or morphemes: two make a word
-_DENSE = re.compile("[\u1100-\u11ff\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff"
-                    "\uac00-\ud7af\uf900-\ufaff]")
+_DENSE = re.compile(f"[{_HANGUL_CHARS}{_KANA_CHARS}{_HAN_CHARS}]")
 _LEET_WORD = re.compile(r"[^\W\d_]\d+[^\W\d_]")
 _LEET = str.maketrans("013457", "oieast")
 
