@@ -25,6 +25,11 @@ class CountSurgeDetector(Detector):
     mean after that, then an exponentially weighted one (``alpha``), and idle
     windows decay it. The expected count is that rate times the exposure, and
     at least ``prior``: what an entity never seen before is expected to show.
+    With ``peak_alpha`` below 1 the detector also remembers the highest usual
+    rate it has learned, fading by ``peak_alpha`` per window, and expects at
+    least that: a common word whose uses fell for half an hour (a region's chat
+    went quiet while its listing titles went on) is not new when they come back,
+    while a word never common is judged as before.
 
     The score comes from the upper tail ``p = P(N >= count)`` of a negative
     binomial with that mean and shape ``dispersion``: Poisson-like for a rare
@@ -47,7 +52,7 @@ class CountSurgeDetector(Detector):
     0.26
     """
 
-    version = "1"
+    version = "2"
 
     def __init__(
         self,
@@ -57,6 +62,7 @@ class CountSurgeDetector(Detector):
         dispersion: float = 5.0,
         min_count: int = 5,
         half: float = 5.0,
+        peak_alpha: float = 1.0,
     ) -> None:
         self.prior = prior
         self.prior_windows = prior_windows
@@ -64,17 +70,24 @@ class CountSurgeDetector(Detector):
         self.dispersion = dispersion
         self.min_count = min_count
         self.half = half
+        self.peak_alpha = peak_alpha
         self._rate = 0.0  # usual count per unit of exposure
         self._n = 0.0  # windows of history, decayed by idle ones
+        self._peak = 0.0  # the highest usual rate learned, fading by peak_alpha a window
         self._last = (0.0, 1.0)  # idle windows and exposure of the window last scored
 
-    def _decay(self, idle: float) -> float:
-        return (1.0 - self.alpha) ** idle if idle > 0 else 1.0
+    def _decay(self, idle: float, alpha: float | None = None) -> float:
+        return (1.0 - (self.alpha if alpha is None else alpha)) ** idle if idle > 0 else 1.0
+
+    def _usual(self, idle: float) -> float:
+        """The usual rate after ``idle`` windows without the entity."""
+        return max(self._rate * self._decay(idle),
+                   self._peak * self._decay(idle + 1.0, self.peak_alpha))
 
     def expected(self, idle: float = 0.0, exposure: float = 1.0) -> float:
         """The count expected in a window of ``exposure``, after ``idle`` windows
         without the entity."""
-        return max(self._rate * self._decay(idle) * exposure, self.prior)
+        return max(self._usual(idle) * exposure, self.prior)
 
     def surprise(self, x: dict[str, float]) -> float:
         """``-log10 P(N >= count)`` under the expected negative binomial count."""
@@ -106,12 +119,15 @@ class CountSurgeDetector(Detector):
         shrink = 0.0 if x.get("warmup") else self.prior_windows
         step = max(1.0 / (self._n + shrink), self.alpha)
         self._rate += step * (count / exposure - self._rate)
+        self._peak = max(self._peak * self._decay(idle + 1.0, self.peak_alpha), self._rate)
 
     def state(self) -> list[float]:
-        return [self._rate, self._n]
+        return [self._rate, self._n, self._peak]
 
     def load(self, state: list[float]) -> None:
-        self._rate, self._n = state
+        if len(state) == 2:  # saved before the peak was kept
+            state = [*state, state[0]]
+        self._rate, self._n, self._peak = state
 
     def baseline(self) -> dict[str, float]:
         return {"expected_count": self.expected(*self._last), "usual_rate": self._rate,

@@ -47,3 +47,29 @@ def test_state_round_trip_and_idle_decay() -> None:
     assert clone.score_one({"count": 14}) == det.score_one({"count": 14})
     assert det.expected() > 9.0
     assert det.expected(idle=50) == det.prior  # gone quiet: rare again
+
+
+def _quiet_spell(det: CountSurgeDetector) -> float:
+    """A common word (25 texts a window) used twice a window for half an hour, then
+    25 again: a region's chat fell silent while its listing titles went on."""
+    for _ in range(30):
+        det.learn_one({"count": 25.0, "warmup": 1.0})
+    _feed(det, [2.0] * 30)
+    return det.score_one({"count": 25.0})
+
+
+def test_a_remembered_peak_keeps_a_common_word_from_looking_new_after_a_quiet_spell() -> None:
+    assert _quiet_spell(CountSurgeDetector(prior=0.1, min_count=4, half=4.0)) >= 0.6
+    assert _quiet_spell(CountSurgeDetector(prior=0.1, min_count=4, half=4.0,
+                                           peak_alpha=0.01)) < 0.3
+
+
+def test_a_remembered_peak_changes_nothing_for_a_new_term() -> None:
+    det = CountSurgeDetector(peak_alpha=0.01)
+    assert _feed(det, [1, 3, 8, 12, 20]) == _feed(CountSurgeDetector(), [1, 3, 8, 12, 20])
+
+
+def test_a_state_saved_before_the_peak_was_kept_still_loads() -> None:
+    det = CountSurgeDetector(peak_alpha=0.01)
+    det.load([12.0, 40.0])
+    assert det.expected() == 12.0 and len(det.state()) == 3
