@@ -125,13 +125,14 @@ class Engine:
             score, sp.severity.of(score), agg.window_start, agg.window_end,
             open_score=sp.open_score, resolve_score=sp.resolve_score,
             resolve_after=sp.resolve_after_windows, cooldown_ms=sp.cooldown_s * 1000,
-            ended=agg.ended,
+            ended=agg.ended, adopt_after=sp.adopt_after_windows,
         )
         baseline = detector.baseline()
         # learn only clearly normal windows: not flagged ones, and not the grey zone
         # between resolve_score and open_score either, where the first minute of an
-        # attack often lands and would otherwise teach the baseline to expect it
-        if x is not None and score < sp.resolve_score:
+        # attack often lands and would otherwise teach the baseline to expect it;
+        # unless that has lasted adopt_after_windows: then it is the new normal
+        if x is not None and life.learn:
             detector.learn_one(x)
         state.set_detector(entry.code, detector.state())
         if life.idle(agg.window_start):
@@ -156,9 +157,7 @@ class Engine:
             observed={} if x is None else entry.observed(agg, x),
             baseline=_rounded(baseline) | _expected(baseline, x)
             | (entry.baseline_view(baseline) if entry.baseline_view else {}),
-            evidence=entry.evidence(agg) | (
-                {"resolved_because": f"{agg.entity_type} ended"}
-                if status == "resolved" and agg.ended else {}),
+            evidence=entry.evidence(agg) | _resolved_because(status, agg, life, sp),
             first_seen_ts=life.episode_start,
             emitted_ts=emitted_ts,
         )
@@ -209,6 +208,20 @@ class Engine:
     def expired(self, state: EntityState, now_ts: int) -> bool:
         """True when the entity has been silent longer than the policy's TTL."""
         return now_ts - (state.last_ws + self.window_ms) > self.policy.entity_ttl_s * 1000
+
+
+def _resolved_because(status: str, agg: WindowAggregate, life: Lifecycle,
+                      sp: SignalPolicy) -> dict[str, str]:
+    """Why a resolved episode ended, when it was not simply a return to normal."""
+    if status != "resolved":
+        return {}
+    if agg.ended:
+        return {"resolved_because": f"{agg.entity_type} ended"}
+    if life.adopted:
+        return {"resolved_because": f"over {sp.adopt_after_windows} windows in a row scored "
+                                    f"{sp.resolve_score} or more: the level was learned as "
+                                    "the new normal"}
+    return {}
 
 
 def _rounded(values: dict[str, float]) -> dict[str, float]:

@@ -7,11 +7,22 @@ severity rises above anything already sent; it resolves after
 entity ends. Between the two thresholds nothing changes, so a metric hovering
 near the line does not flap.
 
+After each step, ``learn`` says whether the detector should learn the window:
+only a clearly normal one (below ``resolve_score``), so an attack never becomes
+the baseline; or, with ``adopt_after``, any window after more than that many in
+a row at or above ``resolve_score``, so a lasting change (flagged, or in the
+grey zone below ``open_score``) becomes the entity's normal and an episode
+can resolve.
+
 >>> life = Lifecycle()
 >>> scores = [.1, .7, .5, .2, .1, .9]
 >>> [life.step(s, "low" if s >= .6 else None, ws, ws + 60, open_score=.6, resolve_score=.3,
 ...            resolve_after=2, cooldown_ms=600_000) for ws, s in enumerate(scores)]
 [None, 'open', None, None, 'resolved', None]
+>>> life = Lifecycle()
+>>> [(life.step(s, "low", ws, ws + 60, open_score=.6, resolve_score=.3, resolve_after=2,
+...            cooldown_ms=0, adopt_after=2), life.learn) for ws, s in enumerate([.9] * 4)]
+[('open', False), (None, False), (None, True), (None, True)]
 """
 
 from __future__ import annotations
@@ -22,28 +33,35 @@ _RANK = {name: i for i, name in enumerate(SEVERITIES)}
 
 
 class Lifecycle:
-    """The lifecycle of one signal type on one entity, in six numbers."""
+    """The lifecycle of one signal type on one entity, in eight numbers."""
 
-    __slots__ = ("below", "cooldown_until", "episode_start", "is_open", "peak", "rank")
+    __slots__ = ("above", "adopted", "below", "cooldown_until", "episode_start", "is_open",
+                 "learn", "peak", "rank")
 
     def __init__(self, state: list[float] | None = None) -> None:
         if state is None:
-            state = [0, 0, 0, -1, 0, 0.0]
-        is_open, episode_start, below, rank, cooldown_until, peak = state
+            state = [0, 0, 0, -1, 0, 0.0, 0, 0]
+        if len(state) == 6:  # saved before runs above resolve_score were counted
+            state = [*state, 0, 0]
+        is_open, episode_start, below, rank, cooldown_until, peak, above, adopted = state
         self.is_open = bool(is_open)
         self.episode_start = int(episode_start)
         self.below = int(below)
         self.rank = int(rank)
         self.cooldown_until = int(cooldown_until)
         self.peak = float(peak)
+        self.above = int(above)  # windows in a row at or above resolve_score
+        self.adopted = bool(adopted)  # this episode's level was learned as the normal
+        self.learn = False
 
     def state(self) -> list[float]:
         return [int(self.is_open), self.episode_start, self.below, self.rank,
-                self.cooldown_until, self.peak]
+                self.cooldown_until, self.peak, self.above, int(self.adopted)]
 
     def idle(self, now: int) -> bool:
-        """True when nothing needs remembering: no open signal, no cooldown running."""
-        return not self.is_open and self.cooldown_until <= now
+        """True when nothing needs remembering: no open signal, no cooldown running,
+        no run of windows at or above resolve_score."""
+        return not self.is_open and self.cooldown_until <= now and self.above == 0
 
     @property
     def severity(self) -> str:
@@ -61,8 +79,14 @@ class Lifecycle:
         resolve_after: int,
         cooldown_ms: int,
         ended: bool = False,
+        adopt_after: int = 0,
     ) -> str | None:
         """Feed one window's score; return the status to emit, or None."""
+        self.above = self.above + 1 if score >= resolve_score else 0
+        adopt = 0 < adopt_after < self.above
+        self.learn = score < resolve_score or adopt
+        if self.is_open and adopt:
+            self.adopted = True
         if not self.is_open:
             if score >= open_score and severity is not None and window_start >= self.cooldown_until:
                 self.is_open = True
@@ -70,6 +94,7 @@ class Lifecycle:
                 self.below = 0
                 self.rank = _RANK[severity]
                 self.peak = score
+                self.adopted = adopt
                 return "open"
             return None
         self.peak = max(self.peak, score)

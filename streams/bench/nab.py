@@ -23,7 +23,8 @@ import orjson
 
 from detectors.base import Detector
 from signals.catalogue import CATALOGUE
-from signals.policy import Policy, load_policy, off_side
+from signals.lifecycle import Lifecycle
+from signals.policy import Policy, SignalPolicy, load_policy, off_side
 from streams.bench.figures import show
 from streams.bench.nab_score import Rows, corpus_scores, prepare_rows, probation_length
 
@@ -54,34 +55,46 @@ def read_series(path: Path) -> tuple[list[str], list[float]]:
     return stamps, values
 
 
-def run_series(values: list[float], learn_below: float | None = None,
-               direction: str = "both", make: Callable[[], Detector] | None = None
-               ) -> list[float]:
+def run_series(values: list[float], direction: str = "both",
+               make: Callable[[], Detector] | None = None,
+               worker: SignalPolicy | None = None, window_ms: int = 60_000) -> list[float]:
     """Score each value, then learn it: a fresh production detector per series.
 
-    With ``learn_below``, a value is learned only when it scored below that, as the
-    worker's engine does (it learns no window at or above a signal's
-    ``resolve_score``): a lasting shift of level is then never learned. With
-    ``direction`` ``up`` or ``down``, a value on the other side of the detector's
-    level scores 0, as the signal's ``direction`` does in the worker. ``make``:
-    the detector (default: the bundled policy's, see :func:`production_detector`).
+    With ``direction`` ``up`` or ``down``, a value on the other side of the
+    detector's level scores 0, as the signal's ``direction`` does in the worker.
+    With ``worker`` (a signal's policy), each value is a window of ``window_ms``
+    and is learned only when the worker's engine would learn it: when it scored
+    below ``resolve_score``, or after more than ``adopt_after_windows`` in a row
+    that did not (see :class:`Lifecycle`). ``make``: the
+    detector (default: the bundled policy's, see :func:`production_detector`).
 
-    >>> run_series([1.0] * 6 + [50.0] * 3)[-3:] == run_series([1.0] * 6 + [50.0] * 3, 0.3)[-3:]
+    >>> sp = load_policy().signals[NAB_SIGNAL]
+    >>> shift = [1.0] * 6 + [50.0] * 3
+    >>> run_series(shift)[-3:] == run_series(shift, worker=sp)[-3:]
     False
     >>> drop = [5.0, 6.0] * 5 + [-40.0]
     >>> run_series(drop)[-1] > 0.9, run_series(drop, direction="up")[-1]
     (True, 0.0)
     """
     det = (make or production_detector())()
+    life = Lifecycle()
     out = []
-    for v in values:
+    for i, v in enumerate(values):
         x = {"value": v}
         score = det.score_one(x)
         score = min(max(score, 0.0), 1.0) if math.isfinite(score) else 1.0
         if score > 0.0 and off_side(direction, det.side(x)):
             score = 0.0
         out.append(score)
-        if learn_below is None or score < learn_below:
+        if worker is None:
+            det.learn_one(x)
+            continue
+        start = i * window_ms
+        life.step(score, worker.severity.of(score), start, start + window_ms,
+                  open_score=worker.open_score, resolve_score=worker.resolve_score,
+                  resolve_after=worker.resolve_after_windows,
+                  cooldown_ms=worker.cooldown_s * 1000, adopt_after=worker.adopt_after_windows)
+        if life.learn:
             det.learn_one(x)
     return out
 
@@ -111,8 +124,9 @@ def run_nab(data_dir: Path, out_dir: Path, summary: str | None = None,
         limits = [(index[_time(a)], index[_time(b)]) for a, b in windows[rel]]
         rows_of_file = prepare_rows(len(values), limits, probation_length(len(values)))
         files.append((scores, rows_of_file))
-        one_side.append((run_series(values, direction=sp.direction, make=make), rows_of_file))
-        gated.append((run_series(values, sp.resolve_score, sp.direction, make), rows_of_file))
+        one_side.append((run_series(values, sp.direction, make), rows_of_file))
+        gated.append((run_series(values, sp.direction, make, worker=sp,
+                                 window_ms=policy.windows.size_s * 1000), rows_of_file))
     results: dict[str, Any] = {}
     rows = []
     for profile in PROFILES:
@@ -126,7 +140,9 @@ def run_nab(data_dir: Path, out_dir: Path, summary: str | None = None,
             ("with the signal's direction", one_side,
              f"only deviations {sp.direction} score, as {NAB_SIGNAL} opens"),
             ("and learning as the worker does", gated,
-             f"also only values scoring below resolve_score {sp.resolve_score} are learned")):
+             f"also only values scoring below resolve_score {sp.resolve_score} are learned"
+             + (f", or after {sp.adopt_after_windows} in a row that were not"
+                if sp.adopt_after_windows else ""))):
         for profile in PROFILES:
             r = corpus_scores(variant, profiles[profile]["CostMatrix"])
             rows.append((f"{profile}, {label}", f"{r['score']:.1f}", note))

@@ -233,3 +233,21 @@ def test_a_state_left_by_another_detector_is_learned_afresh() -> None:
     # the bundled policy's detector keeps another state: it starts afresh, not crashes
     result = Engine(load_policy()).process(_sales(30, 21.0), state, emitted_ts=0)
     assert result.state.detector(code)[-1] == 1.0  # `record`: one window learned
+
+
+def test_a_term_that_stays_common_resolves_once_its_level_is_learned() -> None:
+    policy = load_policy()
+    sp = policy.signals["emerging_term"]
+    assert sp.adopt_after_windows > 0
+    warm = sp.warmup_s // 60
+    history = [_term(i, 1.0 if i % 3 == 0 else 0.0) for i in range(warm + 10)]
+    common = [_term(warm + 10 + i, 20.0) for i in range(sp.adopt_after_windows + 60)]
+    _, signals = _run(history + common, Engine(policy))
+    assert [s.status for s in signals if s.status != "update"] == ["open", "resolved"]
+    assert "learned as the new normal" in signals[-1].evidence["resolved_because"]
+    # without adoption the episode stays open as long as the term stays common
+    never = msgspec.structs.replace(
+        policy, signals=policy.signals | {"emerging_term": msgspec.structs.replace(
+            sp, adopt_after_windows=0)})
+    _, kept_open = _run(history + common, Engine(never))
+    assert [s.status for s in kept_open if s.status != "update"] == ["open"]

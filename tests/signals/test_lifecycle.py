@@ -46,3 +46,35 @@ def test_state_round_trip() -> None:
     _run([0.7], life)
     copy = Lifecycle(life.state())
     assert copy.state() == life.state() and copy.is_open and copy.severity == "low"
+
+
+def _learned(scores: list[float], adopt_after: int) -> list[bool]:
+    life, out = Lifecycle(), []
+    for i, s in enumerate(scores):
+        life.step(s, _sev(s), i * 60_000, (i + 1) * 60_000, adopt_after=adopt_after, **KW)
+        out.append(life.learn)
+    return out
+
+
+def test_only_clearly_normal_windows_are_learned_unless_a_change_lasts() -> None:
+    scores = [0.1, 0.9, 0.9, 0.9, 0.9, 0.2, 0.5, 0.5, 0.5, 0.5]
+    assert _learned(scores, 0) == [True, False, False, False, False, True] + [False] * 4
+    # after more than 2 windows in a row at or above resolve_score, flagged or grey
+    assert _learned(scores, 2) == [True, False, False, True, True, True,
+                                   False, False, True, True]
+
+
+def test_a_grey_run_is_remembered_and_an_adopted_episode_says_so() -> None:
+    life = Lifecycle()
+    _run([0.5], life)
+    assert life.above == 1 and not life.idle(10**9)  # a run to count: kept
+    life = Lifecycle()
+    _run([0.9, 0.9], life)
+    assert not life.adopted
+    life.step(0.9, "high", 120_000, 180_000, adopt_after=2, **KW)
+    assert life.adopted and Lifecycle(life.state()).adopted
+
+
+def test_a_state_saved_before_runs_were_counted_still_loads() -> None:
+    life = Lifecycle([1, 60_000, 0, 1, 0, 0.8])
+    assert life.is_open and life.above == 0 and not life.adopted
