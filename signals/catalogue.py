@@ -369,12 +369,12 @@ def _cluster_evidence(agg: WindowAggregate) -> dict[str, Any]:
 
 
 TERM_USES_PER_ACCOUNT = 2.0
-TERM_USES_PER_STREAM = 3.0
+TERM_USES_PER_STREAM = 2.0
 
 
 def _term_features(agg: WindowAggregate) -> dict[str, float] | None:
     """How widely the term was used in the region's comments and titles: its distinct
-    texts, but at most two per account, three per stream and one per listing (a
+    texts, but at most two per account, two per stream and one per listing (a
     listing has one title).
 
     A big stream going live raises every common word's uses but not the number of

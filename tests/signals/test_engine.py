@@ -251,3 +251,21 @@ def test_a_term_that_stays_common_resolves_once_its_level_is_learned() -> None:
             sp, adopt_after_windows=0)})
     _, kept_open = _run(history + common, Engine(never))
     assert [s.status for s in kept_open if s.status != "update"] == ["open"]
+
+
+def test_a_new_term_opens_on_three_texts_from_two_accounts_in_two_streams() -> None:
+    policy = load_policy()
+    warm = policy.signals["emerging_term"].warmup_s // 60
+    engine = Engine(policy)
+    for i in range(warm + 1):  # the region's chat, warmed up
+        engine.process(_term(i, 1.0, f"w{i}|US"), None, emitted_ts=0)
+
+    def texts(term: str, n: float, accounts: float, streams: float) -> list[str]:
+        agg = _term(warm + 2, n, term)
+        agg.features.update(distinct_accounts=accounts, distinct_streams=streams)
+        return [s.status for s in engine.process(agg, None, emitted_ts=0).signals]
+
+    assert texts("two|US", 2.0, 2.0, 2.0) == []
+    assert texts("onestream|US", 3.0, 2.0, 1.0) == []  # one chat's in-joke
+    assert texts("oneaccount|US", 3.0, 1.0, 3.0) == []  # one account repeating itself
+    assert texts("code|US", 3.0, 2.0, 2.0) == ["open"]
