@@ -4,11 +4,11 @@ The level and spread are a running mean and variance at first (weight ``1/n``)
 that become exponentially weighted once ``1/n`` falls below ``alpha``, so a new
 series gets a stable baseline quickly and an old one still follows slow drift.
 The score is the deviation in standard deviations, squashed to ``[0, 1)`` with
-``half`` as its midpoint; ``direction`` 1 scores rises only, -1 drops only, 0
-both. State: three floats.
+``half`` as its midpoint, on either side: a signal's ``direction`` in the policy
+chooses which side may open it (``side()`` tells the engine). State: three
+floats.
 
-This is the detector ``riskstream bench nab`` measures, with the parameters the
-default policy gives it (``purchase_anomaly``).
+A policy may give it to ``purchase_anomaly`` instead of ``record``.
 
 Examples
 --------
@@ -19,11 +19,8 @@ Examples
 True
 >>> det.score_one({"value": 40.0}) > 0.9
 True
->>> up = LevelDetector(grace=5, direction=1)  # rises only
->>> for i in range(200):
-...     up.learn_one({"value": 10.0 + (i % 5) * 0.1})
->>> det.score_one({"value": -20.0}) > 0.9, up.score_one({"value": -20.0})
-(True, 0.0)
+>>> det.score_one({"value": -20.0}) > 0.9, det.side({"value": -20.0})
+(True, -1.0)
 """
 
 from __future__ import annotations
@@ -44,11 +41,7 @@ class LevelDetector(Detector):
         half: float = 4.0,
         min_std: float = 1e-6,
         rel_std: float = 1e-3,
-        direction: float = 0.0,
     ) -> None:
-        if direction not in (-1.0, 0.0, 1.0):
-            raise ValueError("direction must be 1 (rises only), -1 (drops only) or 0 (both)")
-        self.direction = direction
         self.alpha = alpha
         self.grace = grace
         self.half = half
@@ -63,8 +56,7 @@ class LevelDetector(Detector):
     def score_one(self, x: dict[str, float]) -> float:
         if self._level.n < self.grace:
             return 0.0
-        deviation = float(x["value"]) - self._level.mean
-        deviation = abs(deviation) if self.direction == 0.0 else deviation * self.direction
+        deviation = abs(float(x["value"]) - self._level.mean)
         return squash(deviation / self._std(), self.half)
 
     def side(self, x: dict[str, float]) -> float:
