@@ -82,7 +82,8 @@ class Lifecycle:
         adopt_after: int = 0,
     ) -> str | None:
         """Feed one window's score; return the status to emit, or None."""
-        self.above = self.above + 1 if score >= resolve_score else 0
+        # a run is counted only where it can be adopted: no state kept for nothing
+        self.above = self.above + 1 if adopt_after and score >= resolve_score else 0
         adopt = 0 < adopt_after < self.above
         self.learn = score < resolve_score or adopt
         if self.is_open and adopt:

@@ -67,11 +67,13 @@ def test_only_clearly_normal_windows_are_learned_unless_a_change_lasts() -> None
 def test_a_grey_run_is_remembered_and_an_adopted_episode_says_so() -> None:
     life = Lifecycle()
     _run([0.5], life)
+    assert life.above == 0 and life.idle(10**9)  # nothing to adopt: nothing kept
+    life.step(0.5, None, 60_000, 120_000, adopt_after=2, **KW)
     assert life.above == 1 and not life.idle(10**9)  # a run to count: kept
     life = Lifecycle()
-    _run([0.9, 0.9], life)
-    assert not life.adopted
-    life.step(0.9, "high", 120_000, 180_000, adopt_after=2, **KW)
+    for i in range(3):
+        assert not life.adopted
+        life.step(0.9, "high", i * 60_000, (i + 1) * 60_000, adopt_after=2, **KW)
     assert life.adopted and Lifecycle(life.state()).adopted
 
 
