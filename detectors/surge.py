@@ -64,6 +64,9 @@ class CountSurgeDetector(Detector):
         half: float = 5.0,
         peak_alpha: float = 1.0,
     ) -> None:
+        if not 0.0 < peak_alpha <= 1.0:
+            raise ValueError(f"peak_alpha must be in (0, 1] (1: no remembered peak), "
+                             f"not {peak_alpha}")
         self.prior = prior
         self.prior_windows = prior_windows
         self.alpha = alpha

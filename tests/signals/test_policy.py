@@ -66,6 +66,16 @@ def test_detector_parameter_value_it_refuses_is_named() -> None:
     assert "$.signals.segment_report_surge.params" in message and "shift" in message
 
 
+def test_a_remembered_peak_and_adoption_out_of_range_are_named() -> None:
+    data = _default()
+    data["signals"]["emerging_term"]["params"]["peak_alpha"] = 0.0
+    message = _refused(data)
+    assert "$.signals.emerging_term.params" in message and "peak_alpha" in message
+    data = _default()
+    data["signals"]["emerging_term"]["adopt_after_windows"] = -1
+    assert "$.signals.emerging_term.adopt_after_windows" in _refused(data)
+
+
 def test_detector_that_cannot_serve_the_signal() -> None:
     data = _default()
     data["signals"]["report_spike"]["detector"] = "viewer_inflation"
