@@ -53,7 +53,8 @@ REPEATS = 2  # scenarios of each type per seed
 
 def score(labels: list[dict[str, Any]], signals: list[dict[str, Any]], lateness_ms: int
           ) -> dict[str, dict[str, Any]]:
-    """Per signal type: matched and unmatched opens, scenarios found, delays (s).
+    """Per signal type: matched and unmatched opens, scenarios found, delays (s), and
+    the unmatched opens themselves (``false``).
 
     >>> labels = [{"scenario": "report_spike", "entity_type": "stream", "entity_id": "s1",
     ...            "start_ts": 0}]
@@ -61,12 +62,12 @@ def score(labels: list[dict[str, Any]], signals: list[dict[str, Any]], lateness_
     ...             "window_end": 120_000}, {"signal_type": "report_spike",
     ...             "entity_id": "s2", "status": "open", "window_end": 60_000}]
     >>> r = score(labels, signals, 10_000)["report_spike"]
-    >>> r["tp"], r["fp"], r["found"], r["delays"]
-    (1, 1, 1, [130.0])
+    >>> r["tp"], r["fp"], r["found"], r["delays"], [s["entity_id"] for s in r["false"]]
+    (1, 1, 1, [130.0], ['s2'])
     """
     out: dict[str, dict[str, Any]] = {}
     for kind in {lb["scenario"] for lb in labels} | {s["signal_type"] for s in signals}:
-        out[kind] = {"tp": 0, "fp": 0, "found": 0, "labels": 0, "delays": []}
+        out[kind] = {"tp": 0, "fp": 0, "found": 0, "labels": 0, "delays": [], "false": []}
     for s in signals:
         if s["status"] != "open":
             continue
@@ -74,6 +75,7 @@ def score(labels: list[dict[str, Any]], signals: list[dict[str, Any]], lateness_
             out[s["signal_type"]]["tp"] += 1
         elif not explained(labels, s):  # a scenario's deliberate side signal is neither
             out[s["signal_type"]]["fp"] += 1
+            out[s["signal_type"]]["false"].append(s)
     for lb in labels:
         r = out[lb["scenario"]]
         r["labels"] += 1
@@ -126,6 +128,7 @@ def run_scenarios(args: argparse.Namespace) -> int:
     root = Path(args.workdir) if keep else Path(tempfile.mkdtemp(prefix="riskstream-scen-"))
     root.mkdir(parents=True, exist_ok=True)
     totals: dict[str, dict[str, Any]] = {}
+    false: list[tuple[int, dict[str, Any]]] = []  # (seed, signal) of every false open
     try:
         for seed in seeds:
             labels, signals = _one_seed(seed, kinds, args.minutes, args.rate, root)
@@ -135,6 +138,7 @@ def run_scenarios(args: argparse.Namespace) -> int:
                 for k in ("tp", "fp", "found", "labels"):
                     t[k] += r[k]
                 t["delays"] += r["delays"]
+                false += [(seed, s) for s in r["false"]]
     finally:
         if not keep:
             shutil.rmtree(root, ignore_errors=True)
@@ -162,6 +166,25 @@ def run_scenarios(args: argparse.Namespace) -> int:
                      f"({figures['false_per_hour']:.2f}/h)"))
     show(f"scenarios: seeds {', '.join(map(str, seeds))}, {args.minutes} min each at "
          f"{args.rate:.0f} events/s, {REPEATS} scenarios per type per seed", rows)
+    if false:
+        show("false signals: opened on no labelled entity", [_false_row(seed, s)
+                                                            for seed, s in false])
     if args.summary:
         Path(args.summary).write_bytes(orjson.dumps(summary, option=orjson.OPT_INDENT_2))
     return 0
+
+
+def _false_row(seed: int, signal: dict[str, Any]) -> tuple[str, str, str]:
+    """One false open as a table row: where, its score, and what it saw.
+
+    >>> _false_row(7007, {"signal_type": "price_anomaly", "entity_id": "li-1", "score": 0.6175,
+    ...     "observed": {"price": 6.76}, "baseline": {"band_mean": 3.8}, "window_end": 0})
+    ('seed 7007 price_anomaly li-1', '0.62', 'observed price=6.76; baseline band_mean=3.8')
+    """
+    def brief(values: dict[str, Any]) -> str:
+        return ", ".join(f"{k}={v}" for k, v in list(values.items())[:4])
+
+    return (f"seed {seed} {signal['signal_type']} {signal['entity_id']}",
+            f"{signal['score']:.2f}",
+            f"observed {brief(signal.get('observed', {}))}; "
+            f"baseline {brief(signal.get('baseline', {}))}")
