@@ -180,11 +180,14 @@ def _false_row(seed: int, signal: dict[str, Any]) -> tuple[str, str, str]:
     >>> _false_row(7007, {"signal_type": "price_anomaly", "entity_id": "li-1", "score": 0.6175,
     ...     "observed": {"price": 6.76}, "baseline": {"band_mean": 3.8}, "window_end": 0})
     ('seed 7007 price_anomaly li-1', '0.62', 'observed price=6.76; baseline band_mean=3.8')
+    >>> _false_row(1, {"signal_type": "t", "entity_id": "e", "score": 0.7, "observed": {"n": 4},
+    ...     "baseline": {}})[2]
+    'observed n=4'
     """
     def brief(values: dict[str, Any]) -> str:
         return ", ".join(f"{k}={v}" for k, v in list(values.items())[:4])
 
+    seen = [f"{part} {brief(signal[part])}" for part in ("observed", "baseline")
+            if signal.get(part)]
     return (f"seed {seed} {signal['signal_type']} {signal['entity_id']}",
-            f"{signal['score']:.2f}",
-            f"observed {brief(signal.get('observed', {}))}; "
-            f"baseline {brief(signal.get('baseline', {}))}")
+            f"{signal['score']:.2f}", "; ".join(seen))
