@@ -121,12 +121,7 @@ class Engine:
             score = 0.0  # still warming up: learn, never open
             if x is not None:
                 x["warmup"] = 1.0
-        status = life.step(
-            score, sp.severity.of(score), agg.window_start, agg.window_end,
-            open_score=sp.open_score, resolve_score=sp.resolve_score,
-            resolve_after=sp.resolve_after_windows, cooldown_ms=sp.cooldown_s * 1000,
-            ended=agg.ended, adopt_after=sp.adopt_after_windows,
-        )
+        status = life.step_as(sp, score, agg.window_start, agg.window_end, ended=agg.ended)
         baseline = detector.baseline()
         # learn only clearly normal windows: not flagged ones, and not the grey zone
         # between resolve_score and open_score either, where the first minute of an

@@ -27,7 +27,12 @@ can resolve.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from signals.record import SEVERITIES
+
+if TYPE_CHECKING:
+    from signals.policy import SignalPolicy
 
 _RANK = {name: i for i, name in enumerate(SEVERITIES)}
 
@@ -111,6 +116,16 @@ class Lifecycle:
             self.cooldown_until = window_end + cooldown_ms
             return "resolved"
         return None
+
+    def step_as(self, sp: SignalPolicy, score: float, window_start: int, window_end: int,
+                ended: bool = False) -> str | None:
+        """:meth:`step` with a signal's policy: its thresholds, severities, cooldown
+        and adoption."""
+        return self.step(score, sp.severity.of(score), window_start, window_end,
+                         open_score=sp.open_score, resolve_score=sp.resolve_score,
+                         resolve_after=sp.resolve_after_windows,
+                         cooldown_ms=sp.cooldown_s * 1000, ended=ended,
+                         adopt_after=sp.adopt_after_windows)
 
     def close(self, now: int, cooldown_ms: int) -> bool:
         """Resolve an open signal whose entity went quiet; True if it was open."""

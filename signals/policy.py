@@ -70,8 +70,9 @@ class SignalPolicy(_Strict):
     #: which deviations may open the signal: ``up`` (above what the detector expects),
     #: ``down`` or ``both``; a window on the other side scores 0 (and is learned)
     direction: Literal["up", "down", "both"] = "both"
-    #: windows an episode stays open before its windows are learned anyway, so a
-    #: lasting change becomes the entity's normal and the episode resolves (0: never)
+    #: windows in a row scoring at or above resolve_score (flagged or grey) after which
+    #: the next are learned anyway, so a lasting change becomes the entity's normal and
+    #: its episode resolves (0: never)
     adopt_after_windows: Annotated[int, msgspec.Meta(ge=0)] = 0
     severity: Severity = Severity(low=0.6, medium=0.75, high=0.9, critical=0.97)
 

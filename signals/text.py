@@ -35,7 +35,6 @@ MAX_TERM_CHARS = 40
 MIN_PHONE_DIGITS = 5
 
 
-
 def _mark_ranges() -> str:
     """A character class body of the combining marks of the basic plane (vowel
     signs, viramas, tone marks of living scripts): ``\\w`` leaves them out, which

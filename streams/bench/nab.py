@@ -89,11 +89,7 @@ def run_series(values: list[float], direction: str = "both",
         if worker is None:
             det.learn_one(x)
             continue
-        start = i * window_ms
-        life.step(score, worker.severity.of(score), start, start + window_ms,
-                  open_score=worker.open_score, resolve_score=worker.resolve_score,
-                  resolve_after=worker.resolve_after_windows,
-                  cooldown_ms=worker.cooldown_s * 1000, adopt_after=worker.adopt_after_windows)
+        life.step_as(worker, score, i * window_ms, (i + 1) * window_ms)
         if life.learn:
             det.learn_one(x)
     return out
