@@ -11,6 +11,9 @@ The worker runs two stages in one process:
    topic, so a replacement worker restores baselines), and writes signals to
    ``risk.signals``.
 
+The categories' price bands the ingest stage learns are kept in the same
+topic (:mod:`streams.band_store`): the ingest stage starts once they are back.
+
 Partition assignment and rebalancing of the windows topic are Faust's; the
 maths is in ``detectors`` and ``signals``; this module only wires them.
 """
@@ -37,6 +40,7 @@ from signals.merge import SPREAD_ENTITY_TYPES, SPREAD_SOURCES, Mergers
 from signals.metrics import Metrics, build_metrics
 from signals.policy import Policy
 from signals.record import Signal
+from streams.band_store import SAVE_INTERVAL_S, changed_states, is_band_key, restore_bands
 from streams.config import Settings
 from streams.ingest import IngestCore
 from streams.ingest_loop import IngestLoop
@@ -152,12 +156,17 @@ def create_app(settings: Settings, policy: Policy, metrics: Metrics) -> faust.Ap
         now = newest["window_end"]
         if now < 0:
             return
+        tracked = 0
         for key, state in states.items():
+            if is_band_key(key):  # a category's price band: kept while the worker runs
+                continue
             if engine.expired(state, now):
                 for signal in engine.expire(key.decode(), state, now, emitted_ts=_now_ms()):
                     await emit(signal)
                 await states.delete(key)
-        metrics.tracked_entities.set(len(states))
+            else:
+                tracked += 1
+        metrics.tracked_entities.set(tracked)
 
     @app.task
     async def run_state_store() -> None:
@@ -182,8 +191,22 @@ def create_app(settings: Settings, policy: Policy, metrics: Metrics) -> faust.Ap
                             topic for t, topics in SPREAD_SOURCES.items() if engine.watches(t)
                             for topic in topics})))
 
+    bands_back = {"done": False}
+
+    @app.timer(interval=SAVE_INTERVAL_S)
+    async def save_price_bands() -> None:
+        """Write the price bands learned since the last call to the state topic."""
+        if bands_back["done"] and core.newest_ts >= 0:
+            for key, state in changed_states(core.price_bands, core.newest_ts):
+                await states.put(key, state)
+
     @app.task
     async def run_ingest() -> None:
+        await states.ready.wait()  # the price bands first: the ingest stage learns more
+        restored = restore_bands(core.price_bands, states)
+        bands_back["done"] = True
+        log.info("price bands restored", extra={"bands": restored})
+
         async def ready() -> None:
             # everything built at start-up lives as long as the worker: keep it out of
             # the collector's scans, which otherwise cost a third of the ingest loop

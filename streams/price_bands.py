@@ -15,6 +15,12 @@ listings sit from their band's centre), weighted ``n`` to
 :data:`PRIOR_LISTINGS`, and widened by ``1 + 1/n`` for the uncertainty of its
 centre. A band is usable after a few listings instead of a few dozen.
 
+:meth:`PriceBands.export` gives a band (or, for :data:`POOL_KEY`, the pooled
+spread) as a few floats, :meth:`PriceBands.restore` takes them back, and
+:meth:`PriceBands.take_changed` names what changed since it was last called:
+the worker keeps them in its state topic, so a restarted worker judges prices
+at once instead of waiting for every category's new listings again.
+
 >>> import math, random
 >>> bands, rng = PriceBands(), random.Random(1)
 >>> for i in range(2000):  # a busy category, prices spread by a factor of e^0.5
@@ -49,6 +55,9 @@ MAD_TO_STD = 1.4826  # a normal distribution's std over its median absolute devi
 WINSOR = 2.0  # young prices beyond this many robust std of their median count as there
 _WINSOR_VAR = 0.9205  # E[min(z^2, WINSOR^2)] for a standard normal z
 
+POOL_KEY = "*"  # export/restore key of the pooled spread (band keys hold a "|")
+_YOUNG_TAG, _GROWN_TAG = 0.0, 1.0  # first float of an exported band
+
 Band = array | EWMeanVar  # young: its log prices so far (doubles); then a running summary
 
 
@@ -73,11 +82,12 @@ def _robust(prices: array) -> tuple[float, float]:
 class PriceBands:
     """Per-key log-price bands plus the spread pooled over all of them."""
 
-    __slots__ = ("_bands", "_pool")
+    __slots__ = ("_bands", "_changed", "_pool")
 
     def __init__(self, capacity: int = CAPACITY) -> None:
         self._bands = Recent(capacity)
         self._pool = EWMeanVar(1.0)  # of squared deviations from their band's centre
+        self._changed: set[str] = set()
 
     def learn(self, key: str, price: float) -> None:
         """Learn a new listing's price in band ``key``."""
@@ -85,6 +95,7 @@ class PriceBands:
         if band is None:
             band = array("d")
         self._bands[key] = band  # (again: keeps a busy band among the recent ones)
+        self._changed.add(key)
         x = log_price(price)
         if isinstance(band, array):
             if len(band) >= POOL_FROM:
@@ -108,6 +119,51 @@ class PriceBands:
             dev = max(-bound, min(bound, dev))
         pool.alpha = max(ALPHA, 1.0 / (pool.n + 1))
         pool.update(dev * dev)
+        self._changed.add(POOL_KEY)
+
+    def take_changed(self) -> list[str]:
+        """The keys (bands, and :data:`POOL_KEY`) learned since the previous call."""
+        changed, self._changed = sorted(self._changed), set()
+        return changed
+
+    def export(self, key: str) -> list[float] | None:
+        """Band ``key`` (or the pooled spread, for :data:`POOL_KEY`) as a few floats
+        that :meth:`restore` takes back; None for a band never learned (or forgotten).
+
+        >>> bands = PriceBands()
+        >>> for price in (40.0, 30.0, 45.0, 35.0, 25.0, 50.0):
+        ...     bands.learn("toys/figures|JPY", price)
+        >>> again = PriceBands()
+        >>> for key in bands.take_changed():
+        ...     again.restore(key, bands.export(key))
+        >>> again.snapshot("toys/figures|JPY") == bands.snapshot("toys/figures|JPY")
+        True
+        """
+        if key == POOL_KEY:
+            return self._pool.state()
+        band: Band | None = self._bands.get(key)
+        if band is None:
+            return None
+        if isinstance(band, array):
+            return [_YOUNG_TAG, *band]
+        return [_GROWN_TAG, *band.state()]
+
+    def restore(self, key: str, values: list[float]) -> None:
+        """Take back what :meth:`export` gave; raises ``ValueError`` for anything else."""
+        if key == POOL_KEY:
+            if len(values) != 3:
+                raise ValueError(f"a pooled spread is 3 floats, not {len(values)}")
+            self._pool.load(values)
+            return
+        tag, rest = (values[0], values[1:]) if values else (None, [])
+        if tag == _YOUNG_TAG and 0 < len(rest) < YOUNG:
+            self._bands[key] = array("d", rest)
+        elif tag == _GROWN_TAG and len(rest) == 3:
+            band = EWMeanVar(ALPHA)
+            band.load(rest)
+            self._bands[key] = band
+        else:
+            raise ValueError(f"not an exported price band: {len(values)} floats")
 
     def snapshot(self, key: str) -> tuple[float, float, int] | None:
         """Band ``key`` as ``(centre, std, n)`` of log price (the pooled, widened

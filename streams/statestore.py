@@ -64,6 +64,12 @@ class StateMap:
         for key, raw in list(self._states.items()):
             yield key, decode_state(raw)
 
+    def with_prefix(self, prefix: bytes) -> Iterator[tuple[bytes, EntityState]]:
+        """Every (key, state) whose key starts with ``prefix`` (only those decoded)."""
+        for key, raw in list(self._states.items()):
+            if key.startswith(prefix):
+                yield key, decode_state(raw)
+
     def set(self, key: bytes, state: EntityState) -> bytes:
         """Hold ``state``; return its encoding for the topic."""
         raw = self._states[key] = encode_state(state)

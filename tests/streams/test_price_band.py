@@ -5,9 +5,15 @@ from __future__ import annotations
 import math
 import random
 
+import pytest
+
 from signals.engine import Engine
 from signals.policy import load_policy
+from signals.state import EntityState, encode_state
+from streams.band_store import changed_states, restore_bands
 from streams.ingest import IngestCore, Raw
+from streams.price_bands import POOL_KEY, PriceBands
+from streams.statestore import StateMap
 from tests.streams.events import BASE_TS, listing, raw
 
 LISTINGS = "listing.events"
@@ -120,3 +126,62 @@ def test_placeholder_prices_among_a_bands_first_listings_do_not_blind_it() -> No
     assert abs(math.exp(bait.features["band_log_mean"]) - 100.0) < 30.0
     assert bait.features["band_log_std"] < 0.7
     assert _opened(bait) == ["li-bait"]
+
+
+def _through_the_state_topic(core: IngestCore) -> IngestCore:
+    """A new ingest core with the bands ``core`` saved, as a restarted worker has them:
+    through the state encoding (float32) and a fresh state map."""
+    saved = StateMap()
+    for key, state in changed_states(core.price_bands, newest_ts=BASE_TS):
+        saved.apply(key, encode_state(state))
+    again = IngestCore(window_ms=60_000, lateness_ms=0, young_days=7)
+    restore_bands(again.price_bands, saved)
+    return again
+
+
+def test_a_restarted_worker_judges_a_bait_price_with_the_bands_it_saved() -> None:
+    core = IngestCore(window_ms=60_000, lateness_ms=0, young_days=7)
+    _run(core, [_ordinary(200, seed=1), _ordinary(20, seed=3, currency="JPY")])
+    again = _through_the_state_topic(core)
+    for key in ("fashion/sneakers|USD", "fashion/sneakers|JPY"):  # grown, and still young
+        was, now = core.price_bands.snapshot(key), again.price_bands.snapshot(key)
+        assert now[2] == was[2] and now[0] == pytest.approx(was[0], abs=1e-5)
+        assert now[1] == pytest.approx(was[1], abs=1e-5)  # the pooled spread came back too
+    later = BASE_TS + 120_000
+    new = [listing(event_id="bait", listing_id="li-bait", ts=later, price=6.0),
+           _closing(later + 61_000, "end")]
+    [bait] = [a for a in _run(again, [new]) if a.entity_id == "li-bait"]
+    assert bait.features["band_n"] >= 200
+    assert _opened(bait) == ["li-bait"]
+    # without the saved bands the restarted worker has no band to judge it by
+    fresh = IngestCore(window_ms=60_000, lateness_ms=0, young_days=7)
+    [unjudged] = [a for a in _run(fresh, [new]) if a.entity_id == "li-bait"]
+    assert _opened(unjudged) == []
+
+
+def test_only_bands_learned_since_the_last_save_are_written_again() -> None:
+    bands = PriceBands()
+    for price in (40.0, 30.0, 45.0, 35.0, 25.0, 50.0):
+        bands.learn("toys/figures|JPY", price)
+    bands.learn("fashion/bags|USD", 100.0)
+    assert bands.take_changed() == [POOL_KEY, "fashion/bags|USD", "toys/figures|JPY"]
+    assert bands.take_changed() == []
+    bands.learn("fashion/bags|USD", 90.0)  # a band of 2: the pooled spread learns nothing
+    assert [k for k, _ in changed_states(bands, BASE_TS)] == [b"price-band:fashion/bags|USD"]
+
+
+def test_a_saved_record_that_is_not_a_band_is_skipped_and_logged(caplog) -> None:
+    saved = StateMap()
+    for key, floats in ((b"price-band:toys/figures|JPY", [7.0, 1.0]),
+                        (b"price-band:*", [1.0]),
+                        (b"price-band:fashion/bags|USD", [1.0, 4.6, 0.25, 40.0])):
+        state = EntityState(region="")
+        state.set_detector(0, floats)
+        saved.set(key, state)
+    bands = PriceBands()
+    assert restore_bands(bands, saved) == 1
+    assert bands.snapshot("toys/figures|JPY") is None
+    assert bands.snapshot("fashion/bags|USD")[2] == 40
+    assert [r.key for r in caplog.records
+            if r.getMessage() == "price band record not understood, skipped"] == [
+        "price-band:toys/figures|JPY", "price-band:*"]
