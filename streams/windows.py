@@ -30,6 +30,7 @@ after a crash.
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import lru_cache
 
 import mmh3
 
@@ -52,6 +53,18 @@ _SNAPSHOT_SAMPLES = 5
 STREAM_CATEGORIES = 200_000  # streams per partition whose category is remembered
 _PRICE_TAGS = frozenset(("listing_created", "listing_updated", "price_changed"))
 _TITLE_TAGS = frozenset(("listing_created", "listing_updated"))
+
+
+@lru_cache(maxsize=4096)
+def category_words(category: str) -> frozenset[str]:
+    """The words of a category's name. In a listing's or a stream's title they are no
+    news: a region's first trading-card listings all say "cards", and that is not an
+    emerging term.
+
+    >>> sorted(category_words("collectibles/cards"))
+    ['cards', 'collectibles']
+    """
+    return frozenset(tokens(category.replace("/", " ")))
 TEXT_SAMPLE_CHARS = 200
 MAX_TERMS = 50_000  # distinct (term, region) per partition and window; more are dropped
 
@@ -381,21 +394,23 @@ class PartitionWindows:
             acc.sample("stream_start", ev.event_id, 1)
             self._fold_text(bucket, ev.title,  # type: ignore[attr-defined]
                             ev.event_id, ev.ts, ev.seller_id, ev.stream_id, None, ev.region,
-                            False, comment=False)
+                            False, comment=False,
+                            known=category_words(ev.category))  # type: ignore[attr-defined]
         elif tag == "stream_end":
             acc.ended = True
 
     def _fold_text(self, bucket: _Bucket, text: str, event_id: str, ts: int,
                    account: str | None, stream: str | None, listing: str | None, region: str,
-                   young: bool, comment: bool) -> None:
-        """A comment or title counts for each of its terms in its region, and a comment
-        for its fingerprint (once a second account has used it in the window)."""
+                   young: bool, comment: bool, known: frozenset[str] = frozenset()) -> None:
+        """A comment or title counts for each of its terms in its region (but those in
+        ``known``: a title's own category words), and a comment for its fingerprint
+        (once a second account has used it in the window)."""
         if not self.terms and not (comment and self.clusters):
             return
         toks = tokens(text)
         if self.terms:
             self._fold_terms(bucket, toks, event_id, ts, account, stream, listing, region,
-                             young, text)
+                             young, text, known)
         if not comment or account is None or not self.clusters:
             return
         fp = fingerprint(toks)
@@ -418,11 +433,13 @@ class PartitionWindows:
 
     def _fold_terms(self, bucket: _Bucket, toks: list[str], event_id: str, ts: int,
                     account: str | None, stream: str | None, listing: str | None,
-                    region: str, young: bool, text: str) -> None:
+                    region: str, young: bool, text: str, known: frozenset[str]) -> None:
         found = bucket.terms
         context = f"{mmh3.hash(' '.join(toks), signed=False):08x}"  # tells texts apart
         suffix = "|" + region
         for term in terms(toks):
+            if term in known:
+                continue
             key = term + suffix
             acc = found.get(key)
             if acc is None:
@@ -484,7 +501,8 @@ class PartitionWindows:
         if tag in _TITLE_TAGS:
             self._fold_text(bucket, ev.title,  # type: ignore[attr-defined]
                             ev.event_id, ev.ts, ev.seller_id, None, ev.listing_id, ev.region,
-                            False, comment=False)
+                            False, comment=False,
+                            known=category_words(ev.category))  # type: ignore[attr-defined]
 
     def _fold_price(self, accs: dict, ev: c._ListingEvent, tag: str) -> None:
         """The listing's own window (key ``("listing", id)``): its prices, for price moves."""

@@ -6,9 +6,10 @@ import orjson
 
 from signals.merge import Merger
 from streams import windows
-from streams.contract import LIVESTREAM_TOPIC, decode
+from streams.contract import LISTING_TOPIC, LIVESTREAM_TOPIC, decode
 from streams.ingest import IngestCore, Raw
 from streams.windows import PartitionWindows
+from tests.streams.events import listing, raw
 
 TEXT = "dm me on whatsapp for the real deal at half price"
 
@@ -73,3 +74,16 @@ def test_terms_beyond_the_cap_are_counted_as_dropped(monkeypatch) -> None:
                         "user_id": "u", "text": "alpha beta gamma delta"})
     core.process(LIVESTREAM_TOPIC, 0, [Raw(0, b"s1", raw)])
     assert core.take_terms_dropped() == 2 and core.take_terms_dropped() == 0
+
+
+def test_a_titles_own_category_words_are_no_emerging_term() -> None:
+    titles = ["cards lot tomica", "pokemon cards tomica", "rare Cards tomica bundle"]
+    events = [decode(LISTING_TOPIC, raw(listing(
+        event_id=f"l{i}", listing_id=f"li-{i}", seller_id=f"sl-{i}", region="ID",
+        category="collectibles/cards", currency="IDR", title=title)))
+        for i, title in enumerate(titles)]
+    out = _closed(events)
+    assert ("term", "cards|ID") not in out  # the category says it already
+    assert out[("term", "tomica|ID")].features["n_use"] == 3.0  # other words count
+    # a comment is no title: there the word counts
+    assert ("term", "cards|US") in _closed([_comment(1, "s1", "u1", "cards here")])
