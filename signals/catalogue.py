@@ -142,20 +142,33 @@ def _inflation_evidence(agg: WindowAggregate) -> dict[str, Any]:
 
 # --- purchase_anomaly -----------------------------------------------------
 
+MIN_PURCHASE_LIVE_FRACTION = 0.5
+
+
 def _purchase_features(agg: WindowAggregate) -> dict[str, float] | None:
     """Young-account purchases in the window (per full live minute), on the
     Anscombe scale ``2 sqrt(n + 3/8)``, where a Poisson count has a spread of about 1
     whatever its rate: small and large streams are judged alike.
+
+    A window the stream was live for less than half of (its first or last) is
+    neither judged nor learned: scaled to a minute, one purchase in its last ten
+    seconds would count as six.
 
     >>> agg = WindowAggregate(entity_type="stream", entity_id="s", region="US",
     ...     window_start=0, window_end=60_000,
     ...     features={"n_viewer_snapshot": 6.0, "viewers_mean": 500.0, "young_purchases": 6.0})
     >>> round(_purchase_features(agg)["value"], 3)
     5.05
+    >>> agg.features.update(n_viewer_snapshot=1.0, young_purchases=1.0)  # live 10 s
+    >>> _purchase_features(agg) is None
+    True
     """
     if agg.features.get("viewers_mean", 0.0) <= 0:
         return None
-    count = agg.features.get("young_purchases", 0.0) / live_fraction(agg)
+    fraction = live_fraction(agg)
+    if fraction < MIN_PURCHASE_LIVE_FRACTION:
+        return None
+    count = agg.features.get("young_purchases", 0.0) / fraction
     return {"value": 2.0 * math.sqrt(count + 0.375)}
 
 

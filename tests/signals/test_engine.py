@@ -190,13 +190,21 @@ def test_a_fresh_worker_learns_its_sellers_before_judging_them() -> None:
     assert [s.status for s in burst.signals] == ["open"]
 
 
-def _sales(i: int, young: float) -> WindowAggregate:
+def _sales(i: int, young: float, snapshots: float = 6.0) -> WindowAggregate:
     return WindowAggregate(
         entity_type="stream", entity_id="shop", region="US", window_start=i * MIN,
         window_end=(i + 1) * MIN,
-        features={"viewers_mean": 3000.0, "n_viewer_snapshot": 6.0, "young_purchases": young,
-                  "n_purchase": young * 3},
+        features={"viewers_mean": 3000.0, "n_viewer_snapshot": snapshots,
+                  "young_purchases": young, "n_purchase": young * 3},
     )
+
+
+def test_one_young_purchase_in_a_streams_last_seconds_is_no_brushing() -> None:
+    quiet = [_sales(i, 0.0) for i in range(30)]
+    _, last = _run([*quiet, _sales(30, 1.0, snapshots=1.0)])  # live 10 s: not six a minute
+    assert [s for s in last if s.signal_type == "purchase_anomaly"] == []
+    _, half = _run([*quiet, _sales(30, 3.0, snapshots=3.0)])  # live half of it: judged
+    assert [s.status for s in half if s.signal_type == "purchase_anomaly"] == ["open"]
 
 
 def test_purchase_anomaly_opens_on_a_rise_not_when_a_busy_sale_ends() -> None:
