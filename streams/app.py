@@ -205,7 +205,7 @@ def create_app(settings: Settings, policy: Policy, metrics: Metrics) -> faust.Ap
         await states.ready.wait()  # the price bands first: the ingest stage learns more
         restored = restore_bands(core.price_bands, states)
         bands_back["done"] = True
-        log.info("price bands restored", extra={"bands": restored})
+        log.info("price bands restored", extra={"records": restored})
 
         async def ready() -> None:
             # everything built at start-up lives as long as the worker: keep it out of
