@@ -62,6 +62,13 @@ _UNSPACED = re.compile(f"[\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff{_KANA_CHARS}{_
 _HAN = re.compile(f"[{_HAN_CHARS}]")
 #: scripts whose characters are syllables or morphemes: two make a word
 _DENSE = re.compile(f"[{_HANGUL_CHARS}{_KANA_CHARS}{_HAN_CHARS}]")
+#: a run of digit groups that may be a phone number: "555-123-4567", "(555) 123 4567"
+_DIGIT_RUN = re.compile(r"(?<![\w+])\+?\(?\d[\d \-().]*\d")
+_GROUPED_DIGITS = re.compile(r"\d[ \-().]+\d")  # a quick test before _DIGIT_RUN
+_DATE = re.compile(r"\d{4}-\d{1,2}-\d{1,2}|\d{1,2}[\-.]\d{1,2}[\-.]\d{2,4}")
+#: a handle written with underscores: "@real_deals_shop"
+_HANDLE = re.compile(r"@([^\W_]+(?:_+[^\W_]+)+)")
+MIN_PHONE_JOIN_DIGITS, MAX_PHONE_DIGITS = 7, 15
 _LEET_WORD = re.compile(r"[^\W\d_]\d+[^\W\d_]")
 _LEET = str.maketrans("013457", "oieast")
 
@@ -102,10 +109,14 @@ def tokens(text: str) -> list[str]:
     >>> tokens("これは本物ですか? LINEで連絡")
     ['これ', 'は', '本物', 'です', 'か', 'line', 'で', '連絡']
     """
+    text = text.lower() if text.isascii() else unicodedata.normalize("NFKC", text).casefold()
+    if "@" in text:
+        text = _HANDLE.sub(lambda m: "@" + m[1].replace("_", ""), text)
+    if _GROUPED_DIGITS.search(text):
+        text = _DIGIT_RUN.sub(_phone, text)
     if text.isascii():
-        found = _ASCII_TOKEN.findall(text.lower())
+        found = _ASCII_TOKEN.findall(text)
     else:
-        text = unicodedata.normalize("NFKC", text).casefold()
         found = _TOKEN.findall(text.replace("_", " ") if "_" in text else text)
     out: list[str] = []
     run: list[str] = []  # consecutive one-character tokens: "s u p e r"
@@ -139,6 +150,31 @@ def tokens(text: str) -> list[str]:
     if run:
         _flush(run, out)
     return out
+
+
+def _phone(match: re.Match[str]) -> str:
+    """A phone number written in groups, as one number; anything else as it was.
+    A number counts as a phone when it has 7-15 digits in 3 or more groups (2 after
+    a ``+``) and is not a date. Groups parted only by spaces or dots, as prices and
+    lists are (``1.299.000``, ``100 200 300``), count only after ``+`` or ``0``
+    or as ``555 123 4567``.
+
+    >>> tokens("call 555-123-4567 or (555) 123 4567, wa +62 812 3456 7890")
+    ['call', '5551234567', 'or', '5551234567', 'wa', '6281234567890']
+    >>> tokens("sizes 100 200 300, restock 2026-12-01, rp 1.299.000")
+    ['sizes', '100', '200', '300', 'restock', '2026', '12', '01', 'rp', '1.299.000']
+    """
+    run = match[0]
+    groups = re.findall(r"\d+", run)
+    digits = sum(map(len, groups))
+    plus = run.startswith("+")
+    seps = set(run) - set("0123456789+")
+    if (not MIN_PHONE_JOIN_DIGITS <= digits <= MAX_PHONE_DIGITS
+            or len(groups) < (2 if plus else 3) or _DATE.fullmatch(run)
+            or (seps <= {" ", "."} and not (plus or run.startswith("0"))
+                and [len(g) for g in groups] != [3, 3, 4])):
+        return run
+    return "".join(groups)
 
 
 def _unconfused(token: str) -> str:

@@ -59,3 +59,26 @@ def test_fingerprint_is_shared_by_near_copies_only() -> None:
 
 def test_terms_skip_short_tokens_and_small_numbers() -> None:
     assert terms(tokens("dm 4 price 120 now 5551234 ok")) == {"price", "now", "5551234"}
+
+
+@pytest.mark.parametrize("written", [
+    "555-123-4567", "(555) 123-4567", "(555) 123 4567", "555 123 4567", "555.123.4567",
+    "".join(chr(ord(c) + 0xFEE0) for c in "555-123-4567"),  # full-width forms
+])
+def test_a_phone_number_written_in_groups_is_one_term(written: str) -> None:
+    assert terms(tokens(f"dm me {written} for the real one")) == {"5551234567", "real", "the",
+                                                                   "for", "one"}
+
+
+def test_international_phone_numbers_and_handles_with_underscores_stay_whole() -> None:
+    assert tokens("wa +62 812-3456-7890 / 0812 3456 7890") == ["wa", "6281234567890",
+                                                                "081234567890"]
+    assert tokens("follow @real_deals_shop or @Real_Deals_Shop") == [
+        "follow", "realdealsshop", "or", "realdealsshop"]
+
+
+def test_prices_sizes_and_dates_are_not_read_as_phone_numbers() -> None:
+    assert tokens("sizes 38-40, 100 200 300, rp 1.299.000, restock 2026-12-01") == [
+        "sizes", "38", "40", "100", "200", "300", "rp", "1.299.000", "restock", "2026", "12",
+        "01"]
+    assert tokens("restock 01.12.2026 at 10-12") == ["restock", "01.12.2026", "at", "10", "12"]
