@@ -69,7 +69,7 @@ def restore_bands(bands: PriceBands, states: StateMap) -> int:
     A record that is not a band (written by another version) is logged and skipped:
     that band is learned again."""
     restored = 0
-    for key, state in states.with_prefix(KEY_PREFIX):
+    for key, state in states.items(KEY_PREFIX):
         values = state.detector(_CODE)
         try:
             if values is None:

@@ -59,13 +59,9 @@ class StateMap:
         state = self.get(f"stream:{stream_id}".encode())
         return None if state is None else state.context().get("category")
 
-    def items(self) -> Iterator[tuple[bytes, EntityState]]:
-        """Every (key, state); safe to ``discard`` while iterating."""
-        for key, raw in list(self._states.items()):
-            yield key, decode_state(raw)
-
-    def with_prefix(self, prefix: bytes) -> Iterator[tuple[bytes, EntityState]]:
-        """Every (key, state) whose key starts with ``prefix`` (only those decoded)."""
+    def items(self, prefix: bytes = b"") -> Iterator[tuple[bytes, EntityState]]:
+        """Every (key, state) whose key starts with ``prefix`` (only those decoded);
+        safe to ``discard`` while iterating."""
         for key, raw in list(self._states.items()):
             if key.startswith(prefix):
                 yield key, decode_state(raw)

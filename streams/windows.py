@@ -395,22 +395,23 @@ class PartitionWindows:
             self._fold_text(bucket, ev.title,  # type: ignore[attr-defined]
                             ev.event_id, ev.ts, ev.seller_id, ev.stream_id, None, ev.region,
                             False, comment=False,
-                            known=category_words(ev.category))  # type: ignore[attr-defined]
+                            category=ev.category)  # type: ignore[attr-defined]
         elif tag == "stream_end":
             acc.ended = True
 
     def _fold_text(self, bucket: _Bucket, text: str, event_id: str, ts: int,
                    account: str | None, stream: str | None, listing: str | None, region: str,
-                   young: bool, comment: bool, known: frozenset[str] = frozenset()) -> None:
-        """A comment or title counts for each of its terms in its region (but those in
-        ``known``: a title's own category words), and a comment for its fingerprint
+                   young: bool, comment: bool, category: str | None = None) -> None:
+        """A comment or title counts for each of its terms in its region (a title not
+        for the words of its own ``category``), and a comment for its fingerprint
         (once a second account has used it in the window)."""
         if not self.terms and not (comment and self.clusters):
             return
         toks = tokens(text)
         if self.terms:
             self._fold_terms(bucket, toks, event_id, ts, account, stream, listing, region,
-                             young, text, known)
+                             young, text,
+                             frozenset() if category is None else category_words(category))
         if not comment or account is None or not self.clusters:
             return
         fp = fingerprint(toks)
@@ -502,7 +503,7 @@ class PartitionWindows:
             self._fold_text(bucket, ev.title,  # type: ignore[attr-defined]
                             ev.event_id, ev.ts, ev.seller_id, None, ev.listing_id, ev.region,
                             False, comment=False,
-                            known=category_words(ev.category))  # type: ignore[attr-defined]
+                            category=ev.category)  # type: ignore[attr-defined]
 
     def _fold_price(self, accs: dict, ev: c._ListingEvent, tag: str) -> None:
         """The listing's own window (key ``("listing", id)``): its prices, for price moves."""

@@ -22,6 +22,7 @@ import pytest
 from signals.merge import SPREAD_ENTITY_TYPES
 from signals.state import decode_state
 from streams.band_store import KEY_PREFIX, SAVE_INTERVAL_S
+from streams.price_bands import POOL_KEY, PriceBands
 from streams.producer import produce
 from streams.simulate import CURRENCY
 from tests.integration.conftest import read_all, start_worker, stop_worker
@@ -75,12 +76,12 @@ def _saved_bands(broker: str, app_id: str) -> dict[str, tuple[int, float, int]]:
                                    timeout_s=4))
     out = {}
     for r in records:
-        if r.key.startswith(KEY_PREFIX) and r.key != KEY_PREFIX + b"*" and r.value:
-            state = decode_state(r.value)
-            tag, *rest = state.detector(0)
-            n, centre = ((len(rest), sorted(rest)[len(rest) // 2]) if tag == 0.0
-                         else (int(rest[2]), rest[0]))
-            out[r.key[len(KEY_PREFIX):].decode()] = (n, centre, state.last_ws)
+        name = r.key[len(KEY_PREFIX):].decode()
+        if r.key.startswith(KEY_PREFIX) and name != POOL_KEY and r.value:
+            state, bands = decode_state(r.value), PriceBands()
+            bands.restore(name, state.detector(0))
+            centre, _, n = bands.snapshot(name)
+            out[name] = (n, centre, state.last_ws)
     return out
 
 
