@@ -38,6 +38,8 @@ _encoder = msgspec.json.Encoder()
 #: key of the records that carry many closed windows of one windows-topic partition
 BATCH_KEY = b"\x00batch"
 _batch_decoder = msgspec.json.Decoder(list[WindowAggregate])
+#: header of those records naming the input partition their windows were closed in
+SOURCE_HEADER = "source"
 
 
 def encode_batch(aggs: list[WindowAggregate]) -> bytes:

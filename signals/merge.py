@@ -13,12 +13,18 @@ small watermark record to the windows topic, a replay knows it directly), see
 partition that never reports, e.g. one with no events at all) a window is
 also released once its first partial has waited ``settle_ms``.
 
+A partial may arrive twice (an input partition re-read after a crash closes a
+window again; the worker reads windows records again after a restart). Given
+the input partition it came from (``source``), a merger keeps one partial per
+source and window, so a repeat is not counted twice.
+
 >>> def part(n, ids):
 ...     return WindowAggregate(entity_type="seller", entity_id="sl-1", region="US",
 ...         window_start=0, window_end=60_000, features={"n_listing_created": n},
 ...         samples={"listing_created": ids})
 >>> m = Merger(settle_ms=2_000)
->>> m.add(part(2.0, ["a", "b"]), now_ms=0); m.add(part(1.0, ["c"]), now_ms=500)
+>>> m.add(part(2.0, ["a", "b"]), now_ms=0), m.add(part(1.0, ["c"]), now_ms=500)
+(True, True)
 >>> m.ready(now_ms=1_000)
 []
 >>> [(w.features["n_listing_created"], w.samples["listing_created"]) for w in m.ready(2_000)]
@@ -96,7 +102,8 @@ class Merger:
     def __init__(self, settle_ms: int, topics: tuple[str, ...] = ("",)) -> None:
         self.settle_ms = settle_ms
         self.topics = topics
-        self._pending: dict[tuple[str, int], tuple[int, WindowAggregate]] = {}
+        # (entity key, window start) -> (first partial's arrival, merged, its sources)
+        self._pending: dict[tuple[str, int], tuple[int, WindowAggregate, set[str]]] = {}
         # (input topic, partition) -> window end closed up to; and each topic's partitions
         self._closed: dict[tuple[str, int], int] = {}
         self._partitions: dict[str, int] = {}
@@ -113,6 +120,7 @@ class Merger:
         >>> m = Merger(settle_ms=60_000)
         >>> m.add(WindowAggregate(entity_type="seller", entity_id="s", region="US",
         ...       window_start=0, window_end=60_000, features={}), now_ms=0)
+        True
         >>> m.watermark(0, 2, 70_000), len(m)
         ([], 1)
         >>> [w.window_end for w in m.watermark(1, 2, 61_000)], len(m)
@@ -125,13 +133,33 @@ class Merger:
             return []
         return self.ready_before(min(self._closed.values()))
 
-    def add(self, agg: WindowAggregate, now_ms: int) -> None:
+    def add(self, agg: WindowAggregate, now_ms: int, source: str = "") -> bool:
+        """Hold a partial window; ``False`` if one from the same ``source`` (an input
+        partition, e.g. ``"listing.events:2"``) is already held for its window, and
+        this one was left out. An empty ``source`` is never a repeat.
+
+        >>> m = Merger(settle_ms=0)
+        >>> part = WindowAggregate(entity_type="seller", entity_id="s", region="US",
+        ...     window_start=0, window_end=60_000, features={"n_listing_created": 2.0})
+        >>> m.add(part, 0, "listing.events:1"), m.add(part, 0, "listing.events:1")
+        (True, False)
+        >>> m.add(part, 0, "listing.events:3")
+        True
+        >>> [w.features["n_listing_created"] for w in m.drain()]
+        [4.0]
+        """
         key = (agg.key, agg.window_start)
         held = self._pending.get(key)
         if held is None:
-            self._pending[key] = (now_ms, agg)
-        else:
-            self._pending[key] = (held[0], merge(held[1], agg))
+            self._pending[key] = (now_ms, agg, {source} if source else set())
+            return True
+        first, merged, sources = held
+        if source:
+            if source in sources:
+                return False
+            sources.add(source)
+        self._pending[key] = (first, merge(merged, agg), sources)
+        return True
 
     def _release(self, keys: list[tuple[str, int]]) -> list[WindowAggregate]:
         out = [self._pending.pop(k)[1] for k in keys]
@@ -140,13 +168,13 @@ class Merger:
 
     def ready(self, now_ms: int) -> list[WindowAggregate]:
         """Merged windows whose first partial arrived at least ``settle_ms`` ago."""
-        return self._release([k for k, (t, _) in self._pending.items()
+        return self._release([k for k, (t, _, _) in self._pending.items()
                               if now_ms - t >= self.settle_ms])
 
     def ready_before(self, window_end_ms: int) -> list[WindowAggregate]:
         """Merged windows that end at or before ``window_end_ms`` (every partition
         has closed them)."""
-        return self._release([k for k, (_, a) in self._pending.items()
+        return self._release([k for k, (_, a, _) in self._pending.items()
                               if a.window_end <= window_end_ms])
 
     def drain(self) -> list[WindowAggregate]:
@@ -159,6 +187,7 @@ class Mergers:
     >>> m = Mergers(settle_ms=60_000)
     >>> m.add(WindowAggregate(entity_type="segment", entity_id="beauty|US", region="US",
     ...       window_start=0, window_end=60_000, features={"n_report": 2.0}), now_ms=0)
+    True
     >>> m.watermark("listing.events", 0, 1, 70_000), len(m)
     ([], 1)
     >>> [w.entity_id for w in m.watermark("livestream.events", 0, 1, 70_000)]
@@ -172,8 +201,8 @@ class Mergers:
     def __len__(self) -> int:
         return sum(len(m) for m in self._by_type.values())
 
-    def add(self, agg: WindowAggregate, now_ms: int) -> None:
-        self._by_type[agg.entity_type].add(agg, now_ms)
+    def add(self, agg: WindowAggregate, now_ms: int, source: str = "") -> bool:
+        return self._by_type[agg.entity_type].add(agg, now_ms, source)
 
     def watermark(self, topic: str, partition: int, partitions: int, closed_until: int
                   ) -> list[WindowAggregate]:

@@ -41,6 +41,7 @@ class Metrics:
     windows_skipped: Counter
     windows_evaluated: Counter
     windows_merged: Counter
+    windows_repeated: Counter
     windows_pending_merge: Gauge
     signals_emitted: Counter
     processing_latency: Histogram
@@ -87,6 +88,11 @@ def build_metrics(registry: CollectorRegistry) -> Metrics:
             "riskstream_windows_merged_total",
             "Partial windows of spread entities (a seller's listings on several partitions) "
             "received for merging.", ["entity_type"], registry=registry),
+        windows_repeated=Counter(
+            "riskstream_windows_repeated_total",
+            "Partial windows left out of a merge: the same input partition's part of the "
+            "window was already held (a window closed again, or read again, after a "
+            "restart).", ["entity_type"], registry=registry),
         windows_pending_merge=Gauge(
             "riskstream_windows_pending_merge",
             "Merged windows of spread entities waiting for every input partition to close "
@@ -135,6 +141,7 @@ def build_metrics(registry: CollectorRegistry) -> Metrics:
         m.windows_evaluated.labels(entity_type=entity_type)
         m.windows_skipped.labels(entity_type=entity_type)
         m.windows_merged.labels(entity_type=entity_type)
+        m.windows_repeated.labels(entity_type=entity_type)
     for signal_type in CATALOGUE:
         m.signal_delay.labels(signal_type=signal_type)
         for severity in SEVERITIES:

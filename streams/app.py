@@ -9,7 +9,9 @@ The worker runs two stages in one process:
 2. the ``detect`` agent, which reads those windows, runs the policy's detectors
    with per-entity state (:mod:`streams.statestore`, mirrored to a compacted
    topic, so a replacement worker restores baselines), and writes signals to
-   ``risk.signals``.
+   ``risk.signals``. A windows record that carries partial windows is
+   acknowledged only once they were merged and judged (:mod:`streams.held`),
+   so a worker that dies while they wait loses none of them.
 
 The categories' price bands the ingest stage learns are kept in the same
 topic (:mod:`streams.band_store`): the ingest stage starts once they are back.
@@ -20,9 +22,11 @@ maths is in ``detectors`` and ``signals``; this module only wires them.
 
 from __future__ import annotations
 
+import functools
 import gc
 import logging
 import time
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +34,7 @@ import faust
 from prometheus_client import CollectorRegistry, disable_created_metrics, start_http_server
 
 from signals.aggregate import (
+    SOURCE_HEADER,
     WATERMARK_KEY,
     WindowAggregate,
     decode_batch,
@@ -42,6 +47,7 @@ from signals.policy import Policy
 from signals.record import Signal
 from streams.band_store import SAVE_INTERVAL_S, changed_states, is_band_key, restore_bands
 from streams.config import Settings
+from streams.held import HeldRecords
 from streams.ingest import IngestCore
 from streams.ingest_loop import IngestLoop
 from streams.logs import logging_config
@@ -59,6 +65,19 @@ GC_THRESHOLDS = (50_000, 20, 100)
 
 def _now_ms() -> int:
     return int(time.time() * 1000)
+
+
+def _source(headers: Iterable[tuple[str, bytes]] | None) -> str:
+    """The input partition a windows record's windows were closed in (``""`` if
+    the record does not say).
+
+    >>> _source([("source", b"listing.events:2")]), _source(None)
+    ('listing.events:2', '')
+    """
+    for name, value in headers or ():
+        if name == SOURCE_HEADER:
+            return value.decode()
+    return ""
 
 
 class App(faust.App):
@@ -79,6 +98,9 @@ def create_app(settings: Settings, policy: Policy, metrics: Metrics) -> faust.Ap
         topic_partitions=settings.partitions,
         topic_allow_declare=True,
         consumer_auto_offset_reset="earliest",
+        # windows records held for a merge are acknowledged later (see ``detect``): a
+        # rebalance or a shutdown must not wait for them, they are read again
+        stream_wait_empty=False,
         producer_linger=0.005,
         logging_config=logging_config(settings.log_level),
     )
@@ -99,17 +121,18 @@ def create_app(settings: Settings, policy: Policy, metrics: Metrics) -> faust.Ap
                                   "status": signal.status, "severity": signal.severity})
 
     # one merger per windows partition: a partial window and the watermarks that release
-    # it must travel the same partition, where Kafka keeps them in the order sent
-    mergers: dict[int, Mergers] = {}
+    # it must travel the same partition, where Kafka keeps them in the order sent; and
+    # the records whose partials wait in it, unacknowledged
+    mergers: dict[int, tuple[Mergers, HeldRecords]] = {}
 
-    def merger_of(partition: int) -> Mergers:
-        merger = mergers.get(partition)
-        if merger is None:
-            merger = mergers[partition] = Mergers(settle_ms=MERGE_SETTLE_MS)
-        return merger
+    def merger_of(partition: int) -> tuple[Mergers, HeldRecords]:
+        pair = mergers.get(partition)
+        if pair is None:
+            pair = mergers[partition] = (Mergers(settle_ms=MERGE_SETTLE_MS), HeldRecords())
+        return pair
 
     def pending_merge() -> int:
-        return sum(len(m) for m in mergers.values())
+        return sum(len(m) for m, _ in mergers.values())
 
     async def evaluate(key: bytes, agg: WindowAggregate) -> None:
         result = engine.process(agg, states.get(key), emitted_ts=_now_ms())
@@ -122,32 +145,56 @@ def create_app(settings: Settings, policy: Policy, metrics: Metrics) -> faust.Ap
         for signal in result.signals:
             await emit(signal)
 
+    async def evaluate_merged(aggs: list[WindowAggregate], held: HeldRecords) -> None:
+        """Judge merged windows, then acknowledge the records that held their parts."""
+        for agg in aggs:
+            await evaluate(agg.key.encode(), agg)
+            for ack in held.release((agg.key, agg.window_start)):
+                await ack()
+
     @app.agent(windows, name="detect")
     async def detect(stream: Any) -> None:
         await states.ready.wait()
-        async for event in stream.events():
-            merger = merger_of(event.message.partition)
-            if event.message.key == WATERMARK_KEY:
-                wm = decode_watermark(event.message.value)
-                for merged in merger.watermark(wm.topic, wm.partition, wm.partitions,
-                                                wm.closed_until):
-                    await evaluate(merged.key.encode(), merged)
+        async for event in stream.noack().events():
+            message = event.message
+            ack = functools.partial(stream.ack, event)
+            merger, held = merger_of(message.partition)
+            if message.key == WATERMARK_KEY:
+                wm = decode_watermark(message.value)
+                await evaluate_merged(merger.watermark(
+                    wm.topic, wm.partition, wm.partitions, wm.closed_until), held)
+                await ack()
                 metrics.windows_pending_merge.set(pending_merge())
                 continue
-            for agg in decode_batch(event.message.value):
+            source, waits_for = _source(message.headers), set()
+            for agg in decode_batch(message.value):
                 if agg.entity_type in SPREAD_ENTITY_TYPES:
-                    merger.add(agg, _now_ms())  # partial: other partitions' parts follow
-                    metrics.windows_merged.labels(entity_type=agg.entity_type).inc()
+                    # partial: other partitions' parts follow
+                    if merger.add(agg, _now_ms(), source):
+                        metrics.windows_merged.labels(entity_type=agg.entity_type).inc()
+                    else:
+                        metrics.windows_repeated.labels(entity_type=agg.entity_type).inc()
+                    waits_for.add((agg.key, agg.window_start))
                 else:
                     await evaluate(agg.key.encode(), agg)
+            if not held.hold(ack, waits_for):
+                await ack()
             metrics.windows_pending_merge.set(pending_merge())
+
+    @app.on_partitions_revoked.connect
+    async def forget_revoked(sender: Any, revoked: set[Any], **_: Any) -> None:
+        """Commit what was judged, and drop the partials of windows partitions that go:
+        their records were not acknowledged, so the next owner reads and merges them."""
+        await app.consumer.commit()
+        for tp in revoked:
+            if tp.topic == settings.windows_topic:
+                mergers.pop(tp.partition, None)
 
     @app.timer(interval=MERGE_INTERVAL_S)
     async def release_merged() -> None:
         """Evaluate spread entities' windows once all their partials had time to arrive."""
-        for merger in list(mergers.values()):
-            for agg in merger.ready(_now_ms()):
-                await evaluate(agg.key.encode(), agg)
+        for merger, held in list(mergers.values()):
+            await evaluate_merged(merger.ready(_now_ms()), held)
         metrics.windows_pending_merge.set(pending_merge())
 
     @app.timer(interval=EXPIRE_INTERVAL_S)

@@ -23,6 +23,7 @@ from aiokafka.structs import OffsetAndMetadata
 
 from signals.aggregate import (
     BATCH_KEY,
+    SOURCE_HEADER,
     WATERMARK_KEY,
     WindowAggregate,
     encode_batch,
@@ -125,7 +126,7 @@ class IngestLoop:
                 if not records:
                     continue
                 out = self.core.process(tp.topic, tp.partition, records, now_ms)
-                sends.extend(await self._forward(out))
+                sends.extend(await self._forward(out, tp))
                 if tp.topic in self.spread_topics:
                     sends.extend(await self._watermark(tp))
                 self._count(tp.topic, out)
@@ -157,7 +158,7 @@ class IngestLoop:
         return [await self.producer.send(self.windows_topic, value, key=WATERMARK_KEY,
                                          partition=p) for p in range(self.windows_partitions)]
 
-    async def _forward(self, out: BatchOutput) -> list[asyncio.Future]:
+    async def _forward(self, out: BatchOutput, tp: TopicPartition) -> list[asyncio.Future]:
         assert self.producer is not None
         sends = []
         for dead in out.dead:
@@ -172,11 +173,14 @@ class IngestLoop:
                 by_partition.setdefault(p, []).append(agg)
             else:
                 self.metrics.windows_skipped.labels(entity_type=agg.entity_type).inc()
+        # the input partition they were closed in: the detect stage keeps one partial
+        # window per input partition, should a window be closed and sent again
+        headers = [(SOURCE_HEADER, f"{tp.topic}:{tp.partition}".encode())]
         for p, aggs in by_partition.items():
             for i in range(0, len(aggs), WINDOWS_PER_RECORD):
                 sends.append(await self.producer.send(
                     self.windows_topic, encode_batch(aggs[i:i + WINDOWS_PER_RECORD]),
-                    key=BATCH_KEY, partition=p))
+                    key=BATCH_KEY, partition=p, headers=headers))
         return sends
 
     def _count(self, topic: str, out: BatchOutput) -> None:

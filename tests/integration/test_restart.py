@@ -6,7 +6,8 @@ killed with SIGKILL half-way, and restarts. Signal ids are deterministic, so the
 distinct signal ids on ``risk.signals`` must not grow: a lost baseline or a
 re-opened episode would add a new id. A third deployment is restarted after it
 learned its categories' price bands, and must judge a new listing's price
-against them at once.
+against them at once. A fourth is killed while a seller's partial windows wait
+for the last input partition's part, and must still judge the whole window.
 """
 
 from __future__ import annotations
@@ -15,13 +16,18 @@ import asyncio
 import math
 import signal
 import time
+from importlib import resources
 
 import orjson
 import pytest
+import yaml
+from aiokafka import AIOKafkaProducer
+from aiokafka.partitioner import murmur2
 
 from signals.merge import SPREAD_ENTITY_TYPES
 from signals.state import decode_state
 from streams.band_store import KEY_PREFIX, SAVE_INTERVAL_S
+from streams.localworker import WorkerProcess
 from streams.price_bands import POOL_KEY, PriceBands
 from streams.producer import produce
 from streams.simulate import CURRENCY
@@ -31,9 +37,11 @@ pytestmark = pytest.mark.integration
 
 
 def _signal_ids(broker: str) -> list[tuple[str, str]]:
-    """Signal ids and statuses, but for entities spread over partitions: partial windows
-    waiting to be merged when a worker dies are not kept (a known limitation, in the
-    README), so a restart may judge such a window on part of its events."""
+    """Signal ids and statuses, but for entities spread over partitions: a restart may
+    still judge such a window a little differently (in one run of five, a segment's
+    audience in a window after the restart was larger, and its surge opened a window
+    later; see the README's Known limitations). Their merge across a crash has its
+    own test below."""
     records = asyncio.run(read_all(broker, "risk.signals", lambda r: False, timeout_s=4))
     return [(s["signal_id"], s["status"]) for s in (orjson.loads(r.value) for r in records)
             if s["entity_type"] not in SPREAD_ENTITY_TYPES]
@@ -68,6 +76,20 @@ def test_crash_and_restart_creates_no_phantom_signals(broker, worker, run, tmp_p
     assert len(after) > len(before), "the restarted deployment emitted nothing to compare"
     assert {sid for sid, _ in after} == {sid for sid, _ in before}
     assert {(sid, st) for sid, st in after} == {(sid, st) for sid, st in before}
+
+
+def _own_signal(broker: str, w: WorkerProcess, key: bytes) -> dict:
+    """The first signal on ``key``, once worker ``w`` has emitted it itself: the first
+    deployment of the tests reads the same input and may emit it too."""
+    records = asyncio.run(read_all(broker, "risk.signals",
+                                   lambda rs: any(r.key == key for r in rs), timeout_s=120))
+    got = [orjson.loads(r.value) for r in records if r.key == key]
+    assert got, f"no signal on {key!r}"
+    deadline = time.monotonic() + 30
+    while got[0]["signal_id"].encode() not in w.log.read_bytes():
+        assert time.monotonic() < deadline, f"the restarted worker did not signal {key!r}"
+        time.sleep(0.5)
+    return got[0]
 
 
 def _saved_bands(broker: str, app_id: str) -> dict[str, tuple[int, float, int]]:
@@ -114,16 +136,8 @@ def test_a_restarted_worker_judges_prices_against_the_bands_it_had(broker, run, 
     second = start_worker(broker, tmp_path, app_id)
     try:
         assert b"price bands restored" in second.log.read_bytes()
-        records = asyncio.run(read_all(
-            broker, "risk.signals", lambda rs: any(r.key == b"li-band-bait" for r in rs),
-            timeout_s=120))
-        bait = [orjson.loads(r.value) for r in records if r.key == b"li-band-bait"]
-        assert bait and bait[0]["signal_type"] == "price_anomaly", "no signal on the bait"
-        # the restarted worker itself opened it (the first deployment of the tests runs too)
-        deadline = time.monotonic() + 30
-        while bait[0]["signal_id"].encode() not in second.log.read_bytes():
-            assert time.monotonic() < deadline, "the restarted worker did not signal the bait"
-            time.sleep(0.5)
+        bait = _own_signal(broker, second, b"li-band-bait")
+        assert bait["signal_type"] == "price_anomaly"
         time.sleep(SAVE_INTERVAL_S + 3)  # a save of the band with the bait price learned
     finally:
         stop_worker(second)
@@ -131,3 +145,85 @@ def test_a_restarted_worker_judges_prices_against_the_bands_it_had(broker, run, 
     # the band went on from what it held: one relearned since the restart holds only
     # the listings read again after it
     assert after[key][2] > last_ws and after[key][0] > n
+
+
+def _listing(listing_id: str, event_type: str, ts: int) -> dict:
+    return {"schema_version": 1, "event_id": f"merge-{listing_id}-{event_type}",
+            "event_type": event_type, "ts": ts, "region": "US", "listing_id": listing_id,
+            "seller_id": "sl-merge-burst", "category": "toys/figures"} | (
+        {"price": 35.0, "currency": "USD", "title": "figure"}
+        if event_type == "listing_created" else {})
+
+
+async def _send_listings(broker: str, events: list[tuple[int, dict]]) -> None:
+    producer = AIOKafkaProducer(bootstrap_servers=broker)
+    await producer.start()
+    try:
+        for partition, ev in events:
+            await producer.send_and_wait("listing.events", orjson.dumps(ev),
+                                         key=ev["listing_id"].encode(), partition=partition)
+    finally:
+        await producer.stop()
+
+
+def test_a_sellers_partial_windows_survive_a_crash_while_they_wait_to_be_merged(
+        broker, run, tmp_path) -> None:
+    app_id = "rs-merge"
+    records = asyncio.run(read_all(broker, "listing.events", lambda r: False, timeout_s=4))
+    window_ms = 60_000
+    start = (max(orjson.loads(r.value)["ts"] for r in records) // window_ms + 1) * window_ms
+    partitions = max(r.partition for r in records) + 1
+    ids: dict[int, list[str]] = {p: [] for p in range(partitions)}
+    n = 0
+    while any(len(v) < 3 for v in ids.values()):  # 3 listings hashed to every partition
+        n += 1
+        lid = f"li-merge-{n}"
+        part = ids[(murmur2(lid.encode()) & 0x7FFFFFFF) % partitions]
+        if len(part) < 3:
+            part.append(lid)
+    burst = [(p, _listing(lid, "listing_created", start + 5_000 + i * 1_000))
+             for p, lids in ids.items() for i, lid in enumerate(lids)]
+    last = partitions - 1
+    # every partition but the last moves on past the window: their parts go to the
+    # detect stage, where they wait for the last partition's part
+    closers = [(p, _listing(ids[p][0], "listing_removed", start + 150_000))
+               for p in range(partitions)]
+
+    # no warm-up: a restarted engine would otherwise take a new seller whose region it
+    # has seen no known entity of since the restart for a cold start, and not judge it
+    policy = yaml.safe_load(resources.files("signals").joinpath("default_policy.yaml")
+                            .read_text())
+    policy["signals"]["listing_burst"]["warmup_s"] = 0
+    (tmp_path / "policy.yaml").write_text(yaml.safe_dump(policy))
+    env = {"RISKSTREAM_POLICY": str(tmp_path / "policy.yaml")}
+
+    def start() -> WorkerProcess:
+        w = WorkerProcess(broker, tmp_path, app_id, env)
+        w.wait_started()
+        return w
+
+    first = start()
+    try:
+        _caught_up(first)
+        merged = first.metric("riskstream_windows_merged_total", entity_type="seller")
+        asyncio.run(_send_listings(broker, burst + closers[:last]))
+        deadline = time.monotonic() + 60
+        while first.metric("riskstream_windows_merged_total", entity_type="seller") < (
+                merged + last):
+            assert time.monotonic() < deadline, "the partial windows did not arrive"
+            time.sleep(0.5)
+        assert first.metric("riskstream_windows_pending_merge") > 0
+        time.sleep(5)  # past the detect stage's offset commits (every 2.8 s)
+        first.proc.send_signal(signal.SIGKILL)
+        first.proc.wait()
+    finally:
+        first.kill()
+    second = start()
+    try:
+        asyncio.run(_send_listings(broker, closers[last:]))
+        # it cannot open on the last partition's 3 listings alone (min_count 4)
+        got = _own_signal(broker, second, b"sl-merge-burst")
+    finally:
+        stop_worker(second)
+    assert got["signal_type"] == "listing_burst"
+    assert got["observed"]["listings_created"] == 3 * partitions

@@ -1,0 +1,70 @@
+"""Windows-topic records held unacknowledged until the partial windows they carry are judged.
+
+A record of the windows topic can carry partial windows of spread entities
+(sellers, segments, clusters, terms), which wait in the detect stage until the
+other input partitions' parts arrive. If the record were acknowledged on
+arrival, its offset would be committed, and a worker that died before the
+merge would lose those partials for good. So the detect stage holds such a
+record here, with the (entity key, window start) of each partial it carries,
+and acknowledges it once every one of those windows was released and judged.
+After a crash the record is read again, and its windows merged again.
+
+No Kafka in here: a record is held as its acknowledge callable.
+
+>>> acked = []
+>>> held = HeldRecords()
+>>> held.hold(lambda: acked.append("r1"), {("seller:s1", 0), ("term:x", 0)})
+True
+>>> held.hold(lambda: acked.append("r2"), {("seller:s1", 0)})
+True
+>>> held.hold(lambda: acked.append("r3"), set())  # nothing to wait for: ack it now
+False
+>>> for ack in held.release(("seller:s1", 0)):
+...     ack()
+>>> acked, len(held)
+(['r2'], 1)
+>>> for ack in held.release(("term:x", 0)):
+...     ack()
+>>> acked, len(held)
+(['r2', 'r1'], 0)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection, Hashable
+from typing import Any
+
+
+class HeldRecords:
+    """Acknowledge callables, each waiting on a set of merge keys."""
+
+    def __init__(self) -> None:
+        self._waiting: dict[int, list[Any]] = {}  # record number -> [ack, keys left]
+        self._by_key: dict[Hashable, list[int]] = {}
+        self._next = 0
+
+    def __len__(self) -> int:
+        return len(self._waiting)
+
+    def hold(self, ack: Callable[[], Any], keys: Collection[Hashable]) -> bool:
+        """Hold a record until every key in ``keys`` is released; ``False`` (not held)
+        if ``keys`` is empty: the caller acknowledges it at once."""
+        if not keys:
+            return False
+        n = self._next
+        self._next += 1
+        self._waiting[n] = [ack, len(keys)]
+        for key in keys:
+            self._by_key.setdefault(key, []).append(n)
+        return True
+
+    def release(self, key: Hashable) -> list[Callable[[], Any]]:
+        """The window ``key`` was judged: the acknowledge callables of the records
+        that now wait for nothing more."""
+        done = []
+        for n in self._by_key.pop(key, ()):
+            entry = self._waiting[n]
+            entry[1] -= 1
+            if entry[1] == 0:
+                done.append(self._waiting.pop(n)[0])
+        return done
