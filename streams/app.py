@@ -166,17 +166,21 @@ def create_app(settings: Settings, policy: Policy, metrics: Metrics) -> faust.Ap
                 await ack()
                 metrics.windows_pending_merge.set(pending_merge())
                 continue
-            source, waits_for = _source(message.headers), set()
+            parts = []  # partial windows: other partitions' parts follow
             for agg in decode_batch(message.value):
                 if agg.entity_type in SPREAD_ENTITY_TYPES:
-                    # partial: other partitions' parts follow
-                    if merger.add(agg, _now_ms(), source):
-                        metrics.windows_merged.labels(entity_type=agg.entity_type).inc()
-                    else:
-                        metrics.windows_repeated.labels(entity_type=agg.entity_type).inc()
-                    waits_for.add((agg.key, agg.window_start))
+                    parts.append(agg)
                 else:
                     await evaluate(agg.key.encode(), agg)
+            # no await from the first part added to the hold: the release timer must
+            # not judge a window before the record waits for it (it would wait forever)
+            source, waits_for = _source(message.headers), set()
+            for agg in parts:
+                if merger.add(agg, _now_ms(), source):
+                    metrics.windows_merged.labels(entity_type=agg.entity_type).inc()
+                else:
+                    metrics.windows_repeated.labels(entity_type=agg.entity_type).inc()
+                waits_for.add((agg.key, agg.window_start))
             if not held.hold(ack, waits_for):
                 await ack()
             metrics.windows_pending_merge.set(pending_merge())
