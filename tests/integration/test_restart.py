@@ -38,10 +38,10 @@ pytestmark = pytest.mark.integration
 
 def _signal_ids(broker: str) -> list[tuple[str, str]]:
     """Signal ids and statuses, but for entities spread over partitions: a restart may
-    still judge such a window a little differently (in one run of five, a segment's
-    audience in a window after the restart was larger, and its surge opened a window
-    later; see the README's Known limitations). Their merge across a crash has its
-    own test below."""
+    still judge such a window a little differently (in 2 of 12 runs a spread entity's
+    signal got a new id; in one, a segment's audience in a window after the restart
+    was larger and its surge opened a window later: see the README's Known
+    limitations). Their merge across a crash has its own test below."""
     records = asyncio.run(read_all(broker, "risk.signals", lambda r: False, timeout_s=4))
     return [(s["signal_id"], s["status"]) for s in (orjson.loads(r.value) for r in records)
             if s["entity_type"] not in SPREAD_ENTITY_TYPES]
