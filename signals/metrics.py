@@ -43,6 +43,7 @@ class Metrics:
     windows_merged: Counter
     windows_repeated: Counter
     windows_pending_merge: Gauge
+    windows_records_held: Gauge
     signals_emitted: Counter
     processing_latency: Histogram
     signal_delay: Histogram
@@ -93,6 +94,10 @@ def build_metrics(registry: CollectorRegistry) -> Metrics:
             "Partial windows left out of a merge: the same input partition's part of the "
             "window was already held (a window closed again, or read again, after a "
             "restart).", ["entity_type"], registry=registry),
+        windows_records_held=Gauge(
+            "riskstream_windows_records_held",
+            "Windows-topic records left unacknowledged (so uncommitted) until the partial "
+            "windows they carry are merged and judged.", registry=registry),
         windows_pending_merge=Gauge(
             "riskstream_windows_pending_merge",
             "Merged windows of spread entities waiting for every input partition to close "

@@ -131,8 +131,9 @@ def create_app(settings: Settings, policy: Policy, metrics: Metrics) -> faust.Ap
             pair = mergers[partition] = (Mergers(settle_ms=MERGE_SETTLE_MS), HeldRecords())
         return pair
 
-    def pending_merge() -> int:
-        return sum(len(m) for m, _ in mergers.values())
+    def gauge_merges() -> None:
+        metrics.windows_pending_merge.set(sum(len(m) for m, _ in mergers.values()))
+        metrics.windows_records_held.set(sum(len(h) for _, h in mergers.values()))
 
     async def evaluate(key: bytes, agg: WindowAggregate) -> None:
         result = engine.process(agg, states.get(key), emitted_ts=_now_ms())
@@ -164,7 +165,7 @@ def create_app(settings: Settings, policy: Policy, metrics: Metrics) -> faust.Ap
                 await evaluate_merged(merger.watermark(
                     wm.topic, wm.partition, wm.partitions, wm.closed_until), held)
                 await ack()
-                metrics.windows_pending_merge.set(pending_merge())
+                gauge_merges()
                 continue
             parts = []  # partial windows: other partitions' parts follow
             for agg in decode_batch(message.value):
@@ -183,7 +184,7 @@ def create_app(settings: Settings, policy: Policy, metrics: Metrics) -> faust.Ap
                 waits_for.add((agg.key, agg.window_start))
             if not held.hold(ack, waits_for):
                 await ack()
-            metrics.windows_pending_merge.set(pending_merge())
+            gauge_merges()
 
     @app.on_partitions_revoked.connect
     async def forget_revoked(sender: Any, revoked: set[Any], **_: Any) -> None:
@@ -199,7 +200,7 @@ def create_app(settings: Settings, policy: Policy, metrics: Metrics) -> faust.Ap
         """Evaluate spread entities' windows once all their partials had time to arrive."""
         for merger, held in list(mergers.values()):
             await evaluate_merged(merger.ready(_now_ms()), held)
-        metrics.windows_pending_merge.set(pending_merge())
+        gauge_merges()
 
     @app.timer(interval=EXPIRE_INTERVAL_S)
     async def expire() -> None:

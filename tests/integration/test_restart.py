@@ -213,6 +213,7 @@ def test_a_sellers_partial_windows_survive_a_crash_while_they_wait_to_be_merged(
             assert time.monotonic() < deadline, "the partial windows did not arrive"
             time.sleep(0.5)
         assert first.metric("riskstream_windows_pending_merge") > 0
+        assert first.metric("riskstream_windows_records_held") > 0  # so not committed
         time.sleep(5)  # past the detect stage's offset commits (every 2.8 s)
         first.proc.send_signal(signal.SIGKILL)
         first.proc.wait()
