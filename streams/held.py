@@ -34,37 +34,37 @@ from __future__ import annotations
 from collections.abc import Callable, Collection, Hashable
 from typing import Any
 
+Ack = Callable[[], Any]  # a record's acknowledge callable: one object per record
+
 
 class HeldRecords:
     """Acknowledge callables, each waiting on a set of merge keys."""
 
     def __init__(self) -> None:
-        self._waiting: dict[int, list[Any]] = {}  # record number -> [ack, keys left]
-        self._by_key: dict[Hashable, list[int]] = {}
-        self._next = 0
+        self._waiting: dict[Ack, int] = {}  # a record's ack -> keys it still waits for
+        self._by_key: dict[Hashable, list[Ack]] = {}
 
     def __len__(self) -> int:
         return len(self._waiting)
 
-    def hold(self, ack: Callable[[], Any], keys: Collection[Hashable]) -> bool:
-        """Hold a record until every key in ``keys`` is released; ``False`` (not held)
-        if ``keys`` is empty: the caller acknowledges it at once."""
+    def hold(self, ack: Ack, keys: Collection[Hashable]) -> bool:
+        """Hold a record (its own ``ack`` object) until every key in ``keys`` is
+        released; ``False`` (not held) if ``keys`` is empty: the caller acknowledges
+        it at once."""
         if not keys:
             return False
-        n = self._next
-        self._next += 1
-        self._waiting[n] = [ack, len(keys)]
+        self._waiting[ack] = len(keys)
         for key in keys:
-            self._by_key.setdefault(key, []).append(n)
+            self._by_key.setdefault(key, []).append(ack)
         return True
 
-    def release(self, key: Hashable) -> list[Callable[[], Any]]:
+    def release(self, key: Hashable) -> list[Ack]:
         """The window ``key`` was judged: the acknowledge callables of the records
         that now wait for nothing more."""
         done = []
-        for n in self._by_key.pop(key, ()):
-            entry = self._waiting[n]
-            entry[1] -= 1
-            if entry[1] == 0:
-                done.append(self._waiting.pop(n)[0])
+        for ack in self._by_key.pop(key, ()):
+            self._waiting[ack] -= 1
+            if self._waiting[ack] == 0:
+                del self._waiting[ack]
+                done.append(ack)
         return done

@@ -53,6 +53,8 @@ _SNAPSHOT_SAMPLES = 5
 STREAM_CATEGORIES = 200_000  # streams per partition whose category is remembered
 _PRICE_TAGS = frozenset(("listing_created", "listing_updated", "price_changed"))
 _TITLE_TAGS = frozenset(("listing_created", "listing_updated"))
+TEXT_SAMPLE_CHARS = 200
+MAX_TERMS = 50_000  # distinct (term, region) per partition and window; more are dropped
 
 
 @lru_cache(maxsize=4096)
@@ -65,8 +67,6 @@ def category_words(category: str) -> frozenset[str]:
     ['cards', 'collectibles']
     """
     return frozenset(tokens(category.replace("/", " ")))
-TEXT_SAMPLE_CHARS = 200
-MAX_TERMS = 50_000  # distinct (term, region) per partition and window; more are dropped
 
 
 class _Acc:
