@@ -78,6 +78,19 @@ def test_crash_and_restart_creates_no_phantom_signals(broker, worker, run, tmp_p
     assert {(sid, st) for sid, st in after} == {(sid, st) for sid, st in before}
 
 
+def _settled(w: WorkerProcess, name: str, timeout_s: float = 120) -> float:
+    """Metric ``name`` of worker ``w`` once it has not moved for 3 s."""
+    deadline = time.monotonic() + timeout_s
+    last, since = w.metric(name), time.monotonic()
+    while time.monotonic() - since < 3:
+        assert time.monotonic() < deadline, f"{name} did not settle"
+        time.sleep(0.5)
+        now = w.metric(name)
+        if now != last:
+            last, since = now, time.monotonic()
+    return last
+
+
 def _own_signal(broker: str, w: WorkerProcess, key: bytes) -> dict:
     """The first signal on ``key``, once worker ``w`` has emitted it itself: the first
     deployment of the tests reads the same input and may emit it too."""
@@ -205,6 +218,8 @@ def test_a_sellers_partial_windows_survive_a_crash_while_they_wait_to_be_merged(
     first = start()
     try:
         _caught_up(first)
+        # the detect stage too: the partials counted next must be the seller's
+        _settled(first, "riskstream_windows_merged_total")
         merged = first.metric("riskstream_windows_merged_total", entity_type="seller")
         asyncio.run(_send_listings(broker, burst + closers[:last]))
         deadline = time.monotonic() + 60
