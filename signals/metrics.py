@@ -44,6 +44,7 @@ class Metrics:
     windows_repeated: Counter
     windows_pending_merge: Gauge
     windows_records_held: Gauge
+    windows_held_seconds: Gauge
     signals_emitted: Counter
     processing_latency: Histogram
     signal_delay: Histogram
@@ -98,6 +99,11 @@ def build_metrics(registry: CollectorRegistry) -> Metrics:
             "riskstream_windows_records_held",
             "Windows-topic records left unacknowledged (so uncommitted) until the partial "
             "windows they carry are merged and judged.", registry=registry),
+        windows_held_seconds=Gauge(
+            "riskstream_windows_held_seconds",
+            "How long the oldest windows-topic record still held has waited (0: none). "
+            "Records are acknowledged within the merge's 120 s settle time; one held far "
+            "longer means its partition's commits have stopped.", registry=registry),
         windows_pending_merge=Gauge(
             "riskstream_windows_pending_merge",
             "Merged windows of spread entities waiting for every input partition to close "

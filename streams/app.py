@@ -135,6 +135,11 @@ def create_app(settings: Settings, policy: Policy, metrics: Metrics) -> faust.Ap
         metrics.windows_pending_merge.set(sum(len(m) for m, _ in mergers.values()))
         metrics.windows_records_held.set(sum(len(h) for _, h in mergers.values()))
 
+    def gauge_held_age() -> None:
+        since = [t for _, h in mergers.values() if (t := h.held_since()) is not None]
+        metrics.windows_held_seconds.set(
+            max(_now_ms() / 1000.0 - min(since), 0.0) if since else 0.0)
+
     async def evaluate(key: bytes, agg: WindowAggregate) -> None:
         result = engine.process(agg, states.get(key), emitted_ts=_now_ms())
         if result.stale:
@@ -182,7 +187,7 @@ def create_app(settings: Settings, policy: Policy, metrics: Metrics) -> faust.Ap
                 else:
                     metrics.windows_repeated.labels(entity_type=agg.entity_type).inc()
                 waits_for.add((agg.key, agg.window_start))
-            if not held.hold(ack, waits_for):
+            if not held.hold(ack, waits_for, _now_ms() / 1000.0):
                 await ack()
             gauge_merges()
 
@@ -201,6 +206,7 @@ def create_app(settings: Settings, policy: Policy, metrics: Metrics) -> faust.Ap
         for merger, held in list(mergers.values()):
             await evaluate_merged(merger.ready(_now_ms()), held)
         gauge_merges()
+        gauge_held_age()
 
     @app.timer(interval=EXPIRE_INTERVAL_S)
     async def expire() -> None:

@@ -23,10 +23,12 @@ False
 ...     ack()
 >>> acked, len(held)
 (['r2'], 1)
+>>> held.held_since()  # when the oldest record still held was held (r1, at 0.0)
+0.0
 >>> for ack in held.release(("term:x", 0)):
 ...     ack()
->>> acked, len(held)
-(['r2', 'r1'], 0)
+>>> acked, len(held), held.held_since()
+(['r2', 'r1'], 0, None)
 """
 
 from __future__ import annotations
@@ -41,19 +43,20 @@ class HeldRecords:
     """Acknowledge callables, each waiting on a set of merge keys."""
 
     def __init__(self) -> None:
-        self._waiting: dict[Ack, int] = {}  # a record's ack -> keys it still waits for
+        # a record's ack -> [keys it still waits for, when it was held]; in hold order
+        self._waiting: dict[Ack, list[float]] = {}
         self._by_key: dict[Hashable, list[Ack]] = {}
 
     def __len__(self) -> int:
         return len(self._waiting)
 
-    def hold(self, ack: Ack, keys: Collection[Hashable]) -> bool:
+    def hold(self, ack: Ack, keys: Collection[Hashable], now_s: float = 0.0) -> bool:
         """Hold a record (its own ``ack`` object) until every key in ``keys`` is
         released; ``False`` (not held) if ``keys`` is empty: the caller acknowledges
-        it at once."""
+        it at once. ``now_s``: the time it is held (any clock, for :meth:`held_since`)."""
         if not keys:
             return False
-        self._waiting[ack] = len(keys)
+        self._waiting[ack] = [len(keys), now_s]
         for key in keys:
             self._by_key.setdefault(key, []).append(ack)
         return True
@@ -63,8 +66,17 @@ class HeldRecords:
         that now wait for nothing more."""
         done = []
         for ack in self._by_key.pop(key, ()):
-            self._waiting[ack] -= 1
-            if self._waiting[ack] == 0:
+            waiting = self._waiting[ack]
+            waiting[0] -= 1
+            if waiting[0] == 0:
                 del self._waiting[ack]
                 done.append(ack)
         return done
+
+    def held_since(self) -> float | None:
+        """When the oldest record still held was held (``None``: none held). Records are
+        acknowledged within the merge's settle time, so one held much longer means the
+        commits of its windows partition have stopped."""
+        for _, since in self._waiting.values():
+            return since
+        return None

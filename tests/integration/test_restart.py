@@ -230,6 +230,7 @@ def test_a_sellers_partial_windows_survive_a_crash_while_they_wait_to_be_merged(
         assert first.metric("riskstream_windows_pending_merge") > 0
         assert first.metric("riskstream_windows_records_held") > 0  # so not committed
         time.sleep(5)  # past the detect stage's offset commits (every 2.8 s)
+        assert first.metric("riskstream_windows_held_seconds") >= 4  # theirs, at least
         first.proc.send_signal(signal.SIGKILL)
         first.proc.wait()
     finally:
