@@ -22,6 +22,7 @@ maths is in ``detectors`` and ``signals``; this module only wires them.
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import gc
 import logging
@@ -51,9 +52,15 @@ from streams.held import HeldRecords
 from streams.ingest import IngestCore
 from streams.ingest_loop import IngestLoop
 from streams.logs import logging_config
-from streams.statestore import EntityStateStore
+from streams.statestore import (
+    CATEGORY_PREFIX,
+    EntityStateStore,
+    category_state,
+    is_category_key,
+)
 from streams.topics import SIGNALS_TOPIC
 from streams.transport import Transport
+from streams.windows import StreamStart
 
 log = logging.getLogger("riskstream.detect")
 
@@ -222,13 +229,21 @@ def create_app(settings: Settings, policy: Policy, metrics: Metrics) -> faust.Ap
                 for signal in engine.expire(key.decode(), state, now, emitted_ts=_now_ms()):
                     await emit(signal)
                 await states.delete(key)
-            else:
+            elif not is_category_key(key):  # a stream's category: not an entity
                 tracked += 1
         metrics.tracked_entities.set(tracked)
 
     @app.task
     async def run_state_store() -> None:
         await states.run()
+
+    async def remember_categories(started: list[StreamStart]) -> list[asyncio.Future]:
+        """Store the categories of streams that started, for a restarted ingest stage
+        that resumes after their ``stream_start`` (see ``StateMap.stream_category``)."""
+        window_ms = policy.windows.size_s * 1000
+        return [await states.put(CATEGORY_PREFIX + s.stream_id.encode(),
+                                 category_state(s.region, s.category, s.ts - s.ts % window_ms))
+                for s in started]
 
     core = IngestCore(
         window_ms=policy.windows.size_s * 1000,
@@ -247,7 +262,8 @@ def create_app(settings: Settings, policy: Policy, metrics: Metrics) -> faust.Ap
                         windows_partitions=settings.partitions,
                         spread_topics=tuple(sorted({
                             topic for t, topics in SPREAD_SOURCES.items() if engine.watches(t)
-                            for topic in topics})))
+                            for topic in topics})),
+                        remember=remember_categories)
 
     bands_back = {"done": False}
 

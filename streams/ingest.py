@@ -35,7 +35,7 @@ from streams.contract import (
 from streams.errors import BadRecord
 from streams.price_bands import PriceBands
 from streams.recent import Recent
-from streams.windows import PartitionWindows
+from streams.windows import PartitionWindows, StreamStart
 
 HOUR_MS = 3_600_000
 DAY_MS = 24 * HOUR_MS
@@ -88,6 +88,8 @@ class BatchOutput:
     processed: int = 0
     duplicates: int = 0
     dead_by_kind: dict[str, int] = field(default_factory=dict)
+    # streams whose category this batch learned: to store before committing past them
+    started: list[StreamStart] = field(default_factory=list)
 
 
 class _Partition:
@@ -199,6 +201,8 @@ class IngestCore:
         out.processed = processed
         out.duplicates = duplicates
         out.closed = windows.close_ready()
+        if windows.started:
+            out.started, windows.started = windows.started, []
         return out
 
     def _limits(self, newest: int, now_ms: int | None) -> tuple[int, int]:

@@ -7,7 +7,9 @@ windows topic that the Faust detection agent reads; bad records go to the
 dead-letter topic. Input offsets are committed only up to the oldest open
 window of each partition, after everything before it was acknowledged, so the
 open windows need no per-record state writes: after a crash the input topic
-itself is replayed to rebuild them.
+itself is replayed to rebuild them. A stream's category, which its
+``stream_start`` alone gives, is stored (``remember``) and acknowledged before
+any commit past that event, so a replay that resumes after it still knows it.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from signals.metrics import Metrics
 from streams.contract import INPUT_TOPICS
 from streams.ingest import BatchOutput, IngestCore
 from streams.topics import DLQ_TOPIC
+from streams.windows import StreamStart
 
 log = logging.getLogger("riskstream.ingest")
 
@@ -71,7 +74,11 @@ class IngestLoop:
         batch_max_records: int = 5000,
         windows_partitions: int = 4,
         spread_topics: tuple[str, ...] = (),
+        remember: Callable[[list[StreamStart]], Awaitable[list[asyncio.Future]]] | None = None,
     ) -> None:
+        """``remember``: stores the categories of streams that started, returning the
+        sends to await before the next commit."""
+        self.remember = remember
         self.windows_partitions = windows_partitions
         self.spread_topics = spread_topics
         self.marked: dict[TopicPartition, int] = {}
@@ -126,6 +133,8 @@ class IngestLoop:
                 if not records:
                     continue
                 out = self.core.process(tp.topic, tp.partition, records, now_ms)
+                if out.started and self.remember is not None:
+                    sends.extend(await self.remember(out.started))
                 sends.extend(await self._forward(out, tp))
                 if tp.topic in self.spread_topics:
                     sends.extend(await self._watermark(tp))

@@ -28,6 +28,29 @@ from signals.state import EntityState, decode_state, encode_state, last_window
 
 log = logging.getLogger("riskstream.state")
 
+#: a stream's category as the ingest stage read it from its ``stream_start``
+CATEGORY_PREFIX = b"stream-category:"
+
+
+def is_category_key(key: bytes) -> bool:
+    """Whether a state-topic key holds a stream's category (not an entity's state)."""
+    return key.startswith(CATEGORY_PREFIX)
+
+
+def category_state(region: str, category: str, window_start_ms: int) -> EntityState:
+    """What the ingest stage stores for a stream whose ``stream_start`` it read, under
+    ``CATEGORY_PREFIX + stream_id``: the category, and the start's window as the state's
+    last window, so it expires with the policy's TTL like an entity that went quiet.
+
+    >>> s = category_state("US", "fashion/bags", 1_767_225_600_000)
+    >>> s.context(), s.last_ws
+    ({'category': 'fashion/bags'}, 1767225600000)
+    """
+    state = EntityState(region=region)
+    state.last_ws = window_start_ms
+    state.add_context({"category": category})
+    return state
+
 
 class StateMap:
     """Entity states in memory, held encoded, merged by ``last_ws`` (no Kafka in it).
@@ -53,11 +76,24 @@ class StateMap:
         return len(self._states)
 
     def stream_category(self, stream_id: str) -> str | None:
-        """The category a stream's state remembers from its ``stream_start`` (``None``
-        if unknown): the ingest stage's fallback for a stream that went live before
-        the offset it resumed from."""
-        state = self.get(f"stream:{stream_id}".encode())
-        return None if state is None else state.context().get("category")
+        """The category a stream's ``stream_start`` gave (``None`` if unknown), from its
+        state or else from what the ingest stage stored when it read that event: the
+        ingest stage's fallback for a stream that went live before the offset it
+        resumed from. (After a crash the detect stage may not yet have judged, and so
+        stored, the window that held the ``stream_start``.)
+
+        >>> m = StateMap()
+        >>> _ = m.set(CATEGORY_PREFIX + b"s1", category_state("US", "toys/figures", 0))
+        >>> m.stream_category("s1"), m.stream_category("s2")
+        ('toys/figures', None)
+        """
+        for key in (f"stream:{stream_id}".encode(), CATEGORY_PREFIX + stream_id.encode()):
+            state = self.get(key)
+            if state is not None:
+                category = state.context().get("category")
+                if category is not None:
+                    return category
+        return None
 
     def items(self, prefix: bytes = b"") -> Iterator[tuple[bytes, EntityState]]:
         """Every (key, state) whose key starts with ``prefix`` (only those decoded);
@@ -105,10 +141,12 @@ class EntityStateStore(StateMap):
         self._producer: AIOKafkaProducer | None = None
         self._consumer: AIOKafkaConsumer | None = None
 
-    async def put(self, key: bytes, state: EntityState) -> None:
+    async def put(self, key: bytes, state: EntityState) -> asyncio.Future:
+        """Hold ``state`` and send it to the topic; the future resolves once the broker
+        has it."""
         encoded = self.set(key, state)
         assert self._producer is not None
-        await self._producer.send(self.topic, encoded, key=key)
+        return await self._producer.send(self.topic, encoded, key=key)
 
     async def delete(self, key: bytes) -> None:
         self.discard(key)

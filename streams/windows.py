@@ -31,6 +31,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import lru_cache
+from typing import NamedTuple
 
 import mmh3
 
@@ -55,6 +56,16 @@ _PRICE_TAGS = frozenset(("listing_created", "listing_updated", "price_changed"))
 _TITLE_TAGS = frozenset(("listing_created", "listing_updated"))
 TEXT_SAMPLE_CHARS = 200
 MAX_TERMS = 50_000  # distinct (term, region) per partition and window; more are dropped
+
+
+class StreamStart(NamedTuple):
+    """A stream's category as its ``stream_start`` gave it: the worker stores it before
+    committing past that event, so a restart that resumes after it still knows it."""
+
+    stream_id: str
+    region: str
+    category: str
+    ts: int
 
 
 @lru_cache(maxsize=4096)
@@ -306,6 +317,7 @@ class PartitionWindows:
         # category's listings: enough to learn what its prices usually are
         self._bands = PriceBands() if price_bands is None else price_bands
         self.terms_dropped = 0  # (term, region) pairs not counted: a window held MAX_TERMS
+        self.started: list[StreamStart] = []  # categories learned since the last batch
 
     @property
     def open_windows(self) -> int:
@@ -389,8 +401,11 @@ class PartitionWindows:
                             ev.event_id, ev.ts, user, ev.stream_id, None, ev.region, young,
                             comment=True)
         elif tag == "stream_start":
-            acc.context["category"] = ev.category  # type: ignore[attr-defined]
-            self._categories[ev.stream_id] = ev.category  # type: ignore[attr-defined]
+            category = ev.category  # type: ignore[attr-defined]
+            acc.context["category"] = category
+            if self.segments and self._categories.get(ev.stream_id) != category:
+                self.started.append(StreamStart(ev.stream_id, ev.region, category, ev.ts))
+            self._categories[ev.stream_id] = category
             acc.sample("stream_start", ev.event_id, 1)
             self._fold_text(bucket, ev.title,  # type: ignore[attr-defined]
                             ev.event_id, ev.ts, ev.seller_id, ev.stream_id, None, ev.region,
