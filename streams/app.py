@@ -263,7 +263,7 @@ def create_app(settings: Settings, policy: Policy, metrics: Metrics) -> faust.Ap
                         spread_topics=tuple(sorted({
                             topic for t, topics in SPREAD_SOURCES.items() if engine.watches(t)
                             for topic in topics})),
-                        remember=remember_categories)
+                        remember=remember_categories, on_assigned=states.caught_up)
 
     bands_back = {"done": False}
 

@@ -58,6 +58,8 @@ class _Rebalance(ConsumerRebalanceListener):
 
     async def on_partitions_assigned(self, assigned: list[TopicPartition]) -> None:
         log.info("input partitions assigned", extra={"partitions": len(assigned)})
+        if self.loop.on_assigned is not None:
+            await self.loop.on_assigned()
 
 
 class IngestLoop:
@@ -75,10 +77,14 @@ class IngestLoop:
         windows_partitions: int = 4,
         spread_topics: tuple[str, ...] = (),
         remember: Callable[[list[StreamStart]], Awaitable[list[asyncio.Future]]] | None = None,
+        on_assigned: Callable[[], Awaitable[object]] | None = None,
     ) -> None:
         """``remember``: stores the categories of streams that started, returning the
-        sends to await before the next commit."""
+        sends to await before the next commit. ``on_assigned``: awaited when input
+        partitions are assigned, before any is read (the worker: the state store
+        catching up, so the categories their last owner stored are known)."""
         self.remember = remember
+        self.on_assigned = on_assigned
         self.windows_partitions = windows_partitions
         self.spread_topics = spread_topics
         self.marked: dict[TopicPartition, int] = {}

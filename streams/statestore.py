@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Iterator
 
 import msgspec
@@ -152,6 +153,24 @@ class EntityStateStore(StateMap):
         self.discard(key)
         assert self._producer is not None
         await self._producer.send(self.topic, None, key=key)
+
+    async def caught_up(self, timeout_s: float = 30.0) -> bool:
+        """Wait until this store has read every record the topic holds now; ``False``
+        (and a warning) if that took over ``timeout_s``. A worker handed input
+        partitions in a rebalance calls it first: their last owner may have stored a
+        stream's category a moment before."""
+        await self.ready.wait()
+        assert self._consumer is not None
+        ends = await self._consumer.end_offsets(
+            [TopicPartition(self.topic, p) for p in range(self.partitions)])
+        deadline = time.monotonic() + timeout_s
+        while await self._behind(ends):
+            if time.monotonic() > deadline:
+                log.warning("state store still behind its topic; reading on",
+                            extra={"waited_s": timeout_s})
+                return False
+            await asyncio.sleep(0.05)
+        return True
 
     async def _behind(self, ends: dict[TopicPartition, int]) -> bool:
         assert self._consumer is not None
