@@ -52,12 +52,7 @@ from streams.held import HeldRecords
 from streams.ingest import IngestCore
 from streams.ingest_loop import IngestLoop
 from streams.logs import logging_config
-from streams.statestore import (
-    CATEGORY_PREFIX,
-    EntityStateStore,
-    category_state,
-    is_category_key,
-)
+from streams.statestore import EntityStateStore, category_record, is_category_key
 from streams.topics import SIGNALS_TOPIC
 from streams.transport import Transport
 from streams.windows import StreamStart
@@ -241,9 +236,7 @@ def create_app(settings: Settings, policy: Policy, metrics: Metrics) -> faust.Ap
         """Store the categories of streams that started, for a restarted ingest stage
         that resumes after their ``stream_start`` (see ``StateMap.stream_category``)."""
         window_ms = policy.windows.size_s * 1000
-        return [await states.put(CATEGORY_PREFIX + s.stream_id.encode(),
-                                 category_state(s.region, s.category, s.ts - s.ts % window_ms))
-                for s in started]
+        return [await states.put(*category_record(s, window_ms)) for s in started]
 
     core = IngestCore(
         window_ms=policy.windows.size_s * 1000,

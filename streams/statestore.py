@@ -26,6 +26,7 @@ import msgspec
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
 from signals.state import EntityState, decode_state, encode_state, last_window
+from streams.windows import StreamStart
 
 log = logging.getLogger("riskstream.state")
 
@@ -38,19 +39,20 @@ def is_category_key(key: bytes) -> bool:
     return key.startswith(CATEGORY_PREFIX)
 
 
-def category_state(region: str, category: str, window_start_ms: int) -> EntityState:
-    """What the ingest stage stores for a stream whose ``stream_start`` it read, under
-    ``CATEGORY_PREFIX + stream_id``: the category, and the start's window as the state's
-    last window, so it expires with the policy's TTL like an entity that went quiet.
+def category_record(start: StreamStart, window_ms: int) -> tuple[bytes, EntityState]:
+    """The key and state the ingest stage stores for a stream whose ``stream_start`` it
+    read: the category, and the start's window as the state's last window, so it
+    expires with the policy's TTL like an entity that went quiet.
 
-    >>> s = category_state("US", "fashion/bags", 1_767_225_600_000)
-    >>> s.context(), s.last_ws
-    ({'category': 'fashion/bags'}, 1767225600000)
+    >>> key, s = category_record(StreamStart("s1", "US", "fashion/bags", 1_767_225_612_345),
+    ...                          window_ms=60_000)
+    >>> key, s.context(), s.last_ws
+    (b'stream-category:s1', {'category': 'fashion/bags'}, 1767225600000)
     """
-    state = EntityState(region=region)
-    state.last_ws = window_start_ms
-    state.add_context({"category": category})
-    return state
+    state = EntityState(region=start.region)
+    state.last_ws = start.ts - start.ts % window_ms
+    state.add_context({"category": start.category})
+    return CATEGORY_PREFIX + start.stream_id.encode(), state
 
 
 class StateMap:
@@ -84,7 +86,7 @@ class StateMap:
         stored, the window that held the ``stream_start``.)
 
         >>> m = StateMap()
-        >>> _ = m.set(CATEGORY_PREFIX + b"s1", category_state("US", "toys/figures", 0))
+        >>> _ = m.set(*category_record(StreamStart("s1", "US", "toys/figures", 0), 60_000))
         >>> m.stream_category("s1"), m.stream_category("s2")
         ('toys/figures', None)
         """

@@ -11,8 +11,9 @@ import pytest
 from aiokafka import AIOKafkaProducer
 
 from signals.state import encode_state
-from streams.statestore import CATEGORY_PREFIX, EntityStateStore, category_state
+from streams.statestore import EntityStateStore, category_record
 from streams.topics import ensure_topics
+from streams.windows import StreamStart
 
 pytestmark = pytest.mark.integration
 
@@ -28,8 +29,8 @@ async def _catch_up(broker: str) -> tuple[bool, list[str | None]]:
         await store.ready.wait()
         # another worker's ingest stage stores the categories of 300 streams
         for i in range(300):
-            await producer.send(topic, encode_state(category_state("US", f"cat-{i}", 0)),
-                                key=CATEGORY_PREFIX + f"st-{i}".encode())
+            key, state = category_record(StreamStart(f"st-{i}", "US", f"cat-{i}", 0), 60_000)
+            await producer.send(topic, encode_state(state), key=key)
         await producer.flush()
         done = await store.caught_up(timeout_s=30)
         return done, [store.stream_category(f"st-{i}") for i in range(300)]

@@ -11,7 +11,7 @@ import orjson
 from streams.contract import LIVESTREAM_TOPIC
 from streams.ingest import IngestCore, Raw
 from streams.simulate import SimConfig, Simulator
-from streams.statestore import CATEGORY_PREFIX, StateMap, category_state
+from streams.statestore import StateMap, category_record
 
 PARTITIONS = 4
 WINDOW_MS = 60_000
@@ -42,8 +42,7 @@ def _run(core: IngestCore, parts: dict[int, list[Raw]], start: dict[int, int],
             pos[p] += len(batch)
             out = core.process(LIVESTREAM_TOPIC, p, batch)
             for s in out.started if states is not None else ():
-                states.set(CATEGORY_PREFIX + s.stream_id.encode(),
-                           category_state(s.region, s.category, s.ts - s.ts % WINDOW_MS))
+                states.set(*category_record(s, WINDOW_MS))
             for agg in out.closed:
                 if agg.entity_type == "segment":
                     closed[(p, agg.entity_id, agg.window_start)] = (
