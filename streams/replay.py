@@ -82,6 +82,9 @@ def replay(
                 whole.append(agg)
         if closed is not None:  # (topic, window end every partition of it has closed)
             whole += merger.ready_before(*closed)
+        judge(whole)
+
+    def judge(whole: list) -> None:
         for agg in whole:
             key = agg.key.encode()
             out = engine.process(agg, states.get(key), emitted_ts)
@@ -106,7 +109,7 @@ def replay(
         drain(tp)
     if flush:
         detect(core.close_all())
-    detect(merger.drain())  # partials some partition has closed: all there will be
+    judge(merger.drain())  # partials some partition has closed: all there will be
     return result
 
 

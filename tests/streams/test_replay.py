@@ -6,8 +6,10 @@ import orjson
 import pytest
 
 from signals.policy import load_policy
+from streams.contract import LIVESTREAM_TOPIC
 from streams.replay import read_jsonl, replay
 from streams.simulate import SimConfig, Simulator, explained, matches
+from tests.streams.events import BASE_TS, live, raw
 
 SIGNAL_TYPES = (
     "report_spike", "viewer_inflation", "purchase_anomaly", "price_anomaly", "listing_burst",
@@ -57,3 +59,13 @@ def test_file_replay_matches_in_memory(tmp_path) -> None:
     in_memory = replay(records, load_policy())
     assert [s.to_dict() for s in from_file.signals] == [s.to_dict() for s in in_memory.signals]
     assert from_file.signals
+
+
+def test_flush_judges_the_last_windows_of_spread_entities() -> None:
+    # one window of a comment cluster, closed only by the flush at the end
+    text = "dm me on whatsapp for the real deal at half price"
+    records = [(LIVESTREAM_TOPIC, f"st-{n % 3}".encode(), raw(live(
+        "comment", event_id=f"c{n}", stream_id=f"st-{n % 3}", ts=BASE_TS + 1_000 * n,
+        user_id=f"bot-{n}", account_age_days=1, text=text))) for n in range(12)]
+    result = replay(records, load_policy(), partitions=1, flush=True)
+    assert [s.signal_type for s in result.signals] == ["coordinated_comments"]
