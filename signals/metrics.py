@@ -81,7 +81,8 @@ def build_metrics(registry: CollectorRegistry) -> Metrics:
         windows_skipped=Counter(
             "riskstream_windows_skipped_total",
             "Closed windows no enabled signal could judge (e.g. a listing without a price "
-            "change), not sent to detection.", ["entity_type"], registry=registry),
+            "change, or a comment text only one account used), not judged.",
+            ["entity_type"], registry=registry),
         windows_evaluated=Counter(
             "riskstream_windows_evaluated_total",
             "Closed windows run through the policy's detectors.",

@@ -156,7 +156,10 @@ def create_app(settings: Settings, policy: Policy, metrics: Metrics) -> faust.Ap
     async def evaluate_merged(aggs: list[WindowAggregate], held: HeldRecords) -> None:
         """Judge merged windows, then acknowledge the records that held their parts."""
         for agg in aggs:
-            await evaluate(agg.key.encode(), agg)
+            if engine.wants(agg):
+                await evaluate(agg.key.encode(), agg)
+            else:  # e.g. a text only one account used, on every partition
+                metrics.windows_skipped.labels(entity_type=agg.entity_type).inc()
             for ack in held.release((agg.key, agg.window_start)):
                 await ack()
 

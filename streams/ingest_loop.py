@@ -31,6 +31,7 @@ from signals.aggregate import (
     encode_batch,
     encode_watermark,
 )
+from signals.merge import SPREAD_ENTITY_TYPES
 from signals.metrics import Metrics
 from streams.contract import INPUT_TOPICS
 from streams.ingest import BatchOutput, IngestCore
@@ -72,7 +73,7 @@ class IngestLoop:
         broker: str,
         group_id: str,
         windows_topic: str,
-        wants: Callable[[WindowAggregate], bool],
+        wants: Callable[[WindowAggregate, bool], bool],
         batch_max_records: int = 5000,
         windows_partitions: int = 4,
         spread_topics: tuple[str, ...] = (),
@@ -181,7 +182,7 @@ class IngestLoop:
         by_partition: dict[int, list[WindowAggregate]] = {}
         for agg in out.closed:
             self.metrics.windows_closed.labels(entity_type=agg.entity_type).inc()
-            if self.wants(agg):
+            if self.wants(agg, agg.entity_type in SPREAD_ENTITY_TYPES):
                 # the partition Kafka's default partitioner would give the entity's key:
                 # one entity's windows always meet the same detect partition and state
                 p = (murmur2(agg.key.encode()) & 0x7FFFFFFF) % self.windows_partitions

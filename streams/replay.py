@@ -74,14 +74,15 @@ def replay(
         whole = []
         for agg in aggs:
             result.windows += 1
-            if not engine.wants(agg):
+            spread = agg.entity_type in SPREAD_ENTITY_TYPES
+            if not engine.wants(agg, part=spread):
                 continue
-            if agg.entity_type in SPREAD_ENTITY_TYPES:
+            if spread:
                 merger.add(agg, 0)
             else:
                 whole.append(agg)
         if closed is not None:  # (topic, window end every partition of it has closed)
-            whole += merger.ready_before(*closed)
+            whole += [m for m in merger.ready_before(*closed) if engine.wants(m)]
         judge(whole)
 
     def judge(whole: list) -> None:
@@ -109,7 +110,8 @@ def replay(
         drain(tp)
     if flush:
         detect(core.close_all())
-    judge(merger.drain())  # partials some partition has closed: all there will be
+    # partials some partition has closed: all there will be
+    judge([m for m in merger.drain() if engine.wants(m)])
     return result
 
 

@@ -275,6 +275,16 @@ class _TextAcc:
             samples=samples, breakdown={"regions": self.regions} if self.regions else {})
 
 
+def _first_use(fp: str, first: tuple) -> _TextAcc:
+    """A fingerprint's window holding its first use, ``(event_id, ts, account, stream,
+    region, young, text)``."""
+    event_id, ts, account, stream, region, young, text = first
+    acc = _TextAcc("account_cluster", f"fp-{fp}", region)
+    acc.add(event_id, ts, account, stream, None, young, text, None)
+    acc.regions[region] = 1
+    return acc
+
+
 class _Bucket:
     __slots__ = ("accs", "clusters", "first_fp", "first_offset", "terms")
 
@@ -283,7 +293,8 @@ class _Bucket:
         self.accs: dict[str, _Acc] = {}
         self.terms: dict[str, _TextAcc] = {}  # "term|region" -> its window
         self.clusters: dict[str, _TextAcc] = {}  # fingerprint -> its window
-        # a fingerprint one account has used so far: not a cluster (yet), kept small
+        # a fingerprint one account has used so far: not a cluster here (yet), kept small
+        # and sent as a one-account part at close, to merge with other partitions' parts
         self.first_fp: dict[str, tuple] = {}
 
 
@@ -419,7 +430,7 @@ class PartitionWindows:
                    young: bool, comment: bool, category: str | None = None) -> None:
         """A comment or title counts for each of its terms in its region (a title not
         for the words of its own ``category``), and a comment for its fingerprint
-        (once a second account has used it in the window)."""
+        (a one-account use is kept aside until a second account uses it)."""
         if not self.terms and not (comment and self.clusters):
             return
         toks = tokens(text)
@@ -440,10 +451,8 @@ class PartitionWindows:
                 return
             if first[2] == account:
                 return  # one account repeating itself is not coordination
-            acc = bucket.clusters[fp] = _TextAcc("account_cluster", f"fp-{fp}", first[4])
+            acc = bucket.clusters[fp] = _first_use(fp, first)
             del bucket.first_fp[fp]
-            acc.add(first[0], first[1], first[2], first[3], None, first[5], first[6], None)
-            acc.regions[first[4]] = 1
         acc.add(event_id, ts, account, stream, None, young, text, None)
         acc.regions[region] = acc.regions.get(region, 0) + 1
 
@@ -560,6 +569,10 @@ class PartitionWindows:
             out.extend(acc.aggregate(start, end) for acc in bucket.accs.values())
             out.extend(acc.aggregate(start, end) for acc in bucket.terms.values())
             out.extend(acc.aggregate(start, end) for acc in bucket.clusters.values())
+            # a text one account used here may be a cluster's share of this partition:
+            # its other accounts may all have posted on other partitions
+            out.extend(_first_use(fp, first).aggregate(start, end)
+                       for fp, first in bucket.first_fp.items())
         return out
 
     def commit_offset(self, next_offset: int) -> int:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import zlib
+
 import orjson
 import pytest
 
@@ -69,3 +71,24 @@ def test_flush_judges_the_last_windows_of_spread_entities() -> None:
         user_id=f"bot-{n}", account_age_days=1, text=text))) for n in range(12)]
     result = replay(records, load_policy(), partitions=1, flush=True)
     assert [s.signal_type for s in result.signals] == ["coordinated_comments"]
+
+
+def test_a_campaign_spread_one_account_per_partition_is_one_cluster() -> None:
+    # twelve accounts each post the campaign text once, each in a stream of its own
+    # input partition: no partition sees two of them, the merged window sees twelve
+    partitions, streams = 16, {}
+    for i in range(10_000):
+        p = zlib.crc32(f"st-{i}".encode()) % partitions
+        streams.setdefault(p, f"st-{i}")
+        if len(streams) == 12:
+            break
+    text = "dm me on whatsapp for the real deal at half price"
+    records = []
+    for n, stream in enumerate(streams.values()):
+        ev = live("comment", event_id=f"c{n}", stream_id=stream, ts=BASE_TS + 1_000 * n,
+                  user_id=f"bot-{n}", account_age_days=1, text=text)
+        records.append((LIVESTREAM_TOPIC, stream.encode(), raw(ev)))
+    result = replay(records, load_policy(), partitions=partitions, flush=True)
+    [signal] = [s for s in result.signals if s.signal_type == "coordinated_comments"]
+    assert (signal.observed["accounts"], signal.observed["streams"]) == (12, 12)
+    assert sorted(signal.evidence["sample_accounts"]) == sorted(f"bot-{n}" for n in range(12))

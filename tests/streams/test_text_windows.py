@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import orjson
 
+from signals.engine import Engine
 from signals.merge import Merger
+from signals.policy import load_policy
 from streams import windows
 from streams.contract import LISTING_TOPIC, LIVESTREAM_TOPIC, decode
 from streams.ingest import IngestCore, Raw
@@ -28,9 +30,14 @@ def _closed(events) -> dict:
     return {(a.entity_type, a.entity_id): a for a in pw.close_all()}
 
 
-def test_a_text_one_account_repeats_is_no_cluster() -> None:
+def test_a_text_one_account_repeats_is_one_account_part() -> None:
+    # sent, to merge with other partitions' parts; alone, no signal judges it
     out = _closed([_comment(i, "s1", "bot", TEXT) for i in range(5)])
-    assert [k for k in out if k[0] == "account_cluster"] == []
+    [part] = [a for k, a in out.items() if k[0] == "account_cluster"]
+    assert (part.features["n_use"], part.features["distinct_accounts"]) == (1.0, 1.0)
+    assert part.samples["event"] == ["e0"] and part.samples["stream"] == ["s1"]
+    engine = Engine(load_policy())
+    assert engine.wants(part, part=True) and not engine.wants(part)
 
 
 def test_cluster_partials_merge_into_distinct_accounts_and_streams() -> None:
