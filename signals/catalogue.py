@@ -50,10 +50,6 @@ class CatalogueEntry:
     evidence: Callable[[WindowAggregate], dict[str, Any]]
     #: whether a window can matter at all; others are not even sent to the detect stage
     relevant: Callable[[WindowAggregate], bool] | None = None
-    #: whether ``relevant`` may be asked of one input partition's part of a spread
-    #: entity's window (it holds for the merged window whenever it holds for a part);
-    #: if not, every part is sent and ``relevant`` is asked of the merged window
-    relevant_in_part: bool = True
     #: the detector's baseline in the units a reviewer reads, added to the signal's
     baseline_view: Callable[[dict[str, float]], dict[str, float]] | None = None
 
@@ -446,9 +442,7 @@ CATALOGUE: dict[str, CatalogueEntry] = {
         CatalogueEntry("coordinated_comments", 7, "account_cluster",
                        {"count_surge": CountSurgeDetector},
                        _cluster_features, _text_observed, _cluster_evidence,
-                       # a one-account part may meet the cluster's other accounts
-                       relevant=lambda agg: agg.features.get("distinct_accounts", 0.0) >= 2,
-                       relevant_in_part=False),
+                       relevant=lambda agg: agg.features.get("distinct_accounts", 0.0) >= 2),
         # every term window is sent, even a single use: a term's uses are spread over
         # the input partitions, and dropping small partials would bias its baseline low
         CatalogueEntry("emerging_term", 8, "term", {"count_surge": CountSurgeDetector},

@@ -62,24 +62,12 @@ class Engine:
         """True when some enabled signal reads windows of this entity type."""
         return entity_type in self._by_entity
 
-    def wants(self, agg: WindowAggregate, part: bool = False) -> bool:
+    def wants(self, agg: WindowAggregate) -> bool:
         """True when some enabled signal could judge this window: a listing window
-        without a price change, or a seller window without a new listing, cannot.
-        ``part``: the window is one input partition's part of a spread entity's
-        window, still to be merged; a part is wanted if the merged window might be.
-
-        >>> from signals.policy import load_policy
-        >>> one = WindowAggregate(entity_type="account_cluster", entity_id="fp-1",
-        ...     region="US", window_start=0, window_end=60_000,
-        ...     features={"distinct_accounts": 1.0})
-        >>> engine = Engine(load_policy())
-        >>> engine.wants(one, part=True), engine.wants(one)
-        (True, False)
-        """
+        without a price change, or a seller window without a new listing, cannot."""
         for name, _ in self._by_entity.get(agg.entity_type, ()):
-            entry = CATALOGUE[name]
-            if (entry.relevant is None or (part and not entry.relevant_in_part)
-                    or entry.relevant(agg)):
+            relevant = CATALOGUE[name].relevant
+            if relevant is None or relevant(agg):
                 return True
         return False
 

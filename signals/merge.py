@@ -35,7 +35,7 @@ from __future__ import annotations
 
 import msgspec
 
-from signals.aggregate import WindowAggregate
+from signals.aggregate import FirstUse, WindowAggregate
 from signals.record import (
     MAX_ACCOUNTS,
     MAX_CONTEXTS,
@@ -96,6 +96,10 @@ def merge(a: WindowAggregate, b: WindowAggregate) -> WindowAggregate:
         context=a.context | b.context, ended=a.ended or b.ended)
 
 
+def _window(part: WindowAggregate | FirstUse) -> WindowAggregate:
+    return part.as_window() if isinstance(part, FirstUse) else part
+
+
 class Merger:
     """Pending partial windows, keyed by entity and window start."""
 
@@ -103,7 +107,9 @@ class Merger:
         self.settle_ms = settle_ms
         self.topics = topics
         # (entity key, window start) -> (first partial's arrival, merged, its sources)
-        self._pending: dict[tuple[str, int], tuple[int, WindowAggregate, set[str]]] = {}
+        self._pending: dict[tuple[str, int],
+                            tuple[int, WindowAggregate | FirstUse, set[str]]] = {}
+        self._lone: list[tuple[str, int]] = []
         # (input topic, partition) -> window end closed up to; and each topic's partitions
         self._closed: dict[tuple[str, int], int] = {}
         self._partitions: dict[str, int] = {}
@@ -133,10 +139,12 @@ class Merger:
             return []
         return self.ready_before(min(self._closed.values()))
 
-    def add(self, agg: WindowAggregate, now_ms: int, source: str = "") -> bool:
+    def add(self, agg: WindowAggregate | FirstUse, now_ms: int, source: str = "") -> bool:
         """Hold a partial window; ``False`` if one from the same ``source`` (an input
         partition, e.g. ``"listing.events:2"``) is already held for its window, and
-        this one was left out. An empty ``source`` is never a repeat.
+        this one was left out. An empty ``source`` is never a repeat. A
+        :class:`~signals.aggregate.FirstUse` is held as it is until another part of its
+        window arrives.
 
         >>> m = Merger(settle_ms=0)
         >>> part = WindowAggregate(entity_type="seller", entity_id="s", region="US",
@@ -158,12 +166,33 @@ class Merger:
             if source in sources:
                 return False
             sources.add(source)
-        self._pending[key] = (first, merge(merged, agg), sources)
+        self._pending[key] = (first, merge(_window(merged), _window(agg)), sources)
         return True
 
     def _release(self, keys: list[tuple[str, int]]) -> list[WindowAggregate]:
-        out = [self._pending.pop(k)[1] for k in keys]
+        out = []
+        for k in keys:
+            part = self._pending.pop(k)[1]
+            if isinstance(part, FirstUse):  # one account's text, on no other partition
+                self._lone.append(k)
+            else:
+                out.append(part)
         out.sort(key=lambda a: a.window_start)
+        return out
+
+    def take_lone(self) -> list[tuple[str, int]]:
+        """The (entity key, window start) of the windows released since the last call
+        that held a single :class:`~signals.aggregate.FirstUse`: no window to judge (one
+        account is no cluster), but the records that carried them can be acknowledged.
+
+        >>> from signals.aggregate import FirstUse
+        >>> m = Merger(settle_ms=0)
+        >>> m.add(FirstUse("ab", 0, 60_000, "e1", 1, "u1", "s1", "US", False, "t"), 0)
+        True
+        >>> m.drain(), m.take_lone(), m.take_lone()
+        ([], [('account_cluster:fp-ab', 0)], [])
+        """
+        out, self._lone = self._lone, []
         return out
 
     def ready(self, now_ms: int) -> list[WindowAggregate]:
@@ -201,7 +230,7 @@ class Mergers:
     def __len__(self) -> int:
         return sum(len(m) for m in self._by_type.values())
 
-    def add(self, agg: WindowAggregate, now_ms: int, source: str = "") -> bool:
+    def add(self, agg: WindowAggregate | FirstUse, now_ms: int, source: str = "") -> bool:
         return self._by_type[agg.entity_type].add(agg, now_ms, source)
 
     def watermark(self, topic: str, partition: int, partitions: int, closed_until: int
@@ -224,3 +253,7 @@ class Mergers:
 
     def drain(self) -> list[WindowAggregate]:
         return [w for m in self._by_type.values() for w in m.drain()]
+
+    def take_lone(self) -> list[tuple[str, int]]:
+        """See :meth:`Merger.take_lone`."""
+        return [k for m in self._by_type.values() for k in m.take_lone()]

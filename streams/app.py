@@ -35,10 +35,13 @@ import faust
 from prometheus_client import CollectorRegistry, disable_created_metrics, start_http_server
 
 from signals.aggregate import (
+    FIRST_USES_KEY,
     SOURCE_HEADER,
     WATERMARK_KEY,
+    FirstUse,
     WindowAggregate,
     decode_batch,
+    decode_first_uses,
     decode_watermark,
 )
 from signals.engine import Engine
@@ -153,15 +156,25 @@ def create_app(settings: Settings, policy: Policy, metrics: Metrics) -> faust.Ap
         for signal in result.signals:
             await emit(signal)
 
-    async def evaluate_merged(aggs: list[WindowAggregate], held: HeldRecords) -> None:
+    async def evaluate_merged(aggs: list[WindowAggregate], merger: Mergers,
+                              held: HeldRecords) -> None:
         """Judge merged windows, then acknowledge the records that held their parts."""
+        skipped: dict[str, int] = {}
         for agg in aggs:
             if engine.wants(agg):
                 await evaluate(agg.key.encode(), agg)
-            else:  # e.g. a text only one account used, on every partition
-                metrics.windows_skipped.labels(entity_type=agg.entity_type).inc()
+            else:  # e.g. one account's text, on two partitions
+                skipped[agg.entity_type] = skipped.get(agg.entity_type, 0) + 1
             for ack in held.release((agg.key, agg.window_start)):
                 await ack()
+        lone = merger.take_lone()  # texts one account used, on no other partition
+        for key in lone:
+            for ack in held.release(key):
+                await ack()
+        if lone:
+            skipped[FirstUse.entity_type] = skipped.get(FirstUse.entity_type, 0) + len(lone)
+        for entity_type, n in skipped.items():
+            metrics.windows_skipped.labels(entity_type=entity_type).inc(n)
 
     @app.agent(windows, name="detect")
     async def detect(stream: Any) -> None:
@@ -173,25 +186,31 @@ def create_app(settings: Settings, policy: Policy, metrics: Metrics) -> faust.Ap
             if message.key == WATERMARK_KEY:
                 wm = decode_watermark(message.value)
                 await evaluate_merged(merger.watermark(
-                    wm.topic, wm.partition, wm.partitions, wm.closed_until), held)
+                    wm.topic, wm.partition, wm.partitions, wm.closed_until), merger, held)
                 await ack()
                 gauge_merges()
                 continue
-            parts = []  # partial windows: other partitions' parts follow
-            for agg in decode_batch(message.value):
-                if agg.entity_type in SPREAD_ENTITY_TYPES:
-                    parts.append(agg)
-                else:
-                    await evaluate(agg.key.encode(), agg)
+            # partial windows: other partitions' parts follow
+            parts: list[WindowAggregate | FirstUse] = []
+            if message.key == FIRST_USES_KEY:
+                parts += decode_first_uses(message.value)
+            else:
+                for agg in decode_batch(message.value):
+                    if agg.entity_type in SPREAD_ENTITY_TYPES:
+                        parts.append(agg)
+                    else:
+                        await evaluate(agg.key.encode(), agg)
             # no await from the first part added to the hold: the release timer must
             # not judge a window before the record waits for it (it would wait forever)
-            source, waits_for = _source(message.headers), set()
+            source, waits_for, now_ms = _source(message.headers), set(), _now_ms()
+            counted: dict[tuple[bool, str], int] = {}  # (new?, entity type) -> parts
             for agg in parts:
-                if merger.add(agg, _now_ms(), source):
-                    metrics.windows_merged.labels(entity_type=agg.entity_type).inc()
-                else:
-                    metrics.windows_repeated.labels(entity_type=agg.entity_type).inc()
+                new = (merger.add(agg, now_ms, source), agg.entity_type)
+                counted[new] = counted.get(new, 0) + 1
                 waits_for.add((agg.key, agg.window_start))
+            for (new_part, entity_type), n in counted.items():
+                counter = metrics.windows_merged if new_part else metrics.windows_repeated
+                counter.labels(entity_type=entity_type).inc(n)
             if not held.hold(ack, waits_for, _now_ms() / 1000.0):
                 await ack()
             gauge_merges()
@@ -209,7 +228,7 @@ def create_app(settings: Settings, policy: Policy, metrics: Metrics) -> faust.Ap
     async def release_merged() -> None:
         """Evaluate spread entities' windows once all their partials had time to arrive."""
         for merger, held in list(mergers.values()):
-            await evaluate_merged(merger.ready(_now_ms()), held)
+            await evaluate_merged(merger.ready(_now_ms()), merger, held)
         gauge_merges()
         gauge_held_age()
 

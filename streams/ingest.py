@@ -23,7 +23,7 @@ from typing import Any, NamedTuple
 import msgspec
 import orjson
 
-from signals.aggregate import WindowAggregate
+from signals.aggregate import FirstUse, WindowAggregate
 from streams.contract import (
     LISTING_TOPIC,
     LIVESTREAM_TOPIC,
@@ -90,6 +90,8 @@ class BatchOutput:
     dead_by_kind: dict[str, int] = field(default_factory=dict)
     # streams whose category this batch learned: to store before committing past them
     started: list[StreamStart] = field(default_factory=list)
+    # texts one account used in a closed window: for the detect stage's merge
+    first_uses: list[FirstUse] = field(default_factory=list)
 
 
 class _Partition:
@@ -203,6 +205,8 @@ class IngestCore:
         out.closed = windows.close_ready()
         if windows.started:
             out.started, windows.started = windows.started, []
+        if windows.first_uses:
+            out.first_uses, windows.first_uses = windows.first_uses, []
         return out
 
     def _limits(self, newest: int, now_ms: int | None) -> tuple[int, int]:
@@ -238,6 +242,14 @@ class IngestCore:
     def close_all(self) -> list[WindowAggregate]:
         """Close every open window of every partition (end of a finite replay)."""
         return [agg for part in self._parts.values() for agg in part.windows.close_all()]
+
+    def take_first_uses(self) -> list[FirstUse]:
+        """The texts one account used in windows :meth:`close_all` closed."""
+        out = []
+        for part in self._parts.values():
+            out += part.windows.first_uses
+            part.windows.first_uses = []
+        return out
 
     @property
     def open_windows(self) -> int:

@@ -25,13 +25,15 @@ from aiokafka.structs import OffsetAndMetadata
 
 from signals.aggregate import (
     BATCH_KEY,
+    FIRST_USES_KEY,
     SOURCE_HEADER,
     WATERMARK_KEY,
+    FirstUse,
     WindowAggregate,
     encode_batch,
+    encode_first_uses,
     encode_watermark,
 )
-from signals.merge import SPREAD_ENTITY_TYPES
 from signals.metrics import Metrics
 from streams.contract import INPUT_TOPICS
 from streams.ingest import BatchOutput, IngestCore
@@ -42,6 +44,7 @@ log = logging.getLogger("riskstream.ingest")
 
 COMMIT_INTERVAL_S = 1.0
 WINDOWS_PER_RECORD = 200  # closed windows batched into one windows-topic record
+FIRST_USES_PER_RECORD = 1000  # texts one account used (~150 bytes each), in one record
 LAG_INTERVAL_S = 2.0
 
 
@@ -73,7 +76,7 @@ class IngestLoop:
         broker: str,
         group_id: str,
         windows_topic: str,
-        wants: Callable[[WindowAggregate, bool], bool],
+        wants: Callable[[WindowAggregate], bool],
         batch_max_records: int = 5000,
         windows_partitions: int = 4,
         spread_topics: tuple[str, ...] = (),
@@ -182,11 +185,8 @@ class IngestLoop:
         by_partition: dict[int, list[WindowAggregate]] = {}
         for agg in out.closed:
             self.metrics.windows_closed.labels(entity_type=agg.entity_type).inc()
-            if self.wants(agg, agg.entity_type in SPREAD_ENTITY_TYPES):
-                # the partition Kafka's default partitioner would give the entity's key:
-                # one entity's windows always meet the same detect partition and state
-                p = (murmur2(agg.key.encode()) & 0x7FFFFFFF) % self.windows_partitions
-                by_partition.setdefault(p, []).append(agg)
+            if self.wants(agg):
+                by_partition.setdefault(self._windows_partition(agg.key), []).append(agg)
             else:
                 self.metrics.windows_skipped.labels(entity_type=agg.entity_type).inc()
         # the input partition they were closed in: the detect stage keeps one partial
@@ -197,7 +197,23 @@ class IngestLoop:
                 sends.append(await self.producer.send(
                     self.windows_topic, encode_batch(aggs[i:i + WINDOWS_PER_RECORD]),
                     key=BATCH_KEY, partition=p, headers=headers))
+        if out.first_uses:
+            self.metrics.windows_closed.labels(entity_type=FirstUse.entity_type).inc(
+                len(out.first_uses))
+        uses: dict[int, list[FirstUse]] = {}
+        for use in out.first_uses:
+            uses.setdefault(self._windows_partition(use.key), []).append(use)
+        for p, part in uses.items():
+            for i in range(0, len(part), FIRST_USES_PER_RECORD):
+                sends.append(await self.producer.send(
+                    self.windows_topic, encode_first_uses(part[i:i + FIRST_USES_PER_RECORD]),
+                    key=FIRST_USES_KEY, partition=p, headers=headers))
         return sends
+
+    def _windows_partition(self, key: str) -> int:
+        """The partition Kafka's default partitioner would give an entity's key: one
+        entity's windows always meet the same detect partition and state."""
+        return (murmur2(key.encode()) & 0x7FFFFFFF) % self.windows_partitions
 
     def _count(self, topic: str, out: BatchOutput) -> None:
         m = self.metrics

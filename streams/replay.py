@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 import orjson
 
+from signals.aggregate import FirstUse
 from signals.engine import Engine
 from signals.merge import SPREAD_ENTITY_TYPES, Mergers
 from signals.policy import Policy
@@ -68,25 +69,31 @@ def replay(
 
     merger = Mergers(settle_ms=0)
 
-    def detect(aggs: list, closed: tuple[str, int] | None = None) -> None:
+    def detect(aggs: list, closed: tuple[str, int] | None = None,
+               first_uses: Iterable[FirstUse] = ()) -> None:
         """Run closed windows through the engine; partial windows of spread entities
-        wait in the merger until every partition has closed them."""
+        (and texts one account used) wait in the merger until every partition has
+        closed them."""
+        for use in first_uses:
+            merger.add(use, 0)
         whole = []
         for agg in aggs:
             result.windows += 1
-            spread = agg.entity_type in SPREAD_ENTITY_TYPES
-            if not engine.wants(agg, part=spread):
+            if not engine.wants(agg):
                 continue
-            if spread:
+            if agg.entity_type in SPREAD_ENTITY_TYPES:
                 merger.add(agg, 0)
             else:
                 whole.append(agg)
         if closed is not None:  # (topic, window end every partition of it has closed)
-            whole += [m for m in merger.ready_before(*closed) if engine.wants(m)]
+            whole += merger.ready_before(*closed)
         judge(whole)
 
     def judge(whole: list) -> None:
+        merger.take_lone()  # texts only one account used: nothing to judge or acknowledge
         for agg in whole:
+            if not engine.wants(agg):  # e.g. one account's text on two partitions
+                continue
             key = agg.key.encode()
             out = engine.process(agg, states.get(key), emitted_ts)
             states.set(key, out.state)
@@ -97,7 +104,7 @@ def replay(
         result.processed += out.processed
         result.duplicates += out.duplicates
         result.dead.extend(out.dead)
-        detect(out.closed, (tp[0], core.closed_everywhere(tp[0], partitions)))
+        detect(out.closed, (tp[0], core.closed_everywhere(tp[0], partitions)), out.first_uses)
 
     for topic, key, value in records:
         tp = (topic, zlib.crc32(key) % partitions)
@@ -109,9 +116,9 @@ def replay(
     for tp in list(pending):
         drain(tp)
     if flush:
-        detect(core.close_all())
+        detect(core.close_all(), first_uses=core.take_first_uses())
     # partials some partition has closed: all there will be
-    judge([m for m in merger.drain() if engine.wants(m)])
+    judge(merger.drain())
     return result
 
 

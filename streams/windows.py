@@ -35,7 +35,7 @@ from typing import NamedTuple
 
 import mmh3
 
-from signals.aggregate import WindowAggregate
+from signals.aggregate import FirstUse, WindowAggregate
 from signals.record import (
     MAX_ACCOUNTS,
     MAX_CONTEXTS,
@@ -329,6 +329,8 @@ class PartitionWindows:
         self._bands = PriceBands() if price_bands is None else price_bands
         self.terms_dropped = 0  # (term, region) pairs not counted: a window held MAX_TERMS
         self.started: list[StreamStart] = []  # categories learned since the last batch
+        # texts one account used in a window closed since the last batch (clusters on)
+        self.first_uses: list[FirstUse] = []
 
     @property
     def open_windows(self) -> int:
@@ -571,8 +573,9 @@ class PartitionWindows:
             out.extend(acc.aggregate(start, end) for acc in bucket.clusters.values())
             # a text one account used here may be a cluster's share of this partition:
             # its other accounts may all have posted on other partitions
-            out.extend(_first_use(fp, first).aggregate(start, end)
-                       for fp, first in bucket.first_fp.items())
+            self.first_uses.extend(
+                FirstUse(fp, start, end, *first[:6], first[6][:TEXT_SAMPLE_CHARS])
+                for fp, first in bucket.first_fp.items())
         return out
 
     def commit_offset(self, next_offset: int) -> int:

@@ -15,6 +15,7 @@ from typing import Any
 import orjson
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka.partitioner import murmur2
 
 from signals.policy import load_policy
 from streams.localkafka import LocalKafka
@@ -69,6 +70,30 @@ BAD_RECORDS = [
 ]
 
 
+def thin_campaign(window_start: int, partitions: int = 4) -> tuple[list, dict[str, Any]]:
+    """Seven accounts post one text once each in one window, in seven streams of the
+    input partitions 3, 2, 1 and 1 at a time: only a merge of every partition's part,
+    one-account parts included, sees the 6 accounts ``coordinated_comments`` needs.
+    The records, keyed as the producer keys them, and the scenario's label."""
+    streams: dict[int, list[str]] = {}
+    for i in range(1_000):
+        stream = f"st-thin-{i}"
+        streams.setdefault((murmur2(stream.encode()) & 0x7FFFFFFF) % partitions, []).append(stream)
+    picked = [s for part, n in zip(sorted(streams), (3, 2, 1, 1), strict=False)
+              for s in streams[part][:n]]
+    accounts = [f"bot-thin-{n}" for n in range(len(picked))]
+    records = [(stream.encode(), orjson.dumps({
+        "schema_version": 1, "event_id": f"thin-{n}", "event_type": "comment",
+        "ts": window_start + 1_000 * (n + 1), "stream_id": stream, "seller_id": "sl-thin",
+        "region": "US", "user_id": account, "account_age_days": 1,
+        "text": "join my telegram channel for wholesale replica watches at factory price"}))
+        for n, (stream, account) in enumerate(zip(picked, accounts, strict=True))]
+    label = {"scenario": "coordinated_comments", "entity_type": "account_cluster",
+             "entity_id": "thin-campaign", "region": "US", "start_ts": window_start,
+             "end_ts": window_start + 60_000, "accounts": accounts}
+    return records, label
+
+
 async def read_all(broker: str, topic: str, until: Any, timeout_s: float) -> list:
     consumer = AIOKafkaConsumer(topic, bootstrap_servers=broker, auto_offset_reset="earliest",
                                 group_id=None)
@@ -94,18 +119,20 @@ def run(broker: str, worker: Worker) -> dict[str, Any]:
                               start_ts=(int(time.time() * 1000) // day_ms - 1) * day_ms))
     events = list(sim.events())
     half = len(events) // 2
+    # sent between the halves, in a window after the first half's event time
+    thin, thin_label = thin_campaign((events[half][2]["ts"] // 60_000 + 2) * 60_000)
 
     async def go() -> None:
         await produce(iter(events[:half]), broker, speed=0, pace_from_ts=0)
         producer = AIOKafkaProducer(bootstrap_servers=broker)
         await producer.start()
-        for key, value in BAD_RECORDS:
+        for key, value in BAD_RECORDS + thin:
             await producer.send_and_wait("livestream.events", value, key=key)
         await producer.stop()
         await produce(iter(events[half:]), broker, speed=0, pace_from_ts=0)
 
     asyncio.run(go())
-    labels = sim.labels()
+    labels = [*sim.labels(), thin_label]
 
     def found(records: list) -> bool:
         got = [orjson.loads(r.value) for r in records]
@@ -116,4 +143,4 @@ def run(broker: str, worker: Worker) -> dict[str, Any]:
     time.sleep(3)
     records = asyncio.run(read_all(broker, "risk.signals", lambda r: False, timeout_s=5))
     return {"labels": labels, "signals": [orjson.loads(r.value) for r in records],
-            "events": len(events)}
+            "events": len(events) + len(thin)}

@@ -30,14 +30,36 @@ def _closed(events) -> dict:
     return {(a.entity_type, a.entity_id): a for a in pw.close_all()}
 
 
-def test_a_text_one_account_repeats_is_one_account_part() -> None:
-    # sent, to merge with other partitions' parts; alone, no signal judges it
-    out = _closed([_comment(i, "s1", "bot", TEXT) for i in range(5)])
-    [part] = [a for k, a in out.items() if k[0] == "account_cluster"]
-    assert (part.features["n_use"], part.features["distinct_accounts"]) == (1.0, 1.0)
-    assert part.samples["event"] == ["e0"] and part.samples["stream"] == ["s1"]
-    engine = Engine(load_policy())
-    assert engine.wants(part, part=True) and not engine.wants(part)
+def test_a_text_one_account_repeats_is_a_first_use() -> None:
+    # no cluster here; its first use is sent, to merge with other partitions' parts
+    pw = PartitionWindows(size_ms=60_000, lateness_ms=0, young_days=7)
+    for i in range(5):
+        pw.fold(_comment(i, "s1", "bot", TEXT, ts=1_000 + i), i)
+    assert [a for a in pw.close_all() if a.entity_type == "account_cluster"] == []
+    [use] = pw.first_uses
+    assert (use.event_id, use.ts, use.account, use.stream, use.window_start) == (
+        "e0", 1_000, "bot", "s1", 0)
+    alone = use.as_window()  # merged with nothing: a window no signal judges
+    assert alone.features["distinct_accounts"] == 1.0
+    assert not Engine(load_policy()).wants(alone)
+
+
+def test_first_uses_merge_into_the_window_the_ingest_stage_builds() -> None:
+    # a cluster of three accounts in one partition, and the same three posting one
+    # each in three partitions: the detect stage sees the same window
+    events = [_comment(1, "s1", "b1", TEXT, ts=5_000), _comment(2, "s2", "b2", TEXT + "!!"),
+              _comment(3, "s3", "b3", TEXT + " 🔥", ts=3_000)]
+    [whole] = [a for a in _closed(events).values() if a.entity_type == "account_cluster"]
+    merger = Merger(settle_ms=0)
+    for ev in events:
+        pw = PartitionWindows(size_ms=60_000, lateness_ms=0, young_days=7)
+        pw.fold(ev, 0)
+        pw.close_all()
+        merger.add(pw.first_uses[0], now_ms=0)
+    [merged] = merger.drain()
+    assert merged.features == whole.features and merged.breakdown == whole.breakdown
+    assert {k: sorted(v) for k, v in merged.samples.items()} == {
+        k: sorted(v) for k, v in whole.samples.items()}
 
 
 def test_cluster_partials_merge_into_distinct_accounts_and_streams() -> None:
