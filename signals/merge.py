@@ -106,9 +106,10 @@ class Merger:
     def __init__(self, settle_ms: int, topics: tuple[str, ...] = ("",)) -> None:
         self.settle_ms = settle_ms
         self.topics = topics
-        # (entity key, window start) -> (first partial's arrival, merged, its sources)
+        # (entity key, window start) -> (first partial's arrival, merged, its sources);
+        # sources a tuple: a few at most, and most texts' windows hold one part
         self._pending: dict[tuple[str, int],
-                            tuple[int, WindowAggregate | FirstUse, set[str]]] = {}
+                            tuple[int, WindowAggregate | FirstUse, tuple[str, ...]]] = {}
         self._lone: list[tuple[str, int]] = []
         # (input topic, partition) -> window end closed up to; and each topic's partitions
         self._closed: dict[tuple[str, int], int] = {}
@@ -159,13 +160,13 @@ class Merger:
         key = (agg.key, agg.window_start)
         held = self._pending.get(key)
         if held is None:
-            self._pending[key] = (now_ms, agg, {source} if source else set())
+            self._pending[key] = (now_ms, agg, (source,) if source else ())
             return True
         first, merged, sources = held
         if source:
             if source in sources:
                 return False
-            sources.add(source)
+            sources += (source,)
         self._pending[key] = (first, merge(_window(merged), _window(agg)), sources)
         return True
 

@@ -89,8 +89,9 @@ def build_metrics(registry: CollectorRegistry) -> Metrics:
             ["entity_type"], registry=registry),
         windows_merged=Counter(
             "riskstream_windows_merged_total",
-            "Partial windows of spread entities (a seller's listings on several partitions) "
-            "received for merging.", ["entity_type"], registry=registry),
+            "Partial windows of spread entities (a seller's listings on several partitions, "
+            "a comment text's first use) received for merging.",
+            ["entity_type"], registry=registry),
         windows_repeated=Counter(
             "riskstream_windows_repeated_total",
             "Partial windows left out of a merge: the same input partition's part of the "
