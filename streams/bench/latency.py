@@ -29,7 +29,13 @@ from aiokafka import AIOKafkaConsumer
 
 from signals.engine import Engine
 from signals.policy import load_policy
-from streams.bench.figures import bucket_diff, histogram_buckets, histogram_quantile, percentile
+from streams.bench.figures import (
+    bucket_diff,
+    histogram_buckets,
+    histogram_quantile,
+    peak_rss_bytes,
+    percentile,
+)
 from streams.contract import INPUT_TOPICS
 from streams.localworker import WorkerProcess, metric_sum
 from streams.producer import produce
@@ -81,6 +87,7 @@ def run(broker: str, workdir: Path, rate: float, live_s: int, warmup_s: int, see
         if failure:
             raise failure[0]
         last = w.samples()
+        peak_rss = peak_rss_bytes(w.pid)
     finally:
         w.stop()
     live = bucket_diff(histogram_buckets(last, HISTOGRAM), histogram_buckets(first, HISTOGRAM))
@@ -93,7 +100,7 @@ def run(broker: str, workdir: Path, rate: float, live_s: int, warmup_s: int, see
         "rate": rate, "live_s": live_s, "batches": live[-1][1] if live else 0,
         "latency_p50_ms": histogram_quantile(0.5, live) * 1000,
         "latency_p99_ms": histogram_quantile(0.99, live) * 1000,
-        "lag_at_start": lag_at_start, "max_lag": max_lag,
+        "lag_at_start": lag_at_start, "max_lag": max_lag, "peak_rss": peak_rss,
         "signals_open": len(delays),
         "signal_delay_p50_ms": percentile(delays, 50) * 1000,
         "signal_delay_p99_ms": percentile(delays, 99) * 1000,

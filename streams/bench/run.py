@@ -118,6 +118,8 @@ def run_throughput(args: argparse.Namespace) -> int:
                  f"{lat['batches']:,.0f} partition batches; aim p99 < 100 ms"),
                 ("consumer lag at start / max", f"{lat['lag_at_start']:,.0f} / "
                  f"{lat['max_lag']:,.0f}", "records"),
+                ("worker peak RSS", f"{lat['peak_rss'] / 2**20:,.0f} MB",
+                 "warm-up history and live part"),
                 ("window end -> signal p50 / p99",
                  f"{lat['signal_delay_p50_ms'] / 1000:.1f} / "
                  f"{lat['signal_delay_p99_ms'] / 1000:.1f} s",
