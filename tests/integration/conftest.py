@@ -119,8 +119,10 @@ def run(broker: str, worker: Worker) -> dict[str, Any]:
                               start_ts=(int(time.time() * 1000) // day_ms - 1) * day_ms))
     events = list(sim.events())
     half = len(events) // 2
-    # sent between the halves, in a window after the first half's event time
-    thin, thin_label = thin_campaign((events[half][2]["ts"] // 60_000 + 2) * 60_000)
+    # sent between the halves, into the window the first half ends in: still open on
+    # every partition, and no later than the second half's first event, so no event of
+    # the second half arrives after its window closed
+    thin, thin_label = thin_campaign(events[half][2]["ts"] // 60_000 * 60_000)
 
     async def go() -> None:
         await produce(iter(events[:half]), broker, speed=0, pace_from_ts=0)
