@@ -20,7 +20,6 @@ import time
 from collections.abc import Awaitable, Callable
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener, TopicPartition
-from aiokafka.partitioner import murmur2
 from aiokafka.structs import OffsetAndMetadata
 
 from signals.aggregate import (
@@ -37,7 +36,7 @@ from signals.aggregate import (
 from signals.metrics import Metrics
 from streams.contract import INPUT_TOPICS
 from streams.ingest import BatchOutput, IngestCore
-from streams.topics import DLQ_TOPIC
+from streams.topics import DLQ_TOPIC, key_partition
 from streams.windows import StreamStart
 
 log = logging.getLogger("riskstream.ingest")
@@ -213,7 +212,7 @@ class IngestLoop:
     def _windows_partition(self, key: str) -> int:
         """The partition Kafka's default partitioner would give an entity's key: one
         entity's windows always meet the same detect partition and state."""
-        return (murmur2(key.encode()) & 0x7FFFFFFF) % self.windows_partitions
+        return key_partition(key.encode(), self.windows_partitions)
 
     def _count(self, topic: str, out: BatchOutput) -> None:
         m = self.metrics

@@ -8,12 +8,22 @@ import contextlib
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaConnectionError, TopicAlreadyExistsError
+from aiokafka.partitioner import murmur2
 
 from streams.contract import LISTING_TOPIC, LIVESTREAM_TOPIC, VERDICTS_TOPIC
 
 SIGNALS_TOPIC = "risk.signals"
 DLQ_TOPIC = "riskstream.dlq"
 PUBLIC_TOPICS = (LIVESTREAM_TOPIC, LISTING_TOPIC, VERDICTS_TOPIC, SIGNALS_TOPIC, DLQ_TOPIC)
+
+
+def key_partition(key: bytes, partitions: int) -> int:
+    """The partition Kafka's default partitioner (Java's and aiokafka's) gives ``key``.
+
+    >>> key_partition(b"st-1", 4) == key_partition(b"st-1", 4) < 4
+    True
+    """
+    return (murmur2(key) & 0x7FFFFFFF) % partitions
 
 
 async def ensure_topics(

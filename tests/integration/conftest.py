@@ -15,7 +15,6 @@ from typing import Any
 import orjson
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
-from aiokafka.partitioner import murmur2
 
 from signals.policy import load_policy
 from streams.localkafka import LocalKafka
@@ -23,6 +22,7 @@ from streams.localworker import WorkerProcess, free_port_pair
 from streams.producer import produce
 from streams.simulate import SCENARIOS as SIM_SCENARIOS
 from streams.simulate import SimConfig, Simulator, matches
+from streams.topics import key_partition
 
 
 @pytest.fixture(scope="session")
@@ -78,7 +78,7 @@ def thin_campaign(window_start: int, partitions: int = 4) -> tuple[list, dict[st
     streams: dict[int, list[str]] = {}
     for i in range(1_000):
         stream = f"st-thin-{i}"
-        streams.setdefault((murmur2(stream.encode()) & 0x7FFFFFFF) % partitions, []).append(stream)
+        streams.setdefault(key_partition(stream.encode(), partitions), []).append(stream)
     picked = [s for part, n in zip(sorted(streams), (3, 2, 1, 1), strict=False)
               for s in streams[part][:n]]
     accounts = [f"bot-thin-{n}" for n in range(len(picked))]

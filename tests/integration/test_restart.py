@@ -23,7 +23,6 @@ import orjson
 import pytest
 import yaml
 from aiokafka import AIOKafkaProducer
-from aiokafka.partitioner import murmur2
 
 from signals.merge import SPREAD_ENTITY_TYPES
 from signals.state import decode_state
@@ -32,6 +31,7 @@ from streams.localworker import WorkerProcess
 from streams.price_bands import POOL_KEY, PriceBands
 from streams.producer import produce
 from streams.simulate import CURRENCY
+from streams.topics import key_partition
 from tests.integration.conftest import read_all, start_worker, stop_worker
 
 pytestmark = pytest.mark.integration
@@ -204,7 +204,7 @@ def test_a_sellers_partial_windows_survive_a_crash_while_they_wait_to_be_merged(
     while any(len(v) < 3 for v in ids.values()):  # 3 listings hashed to every partition
         n += 1
         lid = f"li-merge-{n}"
-        part = ids[(murmur2(lid.encode()) & 0x7FFFFFFF) % partitions]
+        part = ids[key_partition(lid.encode(), partitions)]
         if len(part) < 3:
             part.append(lid)
     burst = [(p, _listing(lid, "listing_created", start + 5_000 + i * 1_000))
