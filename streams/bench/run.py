@@ -23,7 +23,7 @@ import orjson
 
 from signals.policy import load_policy
 from streams.bench import latency, throughput
-from streams.bench.figures import show, top_frames
+from streams.bench.figures import percentile, show, top_frames
 from streams.localkafka import LocalKafka
 from streams.localworker import free_port_pair
 
@@ -125,6 +125,9 @@ def run_throughput(args: argparse.Namespace) -> int:
                  f"{lat['signal_delay_p99_ms'] / 1000:.1f} s",
                  f"{lat['signals_open']} open signals; includes the "
                  f"{policy.windows.allowed_lateness_s} s allowed lateness"),
+                *[(f"  {kind}", f"{percentile(d, 50):.1f} / {max(d):.1f} s",
+                   f"p50 / max of {len(d)}")
+                  for kind, d in lat["signal_delay_by_type_s"].items()],
                 ("scenarios found", f"{lat['scenarios_found']} / {lat['scenarios']}", ""),
             ])
         if not args.skip_memory:
