@@ -96,7 +96,38 @@ def merge(a: WindowAggregate, b: WindowAggregate) -> WindowAggregate:
         context=a.context | b.context, ended=a.ended or b.ended)
 
 
-def _window(part: WindowAggregate | FirstUse) -> WindowAggregate:
+_pack_use = msgspec.msgpack.Encoder().encode
+_unpack_use = msgspec.msgpack.Decoder(FirstUse).decode
+
+
+class _Lone:
+    """A :class:`~signals.aggregate.FirstUse` held packed (its msgpack bytes, ~210 B)
+    until another part of its window arrives: decoded, it takes ~590 B, and most
+    first uses never meet another part.
+
+    >>> use = FirstUse("ab", 0, 60_000, "e1", 1, "u1", "s1", "US", False, "dm me")
+    >>> lone = _Lone(use)
+    >>> lone.window_end, lone.unpack() == use
+    (60000, True)
+    """
+
+    __slots__ = ("raw", "window_end")
+
+    def __init__(self, use: FirstUse) -> None:
+        self.raw = _pack_use(use)
+        self.window_end = use.window_end
+
+    def unpack(self) -> FirstUse:
+        return _unpack_use(self.raw)
+
+
+Part = WindowAggregate | FirstUse
+MergeKey = tuple[str, int]  # (entity key, window start)
+
+
+def _window(part: WindowAggregate | FirstUse | _Lone) -> WindowAggregate:
+    if isinstance(part, _Lone):
+        part = part.unpack()
     return part.as_window() if isinstance(part, FirstUse) else part
 
 
@@ -108,9 +139,8 @@ class Merger:
         self.topics = topics
         # (entity key, window start) -> (first partial's arrival, merged, its sources);
         # sources a tuple: a few at most, and most texts' windows hold one part
-        self._pending: dict[tuple[str, int],
-                            tuple[int, WindowAggregate | FirstUse, tuple[str, ...]]] = {}
-        self._lone: list[tuple[str, int]] = []
+        self._pending: dict[MergeKey, tuple[int, WindowAggregate | _Lone, tuple[str, ...]]] = {}
+        self._lone: list[MergeKey] = []
         # (input topic, partition) -> window end closed up to; and each topic's partitions
         self._closed: dict[tuple[str, int], int] = {}
         self._partitions: dict[str, int] = {}
@@ -140,12 +170,15 @@ class Merger:
             return []
         return self.ready_before(min(self._closed.values()))
 
-    def add(self, agg: WindowAggregate | FirstUse, now_ms: int, source: str = "") -> bool:
+    def add(self, agg: Part, now_ms: int, source: str = "", key: MergeKey | None = None
+            ) -> bool:
         """Hold a partial window; ``False`` if one from the same ``source`` (an input
         partition, e.g. ``"listing.events:2"``) is already held for its window, and
         this one was left out. An empty ``source`` is never a repeat. A
-        :class:`~signals.aggregate.FirstUse` is held as it is until another part of its
-        window arrives.
+        :class:`~signals.aggregate.FirstUse` is held packed until another part of its
+        window arrives. ``key``, if given, is ``(agg.key, agg.window_start)`` as the
+        caller built it for its own bookkeeping: the merger then keeps that object
+        rather than a copy (tens of thousands of first uses wait at a time).
 
         >>> m = Merger(settle_ms=0)
         >>> part = WindowAggregate(entity_type="seller", entity_id="s", region="US",
@@ -157,10 +190,12 @@ class Merger:
         >>> [w.features["n_listing_created"] for w in m.drain()]
         [4.0]
         """
-        key = (agg.key, agg.window_start)
+        if key is None:
+            key = (agg.key, agg.window_start)
         held = self._pending.get(key)
         if held is None:
-            self._pending[key] = (now_ms, agg, (source,) if source else ())
+            part = _Lone(agg) if isinstance(agg, FirstUse) else agg
+            self._pending[key] = (now_ms, part, (source,) if source else ())
             return True
         first, merged, sources = held
         if source:
@@ -174,14 +209,14 @@ class Merger:
         out = []
         for k in keys:
             part = self._pending.pop(k)[1]
-            if isinstance(part, FirstUse):  # one account's text, on no other partition
+            if isinstance(part, _Lone):  # one account's text, on no other partition
                 self._lone.append(k)
             else:
                 out.append(part)
         out.sort(key=lambda a: a.window_start)
         return out
 
-    def take_lone(self) -> list[tuple[str, int]]:
+    def take_lone(self) -> list[MergeKey]:
         """The (entity key, window start) of the windows released since the last call
         that held a single :class:`~signals.aggregate.FirstUse`: no window to judge (one
         account is no cluster), but the records that carried them can be acknowledged.
@@ -231,8 +266,9 @@ class Mergers:
     def __len__(self) -> int:
         return sum(len(m) for m in self._by_type.values())
 
-    def add(self, agg: WindowAggregate | FirstUse, now_ms: int, source: str = "") -> bool:
-        return self._by_type[agg.entity_type].add(agg, now_ms, source)
+    def add(self, agg: Part, now_ms: int, source: str = "", key: MergeKey | None = None
+            ) -> bool:
+        return self._by_type[agg.entity_type].add(agg, now_ms, source, key)
 
     def watermark(self, topic: str, partition: int, partitions: int, closed_until: int
                   ) -> list[WindowAggregate]:
@@ -255,6 +291,6 @@ class Mergers:
     def drain(self) -> list[WindowAggregate]:
         return [w for m in self._by_type.values() for w in m.drain()]
 
-    def take_lone(self) -> list[tuple[str, int]]:
+    def take_lone(self) -> list[MergeKey]:
         """See :meth:`Merger.take_lone`."""
         return [k for m in self._by_type.values() for k in m.take_lone()]

@@ -205,9 +205,10 @@ def create_app(settings: Settings, policy: Policy, metrics: Metrics) -> faust.Ap
             source, waits_for, now_ms = _source(message.headers), set(), _now_ms()
             counted: dict[tuple[bool, str], int] = {}  # (new?, entity type) -> parts
             for agg in parts:
-                new = (merger.add(agg, now_ms, source), agg.entity_type)
+                key = (agg.key, agg.window_start)  # one object for the merger and the hold
+                new = (merger.add(agg, now_ms, source, key), agg.entity_type)
                 counted[new] = counted.get(new, 0) + 1
-                waits_for.add((agg.key, agg.window_start))
+                waits_for.add(key)
             for (new_part, entity_type), n in counted.items():
                 counter = metrics.windows_merged if new_part else metrics.windows_repeated
                 counter.labels(entity_type=entity_type).inc(n)
