@@ -51,7 +51,7 @@ from signals.policy import Policy
 from signals.record import Signal
 from streams.band_store import SAVE_INTERVAL_S, changed_states, is_band_key, restore_bands
 from streams.config import Settings
-from streams.held import HeldRecords
+from streams.held import HeldRecords, hold_parts
 from streams.ingest import IngestCore
 from streams.ingest_loop import IngestLoop
 from streams.logs import logging_config
@@ -202,17 +202,12 @@ def create_app(settings: Settings, policy: Policy, metrics: Metrics) -> faust.Ap
                         await evaluate(agg.key.encode(), agg)
             # no await from the first part added to the hold: the release timer must
             # not judge a window before the record waits for it (it would wait forever)
-            source, waits_for, now_ms = _source(message.headers), set(), _now_ms()
-            counted: dict[tuple[bool, str], int] = {}  # (new?, entity type) -> parts
-            for agg in parts:
-                key = (agg.key, agg.window_start)  # one object for the merger and the hold
-                new = (merger.add(agg, now_ms, source, key), agg.entity_type)
-                counted[new] = counted.get(new, 0) + 1
-                waits_for.add(key)
+            counted, is_held = hold_parts(parts, merger, held, ack, _source(message.headers),
+                                          _now_ms())
             for (new_part, entity_type), n in counted.items():
                 counter = metrics.windows_merged if new_part else metrics.windows_repeated
                 counter.labels(entity_type=entity_type).inc(n)
-            if not held.hold(ack, waits_for, _now_ms() / 1000.0):
+            if not is_held:
                 await ack()
             gauge_merges()
 

@@ -33,8 +33,10 @@ False
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Hashable
+from collections.abc import Callable, Collection, Hashable, Iterable
 from typing import Any
+
+from signals.merge import Mergers, Part
 
 Ack = Callable[[], Any]  # a record's acknowledge callable: one object per record
 
@@ -80,3 +82,21 @@ class HeldRecords:
         for _, since in self._waiting.values():
             return since
         return None
+
+
+def hold_parts(parts: Iterable[Part], merger: Mergers, held: HeldRecords, ack: Ack,
+               source: str, now_ms: int) -> tuple[dict[tuple[bool, str], int], bool]:
+    """Add a windows record's partial windows (or first uses) to ``merger`` and hold the
+    record (``ack``) until each of their windows is released. Returns the parts
+    counted by (new to the merger?, entity type), and whether the record is held
+    (``False``: it carried nothing to wait for, acknowledge it now). One key object
+    per part serves the merger and the hold: tens of thousands of first uses wait
+    at a time."""
+    waits_for: set[tuple[str, int]] = set()
+    counted: dict[tuple[bool, str], int] = {}
+    for part in parts:
+        key = (part.key, part.window_start)
+        new = (merger.add(part, now_ms, source, key), part.entity_type)
+        counted[new] = counted.get(new, 0) + 1
+        waits_for.add(key)
+    return counted, held.hold(ack, waits_for, now_ms / 1000.0)

@@ -16,19 +16,23 @@ own, it prints one JSON line::
 from __future__ import annotations
 
 import argparse
+import functools
 import gc
 import os
 import random
 import sys
+import tracemalloc
 from typing import Any
 
 import orjson
 
-from signals.aggregate import WindowAggregate
+from signals.aggregate import FirstUse, WindowAggregate, decode_first_uses, encode_first_uses
 from signals.engine import Engine
+from signals.merge import Mergers
 from signals.policy import load_policy
 from streams.bench.figures import rss_bytes
-from streams.simulate import CATEGORIES, REGIONS
+from streams.held import HeldRecords, hold_parts
+from streams.simulate import CATEGORIES, REGIONS, WORDS
 from streams.statestore import StateMap
 
 WINDOWS_PER_ENTITY = 3
@@ -89,6 +93,39 @@ def run(entities: int, churn_rounds: int, seed: int = 5) -> dict[str, Any]:
         rounds.append({"round": r, "tracked": len(states), "rss": _rss()})
     return {"entities": tracked, "bytes_per_entity": (grown - base) / tracked,
             "rss_before": base, "rss_after": grown, "churn": rounds}
+
+
+def held_first_uses(uses: int = 100_000, seed: int = 5) -> dict[str, Any]:
+    """Bytes per first use waiting in the detect stage for another part of its window
+    (see :mod:`signals.merge`): ``uses`` texts of one account each arrive 1,000 to a
+    record, as the ingest stage sends them, and are held as the worker's detect
+    agent holds them (:func:`~streams.held.hold_parts`). ``tracemalloc`` counts what
+    stays allocated once the decoded records are dropped.
+
+    >>> held_first_uses(2_000)["held"]
+    2000
+    """
+    rng = random.Random(seed)
+    t0 = 1_767_225_600_000
+    records = [encode_first_uses([
+        FirstUse(f"{rng.getrandbits(64):016x}", t0, t0 + 60_000, f"ev-{rng.getrandbits(48):x}",
+                 t0 + rng.randrange(60_000), f"u-{rng.randrange(10**7)}",
+                 f"st-{rng.randrange(10**5)}", rng.choice(REGIONS), rng.random() < 0.1,
+                 " ".join(rng.choices(WORDS, k=6)))
+        for _ in range(min(1_000, uses - i))]) for i in range(0, uses, 1_000)]
+    gc.collect()
+    tracemalloc.start()
+    try:
+        merger, held = Mergers(settle_ms=120_000), HeldRecords()
+        for i, raw in enumerate(records):
+            hold_parts(decode_first_uses(raw), merger, held, functools.partial(int, i),
+                       f"livestream.events:{i % 4}", 0)
+        gc.collect()
+        held_bytes = tracemalloc.get_traced_memory()[0]
+    finally:
+        tracemalloc.stop()
+    return {"held": len(merger), "wire_bytes_per_use": sum(map(len, records)) / uses,
+            "bytes_per_held_use": held_bytes / uses}
 
 
 def main(argv: list[str] | None = None) -> int:

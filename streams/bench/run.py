@@ -22,7 +22,7 @@ from typing import Any
 import orjson
 
 from signals.policy import load_policy
-from streams.bench import latency, throughput
+from streams.bench import latency, memory, throughput
 from streams.bench.figures import percentile, show, top_frames
 from streams.localkafka import LocalKafka
 from streams.localworker import free_port_pair
@@ -146,6 +146,12 @@ def run_throughput(args: argparse.Namespace) -> int:
                                  "TTL sweep"))
             summary["bytes_per_entity"] = max(m["bytes_per_entity"] for m in mem)
             summary["memory"] = mem
+            uses = memory.held_first_uses()
+            rows.append((f"first use waiting for a merge, {uses['held']:,} held",
+                         f"{uses['bytes_per_held_use']:,.0f} B",
+                         f"{uses['wire_bytes_per_use']:.0f} B each on the wire; "
+                         "detect stage, tracemalloc"))
+            summary["bytes_per_held_first_use"] = uses["bytes_per_held_use"]
             show("detection state per tracked entity", rows)
     finally:
         if not keep:
