@@ -12,9 +12,11 @@ starting early in the live part. Figures:
   its batch: an upper bound for every record in the batch), counted over the
   live part only (the difference of two readings), quantiles interpolated as
   Prometheus's ``histogram_quantile`` does;
-* signal delay — for each ``open`` signal on ``risk.signals``: its append time
-  minus its window's event-time end (the window's allowed lateness is part of it),
-  over all signals and per signal type.
+* signal delay — for each ``open`` signal on ``risk.signals`` of a window that
+  ends in the live part: its append time minus the window's event-time end (the
+  window's allowed lateness is part of it), over all signals and per signal type.
+  Signals of history windows are counted apart: their windows ended before they
+  were written.
 """
 
 from __future__ import annotations
@@ -94,9 +96,12 @@ def run(broker: str, workdir: Path, rate: float, live_s: int, warmup_s: int, see
     live = bucket_diff(histogram_buckets(last, HISTOGRAM), histogram_buckets(first, HISTOGRAM))
     signals = asyncio.run(all_signals(broker))
     opened = [s for s in signals if s["status"] == "open"]
-    delays = [(s["_append_ts"] - s["window_end"]) / 1000.0 for s in opened]
+    # a window of the unpaced history ended long before it was written: its signal's
+    # "delay" would be the history's age, so only windows ending in the paced part count
+    paced = [s for s in opened if s["window_end"] > live_from]
+    delays = [(s["_append_ts"] - s["window_end"]) / 1000.0 for s in paced]
     by_type: dict[str, list[float]] = {}
-    for s, delay in zip(opened, delays, strict=True):
+    for s, delay in zip(paced, delays, strict=True):
         by_type.setdefault(s["signal_type"], []).append(delay)
     labels = sim.labels()
     return {
@@ -105,6 +110,10 @@ def run(broker: str, workdir: Path, rate: float, live_s: int, warmup_s: int, see
         "latency_p99_ms": histogram_quantile(0.99, live) * 1000,
         "lag_at_start": lag_at_start, "max_lag": max_lag, "peak_rss": peak_rss,
         "signals_open": len(delays),
+        "signals_open_in_history": len(opened) - len(paced),
+        "history_signals": [  # type, entity, window end in s before the live part
+            (s["signal_type"], s["entity_id"], (live_from - s["window_end"]) / 1000.0)
+            for s in opened if s["window_end"] <= live_from],
         "signal_delay_p50_ms": percentile(delays, 50) * 1000,
         "signal_delay_p99_ms": percentile(delays, 99) * 1000,
         # per type, so one slow path (e.g. merged windows released by the settle

@@ -123,8 +123,9 @@ def run_throughput(args: argparse.Namespace) -> int:
                 ("window end -> signal p50 / p99",
                  f"{lat['signal_delay_p50_ms'] / 1000:.1f} / "
                  f"{lat['signal_delay_p99_ms'] / 1000:.1f} s",
-                 f"{lat['signals_open']} open signals; includes the "
-                 f"{policy.windows.allowed_lateness_s} s allowed lateness"),
+                 f"{lat['signals_open']} open signals of live windows (and "
+                 f"{lat['signals_open_in_history']} of history windows, not timed); "
+                 f"includes the {policy.windows.allowed_lateness_s} s allowed lateness"),
                 *[(f"  {kind}", f"{percentile(d, 50):.1f} / {max(d):.1f} s",
                    f"p50 / max of {len(d)}")
                   for kind, d in lat["signal_delay_by_type_s"].items()],
