@@ -111,6 +111,9 @@ def run(broker: str, workdir: Path, rate: float, live_s: int, warmup_s: int, see
         "lag_at_start": lag_at_start, "max_lag": max_lag, "peak_rss": peak_rss,
         "signals_open": len(delays),
         "signals_open_in_history": len(opened) - len(paced),
+        "timed_signals": [  # type, entity, window start and end, append time (ms)
+            (s["signal_type"], s["entity_id"], s["window_start"], s["window_end"],
+             s["_append_ts"]) for s in paced],
         "history_signals": [  # type, entity, window end in s before the live part
             (s["signal_type"], s["entity_id"], (live_from - s["window_end"]) / 1000.0)
             for s in opened if s["window_end"] <= live_from],
