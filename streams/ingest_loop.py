@@ -18,6 +18,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener, TopicPartition
 from aiokafka.structs import OffsetAndMetadata
@@ -181,33 +182,35 @@ class IngestLoop:
         sends = []
         for dead in out.dead:
             sends.append(await self.producer.send(DLQ_TOPIC, dead.to_json(), key=dead.key))
-        by_partition: dict[int, list[WindowAggregate]] = {}
+        wanted = []
         for agg in out.closed:
             self.metrics.windows_closed.labels(entity_type=agg.entity_type).inc()
             if self.wants(agg):
-                by_partition.setdefault(self._windows_partition(agg.key), []).append(agg)
+                wanted.append(agg)
             else:
                 self.metrics.windows_skipped.labels(entity_type=agg.entity_type).inc()
-        # the input partition they were closed in: the detect stage keeps one partial
-        # window per input partition, should a window be closed and sent again
-        headers = [(SOURCE_HEADER, f"{tp.topic}:{tp.partition}".encode())]
-        for p, aggs in by_partition.items():
-            for i in range(0, len(aggs), WINDOWS_PER_RECORD):
-                sends.append(await self.producer.send(
-                    self.windows_topic, encode_batch(aggs[i:i + WINDOWS_PER_RECORD]),
-                    key=BATCH_KEY, partition=p, headers=headers))
         if out.first_uses:
             self.metrics.windows_closed.labels(entity_type=FirstUse.entity_type).inc(
                 len(out.first_uses))
-        uses: dict[int, list[FirstUse]] = {}
-        for use in out.first_uses:
-            uses.setdefault(self._windows_partition(use.key), []).append(use)
-        for p, part in uses.items():
-            for i in range(0, len(part), FIRST_USES_PER_RECORD):
-                sends.append(await self.producer.send(
-                    self.windows_topic, encode_first_uses(part[i:i + FIRST_USES_PER_RECORD]),
-                    key=FIRST_USES_KEY, partition=p, headers=headers))
+        # the input partition they were closed in: the detect stage keeps one partial
+        # window per input partition, should a window be closed and sent again
+        headers = [(SOURCE_HEADER, f"{tp.topic}:{tp.partition}".encode())]
+        sends += await self._send(wanted, encode_batch, BATCH_KEY, WINDOWS_PER_RECORD, headers)
+        sends += await self._send(out.first_uses, encode_first_uses, FIRST_USES_KEY,
+                                  FIRST_USES_PER_RECORD, headers)
         return sends
+
+    async def _send(self, items: list[Any], encode: Callable[[list[Any]], bytes], key: bytes,
+                    per_record: int, headers: list[tuple[str, bytes]]) -> list[asyncio.Future]:
+        """Send windows (or first uses) to the windows partition of each one's entity,
+        ``per_record`` to a record."""
+        assert self.producer is not None
+        by_partition: dict[int, list[Any]] = {}
+        for item in items:
+            by_partition.setdefault(self._windows_partition(item.key), []).append(item)
+        return [await self.producer.send(self.windows_topic, encode(part[i:i + per_record]),
+                                         key=key, partition=p, headers=headers)
+                for p, part in by_partition.items() for i in range(0, len(part), per_record)]
 
     def _windows_partition(self, key: str) -> int:
         """The partition Kafka's default partitioner would give an entity's key: one

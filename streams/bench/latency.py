@@ -99,6 +99,7 @@ def run(broker: str, workdir: Path, rate: float, live_s: int, warmup_s: int, see
     # a window of the unpaced history ended long before it was written: its signal's
     # "delay" would be the history's age, so only windows ending in the paced part count
     paced = [s for s in opened if s["window_end"] > live_from]
+    history = [s for s in opened if s["window_end"] <= live_from]
     delays = [(s["_append_ts"] - s["window_end"]) / 1000.0 for s in paced]
     by_type: dict[str, list[float]] = {}
     for s, delay in zip(paced, delays, strict=True):
@@ -110,13 +111,13 @@ def run(broker: str, workdir: Path, rate: float, live_s: int, warmup_s: int, see
         "latency_p99_ms": histogram_quantile(0.99, live) * 1000,
         "lag_at_start": lag_at_start, "max_lag": max_lag, "peak_rss": peak_rss,
         "signals_open": len(delays),
-        "signals_open_in_history": len(opened) - len(paced),
+        "signals_open_in_history": len(history),
         "timed_signals": [  # type, entity, window start and end, append time (ms)
             (s["signal_type"], s["entity_id"], s["window_start"], s["window_end"],
              s["_append_ts"]) for s in paced],
         "history_signals": [  # type, entity, window end in s before the live part
             (s["signal_type"], s["entity_id"], (live_from - s["window_end"]) / 1000.0)
-            for s in opened if s["window_end"] <= live_from],
+            for s in history],
         "signal_delay_p50_ms": percentile(delays, 50) * 1000,
         "signal_delay_p99_ms": percentile(delays, 99) * 1000,
         # per type, so one slow path (e.g. merged windows released by the settle
