@@ -6,7 +6,10 @@ import argparse
 import asyncio
 import sys
 import time
+from collections import Counter
+from contextlib import nullcontext
 from pathlib import Path
+from typing import BinaryIO
 
 import orjson
 
@@ -35,6 +38,15 @@ def _scenarios(text: str) -> tuple[str, ...]:
             raise argparse.ArgumentTypeError(
                 f"unknown scenario {name!r}; choose from all, none, {', '.join(SCENARIOS)}")
     return names
+
+
+def _readable(path: str) -> str:
+    """A file that can be read, checked before any work starts."""
+    try:
+        with open(path, "rb"):
+            return path
+    except OSError as exc:
+        raise argparse.ArgumentTypeError(f"cannot read {path}: {exc.strerror}") from None
 
 
 def _count(text: str) -> int:
@@ -123,9 +135,11 @@ def build_parser() -> argparse.ArgumentParser:
     k.add_argument("--data-dir", help="broker data directory (default: cache dir/kafka-data)")
 
     r = sub.add_parser("replay", help="run a JSON-lines event file through the same core")
-    r.add_argument("events", help="file written by `riskstream simulate --out`")
+    r.add_argument("events", type=_readable, help="file written by `riskstream simulate --out`")
     r.add_argument("--policy")
     r.add_argument("--out", help="write signals as JSON lines here (default: stdout)")
+    r.add_argument("--dlq", help="write the records dead-lettered (as riskstream.dlq would "
+                                 "hold them) as JSON lines here")
     r.add_argument("--flush", action="store_true", help="close the windows open at the end")
 
     t = sub.add_parser("tail", help="print signals from risk.signals as JSON lines")
@@ -133,7 +147,8 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--from-beginning", action="store_true")
     t.add_argument("--for", dest="run_for", type=float, default=10.0,
                    help="seconds to read (default 10)")
-    t.add_argument("--labels", help="scenario labels to score the signals against")
+    t.add_argument("--labels", type=_readable,
+                   help="scenario labels to score the signals against")
 
     b = sub.add_parser("bench", help="benchmarks that print figures (no pass/fail)")
     bsub = b.add_subparsers(dest="bench", required=True)
@@ -294,18 +309,33 @@ def _tail(args: argparse.Namespace) -> int:
 def _replay(args: argparse.Namespace) -> int:
     from streams.replay import read_jsonl, replay
 
-    result = replay(read_jsonl(args.events), load_policy(args.policy), flush=args.flush)
-    out = open(args.out, "wb") if args.out else sys.stdout.buffer  # noqa: SIM115
-    try:
-        for signal in result.signals:
-            out.write(signal.to_json() + b"\n")
-    finally:
-        if args.out:
-            out.close()
+    policy = load_policy(args.policy)
+    out, dlq = _open_output(args.out, "--out"), _open_output(args.dlq, "--dlq")
+    result = replay(read_jsonl(args.events), policy, flush=args.flush)
+    with out or nullcontext(sys.stdout.buffer) as fh:
+        fh.writelines(signal.to_json() + b"\n" for signal in result.signals)
+    if dlq is not None:
+        with dlq as fh:
+            fh.writelines(d.to_json() + b"\n" for d in result.dead)
+    kinds = Counter(d.kind for d in result.dead)
     print(f"processed={result.processed} duplicates={result.duplicates} "
           f"dead_lettered={len(result.dead)} windows={result.windows} "
           f"signals={len(result.signals)}", file=sys.stderr)
+    if kinds:
+        print("dead-lettered by kind: " + ", ".join(f"{k}={n}" for k, n in sorted(kinds.items()))
+              + ("" if args.dlq else " (--dlq FILE keeps them, with their reasons)"),
+              file=sys.stderr)
     return 0
+
+
+def _open_output(path: str | None, flag: str) -> BinaryIO | None:
+    """``path`` opened for writing before any work starts, or a refusal naming ``flag``."""
+    if path is None:
+        return None
+    try:
+        return open(path, "wb")  # closed by the caller
+    except OSError as exc:
+        raise ConfigError(f"{flag} {path}: cannot write: {exc.strerror}") from None
 
 
 def _simulate(args: argparse.Namespace) -> int:

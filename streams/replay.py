@@ -28,8 +28,17 @@ LISTING_TYPES = frozenset(
     {"listing_created", "listing_updated", "price_changed", "listing_removed", "listing_reported"})
 
 
-def route(event: dict) -> tuple[str, bytes]:
-    """The input topic and key an event belongs to."""
+def route(event: object) -> tuple[str, bytes]:
+    """The input topic and key an event belongs to; anything but a JSON object goes to
+    the livestream topic without a key, where the core dead-letters it.
+
+    >>> route({"event_type": "price_changed", "listing_id": "li-1"})
+    ('listing.events', b'li-1')
+    >>> route([1, 2])
+    ('livestream.events', b'')
+    """
+    if not isinstance(event, dict):
+        return LIVESTREAM_TOPIC, b""
     if event.get("event_type") in LISTING_TYPES:
         return LISTING_TOPIC, str(event.get("listing_id", "")).encode()
     return LIVESTREAM_TOPIC, str(event.get("stream_id", "")).encode()
@@ -123,10 +132,18 @@ def replay(
 
 
 def read_jsonl(path: str) -> Iterable[tuple[str, bytes, bytes]]:
-    """Records from a file of one event per line (as ``riskstream simulate --out`` writes)."""
+    """Records from a file of one event per line (as ``riskstream simulate --out`` writes).
+
+    A line that is not JSON is passed on as it is, for the core to dead-letter with
+    its reason, as the worker does with such a record.
+    """
     with open(path, "rb") as fh:
         for line in fh:
             line = line.strip()
             if line:
-                topic, key = route(orjson.loads(line))
+                try:
+                    event = orjson.loads(line)
+                except orjson.JSONDecodeError:
+                    event = None
+                topic, key = route(event)
                 yield topic, key, line

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import orjson
 import pytest
 
 from streams.cli import main
@@ -49,3 +50,39 @@ def test_replay_command(tmp_path, capsys) -> None:
     assert main(["replay", str(events), "--out", str(out)]) == 0
     assert b"report_spike" in out.read_bytes()
     assert "processed=" in capsys.readouterr().err
+
+
+def test_replay_dead_letters_bad_lines_and_keeps_the_rest(tmp_path, capsys) -> None:
+    events = tmp_path / "e.jsonl"
+    assert main(["simulate", "--out", str(events), "--rate", "40", "--duration", "1500",
+                 "--scenarios", "report_spike", "--seed", "3"]) == 0
+    lines = events.read_bytes().splitlines()
+    bad = [b"{not json", b"[1, 2]", b'{"event_type": "comment"}']
+    events.write_bytes(b"\n".join(lines[:100] + bad + lines[100:]) + b"\n")
+    out, dlq = tmp_path / "s.jsonl", tmp_path / "dlq.jsonl"
+    assert main(["replay", str(events), "--out", str(out), "--dlq", str(dlq)]) == 0
+    assert b"report_spike" in out.read_bytes()
+    dead = [orjson.loads(line) for line in dlq.read_bytes().splitlines()]
+    assert [d["raw"].encode() for d in dead] == bad
+    assert [d["error"].split(":")[0] for d in dead] == ["not_json", "not_object",
+                                                        "missing_field"]
+    err = capsys.readouterr().err
+    assert f"processed={len(lines)}" in err and "dead_lettered=3" in err
+
+
+@pytest.mark.parametrize(("argv", "named"), [
+    (["replay", "/nonexistent/events.jsonl"], "argument events"),
+    (["tail", "--labels", "/nonexistent/labels.jsonl"], "argument --labels"),
+])
+def test_unreadable_input_file_is_refused_with_its_name(argv, named: str, capsys) -> None:
+    with pytest.raises(SystemExit) as info:
+        main(argv)
+    assert info.value.code == 2
+    assert named in capsys.readouterr().err
+
+
+def test_unwritable_replay_output_is_refused_before_the_run(tmp_path, capsys) -> None:
+    events = tmp_path / "e.jsonl"
+    events.write_bytes(b"{}\n")
+    assert main(["replay", str(events), "--dlq", str(tmp_path / "no" / "dlq.jsonl")]) == 2
+    assert "--dlq" in capsys.readouterr().err
