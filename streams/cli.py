@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import math
 import sys
 import time
 from collections import Counter
@@ -18,11 +19,40 @@ from streams.errors import ConfigError
 from streams.localkafka import LocalKafka, LocalKafkaError, cache_dir, fetch_jars
 
 
-def _positive_float(text: str) -> float:
+def _non_negative(text: str) -> float:
     value = float(text)
+    if not value >= 0:
+        raise argparse.ArgumentTypeError(f"must be >= 0, not {text}")
+    return value
+
+
+def _rate(text: str) -> float:
+    value = float(text)
+    if not 0 < value < math.inf:
+        raise argparse.ArgumentTypeError(f"must be > 0, not {text}")
+    return value
+
+
+def _non_negative_int(text: str) -> int:
+    value = int(text)
     if value < 0:
         raise argparse.ArgumentTypeError(f"must be >= 0, not {text}")
     return value
+
+
+def _port(text: str, lowest: int = 1) -> int:
+    """
+    >>> _port("9092"), _port("0", lowest=0)
+    (9092, 0)
+    """
+    value = int(text)
+    if not lowest <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"must be a port number, {lowest}-65535, not {text}")
+    return value
+
+
+def _metrics_port(text: str) -> int:
+    return _port(text, lowest=0)
 
 
 def _scenarios(text: str) -> tuple[str, ...]:
@@ -104,10 +134,10 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("simulate", help="produce simulated events with labelled scenarios")
     _add_broker(s)
     s.add_argument("--seed", type=int, default=7)
-    s.add_argument("--rate", type=_positive_float, default=200.0,
+    s.add_argument("--rate", type=_rate, default=200.0,
                    help="events per second of event time (default 200)")
-    s.add_argument("--duration", type=int, default=3600, help="seconds of event time")
-    s.add_argument("--speed", type=_positive_float, default=1.0,
+    s.add_argument("--duration", type=_count, default=3600, help="seconds of event time")
+    s.add_argument("--speed", type=_non_negative, default=1.0,
                    help="event-time seconds per wall-clock second; 0 = as fast as possible")
     s.add_argument("--scenarios", type=_scenarios, default="all",
                    help="comma-separated signal types, 'all' or 'none'")
@@ -115,23 +145,24 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--out", help="write events as JSON lines to this file instead of Kafka")
     s.add_argument("--start-ts", type=int, help="event time of the first second, epoch ms "
                    "(default: now minus --warmup to Kafka; 2026-01-01 with --out)")
-    s.add_argument("--warmup", type=int, default=0,
+    s.add_argument("--warmup", type=_non_negative_int, default=0,
                    help="seconds of event time produced unpaced first (history for baselines)")
-    s.add_argument("--first-scenario", type=int, help="seconds from start to the first scenario")
-    s.add_argument("--scenario-gap", type=int, help="seconds between scenario starts")
+    s.add_argument("--first-scenario", type=_non_negative_int,
+                   help="seconds from start to the first scenario")
+    s.add_argument("--scenario-gap", type=_count, help="seconds between scenario starts")
 
     d = sub.add_parser("demo", help="local broker + worker + simulator + live signal table")
-    d.add_argument("--port", type=int, default=9092, help="local broker port")
-    d.add_argument("--metrics-port", type=int, default=9308)
-    d.add_argument("--rate", type=_positive_float, default=200.0)
-    d.add_argument("--speed", type=_positive_float, default=1.0)
+    d.add_argument("--port", type=_port, default=9092, help="local broker port")
+    d.add_argument("--metrics-port", type=_metrics_port, default=9308)
+    d.add_argument("--rate", type=_rate, default=200.0)
+    d.add_argument("--speed", type=_non_negative, default=1.0)
     d.add_argument("--seed", type=int, default=7)
     d.add_argument("--for", dest="run_for", type=float,
                    help="stop by itself after this many seconds (default: until Ctrl-C)")
 
     k = sub.add_parser("kafka", help="run a local single-node Kafka broker (KRaft)")
     k.add_argument("action", choices=("start", "stop", "status", "fetch"))
-    k.add_argument("--port", type=int, default=9092)
+    k.add_argument("--port", type=_port, default=9092)
     k.add_argument("--data-dir", help="broker data directory (default: cache dir/kafka-data)")
 
     r = sub.add_parser("replay", help="run a JSON-lines event file through the same core")
@@ -156,18 +187,18 @@ def build_parser() -> argparse.ArgumentParser:
                                             "latency; memory per tracked entity")
     bt.add_argument("--events", type=_count, default=200_000,
                     help="preloaded events (default 200000)")
-    bt.add_argument("--rate", type=_positive_float, default=500.0,
+    bt.add_argument("--rate", type=_rate, default=500.0,
                     help="simulated events per second of event time in the preload")
     bt.add_argument("--partitions", type=_count, default=4)
     bt.add_argument("--seed", type=int, default=7)
-    bt.add_argument("--live-rate", type=_positive_float, default=5000.0,
+    bt.add_argument("--live-rate", type=_rate, default=5000.0,
                     help="events/s of the live latency run (default 5000)")
     bt.add_argument("--live-seconds", type=_count, default=180)
     bt.add_argument("--warmup-seconds", type=_count, default=300,
                     help="event-time history written unpaced before the live part")
     bt.add_argument("--entities", type=_sizes, default=(100_000, 1_000_000),
                     help="entity counts of the memory runs (default 1e5,1e6)")
-    bt.add_argument("--churn-rounds", type=int, default=3,
+    bt.add_argument("--churn-rounds", type=_non_negative_int, default=3,
                     help="rounds of entity churn after the first memory run")
     bt.add_argument("--skip-quix", action="store_true")
     bt.add_argument("--skip-latency", action="store_true")
@@ -191,7 +222,7 @@ def build_parser() -> argparse.ArgumentParser:
                     help="seeds, e.g. 7001-7010,42 (default 7001-7010: never used while tuning)")
     bs.add_argument("--minutes", type=_count, default=40,
                     help="event-time minutes per seed (default 40)")
-    bs.add_argument("--rate", type=_positive_float, default=150.0)
+    bs.add_argument("--rate", type=_rate, default=150.0)
     bs.add_argument("--summary", help="also write the figures as JSON to this file")
     bs.add_argument("--workdir", help="keep broker data and worker logs here")
 
@@ -243,7 +274,12 @@ def _bench(args: argparse.Namespace) -> int:
         if not (data / "labels" / "combined_windows.json").is_file():
             raise ConfigError(f"--data {data}: no labels/combined_windows.json (the NAB corpus "
                               "directory holds data/, labels/ and config/)")
-        run_nab(data, Path(args.out), args.summary, load_policy(args.policy))
+        out = Path(args.out)
+        try:
+            out.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise ConfigError(f"--out {out}: cannot create: {exc.strerror}") from None
+        run_nab(data, out, args.summary, load_policy(args.policy))
         return 0
     if args.bench == "scenarios":
         from streams.bench.scenarios import run_scenarios
@@ -351,13 +387,13 @@ def _simulate(args: argparse.Namespace) -> int:
         sim = Simulator(config)
     except ValueError as exc:
         raise ConfigError(str(exc)) from None
-    if args.labels:
-        with open(args.labels, "wb") as fh:
-            for label in sim.labels():
-                fh.write(orjson.dumps(label) + b"\n")
-    if args.out:
+    labels, out = _open_output(args.labels, "--labels"), _open_output(args.out, "--out")
+    if labels is not None:
+        with labels as fh:
+            fh.writelines(orjson.dumps(label) + b"\n" for label in sim.labels())
+    if out is not None:
         n = 0
-        with open(args.out, "wb") as fh:
+        with out as fh:
             for _topic, _key, event in sim.events():
                 fh.write(orjson.dumps(event) + b"\n")
                 n += 1

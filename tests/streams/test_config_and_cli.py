@@ -33,6 +33,11 @@ def test_check_policy_refuses_a_bad_file(tmp_path, capsys) -> None:
 @pytest.mark.parametrize(("argv", "flag"), [
     (["simulate", "--scenarios", "report_spike,nope", "--out", "/dev/null"], "--scenarios"),
     (["bench", "scenarios", "--seeds", "7001-70x"], "--seeds"),
+    (["simulate", "--duration", "-5", "--out", "/dev/null"], "--duration"),
+    (["simulate", "--rate", "0", "--out", "/dev/null"], "--rate"),
+    (["simulate", "--rate", "inf", "--out", "/dev/null"], "--rate"),
+    (["kafka", "start", "--port", "99999"], "--port"),
+    (["demo", "--metrics-port", "-1"], "--metrics-port"),
 ])
 def test_bad_flag_is_refused_with_its_name(argv: list[str], flag: str, capsys) -> None:
     with pytest.raises(SystemExit) as info:
@@ -81,8 +86,22 @@ def test_unreadable_input_file_is_refused_with_its_name(argv, named: str, capsys
     assert named in capsys.readouterr().err
 
 
-def test_unwritable_replay_output_is_refused_before_the_run(tmp_path, capsys) -> None:
-    events = tmp_path / "e.jsonl"
+@pytest.mark.parametrize(("argv", "flag"), [
+    (["replay", "EVENTS", "--dlq", "MISSING/dlq.jsonl"], "--dlq"),
+    (["replay", "EVENTS", "--out", "MISSING/s.jsonl"], "--out"),
+    (["simulate", "--duration", "5", "--out", "MISSING/e.jsonl"], "--out"),
+    (["simulate", "--duration", "5", "--out", "/dev/null", "--labels", "MISSING/l.jsonl"],
+     "--labels"),
+    (["bench", "nab", "--data", "NAB", "--out", "EVENTS/results"], "--out"),
+])
+def test_unwritable_output_is_refused_before_the_run(argv, flag: str, tmp_path,
+                                                    capsys) -> None:
+    events = tmp_path / "e.jsonl"  # a file, so nothing can be created under it
     events.write_bytes(b"{}\n")
-    assert main(["replay", str(events), "--dlq", str(tmp_path / "no" / "dlq.jsonl")]) == 2
-    assert "--dlq" in capsys.readouterr().err
+    nab = tmp_path / "nab"
+    (nab / "labels").mkdir(parents=True)
+    (nab / "labels" / "combined_windows.json").write_bytes(b"{}")
+    argv = [a.replace("EVENTS", str(events)).replace("MISSING", str(tmp_path / "no"))
+            .replace("NAB", str(nab)) for a in argv]
+    assert main(argv) == 2
+    assert flag in capsys.readouterr().err
