@@ -219,7 +219,7 @@ def build_parser() -> argparse.ArgumentParser:
     bs = bsub.add_parser("scenarios", help="precision, recall and delay per signal type, "
                                            "through the real pipeline on a local broker")
     bs.add_argument("--seeds", type=_seeds, default=None,
-                    help="seeds, e.g. 7001-7010,42 (default 7001-7010: never used while tuning)")
+                    help="seeds, e.g. 7001-7010,42 (default 7001-7030: never used while tuning)")
     bs.add_argument("--minutes", type=_count, default=40,
                     help="event-time minutes per seed (default 40)")
     bs.add_argument("--rate", type=_rate, default=150.0)
