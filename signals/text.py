@@ -35,22 +35,31 @@ MAX_TERM_CHARS = 40
 MIN_PHONE_DIGITS = 5
 
 
-def _mark_ranges() -> str:
-    """A character class body of the combining marks of the basic plane (vowel
-    signs, viramas, tone marks of living scripts): ``\\w`` leaves them out, which
-    would cut Thai or Hindi words apart."""
+def _char_class(codepoints: list[int]) -> str:
+    """A regex character class body of ascending code points, as ranges.
+
+    >>> _char_class([0x41, 0x42, 0x43, 0x5F])
+    'A-C_'
+    """
     out, start = [], None
-    for cp in range(0x10000):  # the basic plane: sre then tests a class by bitmap
-        mark = unicodedata.category(chr(cp))[0] == "M"
-        if mark and start is None:
-            start = cp
-        elif not mark and start is not None:
-            out.append(f"{re.escape(chr(start))}-{re.escape(chr(cp - 1))}")
+    for i, cp in enumerate(codepoints):
+        start = cp if start is None else start
+        if i + 1 == len(codepoints) or codepoints[i + 1] != cp + 1:
+            out.append(re.escape(chr(start)) + ("" if cp == start else "-" + re.escape(chr(cp))))
             start = None
     return "".join(out)
 
 
-_WORD = rf"[\w{_mark_ranges()}]+"  # underscores are spaces (see tokens)
+def _mark_ranges() -> str:
+    """A character class body of the combining marks of the basic plane (vowel
+    signs, viramas, tone marks of living scripts): ``\\w`` leaves them out, which
+    would cut Thai or Hindi words apart."""
+    # the basic plane only: sre then tests a class by bitmap
+    return _char_class([cp for cp in range(0x10000) if unicodedata.category(chr(cp))[0] == "M"])
+
+
+_MARKS = _mark_ranges()
+_WORD = rf"[\w{_MARKS}]+"  # underscores are spaces (see tokens)
 _TOKEN = re.compile(rf"{_WORD}(?:\.{_WORD})*")
 _ASCII_TOKEN = re.compile(r"[^\W_]+(?:\.[^\W_]+)*")
 _HAN_CHARS = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"  # Chinese characters (also Japanese)
@@ -71,6 +80,30 @@ _HANDLE = re.compile(r"@([^\W_]+(?:_+[^\W_]+)+)")
 MIN_PHONE_JOIN_DIGITS, MAX_PHONE_DIGITS = 7, 15
 _LEET_WORD = re.compile(r"[^\W\d_]\d+[^\W\d_]")
 _LEET = str.maketrans("013457", "oieast")
+#: "@" for "a" between letters ("whats@pp", "c@sh."), not in an address
+#: ("ann@mail.com") or before an account id ("line@abc123")
+_AT_AS_A = re.compile(r"(?<=[^\W\d_])@(?=[^\W\d_]+(?!\w|\.[^\W_]))")
+#: "$" for "s" before a letter ("$uperclone", "cla$$ic"), not a price ("20$", "$20")
+_DOLLAR_AS_S = re.compile(r"(?<!\d)\$+(?=[^\W\d_])")
+#: marks left on a Latin letter or digit after NFKC (which composes real accents):
+#: strike-through, underline and stacked "zalgo" marks drawn over a word
+_MARK_ON_LATIN = re.compile(rf"(?<=[a-z0-9])[{_MARKS}]+")
+
+
+def _hidden_and_boxed() -> dict[int, str | None]:
+    """Invisible format characters (zero-width space and joiners, soft hyphen, bidi
+    controls), dropped so they do not split a word, and the negative circled and
+    squared letters (which NFKC leaves as they are) read as the letters they show."""
+    table: dict[int, str | None] = {
+        cp: None for cp in range(0x110000) if unicodedata.category(chr(cp)) == "Cf"}
+    for first in (0x1F150, 0x1F170):  # 🅐-🅩, 🅰-🆉
+        table.update({first + i: chr(ord("a") + i) for i in range(26)})
+    return table
+
+
+_HIDDEN_AND_BOXED = _hidden_and_boxed()
+_HAS_HIDDEN_OR_BOXED = re.compile(f"[{_char_class(sorted(_HIDDEN_AND_BOXED))}]")
+_HAS_MARK = re.compile(f"[{_MARKS}]")
 
 
 def _confusables_to_ascii() -> dict[int, str]:
@@ -100,6 +133,16 @@ def tokens(text: str) -> list[str]:
     >>> tokens("iphone15 is 100% legit")
     ['iphone15', 'is', '100', 'legit']
 
+    Symbols for letters, invisible characters inside a word, marks drawn over it,
+    and boxed letters are undone too; addresses and prices are left alone:
+
+    >>> tokens("whats@pp $uperclone what\u200bsapp w\u0336h\u0336a\u0336t\u0336s\u0336app")
+    ['whatsapp', 'superclone', 'whatsapp', 'whatsapp']
+    >>> tokens("\U0001F166\U0001F157\U0001F150\U0001F163\U0001F162\U0001F150\U0001F15F\U0001F15F")
+    ['whatsapp']
+    >>> tokens("ann@mail.com, $20 or 20$")
+    ['ann', 'mail.com', '20', 'or', '20']
+
     Look-alike letters are read as Latin only in a word that has Latin letters or
     digits, or that they turn wholly Latin: a Russian word stays Russian. Words of
     scripts written without spaces are found with ICU's dictionaries:
@@ -109,9 +152,19 @@ def tokens(text: str) -> list[str]:
     >>> tokens("これは本物ですか? LINEで連絡")
     ['これ', 'は', '本物', 'です', 'か', 'line', 'で', '連絡']
     """
-    text = text.lower() if text.isascii() else unicodedata.normalize("NFKC", text).casefold()
+    if text.isascii():
+        text = text.lower()
+    else:
+        text = unicodedata.normalize("NFKC", text).casefold()
+        if _HAS_HIDDEN_OR_BOXED.search(text):  # a quick test: translating costs more
+            text = text.translate(_HIDDEN_AND_BOXED)
+        if _HAS_MARK.search(text):
+            text = _MARK_ON_LATIN.sub("", text)
     if "@" in text:
         text = _HANDLE.sub(lambda m: "@" + m[1].replace("_", ""), text)
+        text = _AT_AS_A.sub("a", text)
+    if "$" in text:
+        text = _DOLLAR_AS_S.sub(lambda m: "s" * len(m[0]), text)
     if _GROUPED_DIGITS.search(text):
         text = _DIGIT_RUN.sub(_phone, text)
     if text.isascii():

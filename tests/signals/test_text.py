@@ -11,9 +11,30 @@ from signals.text import fingerprint, terms, tokens
     "superclone", "SuperClone", "s u p e r c l o n e", "s.u.p.e.r.c.l.o.n.e",
     "sup3rcl0n3", "\u0455up\u0435r\u0441l\u043en\u0435",  # Cyrillic look-alikes
     "".join(chr(ord(c) + 0xFEE0) for c in "superclone"),  # full-width forms
+    "$uperclone", "$up3rcl0ne",  # "$" for "s"
+    "super\u200bclone", "super\u00adclone", "super\u2060clo\ufeffne",  # invisible characters
+    "".join(c + "\u0336" for c in "superclone"),  # struck through
+    "s\u0332u\u0332p\u0332e\u0332r\u0332clone",  # underlined
+    "".join(chr(0x1F170 + ord(c) - ord("a")) for c in "superclone"),  # negative squared
+    "".join(chr(0x1F150 + ord(c) - ord("a")) for c in "superclone"),  # negative circled
 ])
 def test_obfuscated_spellings_become_one_term(spelling: str) -> None:
     assert tokens(f"get the {spelling} 🔥🔥 now") == ["get", "the", "superclone", "now"]
+
+
+def test_at_sign_for_a_is_undone_but_addresses_and_ids_stay() -> None:
+    assert tokens("dm on whats@pp or wh@ts@pp") == ["dm", "on", "whatsapp", "or", "whatsapp"]
+    assert tokens("c@sh only.") == ["cash", "only"]
+    assert tokens("mail ann@shop.com, line@abc123, @realdeals") == [
+        "mail", "ann", "shop.com", "line", "abc123", "realdeals"]
+    assert tokens("us$ 20, $20, 20$ off") == ["us", "20", "20", "20", "off"]
+
+
+def test_a_campaign_spelled_with_invisible_and_drawn_over_letters_has_one_fingerprint() -> None:
+    plain = "dm me on whatsapp for the real superclone deal"
+    evasive = ("dm me on wh@ts\u200bapp for the real "
+               + "".join(c + "\u0336" for c in "superclone") + " deal")
+    assert fingerprint(tokens(evasive)) == fingerprint(tokens(plain)) is not None
 
 
 def test_real_text_keeps_its_words() -> None:
