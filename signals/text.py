@@ -85,6 +85,8 @@ _LEET = str.maketrans("013457", "oieast")
 _AT_AS_A = re.compile(r"(?<=[^\W\d_])@(?=[^\W\d_]+(?!\w|\.[^\W_]))")
 #: "$" for "s" before a letter ("$uperclone", "cla$$ic"), not a price ("20$", "$20")
 _DOLLAR_AS_S = re.compile(r"(?<!\d)\$+(?=[^\W\d_])")
+#: a dot written so a link is not one: "wa[.]me", "bit(dot)ly", "shop {.} com"
+_DEFANGED_DOT = re.compile(r"(?<=[^\W_])\s*[\[({<]\s*(?:\.|dot)\s*[\])}>]\s*(?=[^\W_])")
 #: marks left on a Latin letter or digit after NFKC (which composes real accents):
 #: strike-through, underline and stacked "zalgo" marks drawn over a word
 _MARK_ON_LATIN = re.compile(rf"(?<=[a-z0-9])[{_MARKS}]+")
@@ -142,6 +144,8 @@ def tokens(text: str) -> list[str]:
     ['whatsapp']
     >>> tokens("ann@mail.com, $20 or 20$")
     ['ann', 'mail.com', '20', 'or', '20']
+    >>> tokens("wa[.]me/5551234 or bit (dot) ly/x (see above)")
+    ['wa.me', '5551234', 'or', 'bit.ly', 'x', 'see', 'above']
 
     Look-alike letters are read as Latin only in a word that has Latin letters or
     digits, or that they turn wholly Latin: a Russian word stays Russian. Words of
@@ -160,6 +164,9 @@ def tokens(text: str) -> list[str]:
             text = text.translate(_HIDDEN_AND_BOXED)
         if _HAS_MARK.search(text):
             text = _MARK_ON_LATIN.sub("", text)
+    if ("(" in text or "[" in text or "{" in text or "<" in text) and (
+            "." in text or "dot" in text):
+        text = _DEFANGED_DOT.sub(".", text)
     if "@" in text:
         text = _HANDLE.sub(lambda m: "@" + m[1].replace("_", ""), text)
         text = _AT_AS_A.sub("a", text)

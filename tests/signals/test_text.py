@@ -30,6 +30,16 @@ def test_at_sign_for_a_is_undone_but_addresses_and_ids_stay() -> None:
     assert tokens("us$ 20, $20, 20$ off") == ["us", "20", "20", "20", "off"]
 
 
+@pytest.mark.parametrize("written", [
+    "wa.me/5551234", "wa[.]me/5551234", "wa(.)me/5551234", "WA [DOT] ME/5551234",
+    "wa{dot}me/5551234", "\uff57\uff41\uff3b\uff0e\uff3d\uff4d\uff45/5551234",  # full-width
+])
+def test_a_defanged_link_is_one_domain(written: str) -> None:
+    assert tokens(f"msg {written} now") == ["msg", "wa.me", "5551234", "now"]
+    assert tokens("sizes (s) or [m], price (5.99)") == ["sizes", "s", "or", "m", "price",
+                                                         "5.99"]
+
+
 def test_a_campaign_spelled_with_invisible_and_drawn_over_letters_has_one_fingerprint() -> None:
     plain = "dm me on whatsapp for the real superclone deal"
     evasive = ("dm me on wh@ts\u200bapp for the real "
