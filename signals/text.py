@@ -96,8 +96,9 @@ def _hidden_and_boxed() -> dict[int, str | None]:
     """Invisible format characters (zero-width space and joiners, soft hyphen, bidi
     controls), dropped so they do not split a word, and the negative circled and
     squared letters (which NFKC leaves as they are) read as the letters they show."""
+    planes = (*range(0x20000), *range(0xE0000, 0xE1000))  # where Unicode puts them
     table: dict[int, str | None] = {
-        cp: None for cp in range(0x110000) if unicodedata.category(chr(cp)) == "Cf"}
+        cp: None for cp in planes if unicodedata.category(chr(cp)) == "Cf"}
     for first in (0x1F150, 0x1F170):  # 🅐-🅩, 🅰-🆉
         table.update({first + i: chr(ord("a") + i) for i in range(26)})
     return table
