@@ -92,20 +92,28 @@ _DEFANGED_DOT = re.compile(r"(?<=[^\W_])\s*[\[({<]\s*(?:\.|dot)\s*[\])}>]\s*(?=[
 _MARK_ON_LATIN = re.compile(rf"(?<=[a-z0-9])[{_MARKS}]+")
 
 
-def _hidden_and_boxed() -> dict[int, str | None]:
-    """Invisible format characters (zero-width space and joiners, soft hyphen, bidi
-    controls), dropped so they do not split a word, and the negative circled and
-    squared letters (which NFKC leaves as they are) read as the letters they show."""
+def _rewrites() -> dict[int, str | None]:
+    """Characters rewritten after NFKC: invisible format characters (zero-width
+    space and joiners, soft hyphen, bidi controls) dropped, so they do not split a
+    word; the negative circled and squared letters (which NFKC leaves as they are)
+    read as the letters they show; and the digits of every script (Arabic-Indic,
+    Devanagari, Thai, ...) as ASCII digits, so a phone number is one term however
+    it is written."""
     planes = (*range(0x20000), *range(0xE0000, 0xE1000))  # where Unicode puts them
-    table: dict[int, str | None] = {
-        cp: None for cp in planes if unicodedata.category(chr(cp)) == "Cf"}
+    table: dict[int, str | None] = {}
+    for cp in planes:
+        category = unicodedata.category(chr(cp))
+        if category == "Cf":
+            table[cp] = None
+        elif category == "Nd" and cp >= 0x80:
+            table[cp] = str(unicodedata.digit(chr(cp)))
     for first in (0x1F150, 0x1F170):  # 🅐-🅩, 🅰-🆉
         table.update({first + i: chr(ord("a") + i) for i in range(26)})
     return table
 
 
-_HIDDEN_AND_BOXED = _hidden_and_boxed()
-_HAS_HIDDEN_OR_BOXED = re.compile(f"[{_char_class(sorted(_HIDDEN_AND_BOXED))}]")
+_REWRITES = _rewrites()
+_HAS_REWRITE = re.compile(f"[{_char_class(sorted(_REWRITES))}]")
 _HAS_MARK = re.compile(f"[{_MARKS}]")
 
 
@@ -137,12 +145,15 @@ def tokens(text: str) -> list[str]:
     ['iphone15', 'is', '100', 'legit']
 
     Symbols for letters, invisible characters inside a word, marks drawn over it,
-    and boxed letters are undone too; addresses and prices are left alone:
+    and boxed letters are undone too, and digits are read as ASCII digits;
+    addresses and prices are left alone:
 
     >>> tokens("whats@pp $uperclone what\u200bsapp w\u0336h\u0336a\u0336t\u0336s\u0336app")
     ['whatsapp', 'superclone', 'whatsapp', 'whatsapp']
     >>> tokens("\U0001F166\U0001F157\U0001F150\U0001F163\U0001F162\U0001F150\U0001F15F\U0001F15F")
     ['whatsapp']
+    >>> tokens("कॉल ०८१२-३४५६-७८९०")  # Devanagari digits
+    ['कॉल', '081234567890']
     >>> tokens("ann@mail.com, $20 or 20$")
     ['ann', 'mail.com', '20', 'or', '20']
     >>> tokens("wa[.]me/5551234 or bit (dot) ly/x (see above)")
@@ -161,8 +172,8 @@ def tokens(text: str) -> list[str]:
         text = text.lower()
     else:
         text = unicodedata.normalize("NFKC", text).casefold()
-        if _HAS_HIDDEN_OR_BOXED.search(text):  # a quick test: translating costs more
-            text = text.translate(_HIDDEN_AND_BOXED)
+        if _HAS_REWRITE.search(text):  # a quick test: translating costs more
+            text = text.translate(_REWRITES)
         if _HAS_MARK.search(text):
             text = _MARK_ON_LATIN.sub("", text)
     if ("(" in text or "[" in text or "{" in text or "<" in text) and (

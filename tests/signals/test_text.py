@@ -95,6 +95,9 @@ def test_terms_skip_short_tokens_and_small_numbers() -> None:
 @pytest.mark.parametrize("written", [
     "555-123-4567", "(555) 123-4567", "(555) 123 4567", "555 123 4567", "555.123.4567",
     "".join(chr(ord(c) + 0xFEE0) for c in "555-123-4567"),  # full-width forms
+    *("".join(chr(zero + int(c)) if c.isdigit() else c for c in "555-123-4567")
+      for zero in (0x660, 0x6F0, 0x966, 0xE50)),  # Arabic-Indic, Persian, Devanagari, Thai
+    "".join(c + "\ufe0f\u20e3" if c.isdigit() else c for c in "555-123-4567"),  # keycaps
 ])
 def test_a_phone_number_written_in_groups_is_one_term(written: str) -> None:
     assert terms(tokens(f"dm me {written} for the real one")) == {"5551234567", "real", "the",
