@@ -74,6 +74,13 @@ _DENSE = re.compile(f"[{_HANGUL_CHARS}{_KANA_CHARS}{_HAN_CHARS}]")
 #: a run of digit groups that may be a phone number: "555-123-4567", "(555) 123 4567"
 _DIGIT_RUN = re.compile(r"(?<![\w+])\+?\(?\d[\d \-().]*\d")
 _GROUPED_DIGITS = re.compile(r"\d[ \-().]+\d")  # a quick test before _DIGIT_RUN
+#: the same with letters for digits in its groups ("o812-3456-789o"); each group has a
+#: real digit, so a word after a number ("0812 3456 789 lol") is not read into it
+_LETTER_GROUP = r"[oli]*\d[\doli]*"
+_LETTERED_RUN = re.compile(rf"(?<![\w+])\+?\(?{_LETTER_GROUP}(?:[ \-().]+{_LETTER_GROUP})+(?!\w)")
+_LETTER_BY_DIGIT = re.compile(r"\d[oli]|[oli]\d")  # a second quick test, for it
+_LETTERS_AS_DIGITS = str.maketrans("oli", "011")
+MAX_LETTER_DIGITS = 3
 _DATE = re.compile(r"\d{4}-\d{1,2}-\d{1,2}|\d{1,2}[\-.]\d{1,2}[\-.]\d{2,4}")
 #: a handle written with underscores: "@real_deals_shop"
 _HANDLE = re.compile(r"@([^\W_]+(?:_+[^\W_]+)+)")
@@ -89,32 +96,41 @@ _DOLLAR_AS_S = re.compile(r"(?<!\d)\$+(?=[^\W\d_])")
 _DEFANGED_DOT = re.compile(r"(?<=[^\W_])\s*[\[({<]\s*(?:\.|dot)\s*[\])}>]\s*(?=[^\W_])")
 #: marks left on a Latin letter or digit after NFKC (which composes real accents):
 #: strike-through, underline and stacked "zalgo" marks drawn over a word
-_MARK_ON_LATIN = re.compile(rf"(?<=[a-z0-9])[{_MARKS}]+")
+_MARK_ON_LATIN = re.compile(rf"[a-z0-9][{_MARKS}]+")
+_HAS_MARK = re.compile(f"[{_MARKS}]")  # a quick test before it
 
 
 def _rewrites() -> dict[int, str | None]:
     """Characters rewritten after NFKC: invisible format characters (zero-width
-    space and joiners, soft hyphen, bidi controls) dropped, so they do not split a
-    word; the negative circled and squared letters (which NFKC leaves as they are)
-    read as the letters they show; and the digits of every script (Arabic-Indic,
-    Devanagari, Thai, ...) as ASCII digits, so a phone number is one term however
-    it is written."""
-    planes = (*range(0x20000), *range(0xE0000, 0xE1000))  # where Unicode puts them
+    space and joiners, soft hyphen, bidi controls, tag characters) dropped, so they
+    do not split a word; the negative circled and squared letters (which NFKC leaves
+    as they are) read as the letters they show; and the digits of the scripts of the
+    basic plane (Arabic-Indic, Devanagari, Thai, ...) as ASCII digits, so a phone
+    number is one term however it is written."""
     table: dict[int, str | None] = {}
-    for cp in planes:
+    for cp in range(0x10000):
         category = unicodedata.category(chr(cp))
         if category == "Cf":
             table[cp] = None
         elif category == "Nd" and cp >= 0x80:
             table[cp] = str(unicodedata.digit(chr(cp)))
-    for first in (0x1F150, 0x1F170):  # 🅐-🅩, 🅰-🆉
+    for first, last in _ASTRAL_FORMATS:
+        table.update(dict.fromkeys(range(first, last + 1)))
+    for first in _BOXED_LETTERS:  # 🅐-🅩, 🅰-🆉
         table.update({first + i: chr(ord("a") + i) for i in range(26)})
     return table
 
 
+#: the format characters beyond the basic plane that text carries: shorthand format
+#: controls, and tag characters (also used to hide text in plain sight)
+_ASTRAL_FORMATS = ((0x1BCA0, 0x1BCA3), (0xE0001, 0xE0001), (0xE0020, 0xE007F))
+_BOXED_LETTERS = (0x1F150, 0x1F170)
 _REWRITES = _rewrites()
-_HAS_REWRITE = re.compile(f"[{_char_class(sorted(_REWRITES))}]")
-_HAS_MARK = re.compile(f"[{_MARKS}]")
+# quick tests: a class of the basic plane is tested by a bitmap, one beyond it range
+# by range, so that one is kept short (a few ranges)
+_HAS_REWRITE = re.compile(f"[{_char_class(sorted(c for c in _REWRITES if c < 0x10000))}]")
+_HAS_ASTRAL_REWRITE = re.compile(
+    f"[{_char_class(sorted(c for c in _REWRITES if c >= 0x10000))}]")
 
 
 def _confusables_to_ascii() -> dict[int, str]:
@@ -172,10 +188,10 @@ def tokens(text: str) -> list[str]:
         text = text.lower()
     else:
         text = unicodedata.normalize("NFKC", text).casefold()
-        if _HAS_REWRITE.search(text):  # a quick test: translating costs more
-            text = text.translate(_REWRITES)
-        if _HAS_MARK.search(text):
-            text = _MARK_ON_LATIN.sub("", text)
+        if _HAS_REWRITE.search(text) or _HAS_ASTRAL_REWRITE.search(text):
+            text = text.translate(_REWRITES)  # costs more than the tests
+        if _HAS_MARK.search(text) and _MARK_ON_LATIN.search(text):
+            text = _MARK_ON_LATIN.sub(lambda m: m[0][0], text)
     if ("(" in text or "[" in text or "{" in text or "<" in text) and (
             "." in text or "dot" in text):
         text = _DEFANGED_DOT.sub(".", text)
@@ -185,6 +201,8 @@ def tokens(text: str) -> list[str]:
     if "$" in text:
         text = _DOLLAR_AS_S.sub(lambda m: "s" * len(m[0]), text)
     if _GROUPED_DIGITS.search(text):
+        if _LETTER_BY_DIGIT.search(text):
+            text = _LETTERED_RUN.sub(_phone_with_letters, text)
         text = _DIGIT_RUN.sub(_phone, text)
     if text.isascii():
         found = _ASCII_TOKEN.findall(text)
@@ -236,7 +254,10 @@ def _phone(match: re.Match[str]) -> str:
     >>> tokens("sizes 100 200 300, restock 2026-12-01, rp 1.299.000")
     ['sizes', '100', '200', '300', 'restock', '2026', '12', '01', 'rp', '1.299.000']
     """
-    run = match[0]
+    return _as_phone(match[0]) or match[0]
+
+
+def _as_phone(run: str) -> str | None:
     groups = re.findall(r"\d+", run)
     digits = sum(map(len, groups))
     plus = run.startswith("+")
@@ -245,8 +266,24 @@ def _phone(match: re.Match[str]) -> str:
             or len(groups) < (2 if plus else 3) or _DATE.fullmatch(run)
             or (seps <= {" ", "."} and not (plus or run.startswith("0"))
                 and [len(g) for g in groups] != [3, 3, 4])):
-        return run
+        return None
     return "".join(groups)
+
+
+def _phone_with_letters(match: re.Match[str]) -> str:
+    """A phone number with letters for digits (``o`` for 0, ``l`` or ``i`` for 1),
+    as one number, when it has at least ``MIN_PHONE_DIGITS`` real digits and at most
+    ``MAX_LETTER_DIGITS`` letters; anything else as it was. Looked for only where two
+    real digits stand either side of a separator (``2-3`` in ``o812-3456-789o``).
+
+    >>> tokens("call O812-3456-789O or 08l2 3456 7890, lol 2 cool")
+    ['call', '081234567890', 'or', '081234567890', 'lol', '2', 'cool']
+    """
+    run = match[0]
+    letters = sum(c in "oli" for c in run)
+    if letters > MAX_LETTER_DIGITS or sum(c.isdigit() for c in run) < MIN_PHONE_DIGITS:
+        return run
+    return _as_phone(run.translate(_LETTERS_AS_DIGITS)) or run
 
 
 def _unconfused(token: str) -> str:

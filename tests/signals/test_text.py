@@ -98,10 +98,19 @@ def test_terms_skip_short_tokens_and_small_numbers() -> None:
     *("".join(chr(zero + int(c)) if c.isdigit() else c for c in "555-123-4567")
       for zero in (0x660, 0x6F0, 0x966, 0xE50)),  # Arabic-Indic, Persian, Devanagari, Thai
     "".join(c + "\ufe0f\u20e3" if c.isdigit() else c for c in "555-123-4567"),  # keycaps
+    "555-l23-4567", "555 I23 4567", "(555) l23-4567",  # letters for digits
 ])
 def test_a_phone_number_written_in_groups_is_one_term(written: str) -> None:
     assert terms(tokens(f"dm me {written} for the real one")) == {"5551234567", "real", "the",
                                                                    "for", "one"}
+
+
+def test_letters_are_read_as_digits_only_inside_a_phone_number() -> None:
+    assert tokens("wa O812-3456-789O, call 0812 3456 789 lol") == [
+        "wa", "081234567890", "call", "08123456789", "lol"]
+    # not a phone: too few real digits, or groups a phone is not written in
+    assert tokens("lol 1o1 2o2 3o3, 2oo5-o1-1o") == ["lol", "1o1", "2o2", "3o3", "2oo5", "o1",
+                                                      "1o"]
 
 
 def test_international_phone_numbers_and_handles_with_underscores_stay_whole() -> None:
