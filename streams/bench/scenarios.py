@@ -44,7 +44,7 @@ from streams.bench.throughput import preload, window_progress
 from streams.localworker import WorkerProcess
 from streams.simulate import SCENARIOS, SimConfig, Simulator, explained, matches
 
-#: never used while tuning: 20 scenarios of each type, 6.7 hours of traffic
+#: never used while tuning: 60 scenarios of each type, 20 hours of traffic
 EVALUATION_SEEDS = tuple(range(7001, 7031))
 #: used while tuning (tests, the demo, replays); never evaluated on
 TUNING_SEEDS = (*range(1, 14), 101, 102, 103, 104, *range(201, 211))
