@@ -98,6 +98,10 @@ _DEFANGED_DOT = re.compile(r"(?<=[^\W_])\s*[\[({<]\s*(?:\.|dot)\s*[\])}>]\s*(?=[
 #: strike-through, underline and stacked "zalgo" marks drawn over a word
 _MARK_ON_LATIN = re.compile(rf"[a-z0-9][{_MARKS}]+")
 _HAS_MARK = re.compile(f"[{_MARKS}]")  # a quick test before it
+#: regional-indicator letters (🇦-🇿): two side by side are a flag (🇺🇸), kept as an
+#: emoji; one on its own, as an evader writes them ("🇼 🇭 🇦 🇹 🇸"), is a letter
+_REGIONAL = re.compile("[\U0001F1E6-\U0001F1FF]{1,2}")
+_FIRST_REGIONAL = 0x1F1E6
 
 
 def _rewrites() -> dict[int, str | None]:
@@ -129,8 +133,8 @@ _REWRITES = _rewrites()
 # quick tests: a class of the basic plane is tested by a bitmap, one beyond it range
 # by range, so that one is kept short (a few ranges)
 _HAS_REWRITE = re.compile(f"[{_char_class(sorted(c for c in _REWRITES if c < 0x10000))}]")
-_HAS_ASTRAL_REWRITE = re.compile(
-    f"[{_char_class(sorted(c for c in _REWRITES if c >= 0x10000))}]")
+_HAS_ASTRAL_REWRITE = re.compile(  # with the regional-indicator letters (above)
+    f"[{_char_class(sorted(c for c in _REWRITES if c >= 0x10000))}\U0001F1E6-\U0001F1FF]")
 
 
 def _confusables_to_ascii() -> dict[int, str]:
@@ -189,6 +193,8 @@ def tokens(text: str) -> list[str]:
     else:
         text = unicodedata.normalize("NFKC", text).casefold()
         if _HAS_REWRITE.search(text) or _HAS_ASTRAL_REWRITE.search(text):
+            if _REGIONAL.search(text):  # before the invisible characters go
+                text = _REGIONAL.sub(_regional_letter, text)
             text = text.translate(_REWRITES)  # costs more than the tests
         if _HAS_MARK.search(text) and _MARK_ON_LATIN.search(text):
             text = _MARK_ON_LATIN.sub(lambda m: m[0][0], text)
@@ -240,6 +246,21 @@ def tokens(text: str) -> list[str]:
     if run:
         _flush(run, out)
     return out
+
+
+def _regional_letter(match: re.Match[str]) -> str:
+    """A lone regional-indicator letter as the letter; a pair (a flag) as it was.
+    Pairs are taken from the left, as Unicode pairs them; an invisible character
+    between two letters parts them, so they show as letters, not as a flag.
+
+    >>> tokens("\U0001F1FC \U0001F1ED \U0001F1FE ships \U0001F1FA\U0001F1F8")
+    ['why', 'ships']
+    >>> tokens("\U0001F1FC\u200b\U0001F1ED\u200b\U0001F1E6\u200b\U0001F1F9\u200bapp")
+    ['whatapp']
+    """
+    if len(match[0]) == 2:
+        return match[0]
+    return chr(ord("a") + ord(match[0]) - _FIRST_REGIONAL)
 
 
 def _phone(match: re.Match[str]) -> str:

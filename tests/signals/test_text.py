@@ -17,9 +17,18 @@ from signals.text import fingerprint, terms, tokens
     "s\u0332u\u0332p\u0332e\u0332r\u0332clone",  # underlined
     "".join(chr(0x1F170 + ord(c) - ord("a")) for c in "superclone"),  # negative squared
     "".join(chr(0x1F150 + ord(c) - ord("a")) for c in "superclone"),  # negative circled
+    " ".join(chr(0x1F1E6 + ord(c) - ord("a")) for c in "superclone"),  # regional indicators,
+    "\u200b".join(chr(0x1F1E6 + ord(c) - ord("a")) for c in "superclone"),  # kept apart
 ])
 def test_obfuscated_spellings_become_one_term(spelling: str) -> None:
     assert tokens(f"get the {spelling} 🔥🔥 now") == ["get", "the", "superclone", "now"]
+
+
+def test_flags_stay_emoji() -> None:
+    us, gb = "\U0001F1FA\U0001F1F8", "\U0001F1EC\U0001F1E7"
+    assert tokens(f"ships from {us}{gb} fast {us}") == ["ships", "from", "fast"]
+    # an odd one after a flag is a letter again, as it shows
+    assert tokens(f"{us}\U0001F1FC \U0001F1ED \U0001F1FE") == ["why"]
 
 
 def test_at_sign_for_a_is_undone_but_addresses_and_ids_stay() -> None:
