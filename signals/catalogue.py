@@ -310,8 +310,16 @@ def _segment_features(agg: WindowAggregate) -> dict[str, float] | None:
     """Streams of a category x region that drew reports (merged over every
     partition), against the segment's audience in thousands of viewers. A stream
     counts once however many reports it drew: one stream's own spike is a
-    ``report_spike``, and a segment surges when many of its streams are reported."""
-    exposure = agg.features.get("viewers_k", 0.0)
+    ``report_spike``, and a segment surges when many of its streams are reported.
+
+    >>> agg = WindowAggregate(entity_type="segment", entity_id="fashion/bags|US",
+    ...     region="US", window_start=0, window_end=60_000,
+    ...     features={"distinct_actors": 2.0, "viewers": 1500.0, "viewers_k": 0.5})
+    >>> _segment_features(agg)  # a part from an earlier version carries viewers_k
+    {'count': 2.0, 'exposure': 2.0}
+    """
+    # "viewers_k" (thousands, a float) is how parts written by earlier versions carry it
+    exposure = agg.features.get("viewers", 0.0) / 1000.0 + agg.features.get("viewers_k", 0.0)
     if exposure <= 0.0:
         return None  # no audience seen (categories unknown): nothing to judge or learn
     return {"count": agg.features.get("distinct_actors", 0.0), "exposure": exposure}

@@ -165,14 +165,16 @@ class _Acc:
 
 class _SegmentAcc(_Acc):
     """A segment's (category x region) window: its reports, which streams drew them,
-    and its exposure (thousands of viewers on its streams, averaged over the window)."""
+    and its audience (each stream's mean viewers over the window, to a whole viewer,
+    summed). Whole numbers add up the same in any order, so a window merged from
+    partitions' parts is the same however they arrive (after a restart, too)."""
 
-    __slots__ = ("exposure", "stream_reports")
+    __slots__ = ("stream_reports", "viewers")
 
     def __init__(self, segment: str, region: str, category: str) -> None:
         super().__init__("segment", segment, region)
         self.context["category"] = category
-        self.exposure = 0.0
+        self.viewers = 0
         self.stream_reports: dict[str, int] = {}
 
     def add_report(self, ev: c._LiveEvent, reason: str) -> None:
@@ -184,7 +186,7 @@ class _SegmentAcc(_Acc):
 
     def aggregate(self, window_start: int, window_end: int) -> WindowAggregate:
         agg = super().aggregate(window_start, window_end)
-        agg.features["viewers_k"] = self.exposure
+        agg.features["viewers"] = float(self.viewers)
         if self.stream_reports:  # the most reported streams: what a surge is made of
             top = sorted(self.stream_reports.items(), key=lambda kv: (-kv[1], kv[0]))
             agg.breakdown["stream_reports"] = dict(top[:MAX_PLACES])
@@ -495,13 +497,13 @@ class PartitionWindows:
 
     def _fold_exposure(self, accs: dict) -> None:
         """At close: each stream with a known category and viewer snapshots adds its
-        mean audience (in thousands) to its segment's exposure."""
+        mean audience (to a whole viewer) to its segment's."""
         for acc in list(accs.values()):
             if acc.entity_type == "stream" and acc.viewers_n:
                 category = self._category(acc.entity_id)
                 if category is not None:
-                    self._segment(accs, category, acc.region).exposure += (
-                        acc.viewers_sum / acc.viewers_n / 1000.0)
+                    self._segment(accs, category, acc.region).viewers += round(
+                        acc.viewers_sum / acc.viewers_n)
 
     def fold_listing(self, ev: c._ListingEvent, offset: int) -> None:
         """Fold a ``listing.events`` event into its seller's window."""

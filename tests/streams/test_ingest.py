@@ -161,7 +161,7 @@ def test_cross_entity_windows_listing_prices_and_segments() -> None:
     # only the stream whose start (and so category) this partition saw is counted, for
     # its reports and for its mean audience (in thousands): the segment's exposure
     assert segment.entity_id == "beauty/skincare|US" and segment.features["n_report"] == 1.0
-    assert segment.features["viewers_k"] == 0.4
+    assert segment.features["viewers"] == 400.0
     assert segment.breakdown["stream_reports"] == {"s1": 1}
     assert core.closed_until("livestream.events", 0) == BASE_TS + 61_000
 
@@ -176,6 +176,37 @@ def test_cross_entity_windows_listing_prices_and_segments() -> None:
     assert (price.features["price_min"], price.features["price_reference"]) == (6.0, 100.0)
     [seller] = [a for a in closed if a.entity_type == "seller"]
     assert seller.features["n_listing_created"] == 1.0
+
+
+def test_a_segment_merged_from_partitions_is_the_same_in_any_order() -> None:
+    import itertools
+
+    from signals.catalogue import CATALOGUE
+    from signals.merge import merge
+
+    parts = []
+    for partition, viewers in enumerate((100, 200, 300)):  # 0.1 + 0.2 + 0.3 in thousands
+        stream = f"s{partition}"
+        core = IngestCore(window_ms=60_000, lateness_ms=0, young_days=7)
+        closed = core.process(TOPIC, partition, [
+            Raw(0, b"k", raw(live("stream_start", event_id=f"a{stream}", stream_id=stream))),
+            Raw(1, b"k", raw(live(event_id=f"v{stream}", stream_id=stream, viewers=viewers,
+                                  ts=BASE_TS + 1000))),
+            Raw(2, b"k", raw(live("report", event_id=f"r{stream}", stream_id=stream,
+                                  ts=BASE_TS + 2000))),
+            Raw(3, b"k", raw(live(event_id=f"w{stream}", stream_id=stream, ts=BASE_TS + 61_000))),
+        ]).closed
+        parts += [a for a in closed if a.entity_type == "segment"]
+    features = CATALOGUE["segment_report_surge"].features
+    seen = set()
+    for order in itertools.permutations(parts):
+        merged = order[0]
+        for part in order[1:]:
+            merged = merge(merged, part)
+        seen.add(tuple(sorted(features(merged).items())))
+    # exactly one result: with the audience in thousands as floats, (0.1 + 0.2) + 0.3
+    # and (0.3 + 0.2) + 0.1 differ in their last digit, and a restart could change a score
+    assert seen == {(("count", 3.0), ("exposure", 0.6))}
 
 
 def test_a_stream_started_before_the_resume_point_finds_its_category_in_its_state() -> None:
@@ -194,7 +225,7 @@ def test_a_stream_started_before_the_resume_point_finds_its_category_in_its_stat
     closed = core.process("livestream.events", 0, recs).closed
     [segment] = [a for a in closed if a.entity_type == "segment"]
     assert segment.entity_id == "fashion/bags|US" and segment.features["n_report"] == 1.0
-    assert segment.features["viewers_k"] == 0.2
+    assert segment.features["viewers"] == 200.0
     # without the lookup the report counts for no segment
     blind = IngestCore(window_ms=60_000, lateness_ms=0, young_days=7)
     assert not [a for a in blind.process("livestream.events", 0, recs).closed
