@@ -267,6 +267,15 @@ def _dispatch(args: argparse.Namespace) -> int:
 
 
 def _bench(args: argparse.Namespace) -> int:
+    # outputs written only when the run ends (after 10-30 minutes for some): checked now
+    _check_writable(args.summary, "--summary")
+    if getattr(args, "profile", None):
+        from streams.bench.throughput import py_spy
+
+        _check_writable(args.profile, "--profile")
+        if py_spy() is None:
+            raise ConfigError("--profile: py-spy not found (it comes with the bench extra: "
+                              "pip install -e '.[bench]')")
     if args.bench == "nab":
         from streams.bench.nab import run_nab
 
@@ -364,14 +373,26 @@ def _replay(args: argparse.Namespace) -> int:
     return 0
 
 
-def _open_output(path: str | None, flag: str) -> BinaryIO | None:
+def _open_output(path: str | None, flag: str, mode: str = "wb") -> BinaryIO | None:
     """``path`` opened for writing before any work starts, or a refusal naming ``flag``."""
     if path is None:
         return None
     try:
-        return open(path, "wb")  # closed by the caller
+        return open(path, mode)  # closed by the caller
     except OSError as exc:
         raise ConfigError(f"{flag} {path}: cannot write: {exc.strerror}") from None
+
+
+def _check_writable(path: str | None, flag: str) -> None:
+    """Refuse ``path`` now, naming ``flag``, if it cannot be written; a file this check
+    creates is removed again."""
+    if path is None:
+        return
+    existed = Path(path).exists()
+    with _open_output(path, flag, mode="ab"):
+        pass
+    if not existed:
+        Path(path).unlink()
 
 
 def _simulate(args: argparse.Namespace) -> int:

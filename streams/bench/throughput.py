@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import math
+import shutil
 import signal
 import subprocess
 import sys
@@ -149,6 +150,13 @@ def window_progress(w: WorkerProcess, watched: tuple[str, ...]) -> tuple[float, 
     return handled, closed, done
 
 
+def py_spy() -> str | None:
+    """The py-spy executable: on the PATH, or beside this Python (a virtual
+    environment's, when it is not activated)."""
+    beside = Path(sys.executable).with_name("py-spy")
+    return shutil.which("py-spy") or (str(beside) if beside.is_file() else None)
+
+
 def riskstream(broker: str, total: int, workdir: Path, profile: Path | None = None,
                timeout_s: float = 1800.0) -> dict[str, float]:
     """One worker from the first record to the last window closed and evaluated;
@@ -161,8 +169,8 @@ def riskstream(broker: str, total: int, workdir: Path, profile: Path | None = No
         w.wait_started()
         if profile is not None:
             spy = subprocess.Popen(
-                ["py-spy", "record", "--pid", str(w.pid), "--format", "raw", "--rate", "250",
-                 "--nonblocking", "--output", str(profile)],
+                [py_spy() or "py-spy", "record", "--pid", str(w.pid), "--format", "raw",
+                 "--rate", "250", "--nonblocking", "--output", str(profile)],
                 stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         deadline = time.monotonic() + timeout_s
         t_first = c_first = cpu_first = 0.0

@@ -93,6 +93,12 @@ def test_unreadable_input_file_is_refused_with_its_name(argv, named: str, capsys
     (["simulate", "--duration", "5", "--out", "/dev/null", "--labels", "MISSING/l.jsonl"],
      "--labels"),
     (["bench", "nab", "--data", "NAB", "--out", "EVENTS/results"], "--out"),
+    # written when a run of 10-30 minutes ends: refused before it starts
+    (["bench", "nab", "--data", "NAB", "--out", "RESULTS", "--summary", "MISSING/s.json"],
+     "--summary"),
+    (["bench", "scenarios", "--summary", "MISSING/s.json"], "--summary"),
+    (["bench", "throughput", "--summary", "MISSING/s.json"], "--summary"),
+    (["bench", "throughput", "--profile", "MISSING/p.txt"], "--profile"),
 ])
 def test_unwritable_output_is_refused_before_the_run(argv, flag: str, tmp_path,
                                                     capsys) -> None:
@@ -102,6 +108,16 @@ def test_unwritable_output_is_refused_before_the_run(argv, flag: str, tmp_path,
     (nab / "labels").mkdir(parents=True)
     (nab / "labels" / "combined_windows.json").write_bytes(b"{}")
     argv = [a.replace("EVENTS", str(events)).replace("MISSING", str(tmp_path / "no"))
-            .replace("NAB", str(nab)) for a in argv]
+            .replace("NAB", str(nab)).replace("RESULTS", str(tmp_path / "results"))
+            for a in argv]
     assert main(argv) == 2
     assert flag in capsys.readouterr().err
+
+
+def test_an_output_checked_at_start_is_not_left_behind(tmp_path, capsys) -> None:
+    summary = tmp_path / "s.json"
+    argv = ["bench", "nab", "--data", str(tmp_path), "--out", str(tmp_path / "r"),
+            "--summary", str(summary)]
+    assert main(argv) == 2  # refused: no NAB corpus there
+    assert "--data" in capsys.readouterr().err
+    assert not summary.exists()
