@@ -80,7 +80,9 @@ def merge(a: WindowAggregate, b: WindowAggregate) -> WindowAggregate:
         kept = samples.get(k, [])
         if k in _SETS:
             counted, cap = _SETS[k]
-            kept = (kept + [i for i in ids if i not in kept])[:cap]
+            if len(kept) < cap:
+                have = set(kept)
+                kept = (kept + [i for i in ids if i not in have])[:cap]
             if counted is not None:
                 features[counted] = float(len(kept))
             samples[k] = kept
