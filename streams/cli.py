@@ -223,6 +223,10 @@ def build_parser() -> argparse.ArgumentParser:
     bs.add_argument("--minutes", type=_count, default=40,
                     help="event-time minutes per seed (default 40)")
     bs.add_argument("--rate", type=_rate, default=150.0)
+    bs.add_argument("--types", type=_scenarios, default="all",
+                    help="signal types whose scenarios to inject and score, comma-separated "
+                         "(default all: every type the policy enables)")
+    bs.add_argument("--policy", help="policy YAML the worker runs (default: bundled)")
     bs.add_argument("--summary", help="also write the figures as JSON to this file")
     bs.add_argument("--workdir", help="keep broker data and worker logs here")
 
@@ -293,6 +297,13 @@ def _bench(args: argparse.Namespace) -> int:
     if args.bench == "scenarios":
         from streams.bench.scenarios import run_scenarios
 
+        policy = load_policy(args.policy)  # a bad policy is refused before any broker starts
+        enabled = [t for t in args.types if t in policy.signals and policy.signals[t].enabled]
+        if args.types != _scenarios("all") and len(enabled) < len(args.types):
+            off = ", ".join(t for t in args.types if t not in enabled)
+            raise ConfigError(f"--types: {off} not enabled in the policy")
+        if not enabled:
+            raise ConfigError("--types: no signal type to score")
         return run_scenarios(args)
     from streams.bench.run import run_throughput
 

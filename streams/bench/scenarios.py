@@ -1,8 +1,9 @@
 """``riskstream bench scenarios``: detection quality per signal type, through the real pipeline.
 
 For each evaluation seed, a fresh local broker is preloaded with a simulated
-run (every enabled signal type injected twice, everything else clean traffic)
-and one ``riskstream worker`` reads it from the start; its signals are matched
+run (every signal type the policy enables injected twice, or those of
+``--types``; everything else clean traffic) and one ``riskstream worker``
+(with ``--policy``, if given) reads it from the start; its signals are matched
 with the simulator's labels:
 
 * **precision** — opened signals on a labelled entity of their type, over all
@@ -88,9 +89,10 @@ def score(labels: list[dict[str, Any]], signals: list[dict[str, Any]], lateness_
     return out
 
 
-def _one_seed(seed: int, kinds: tuple[str, ...], minutes: int, rate: float, root: Path
+def _one_seed(seed: int, kinds: tuple[str, ...], minutes: int, rate: float, root: Path,
+              policy_file: str | None = None
               ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    policy = load_policy()
+    policy = load_policy(policy_file)
     after_ms = (policy.windows.size_s + policy.windows.allowed_lateness_s + 1) * 1000
     sim = Simulator(SimConfig(seed=seed, rate=rate, duration_s=minutes * 60,
                               scenarios=kinds * REPEATS))
@@ -100,7 +102,8 @@ def _one_seed(seed: int, kinds: tuple[str, ...], minutes: int, rate: float, root
     with fresh_broker(root, f"kafka-{seed}") as broker:
         pre = asyncio.run(preload(broker, events, 4, after_ms))
         shutil.rmtree(root / f"worker-{seed}", ignore_errors=True)  # no state of an old run
-        w = WorkerProcess(broker, root / f"worker-{seed}", f"bench-scenarios-{seed}")
+        env = {"RISKSTREAM_POLICY": str(Path(policy_file).resolve())} if policy_file else {}
+        w = WorkerProcess(broker, root / f"worker-{seed}", f"bench-scenarios-{seed}", env)
         try:
             w.wait_started()
             deadline = time.monotonic() + 1800
@@ -120,9 +123,10 @@ def _one_seed(seed: int, kinds: tuple[str, ...], minutes: int, rate: float, root
 
 
 def run_scenarios(args: argparse.Namespace) -> int:
-    policy = load_policy()
+    policy = load_policy(args.policy)
     lateness_ms = policy.windows.allowed_lateness_s * 1000
-    kinds = tuple(k for k in SCENARIOS if k in policy.signals and policy.signals[k].enabled)
+    enabled = tuple(k for k in SCENARIOS if k in policy.signals and policy.signals[k].enabled)
+    kinds = tuple(k for k in enabled if k in args.types)
     seeds = args.seeds or EVALUATION_SEEDS
     keep = args.workdir is not None
     root = Path(args.workdir) if keep else Path(tempfile.mkdtemp(prefix="riskstream-scen-"))
@@ -131,7 +135,8 @@ def run_scenarios(args: argparse.Namespace) -> int:
     false: list[tuple[int, dict[str, Any]]] = []  # (seed, signal) of every false open
     try:
         for seed in seeds:
-            labels, signals = _one_seed(seed, kinds, args.minutes, args.rate, root)
+            labels, signals = _one_seed(seed, kinds, args.minutes, args.rate, root,
+                                        args.policy)
             for kind, r in score(labels, signals, lateness_ms).items():
                 t = totals.setdefault(kind, {"tp": 0, "fp": 0, "found": 0, "labels": 0,
                                              "delays": []})
@@ -146,10 +151,15 @@ def run_scenarios(args: argparse.Namespace) -> int:
     summary: dict[str, Any] = {}
     rows = []
     for kind in SCENARIOS:
-        t = totals.get(kind)
-        if kind not in kinds or t is None:
-            rows.append((kind, "not detected yet", "not enabled in the default policy"))
+        if kind not in enabled:
+            rows.append((kind, "not run", "not enabled in the policy"))
             continue
+        if kind not in kinds:  # left out by --types: its false signals still count
+            fp = totals.get(kind, {}).get("fp", 0)
+            rows.append((kind, "not injected", f"left out by --types; {fp} false "
+                                               f"({fp / hours:.2f}/h) on the traffic"))
+            continue
+        t = totals[kind]  # every injected type has labels, so a total
         opened = t["tp"] + t["fp"]
         figures = {
             "precision": t["tp"] / opened if opened else math.nan,
@@ -160,10 +170,11 @@ def run_scenarios(args: argparse.Namespace) -> int:
         }
         summary[kind] = figures
         rows.append((kind,
-                     f"P {figures['precision']:.2f}  R {figures['recall']:.2f}",
-                     f"{t['found']}/{t['labels']} found; delay p50 {figures['delay_p50_s']:.0f} s"
-                     f", p90 {figures['delay_p90_s']:.0f} s; {t['fp']} false "
-                     f"({figures['false_per_hour']:.2f}/h)"))
+                     f"P {_two(figures['precision'])}  R {_two(figures['recall'])}",
+                     f"{t['found']}/{t['labels']} found; " + (
+                         f"delay p50 {figures['delay_p50_s']:.0f} s, "
+                         f"p90 {figures['delay_p90_s']:.0f} s" if t["delays"] else "no delay")
+                     + f"; {t['fp']} false ({figures['false_per_hour']:.2f}/h)"))
     show(f"scenarios: seeds {', '.join(map(str, seeds))}, {args.minutes} min each at "
          f"{args.rate:.0f} events/s, {REPEATS} scenarios per type per seed", rows)
     if false:
@@ -172,6 +183,15 @@ def run_scenarios(args: argparse.Namespace) -> int:
     if args.summary:
         Path(args.summary).write_bytes(orjson.dumps(summary, option=orjson.OPT_INDENT_2))
     return 0
+
+
+def _two(x: float) -> str:
+    """A ratio to two places; ``n/a`` when there was nothing to divide by.
+
+    >>> _two(0.951), _two(float("nan"))
+    ('0.95', 'n/a')
+    """
+    return "n/a" if math.isnan(x) else f"{x:.2f}"
 
 
 def _false_row(seed: int, signal: dict[str, Any]) -> tuple[str, str, str]:

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from pathlib import Path
+
 import orjson
 import pytest
 
@@ -33,6 +35,7 @@ def test_check_policy_refuses_a_bad_file(tmp_path, capsys) -> None:
 @pytest.mark.parametrize(("argv", "flag"), [
     (["simulate", "--scenarios", "report_spike,nope", "--out", "/dev/null"], "--scenarios"),
     (["bench", "scenarios", "--seeds", "7001-70x"], "--seeds"),
+    (["bench", "scenarios", "--types", "report_spike,nope"], "--types"),
     (["simulate", "--duration", "-5", "--out", "/dev/null"], "--duration"),
     (["simulate", "--rate", "0", "--out", "/dev/null"], "--rate"),
     (["simulate", "--rate", "inf", "--out", "/dev/null"], "--rate"),
@@ -44,6 +47,19 @@ def test_bad_flag_is_refused_with_its_name(argv: list[str], flag: str, capsys) -
         main(argv)
     assert info.value.code == 2
     assert flag in capsys.readouterr().err
+
+
+def test_bench_scenarios_refuses_a_bad_policy_or_a_disabled_type_at_start(tmp_path,
+                                                                          capsys) -> None:
+    bad = tmp_path / "p.yaml"
+    bad.write_text("version: 1\nwindows: {size_s: -5}\n")
+    assert main(["bench", "scenarios", "--policy", str(bad)]) == 2
+    assert "$.windows.size_s" in capsys.readouterr().err
+    off = tmp_path / "off.yaml"
+    off.write_text(Path("signals/default_policy.yaml").read_text().replace(
+        "  report_spike:\n", "  report_spike:\n    enabled: false\n", 1))
+    assert main(["bench", "scenarios", "--policy", str(off), "--types", "report_spike"]) == 2
+    assert "--types: report_spike not enabled in the policy" in capsys.readouterr().err
 
 
 def test_replay_command(tmp_path, capsys) -> None:
