@@ -273,6 +273,12 @@ def _dispatch(args: argparse.Namespace) -> int:
 def _bench(args: argparse.Namespace) -> int:
     # outputs written only when the run ends (after 10-30 minutes for some): checked now
     _check_writable(args.summary, "--summary")
+    if getattr(args, "workdir", None):
+        try:
+            Path(args.workdir).mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise ConfigError(f"--workdir {args.workdir}: cannot create: {exc.strerror}"
+                              ) from None
     if getattr(args, "profile", None):
         from streams.bench.throughput import py_spy
 

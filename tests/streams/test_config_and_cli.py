@@ -115,6 +115,8 @@ def test_unreadable_input_file_is_refused_with_its_name(argv, named: str, capsys
     (["bench", "scenarios", "--summary", "MISSING/s.json"], "--summary"),
     (["bench", "throughput", "--summary", "MISSING/s.json"], "--summary"),
     (["bench", "throughput", "--profile", "MISSING/p.txt"], "--profile"),
+    (["bench", "scenarios", "--workdir", "EVENTS/work"], "--workdir"),
+    (["bench", "throughput", "--workdir", "EVENTS/work"], "--workdir"),
 ])
 def test_unwritable_output_is_refused_before_the_run(argv, flag: str, tmp_path,
                                                     capsys) -> None:
