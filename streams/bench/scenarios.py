@@ -54,8 +54,9 @@ REPEATS = 2  # scenarios of each type per seed
 
 def score(labels: list[dict[str, Any]], signals: list[dict[str, Any]], lateness_ms: int
           ) -> dict[str, dict[str, Any]]:
-    """Per signal type: matched and unmatched opens, scenarios found, delays (s), and
-    the unmatched opens themselves (``false``).
+    """Per signal type: matched and unmatched opens, scenarios found, delays (s), the
+    unmatched opens themselves (``false``) and the labels of scenarios not found
+    (``missed``).
 
     >>> labels = [{"scenario": "report_spike", "entity_type": "stream", "entity_id": "s1",
     ...            "start_ts": 0}]
@@ -65,10 +66,13 @@ def score(labels: list[dict[str, Any]], signals: list[dict[str, Any]], lateness_
     >>> r = score(labels, signals, 10_000)["report_spike"]
     >>> r["tp"], r["fp"], r["found"], r["delays"], [s["entity_id"] for s in r["false"]]
     (1, 1, 1, [130.0], ['s2'])
+    >>> score(labels, [], 10_000)["report_spike"]["missed"] == labels
+    True
     """
     out: dict[str, dict[str, Any]] = {}
     for kind in {lb["scenario"] for lb in labels} | {s["signal_type"] for s in signals}:
-        out[kind] = {"tp": 0, "fp": 0, "found": 0, "labels": 0, "delays": [], "false": []}
+        out[kind] = {"tp": 0, "fp": 0, "found": 0, "labels": 0, "delays": [], "false": [],
+                     "missed": []}
     for s in signals:
         if s["status"] != "open":
             continue
@@ -86,6 +90,8 @@ def score(labels: list[dict[str, Any]], signals: list[dict[str, Any]], lateness_
         if opens:
             r["found"] += 1
             r["delays"].append((min(opens) + lateness_ms - lb["start_ts"]) / 1000.0)
+        else:
+            r["missed"].append(lb)
     return out
 
 
@@ -133,6 +139,7 @@ def run_scenarios(args: argparse.Namespace) -> int:
     root.mkdir(parents=True, exist_ok=True)
     totals: dict[str, dict[str, Any]] = {}
     false: list[tuple[int, dict[str, Any]]] = []  # (seed, signal) of every false open
+    missed: list[tuple[int, dict[str, Any]]] = []  # (seed, label) of every scenario missed
     try:
         for seed in seeds:
             labels, signals = _one_seed(seed, kinds, args.minutes, args.rate, root,
@@ -144,6 +151,7 @@ def run_scenarios(args: argparse.Namespace) -> int:
                     t[k] += r[k]
                 t["delays"] += r["delays"]
                 false += [(seed, s) for s in r["false"]]
+                missed += [(seed, lb) for lb in r["missed"]]
     finally:
         if not keep:
             shutil.rmtree(root, ignore_errors=True)
@@ -180,6 +188,11 @@ def run_scenarios(args: argparse.Namespace) -> int:
     if false:
         show("false signals: opened on no labelled entity", [_false_row(seed, s)
                                                             for seed, s in false])
+    if missed:
+        show("scenarios missed: no signal of their type opened on their entity", [
+            (f"seed {seed} {lb['scenario']} {lb['entity_id']}", lb["region"],
+             f"{(lb['start_ts'] - SimConfig.start_ts) // 1000} s into the run")
+            for seed, lb in missed])
     if args.summary:
         Path(args.summary).write_bytes(orjson.dumps(summary, option=orjson.OPT_INDENT_2))
     return 0
