@@ -190,9 +190,9 @@ def run_scenarios(args: argparse.Namespace) -> int:
                                                             for seed, s in false])
     if missed:
         show("scenarios missed: no signal of their type opened on their entity", [
-            (f"seed {seed} {lb['scenario']} {lb['entity_id']}", lb["region"],
-             f"{(lb['start_ts'] - SimConfig.start_ts) // 1000} s into the run")
-            for seed, lb in missed])
+            (f"seed {seed} {lb['scenario']} {lb['entity_id']}",
+             f"{(lb['start_ts'] - SimConfig.start_ts) // 1000} s", f"started that far into the "
+             f"run, region {lb['region']}") for seed, lb in missed])
     if args.summary:
         Path(args.summary).write_bytes(orjson.dumps(summary, option=orjson.OPT_INDENT_2))
     return 0

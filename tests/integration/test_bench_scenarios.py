@@ -29,3 +29,5 @@ def test_bench_scenarios_scores_the_chosen_types_with_the_given_policy(
     assert figures["viewer_inflation"]["recall"] == 0.0  # the worker ran the given policy
     out = capsys.readouterr().out
     assert "left out by --types" in out  # the other enabled types: not injected
+    missed = out[out.index("scenarios missed"):]  # listed, so they can be looked into
+    assert missed.count("seed 11 viewer_inflation") == 2 and "report_spike" not in missed
