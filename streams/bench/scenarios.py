@@ -37,11 +37,12 @@ import orjson
 
 from signals.engine import Engine
 from signals.metrics import ENTITY_TYPES
-from signals.policy import load_policy
+from signals.policy import Policy, load_policy
 from streams.bench.figures import percentile, show
 from streams.bench.latency import all_signals
 from streams.bench.run import fresh_broker
 from streams.bench.throughput import preload, window_progress
+from streams.errors import ConfigError
 from streams.localworker import WorkerProcess
 from streams.simulate import SCENARIOS, SimConfig, Simulator, explained, matches
 
@@ -96,9 +97,8 @@ def score(labels: list[dict[str, Any]], signals: list[dict[str, Any]], lateness_
 
 
 def _one_seed(seed: int, kinds: tuple[str, ...], minutes: int, rate: float, root: Path,
-              policy_file: str | None = None
+              policy: Policy, policy_file: str | None = None
               ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    policy = load_policy(policy_file)
     after_ms = (policy.windows.size_s + policy.windows.allowed_lateness_s + 1) * 1000
     sim = Simulator(SimConfig(seed=seed, rate=rate, duration_s=minutes * 60,
                               scenarios=kinds * REPEATS))
@@ -129,10 +129,15 @@ def _one_seed(seed: int, kinds: tuple[str, ...], minutes: int, rate: float, root
 
 
 def run_scenarios(args: argparse.Namespace) -> int:
-    policy = load_policy(args.policy)
+    policy = load_policy(args.policy)  # a bad policy is refused before any broker starts
     lateness_ms = policy.windows.allowed_lateness_s * 1000
     enabled = tuple(k for k in SCENARIOS if k in policy.signals and policy.signals[k].enabled)
     kinds = tuple(k for k in enabled if k in args.types)
+    if args.types != SCENARIOS and len(kinds) < len(args.types):
+        off = ", ".join(t for t in args.types if t not in kinds)
+        raise ConfigError(f"--types: {off} not enabled in the policy")
+    if not kinds:
+        raise ConfigError("--types: no signal type to score")
     seeds = args.seeds or EVALUATION_SEEDS
     keep = args.workdir is not None
     root = Path(args.workdir) if keep else Path(tempfile.mkdtemp(prefix="riskstream-scen-"))
@@ -142,7 +147,7 @@ def run_scenarios(args: argparse.Namespace) -> int:
     missed: list[tuple[int, dict[str, Any]]] = []  # (seed, label) of every scenario missed
     try:
         for seed in seeds:
-            labels, signals = _one_seed(seed, kinds, args.minutes, args.rate, root,
+            labels, signals = _one_seed(seed, kinds, args.minutes, args.rate, root, policy,
                                         args.policy)
             for kind, r in score(labels, signals, lateness_ms).items():
                 t = totals.setdefault(kind, {"tp": 0, "fp": 0, "found": 0, "labels": 0,
