@@ -24,8 +24,18 @@ import orjson
 from signals.policy import load_policy
 from streams.bench import latency, memory, throughput
 from streams.bench.figures import percentile, show, top_frames
-from streams.localkafka import LocalKafka
+from streams.localkafka import LocalKafka, LocalKafkaError
 from streams.localworker import free_port_pair
+
+START_ATTEMPTS = 3  # a free port picked can be taken before the broker binds it
+
+
+def _tail(log: Path, lines: int = 15) -> str:
+    """The last lines of a log file, or nothing if it is not there."""
+    if not log.is_file():
+        return ""
+    last = log.read_text(errors="replace").splitlines()[-lines:]
+    return f"--- {log.name}:\n" + "\n".join(last) + "\n"
 
 
 @contextlib.contextmanager
@@ -33,9 +43,22 @@ def fresh_broker(root: Path, name: str) -> Iterator[str]:
     """A local broker on free ports with an empty data directory under ``root``
     (a kept ``--workdir`` from an earlier run is emptied first: its old topics would
     mix old events with this run's)."""
-    shutil.rmtree(root / name, ignore_errors=True)
-    kafka = LocalKafka(port=free_port_pair(), data_dir=root / name)
-    kafka.start()
+    for attempt in range(1, START_ATTEMPTS + 1):
+        shutil.rmtree(root / name, ignore_errors=True)
+        kafka = LocalKafka(port=free_port_pair(), data_dir=root / name)
+        try:
+            kafka.start()
+            break
+        except LocalKafkaError as exc:
+            # the run's workdir may be a temporary one, removed at its end: keep the
+            # broker's own words with the error, not only the path of its log
+            kafka.stop()
+            failed = f"{exc}\n{_tail(kafka.log_file)}{_tail(root / name / 'server.log')}"
+            if attempt == START_ATTEMPTS:
+                raise LocalKafkaError(failed) from None
+            print(f"riskstream: a fresh broker failed to start (attempt {attempt} of "
+                  f"{START_ATTEMPTS}), trying again on other ports:\n{failed}",
+                  file=sys.stderr)
     try:
         yield kafka.bootstrap
     finally:
