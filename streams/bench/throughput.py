@@ -189,6 +189,10 @@ def riskstream(broker: str, total: int, workdir: Path, profile: Path | None = No
             if not t_ingest and handled >= total:
                 t_ingest = now
             if t_ingest and evaluated >= closed:
+                if c_first >= total:
+                    raise RuntimeError(
+                        f"the worker handled all {total:,} events before the first "
+                        f"{POLL_S:.1f} s poll saw any: too few to time, use more --events")
                 cpu = cpu_seconds(w.pid) - cpu_first
                 if spy is not None:
                     spy.send_signal(signal.SIGINT)

@@ -14,7 +14,8 @@ from streams.cli import main
 
 def test_bench_throughput_runs_and_writes_its_figures(tmp_path: Path, capsys) -> None:
     summary = tmp_path / "bench.json"
-    assert main(["bench", "throughput", "--events", "5000", "--skip-quix", "--skip-latency",
+    # enough events that the worker is still at them when the bench first polls it
+    assert main(["bench", "throughput", "--events", "30000", "--skip-quix", "--skip-latency",
                  "--skip-memory", "--summary", str(summary),
                  "--workdir", str(tmp_path / "work")]) == 0
     figures = orjson.loads(summary.read_bytes())
