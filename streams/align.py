@@ -41,13 +41,6 @@ No Kafka in here: a partition is any hashable key, a record anything.
 []
 >>> al.records("p1"), al.buffered("p1")
 (['b0', 'b1'], 2)
->>> small = Alignment(skew_ms=0, cap=4)
->>> small.add("p0", list(range(4))); small.to_pause()  # a full buffer: fetch no more
-['p0']
->>> small.folded("p0", 1, None); small.to_resume(["p0"])  # 3 left: not yet half
-[]
->>> small.folded("p0", 1, None); small.to_resume(["p0"])
-['p0']
 """
 
 from __future__ import annotations
