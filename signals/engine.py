@@ -117,7 +117,7 @@ class Engine:
         score = 0.0 if x is None else detector.score_one(x)
         if x is not None and score > 0.0 and off_side(sp.direction, detector.side(x)):
             score = 0.0  # a deviation the signal does not watch (e.g. a drop, for `up`)
-        if sp.warmup_s and self._warming(name, agg, before, sp.warmup_s):
+        if sp.warmup_s and self._warming(name, agg, state, entry.code, before, sp.warmup_s):
             score = 0.0  # still warming up: learn, never open
             if x is not None:
                 x["warmup"] = 1.0
@@ -157,24 +157,39 @@ class Engine:
             emitted_ts=emitted_ts,
         )
 
-    def _warming(self, name: str, agg: WindowAggregate, before: int, warmup_s: int) -> bool:
+    def _warming(self, name: str, agg: WindowAggregate, state: EntityState, code: int,
+                 before: int, warmup_s: int) -> bool:
         """Whether signal ``name`` is still within ``warmup_s`` of its warm-up in the
         window's region. A region warms up from the first window this engine sees of
         it, and again after a silence of ``warmup_s`` or more: by then the usual
         counts of its entities have faded (or expired), and every common word would
-        look new. An entity whose previous window is older than the warm-up but no
-        more than ``warmup_s`` before this one has history this engine did not see
-        (state restored after a restart): the region was not silent, so it is warm
-        at once."""
+        look new.
+
+        An entity restored with history (its previous window no more than
+        ``warmup_s`` before this one) shows the region was not silent. If the
+        engine that saved it was still warming up, the state carries that warm-up's
+        start, and this engine warms up from the earlier of the two starts: a
+        worker that takes over partitions during a deployment's first minutes goes
+        on warming exactly as long as the one that gave them up. If the state
+        carries no start, the saving engine was warm: so is this one, at once."""
         key, ws, span = (name, agg.region), agg.window_start, warmup_s * 1000
         last = self._last_ws.get(key)
         silent = last is None or ws - last > span  # new to this engine, or back
         first = ws if silent else min(self._first_ws[key], ws)
-        if 0 <= before < first and ws - before <= span:
-            first = -(2**62)
+        if before >= 0 and ws - before <= span:
+            saved = state.warm.get(code)
+            if saved is not None:
+                first = min(first, saved * 1000)
+            elif before < first:  # history this engine did not see, saved warm
+                first = -(2**62)
         self._first_ws[key] = first
         self._last_ws[key] = ws if last is None else max(last, ws)
-        return ws < first + span
+        warming = ws < first + span
+        if warming:
+            state.warm[code] = first // 1000
+        else:
+            state.warm.pop(code, None)
+        return warming
 
     def expire(self, key: str, state: EntityState, now_ts: int, emitted_ts: int
                ) -> list[Signal]:

@@ -16,7 +16,7 @@ types that have left the default lifecycle keep one.
 >>> s.life[1] = [1, 1_767_225_600_000, 0, 2, 0, 0.8]
 >>> raw = encode_state(s)
 >>> len(raw)
-69
+70
 >>> t = decode_state(raw)
 >>> t.detector(1), t.life[1][1], t.last_ws == s.last_ws, t.context()
 ([0.5, 12.25, 3.0], 1767225600000, True, {'category': 'beauty/skincare'})
@@ -40,6 +40,9 @@ class EntityState(msgspec.Struct, array_like=True):
     ctx: dict[str, str] = {}  # context later windows may lack (seller, category), short keys
     det: dict[int, bytes] = {}  # catalogue code -> detector state, float32 array
     life: dict[int, list[int | float]] = {}  # catalogue code -> lifecycle, when not default
+    # catalogue code -> start (epoch s) of the warm-up of the entity's region, kept
+    # only while the engine that saved the state was still warming up there
+    warm: dict[int, int] = {}
 
     @property
     def last_ws(self) -> int:

@@ -152,6 +152,29 @@ def test_warmup_learns_without_opening_and_a_restart_with_history_is_warm() -> N
     assert Engine(policy).process(_term(warm_windows + 6, 30.0), None, emitted_ts=0).signals == []
 
 
+def test_a_worker_taking_over_during_warm_up_goes_on_warming() -> None:
+    policy = load_policy()
+    warm = policy.signals["emerging_term"].warmup_s // 60
+    first = Engine(policy)  # deployed with the region's first window
+    states = {}
+    for i in range(3):  # common words, learned while warming up
+        for word in ("great", "restock"):
+            states[word] = first.process(_term(i, 1.0, f"{word}|DE"), states.get(word),
+                                         emitted_ts=0).state
+    # a second worker joins; a rebalance hands it these words' partition: it saw the
+    # region first at window 4 and restores states whose history it did not see
+    second = Engine(policy)
+    second.process(_term(4, 1.0, "other|DE"), None, emitted_ts=0)
+    restored = {w: decode_state(encode_state(s)) for w, s in states.items()}
+    early = second.process(_term(5, 30.0, "great|DE"), restored["great"], emitted_ts=0)
+    assert early.signals == []  # the region's warm-up began at window 0, not over yet
+    assert second.process(_term(warm - 1, 1.0, "x|DE"), None, emitted_ts=0).signals == []
+    # once the first worker's warm-up would have ended, the second is warm as well
+    late = second.process(_term(warm, 30.0, "restock|DE"), restored["restock"], emitted_ts=0)
+    assert [s.status for s in late.signals] == ["open"]
+    assert late.state.warm == {}  # saved warm: a later restore is warm at once
+
+
 def test_a_region_warms_up_when_first_seen_and_after_a_silence() -> None:
     policy = load_policy()
     warm = policy.signals["emerging_term"].warmup_s // 60
