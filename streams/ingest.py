@@ -92,6 +92,8 @@ class BatchOutput:
     started: list[StreamStart] = field(default_factory=list)
     # texts one account used in a closed window: for the detect stage's merge
     first_uses: list[FirstUse] = field(default_factory=list)
+    consumed: int = 0  # records taken from the front of the batch (see ``until_ts``)
+    head_ts: int | None = None  # event time of the record it stopped at, if it stopped
 
 
 class _Partition:
@@ -146,7 +148,8 @@ class IngestCore:
         return part
 
     def process(
-        self, topic: str, partition: int, records: list[Any], now_ms: int | None = None
+        self, topic: str, partition: int, records: list[Any], now_ms: int | None = None,
+        until_ts: int | None = None,
     ) -> BatchOutput:
         """Fold one partition's batch (in offset order); close the windows it completes.
 
@@ -154,6 +157,9 @@ class IngestCore:
         anchors the future-time rule: after a quiet spell of more than
         ``max_future_ms``, events newer than the newest seen but not ahead of the
         clock are accepted instead of being rejected until the end of time.
+        ``until_ts``: stop before the first event later than this (the live worker
+        folds its partitions in step, :mod:`streams.align`); ``consumed`` then says
+        how many records were taken and ``head_ts`` the time of the one stopped at.
         """
         part = self._part(topic, partition)
         windows, seen = part.windows, part.ids.seen
@@ -165,7 +171,9 @@ class IngestCore:
         newest = self.newest_ts
         future_limit, past_limit = self._limits(newest, now_ms)
         processed = duplicates = 0
-        for rec in records:
+        until = 2**63 if until_ts is None else until_ts
+        consumed = len(records)
+        for i, rec in enumerate(records):
             raw = rec.value
             try:
                 try:
@@ -186,6 +194,9 @@ class IngestCore:
                     raise BadRecord("ts_past", f"`$.ts` {ts} is more than "
                                     f"{self.max_past_ms // 1000}s before the newest event "
                                     f"time seen ({newest})")
+                if ts > until:
+                    consumed, out.head_ts = i, ts
+                    break
                 if seen(event.event_id):
                     duplicates += 1
                     continue
@@ -200,6 +211,7 @@ class IngestCore:
                 newest = ts
                 future_limit, past_limit = self._limits(newest, now_ms)
         self.newest_ts = newest
+        out.consumed = consumed
         out.processed = processed
         out.duplicates = duplicates
         out.closed = windows.close_ready()
@@ -220,6 +232,11 @@ class IngestCore:
         """The offset of ``(topic, partition)`` that is safe to commit."""
         part = self._parts.get((topic, partition))
         return next_offset if part is None else part.windows.commit_offset(next_offset)
+
+    def reached(self, topic: str, partition: int) -> int | None:
+        """The newest event time ``(topic, partition)`` has folded (None: none yet)."""
+        part = self._parts.get((topic, partition))
+        return None if part is None or part.windows.max_ts < 0 else part.windows.max_ts
 
     def closed_until(self, topic: str, partition: int) -> int:
         """The window end up to which this partition has closed its windows (-1: none)."""

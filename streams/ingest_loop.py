@@ -7,7 +7,9 @@ windows topic that the Faust detection agent reads; bad records go to the
 dead-letter topic. Input offsets are committed only up to the oldest open
 window of each partition, after everything before it was acknowledged, so the
 open windows need no per-record state writes: after a crash the input topic
-itself is replayed to rebuild them. A stream's category, which its
+itself is replayed to rebuild them. Partitions are folded in step in event time
+(:mod:`streams.align`), so a worker catching up on a backlog reads them as they
+happened, not a fetch of one partition minutes ahead of another. A stream's category, which its
 ``stream_start`` alone gives, is stored (``remember``) and acknowledged before
 any commit past that event, so a replay that resumes after it still knows it.
 """
@@ -35,6 +37,7 @@ from signals.aggregate import (
     encode_watermark,
 )
 from signals.metrics import Metrics
+from streams.align import Alignment
 from streams.contract import INPUT_TOPICS
 from streams.ingest import BatchOutput, IngestCore
 from streams.topics import DLQ_TOPIC, key_partition
@@ -46,6 +49,7 @@ COMMIT_INTERVAL_S = 1.0
 WINDOWS_PER_RECORD = 200  # closed windows batched into one windows-topic record
 FIRST_USES_PER_RECORD = 1000  # texts one account used (~150 bytes each), in one record
 LAG_INTERVAL_S = 2.0
+IDLE_S = 30.0  # a partition that delivered nothing this long holds no other back
 
 
 class _Rebalance(ConsumerRebalanceListener):
@@ -59,6 +63,8 @@ class _Rebalance(ConsumerRebalanceListener):
         for tp in revoked:
             self.loop.core.drop(tp.topic, tp.partition)
             self.loop.pending.pop(tp, None)
+            self.loop.aligned.forget(tp)
+            self.loop.fetched_at.pop(tp, None)
 
     async def on_partitions_assigned(self, assigned: list[TopicPartition]) -> None:
         log.info("input partitions assigned", extra={"partitions": len(assigned)})
@@ -78,6 +84,7 @@ class IngestLoop:
         windows_topic: str,
         wants: Callable[[WindowAggregate], bool],
         batch_max_records: int = 5000,
+        read_skew_ms: int = 10_000,
         windows_partitions: int = 4,
         spread_topics: tuple[str, ...] = (),
         remember: Callable[[list[StreamStart]], Awaitable[list[asyncio.Future]]] | None = None,
@@ -86,7 +93,9 @@ class IngestLoop:
         """``remember``: stores the categories of streams that started, returning the
         sends to await before the next commit. ``on_assigned``: awaited when input
         partitions are assigned, before any is read (the worker: the state store
-        catching up, so the categories their last owner stored are known)."""
+        catching up, so the categories their last owner stored are known).
+        ``read_skew_ms``: how far in event time one partition is folded past the
+        earliest one with records left (:mod:`streams.align`)."""
         self.remember = remember
         self.on_assigned = on_assigned
         self.windows_partitions = windows_partitions
@@ -100,6 +109,9 @@ class IngestLoop:
         self.wants = wants
         self.batch_max_records = batch_max_records
         self.pending: dict[TopicPartition, int] = {}
+        # fetched records not folded yet, and what is known of each partition's progress
+        self.aligned = Alignment(read_skew_ms, cap=2 * batch_max_records)
+        self.fetched_at: dict[TopicPartition, float] = {}  # when records last came
         self.consumer: AIOKafkaConsumer | None = None
         self.producer: AIOKafkaProducer | None = None
 
@@ -133,26 +145,20 @@ class IngestLoop:
 
     async def _loop(self) -> None:
         assert self.consumer is not None and self.producer is not None
-        consumer, m = self.consumer, self.metrics
+        consumer = self.consumer
         last_commit = last_lag = time.monotonic()
         while True:
             batches = await consumer.getmany(timeout_ms=200, max_records=self.batch_max_records)
+            now = time.monotonic()
+            for tp, records in batches.items():
+                if records:
+                    self.aligned.add(tp, records)
+                    self.fetched_at[tp] = now
             sends: list[asyncio.Future] = []
             now_ms = int(time.time() * 1000)
-            for tp, records in batches.items():
-                if not records:
-                    continue
-                out = self.core.process(tp.topic, tp.partition, records, now_ms)
-                if out.started and self.remember is not None:
-                    sends.extend(await self.remember(out.started))
-                sends.extend(await self._forward(out, tp))
-                if tp.topic in self.spread_topics:
-                    sends.extend(await self._watermark(tp))
-                self._count(tp.topic, out)
-                self.pending[tp] = self.core.commit_offset(
-                    tp.topic, tp.partition, records[-1].offset + 1)
-                m.processing_latency.labels(topic=tp.topic).observe(
-                    max(time.time() - records[0].timestamp / 1000.0, 0.0))
+            while await self._fold_due(now, now_ms, sends):
+                pass
+            self._flow()
             if sends:
                 await asyncio.gather(*sends)
             now = time.monotonic()
@@ -162,6 +168,59 @@ class IngestLoop:
             if now - last_lag >= LAG_INTERVAL_S:
                 await self._update_gauges()
                 last_lag = now
+
+    async def _fold_due(self, now: float, now_ms: int, sends: list[asyncio.Future]) -> bool:
+        """Fold every partition's buffered records up to the alignment limit; False
+        once that moved nothing (no record folded, no first event time learned)."""
+        aligned = self.aligned
+        limit = aligned.limit(await self._waiting(now))
+        moved = False
+        for tp in aligned.due(limit):
+            records = aligned.records(tp)
+            out = self.core.process(tp.topic, tp.partition, records, now_ms, until_ts=limit)
+            moved = moved or out.consumed > 0 or out.head_ts is not None
+            if not out.consumed:
+                aligned.folded(tp, 0, out.head_ts)
+                continue
+            next_offset = records[out.consumed - 1].offset + 1
+            created = records[0].timestamp / 1000.0
+            aligned.folded(tp, out.consumed, out.head_ts)  # drops them from ``records``
+            if out.started and self.remember is not None:
+                sends.extend(await self.remember(out.started))
+            sends.extend(await self._forward(out, tp))
+            if tp.topic in self.spread_topics:
+                sends.extend(await self._watermark(tp))
+            self._count(tp.topic, out)
+            self.pending[tp] = self.core.commit_offset(tp.topic, tp.partition, next_offset)
+            self.metrics.processing_latency.labels(topic=tp.topic).observe(
+                max(time.time() - created, 0.0))
+        return moved
+
+    async def _waiting(self, now: float) -> list[tuple[TopicPartition, int | None]]:
+        """Partitions with nothing buffered that the broker holds more of, with the
+        event time each reached (None: nothing folded yet). One that delivered nothing
+        for :data:`IDLE_S` (since it was assigned) holds no other back: a safety net."""
+        assert self.consumer is not None
+        out = []
+        for tp in self.consumer.assignment():
+            at = self.fetched_at.setdefault(tp, now)
+            if self.aligned.buffered(tp) or now - at >= IDLE_S:
+                continue
+            high = self.consumer.highwater(tp)
+            if high is not None and high > await self.consumer.position(tp):
+                out.append((tp, self.core.reached(tp.topic, tp.partition)))
+        return out
+
+    def _flow(self) -> None:
+        """Pause the partitions whose buffer is full; resume those drained to half."""
+        assert self.consumer is not None
+        assigned = self.consumer.assignment()
+        full = [tp for tp in self.aligned.to_pause() if tp in assigned]
+        if full:
+            self.consumer.pause(*full)
+        drained = [tp for tp in self.aligned.to_resume(self.consumer.paused()) if tp in assigned]
+        if drained:
+            self.consumer.resume(*drained)
 
     async def _watermark(self, tp: TopicPartition) -> list[asyncio.Future]:
         """Tell every windows partition how far ``tp`` has closed its windows, when that

@@ -230,3 +230,21 @@ def test_a_stream_started_before_the_resume_point_finds_its_category_in_its_stat
     blind = IngestCore(window_ms=60_000, lateness_ms=0, young_days=7)
     assert not [a for a in blind.process("livestream.events", 0, recs).closed
                 if a.entity_type == "segment"]
+
+
+def test_until_ts_stops_before_a_later_event_and_takes_it_up_next_time() -> None:
+    core = _core()
+    recs = [
+        Raw(0, b"s1", raw(live(event_id="a"))), Raw(1, b"s1", b"not json"),
+        Raw(2, b"s1", raw(live(event_id="b", ts=BASE_TS + 30_000))),
+        Raw(3, b"s1", raw(live(event_id="c", ts=BASE_TS + 40_000)))]
+    out = core.process(TOPIC, 0, recs, until_ts=BASE_TS + 20_000)
+    # the bad record is dead-lettered on the way; "b" is decoded but neither folded nor
+    # remembered as seen, so the next call folds it and does not count it a duplicate
+    assert (out.consumed, out.head_ts, out.processed, len(out.dead)) == (2, BASE_TS + 30_000, 1, 1)
+    assert core.reached(TOPIC, 0) == BASE_TS
+    out = core.process(TOPIC, 0, recs[2:], until_ts=BASE_TS + 30_000)
+    assert (out.consumed, out.head_ts, out.processed, out.duplicates) == (1, BASE_TS + 40_000, 1, 0)
+    out = core.process(TOPIC, 0, recs[3:])
+    assert (out.consumed, out.head_ts, out.processed) == (1, None, 1)
+    assert core.reached(TOPIC, 0) == BASE_TS + 40_000
