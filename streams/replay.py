@@ -2,7 +2,9 @@
 
 Used by tests, benchmarks and backtests: events are spread over virtual
 partitions by key (as the topic would), folded in batches by
-:class:`~streams.ingest.IngestCore`, and closed windows go through
+:class:`~streams.ingest.IngestCore` (every ``batch`` records of the file, each
+partition's share of them: the partitions in step in file order, as the worker
+reads them, :mod:`streams.align`), and closed windows go through
 :class:`~signals.engine.Engine`, so a file replay and the live worker give the
 same signals for the same events.
 """
@@ -115,13 +117,17 @@ def replay(
         result.dead.extend(out.dead)
         detect(out.closed, (tp[0], core.closed_everywhere(tp[0], partitions)), out.first_uses)
 
+    held = 0
     for topic, key, value in records:
         tp = (topic, zlib.crc32(key) % partitions)
         offset = offsets.get(tp, 0)
         offsets[tp] = offset + 1
         pending.setdefault(tp, []).append(Raw(offset, key, value))
-        if len(pending[tp]) >= batch:
-            drain(tp)
+        held += 1
+        if held >= batch:  # every partition up to here: folded in step, as the worker does
+            for tp in list(pending):
+                drain(tp)
+            held = 0
     for tp in list(pending):
         drain(tp)
     if flush:
