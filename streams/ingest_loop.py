@@ -49,6 +49,7 @@ COMMIT_INTERVAL_S = 1.0
 WINDOWS_PER_RECORD = 200  # closed windows batched into one windows-topic record
 FIRST_USES_PER_RECORD = 1000  # texts one account used (~150 bytes each), in one record
 LAG_INTERVAL_S = 2.0
+REBALANCE_TIMEOUT_MS = 60_000  # how long the group waits for this worker to rejoin
 IDLE_S = 30.0  # a partition that delivered nothing this long holds no other back
 
 
@@ -59,12 +60,13 @@ class _Rebalance(ConsumerRebalanceListener):
         self.loop = loop
 
     async def on_partitions_revoked(self, revoked: list[TopicPartition]) -> None:
-        await self.loop.commit()
-        for tp in revoked:
-            self.loop.core.drop(tp.topic, tp.partition)
-            self.loop.pending.pop(tp, None)
-            self.loop.aligned.forget(tp)
-            self.loop.fetched_at.pop(tp, None)
+        async with self.loop.folding:  # not in the middle of a batch: its sends acked
+            await self.loop.commit()
+            for tp in revoked:
+                self.loop.core.drop(tp.topic, tp.partition)
+                self.loop.pending.pop(tp, None)
+                self.loop.aligned.forget(tp)
+                self.loop.fetched_at.pop(tp, None)
 
     async def on_partitions_assigned(self, assigned: list[TopicPartition]) -> None:
         log.info("input partitions assigned", extra={"partitions": len(assigned)})
@@ -114,6 +116,9 @@ class IngestLoop:
         self.fetched_at: dict[TopicPartition, float] = {}  # when records last came
         self.consumer: AIOKafkaConsumer | None = None
         self.producer: AIOKafkaProducer | None = None
+        # held while fetched records are folded and their windows sent: a rebalance
+        # waits for that, so no partition is folded or committed after it is revoked
+        self.folding = asyncio.Lock()
 
     async def commit(self) -> None:
         """Commit the safe offsets gathered since the last commit."""
@@ -128,6 +133,9 @@ class IngestLoop:
             bootstrap_servers=self.broker, group_id=self.group_id, enable_auto_commit=False,
             auto_offset_reset="earliest", max_partition_fetch_bytes=4 * 1024 * 1024,
             fetch_max_bytes=16 * 1024 * 1024, fetch_max_wait_ms=100,
+            # a rebalance waits for the batch being folded (``folding``); aiokafka's
+            # default, the 10 s session timeout, would leave no room for a long one
+            rebalance_timeout_ms=REBALANCE_TIMEOUT_MS,
         )
         self.consumer.subscribe(list(INPUT_TOPICS), listener=_Rebalance(self))
         self.producer = AIOKafkaProducer(
@@ -154,20 +162,21 @@ class IngestLoop:
                 if records:
                     self.aligned.add(tp, records)
                     self.fetched_at[tp] = now
-            sends: list[asyncio.Future] = []
-            now_ms = int(time.time() * 1000)
-            while await self._fold_due(now, now_ms, sends):
-                pass
-            self._flow()
-            if sends:
-                await asyncio.gather(*sends)
-            now = time.monotonic()
-            if now - last_commit >= COMMIT_INTERVAL_S:
-                await self.commit()
-                last_commit = now
-            if now - last_lag >= LAG_INTERVAL_S:
-                await self._update_gauges()
-                last_lag = now
+            async with self.folding:
+                sends: list[asyncio.Future] = []
+                now_ms = int(time.time() * 1000)
+                while await self._fold_due(now, now_ms, sends):
+                    pass
+                self._flow()
+                if sends:
+                    await asyncio.gather(*sends)
+                now = time.monotonic()
+                if now - last_commit >= COMMIT_INTERVAL_S:
+                    await self.commit()
+                    last_commit = now
+                if now - last_lag >= LAG_INTERVAL_S:  # positions of the assigned partitions
+                    await self._update_gauges()
+                    last_lag = now
 
     async def _fold_due(self, now: float, now_ms: int, sends: list[asyncio.Future]) -> bool:
         """Fold every partition's buffered records up to the alignment limit; False
