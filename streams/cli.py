@@ -229,6 +229,9 @@ def build_parser() -> argparse.ArgumentParser:
     bs.add_argument("--policy", help="policy YAML the worker runs (default: bundled)")
     bs.add_argument("--summary", help="also write the figures as JSON to this file")
     bs.add_argument("--workdir", help="keep broker data and worker logs here")
+    bs.add_argument("--replay", action="store_true",
+                    help="also replay each seed's events as a backtest does and compare the "
+                         "signals opened with the live worker's, by signal id")
 
     c = sub.add_parser("check-policy", help="validate a policy file and print it normalised")
     c.add_argument("policy")

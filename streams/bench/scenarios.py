@@ -18,6 +18,11 @@ with the simulator's labels:
 * **false signals per hour** — opened signals not matching any label, per
   hour of simulated traffic.
 
+With ``--replay``, each seed's events are also run through ``riskstream
+replay`` (:func:`streams.replay.replay`, the backtest path) and the signals
+each opened are compared by signal id: what a backtest would show against
+what the live worker sent.
+
 Seeds: :data:`TUNING_SEEDS` were used while tuning detectors and policy (tests,
 the demo, ad-hoc replays); the default evaluation seeds 7001-7030 never were.
 """
@@ -44,6 +49,7 @@ from streams.bench.run import fresh_broker
 from streams.bench.throughput import preload, window_progress
 from streams.errors import ConfigError
 from streams.localworker import WorkerProcess
+from streams.replay import replay
 from streams.simulate import SCENARIOS, SimConfig, Simulator, explained, matches
 
 #: never used while tuning: 60 scenarios of each type, 20 hours of traffic
@@ -96,9 +102,35 @@ def score(labels: list[dict[str, Any]], signals: list[dict[str, Any]], lateness_
     return out
 
 
+def replay_agreement(live: list[dict[str, Any]], replayed: list[dict[str, Any]]
+                     ) -> dict[str, tuple[int, int, int]]:
+    """Per signal type: opened signals (by id) in both, only live, only replayed.
+
+    >>> live = [{"signal_type": "report_spike", "signal_id": "a", "status": "open"},
+    ...         {"signal_type": "report_spike", "signal_id": "b", "status": "open"},
+    ...         {"signal_type": "report_spike", "signal_id": "b", "status": "resolved"}]
+    >>> again = [{"signal_type": "report_spike", "signal_id": "b", "status": "open"},
+    ...          {"signal_type": "price_anomaly", "signal_id": "c", "status": "open"}]
+    >>> replay_agreement(live, again)
+    {'price_anomaly': (0, 0, 1), 'report_spike': (1, 1, 0)}
+    """
+    def opened(signals: list[dict[str, Any]]) -> set[tuple[str, str]]:
+        return {(s["signal_type"], s["signal_id"]) for s in signals if s["status"] == "open"}
+    a, b = opened(live), opened(replayed)
+    return {t: (sum(1 for x in a & b if x[0] == t), sum(1 for x in a - b if x[0] == t),
+                sum(1 for x in b - a if x[0] == t)) for t in sorted({t for t, _ in a | b})}
+
+
+def _replayed(events: list[tuple[str, bytes, dict[str, Any]]], policy: Policy
+              ) -> list[dict[str, Any]]:
+    """The signals a backtest of the seed's events gives (4 partitions, as the broker's)."""
+    records = [(topic, key, orjson.dumps(value)) for topic, key, value in events]
+    return [s.to_dict() for s in replay(records, policy, partitions=4, flush=True).signals]
+
+
 def _one_seed(seed: int, kinds: tuple[str, ...], minutes: int, rate: float, root: Path,
-              policy: Policy, policy_file: str | None = None
-              ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+              policy: Policy, policy_file: str | None = None, with_replay: bool = False
+              ) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]]]:
     after_ms = (policy.windows.size_s + policy.windows.allowed_lateness_s + 1) * 1000
     sim = Simulator(SimConfig(seed=seed, rate=rate, duration_s=minutes * 60,
                               scenarios=kinds * REPEATS))
@@ -125,7 +157,7 @@ def _one_seed(seed: int, kinds: tuple[str, ...], minutes: int, rate: float, root
             signals = asyncio.run(all_signals(broker))
         finally:
             w.stop()
-    return sim.labels(), signals
+    return sim.labels(), signals, _replayed(events, policy) if with_replay else []
 
 
 def run_scenarios(args: argparse.Namespace) -> int:
@@ -145,10 +177,15 @@ def run_scenarios(args: argparse.Namespace) -> int:
     totals: dict[str, dict[str, Any]] = {}
     false: list[tuple[int, dict[str, Any]]] = []  # (seed, signal) of every false open
     missed: list[tuple[int, dict[str, Any]]] = []  # (seed, label) of every scenario missed
+    agree: dict[str, list[int]] = {}  # type -> opened in both, only live, only replayed
     try:
         for seed in seeds:
-            labels, signals = _one_seed(seed, kinds, args.minutes, args.rate, root, policy,
-                                        args.policy)
+            labels, signals, replayed = _one_seed(seed, kinds, args.minutes, args.rate, root,
+                                                  policy, args.policy, args.replay)
+            if args.replay:
+                for kind, counts in replay_agreement(signals, replayed).items():
+                    before = agree.get(kind, [0, 0, 0])
+                    agree[kind] = [x + y for x, y in zip(before, counts, strict=True)]
             for kind, r in score(labels, signals, lateness_ms).items():
                 t = totals.setdefault(kind, {"tp": 0, "fp": 0, "found": 0, "labels": 0,
                                              "delays": []})
@@ -190,6 +227,15 @@ def run_scenarios(args: argparse.Namespace) -> int:
                      + f"; {t['fp']} false ({figures['false_per_hour']:.2f}/h)"))
     show(f"scenarios: seeds {', '.join(map(str, seeds))}, {args.minutes} min each at "
          f"{args.rate:.0f} events/s, {REPEATS} scenarios per type per seed", rows)
+    if args.replay:
+        show("live worker against a replay of the same events: signals opened, by id", [
+            (kind, f"{both}/{both + live + rep}",
+             f"in both; {live} only live, {rep} only in the replay")
+            for kind, (both, live, rep) in agree.items()])
+        for kind, (both, live, rep) in agree.items():
+            if kind in summary:
+                summary[kind] |= {"replay_same": both, "replay_only_live": live,
+                                  "replay_only_replay": rep}
     if false:
         show("false signals: opened on no labelled entity", [_false_row(seed, s)
                                                             for seed, s in false])

@@ -21,7 +21,8 @@ def test_bench_scenarios_scores_the_chosen_types_with_the_given_policy(
     summary = tmp_path / "summary.json"
     assert main(["bench", "scenarios", "--seeds", "11", "--minutes", "20", "--rate", "60",
                  "--types", "report_spike,viewer_inflation", "--policy", str(policy),
-                 "--summary", str(summary), "--workdir", str(tmp_path / "work")]) == 0
+                 "--summary", str(summary), "--workdir", str(tmp_path / "work"),
+                 "--replay"]) == 0
     figures = orjson.loads(summary.read_bytes())
     assert set(figures) == {"report_spike", "viewer_inflation"}
     assert figures["report_spike"]["recall"] == 1.0  # both injected spikes found
@@ -31,3 +32,8 @@ def test_bench_scenarios_scores_the_chosen_types_with_the_given_policy(
     assert "left out by --types" in out  # the other enabled types: not injected
     missed = out[out.index("scenarios missed"):]  # listed, so they can be looked into
     assert missed.count("seed 11 viewer_inflation") == 2 and "report_spike" not in missed
+    # a backtest of the same events (on the same policy) opens the same signals
+    spikes = figures["report_spike"]
+    assert spikes["replay_same"] >= 2, spikes
+    assert spikes["replay_only_live"] == spikes["replay_only_replay"] == 0, spikes
+    assert "live worker against a replay" in out
