@@ -23,6 +23,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener, TopicPartition
+from aiokafka.errors import CommitFailedError
 from aiokafka.structs import OffsetAndMetadata
 
 from signals.aggregate import (
@@ -126,7 +127,12 @@ class IngestLoop:
             return
         offsets = {tp: OffsetAndMetadata(off, "") for tp, off in self.pending.items()}
         self.pending = {}
-        await self.consumer.commit(offsets)
+        try:
+            await self.consumer.commit(offsets)
+        except CommitFailedError:  # nothing lost: the partitions' next owner reads them again
+            log.warning("offsets not committed: the group rebalanced without this worker "
+                        "(a batch took longer than the rebalance timeout); it rejoins",
+                        extra={"partitions": len(offsets)})
 
     async def run(self, on_ready: Callable[[], Awaitable[None]] | None = None) -> None:
         self.consumer = AIOKafkaConsumer(

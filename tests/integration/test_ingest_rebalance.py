@@ -18,6 +18,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from prometheus_client import CollectorRegistry
 
 from signals.metrics import build_metrics
+from streams import ingest_loop
 from streams.bench.run import fresh_broker
 from streams.bench.throughput import preload
 from streams.contract import INPUT_TOPICS
@@ -29,7 +30,8 @@ PARTITIONS = 4
 GROUP = "rebalance-mid-batch"
 
 
-async def _rebalance_mid_batch(broker: str) -> tuple[dict, dict, set, set]:
+async def _rebalance_mid_batch(broker: str, group: str = GROUP, hold_s: float = 8.0
+                               ) -> tuple[dict, dict, set, set]:
     """Folds after each partition was dropped, drop times, and the loop's assignment
     before and after the rebalance."""
     core = IngestCore(window_ms=60_000, lateness_ms=10_000, young_days=7)
@@ -55,13 +57,13 @@ async def _rebalance_mid_batch(broker: str) -> tuple[dict, dict, set, set]:
         if slow:  # the first streams that started: held until the rebalance is under way
             slow = False
             await joined.wait()  # the other consumer is joining
-            await asyncio.sleep(8)  # past a heartbeat (3 s): the group is rebalancing
+            await asyncio.sleep(hold_s)  # past a heartbeat (3 s): the group is rebalancing
         return []
 
-    loop = IngestLoop(core, build_metrics(CollectorRegistry()), broker, GROUP,
+    loop = IngestLoop(core, build_metrics(CollectorRegistry()), broker, group,
                       "rebalance-windows", lambda agg: True, remember=remember)
     task = asyncio.create_task(loop.run())
-    other = AIOKafkaConsumer(bootstrap_servers=broker, group_id=GROUP,
+    other = AIOKafkaConsumer(bootstrap_servers=broker, group_id=group,
                              enable_auto_commit=False, auto_offset_reset="earliest")
     try:
         async with asyncio.timeout(120):
@@ -70,7 +72,7 @@ async def _rebalance_mid_batch(broker: str) -> tuple[dict, dict, set, set]:
             assert loop.consumer is not None
             before = set(loop.consumer.assignment())
             other.subscribe(list(INPUT_TOPICS))
-            joined.set()  # the held batch goes on 8 s from here
+            joined.set()  # the held batch goes on hold_s from here
             await other.start()
             while not _shared(set(loop.consumer.assignment()), other.assignment(), before):
                 await other.getmany(timeout_ms=200)  # the rebalance waits for the held batch
@@ -118,3 +120,19 @@ def test_a_rebalance_waits_for_the_batch_and_nothing_lost_is_folded_after(
     assert after and after < before  # the rebalance took partitions away
     assert set(dropped) >= before - after  # and the loop forgot what it lost
     assert late == {}, f"folded after it was given up: {late}"
+
+
+def test_a_worker_left_out_of_a_rebalance_by_a_long_batch_rejoins(
+        tmp_path: Path, monkeypatch, caplog) -> None:
+    """A batch held past the rebalance timeout: the group rebalances without the loop,
+    whose commit then fails. It is logged, nothing is committed, and the loop rejoins
+    and reads on: the partitions it lost are read again by their new owner."""
+    monkeypatch.setattr(ingest_loop, "REBALANCE_TIMEOUT_MS", 4_000)
+    sim = Simulator(SimConfig(seed=12, rate=150, duration_s=300))
+    with fresh_broker(tmp_path, "kafka") as broker:
+        asyncio.run(preload(broker, list(sim.events()), PARTITIONS, 71_000))
+        late, _, before, after = asyncio.run(
+            _rebalance_mid_batch(broker, group="left-out", hold_s=14.0))
+    assert after and after < before
+    assert late == {}, f"folded after it was given up: {late}"
+    assert "offsets not committed: the group rebalanced without this worker" in caplog.text
