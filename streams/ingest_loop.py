@@ -160,7 +160,8 @@ class IngestLoop:
     async def _loop(self) -> None:
         assert self.consumer is not None and self.producer is not None
         consumer = self.consumer
-        last_commit = last_lag = time.monotonic()
+        last_commit = time.monotonic()
+        last_lag = -LAG_INTERVAL_S  # the lag gauges are set before the first fold
         while True:
             batches = await consumer.getmany(timeout_ms=200, max_records=self.batch_max_records)
             now = time.monotonic()
@@ -169,6 +170,9 @@ class IngestLoop:
                     self.aligned.add(tp, records)
                     self.fetched_at[tp] = now
             async with self.folding:
+                if now - last_lag >= LAG_INTERVAL_S:  # positions of the assigned partitions
+                    await self._update_gauges()
+                    last_lag = now
                 sends: list[asyncio.Future] = []
                 now_ms = int(time.time() * 1000)
                 while await self._fold_due(now, now_ms, sends):
@@ -180,9 +184,6 @@ class IngestLoop:
                 if now - last_commit >= COMMIT_INTERVAL_S:
                     await self.commit()
                     last_commit = now
-                if now - last_lag >= LAG_INTERVAL_S:  # positions of the assigned partitions
-                    await self._update_gauges()
-                    last_lag = now
 
     async def _fold_due(self, now: float, now_ms: int, sends: list[asyncio.Future]) -> bool:
         """Fold every partition's buffered records up to the alignment limit; False
@@ -312,7 +313,9 @@ class IngestLoop:
             high = self.consumer.highwater(tp)
             if high is None:
                 continue
-            lag[tp.topic] += max(high - await self.consumer.position(tp), 0)
+            # fetched but not folded yet (held in step, streams.align) is lag too
+            lag[tp.topic] += max(high - await self.consumer.position(tp), 0) + \
+                self.aligned.buffered(tp)
         for topic, value in lag.items():
             self.metrics.consumer_lag.labels(topic=topic).set(value)
         self.metrics.open_windows.set(self.core.open_windows)
