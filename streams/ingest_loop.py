@@ -50,7 +50,9 @@ COMMIT_INTERVAL_S = 1.0
 WINDOWS_PER_RECORD = 200  # closed windows batched into one windows-topic record
 FIRST_USES_PER_RECORD = 1000  # texts one account used (~150 bytes each), in one record
 LAG_INTERVAL_S = 2.0
-REBALANCE_TIMEOUT_MS = 60_000  # how long the group waits for this worker to rejoin
+# how long a rebalance waits for this worker to rejoin, and for one that died: longer
+# would hold up a restarted worker's partitions after a crash for as long
+REBALANCE_TIMEOUT_MS = 10_000
 IDLE_S = 30.0  # a partition that delivered nothing this long holds no other back
 
 
@@ -139,8 +141,8 @@ class IngestLoop:
             bootstrap_servers=self.broker, group_id=self.group_id, enable_auto_commit=False,
             auto_offset_reset="earliest", max_partition_fetch_bytes=4 * 1024 * 1024,
             fetch_max_bytes=16 * 1024 * 1024, fetch_max_wait_ms=100,
-            # a rebalance waits for the batch being folded (``folding``); aiokafka's
-            # default, the 10 s session timeout, would leave no room for a long one
+            # a rebalance waits for the batch being folded (``folding``): a batch
+            # longer than this leaves the worker out of it (it logs and rejoins)
             rebalance_timeout_ms=REBALANCE_TIMEOUT_MS,
         )
         self.consumer.subscribe(list(INPUT_TOPICS), listener=_Rebalance(self))

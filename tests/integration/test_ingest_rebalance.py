@@ -30,7 +30,7 @@ PARTITIONS = 4
 GROUP = "rebalance-mid-batch"
 
 
-async def _rebalance_mid_batch(broker: str, group: str = GROUP, hold_s: float = 8.0
+async def _rebalance_mid_batch(broker: str, group: str = GROUP, hold_s: float = 6.0
                                ) -> tuple[dict, dict, set, set]:
     """Folds after each partition was dropped, drop times, and the loop's assignment
     before and after the rebalance."""
@@ -111,7 +111,7 @@ async def _behind(consumer: AIOKafkaConsumer, tps: set[TopicPartition]) -> bool:
 
 
 def test_a_rebalance_waits_for_the_batch_and_nothing_lost_is_folded_after(
-        tmp_path: Path) -> None:
+        tmp_path: Path, caplog) -> None:
     sim = Simulator(SimConfig(seed=11, rate=150, duration_s=300))
     with fresh_broker(tmp_path, "kafka") as broker:
         asyncio.run(preload(broker, list(sim.events()), PARTITIONS, 71_000))
@@ -120,6 +120,7 @@ def test_a_rebalance_waits_for_the_batch_and_nothing_lost_is_folded_after(
     assert after and after < before  # the rebalance took partitions away
     assert set(dropped) >= before - after  # and the loop forgot what it lost
     assert late == {}, f"folded after it was given up: {late}"
+    assert "offsets not committed" not in caplog.text  # it waited, it was not left out
 
 
 def test_a_worker_left_out_of_a_rebalance_by_a_long_batch_rejoins(
