@@ -50,9 +50,7 @@ COMMIT_INTERVAL_S = 1.0
 WINDOWS_PER_RECORD = 200  # closed windows batched into one windows-topic record
 FIRST_USES_PER_RECORD = 1000  # texts one account used (~150 bytes each), in one record
 LAG_INTERVAL_S = 2.0
-# how long a rebalance waits for this worker to rejoin, and for one that died: longer
-# would hold up a restarted worker's partitions after a crash for as long
-REBALANCE_TIMEOUT_MS = 10_000
+REBALANCE_TIMEOUT_MS = 10_000  # how long a rebalance waits for this worker to rejoin
 IDLE_S = 30.0  # a partition that delivered nothing this long holds no other back
 
 
