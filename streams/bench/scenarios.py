@@ -35,6 +35,7 @@ import math
 import shutil
 import tempfile
 import time
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -117,8 +118,8 @@ def replay_agreement(live: list[dict[str, Any]], replayed: list[dict[str, Any]]
     def opened(signals: list[dict[str, Any]]) -> set[tuple[str, str]]:
         return {(s["signal_type"], s["signal_id"]) for s in signals if s["status"] == "open"}
     a, b = opened(live), opened(replayed)
-    return {t: (sum(1 for x in a & b if x[0] == t), sum(1 for x in a - b if x[0] == t),
-                sum(1 for x in b - a if x[0] == t)) for t in sorted({t for t, _ in a | b})}
+    both, only_live, only_replay = (Counter(t for t, _ in part) for part in (a & b, a - b, b - a))
+    return {t: (both[t], only_live[t], only_replay[t]) for t in sorted({t for t, _ in a | b})}
 
 
 def _replayed(events: list[tuple[str, bytes, dict[str, Any]]], policy: Policy

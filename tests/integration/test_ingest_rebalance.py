@@ -84,7 +84,7 @@ async def _rebalance_mid_batch(broker: str, group: str = GROUP, hold_s: float = 
                 await asyncio.sleep(0.2)
                 if task.done():
                     task.result()  # the loop failed: raise its error
-            await asyncio.sleep(2 * 1.0)  # two commit intervals
+            await asyncio.sleep(2 * ingest_loop.COMMIT_INTERVAL_S)  # commits it makes
             assert not task.done(), task.result()
     finally:
         task.cancel()
