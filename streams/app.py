@@ -66,6 +66,11 @@ EXPIRE_INTERVAL_S = 30.0
 MERGE_SETTLE_MS = 120_000  # fallback: partial windows of a spread entity wait at most this
 MERGE_INTERVAL_S = 0.5
 GC_THRESHOLDS = (50_000, 20, 100)
+# how long the detect group waits for a silent member before it hands its partitions
+# on: a worker that died is replaced after this, not after Faust's default 60 s. Faust
+# heartbeats from its consumer thread (every 3 s), so a busy event loop does not
+# starve them; the ingest group's aiokafka consumer has the same 10 s by default
+SESSION_TIMEOUT_S = 10.0
 
 
 def _now_ms() -> int:
@@ -107,6 +112,7 @@ def create_app(settings: Settings, policy: Policy, metrics: Metrics) -> faust.Ap
         # rebalance or a shutdown must not wait for them, they are read again
         stream_wait_empty=False,
         producer_linger=0.005,
+        broker_session_timeout=SESSION_TIMEOUT_S,
         logging_config=logging_config(settings.log_level),
     )
     windows = app.topic(settings.windows_topic, key_serializer="raw", value_serializer="raw",
