@@ -14,7 +14,8 @@ Emoji and punctuation separate tokens; a domain (``wa.me``) stays one token.
 ['love', 'it', 'message', 'me', 'on', 'wa.me', '5551234']
 
 :func:`fingerprint` gives near-identical texts one key (a bottom-2 MinHash of
-word 3-grams), and :func:`terms` the tokens that can be trends.
+15-character shingles of the text with its spaces and repeated letters taken
+out), and :func:`terms` the tokens that can be trends.
 """
 
 from __future__ import annotations
@@ -29,6 +30,9 @@ from icu4py.breakers import WordBreaker
 #: texts with fewer tokens than this get no fingerprint: short ones ("love it") are
 #: posted by many accounts independently
 MIN_FINGERPRINT_TOKENS = 5
+#: characters in a fingerprint's shingle: about three words, so texts that share
+#: common words but not phrases ("love this", "so cute") stay apart
+SHINGLE_CHARS = 15
 MIN_TERM_CHARS = 3
 MIN_DENSE_TERM_CHARS = 2  # Chinese, Japanese, Korean
 MAX_TERM_CHARS = 40
@@ -102,6 +106,7 @@ _HAS_MARK = re.compile(f"[{_MARKS}]")  # a quick test before it
 #: emoji; one on its own, as an evader writes them ("🇼 🇭 🇦 🇹 🇸"), is a letter
 _REGIONAL = re.compile("[\U0001F1E6-\U0001F1FF]{1,2}")
 _FIRST_REGIONAL = 0x1F1E6
+_REPEATED = re.compile(r"(?<=(.))\1+")  # the 2nd, 3rd, ... of a run of one character
 
 
 def _rewrites() -> dict[int, str | None]:
@@ -357,12 +362,16 @@ def _flush(run: list[str], out: list[str]) -> None:
 def fingerprint(toks: list[str]) -> str | None:
     """One key for near-identical texts, or None for texts too short to tell.
 
-    The two smallest MurmurHash3 values over the text's word 3-grams (a bottom-2
-    MinHash): two texts get the same key when those two 3-grams are the smallest
-    in both, which is likely when they share most 3-grams and unlikely otherwise.
+    The text's tokens are joined without spaces and every run of one letter
+    squeezed to one, so a copy with a word split (``whats app``) or a letter
+    drawn out (``whaaatsappp``, ``pleeease``) reads as the text it copies. The
+    key is the two smallest MurmurHash3 values over that string's
+    ``SHINGLE_CHARS``-character shingles (a bottom-2 MinHash): two texts get the
+    same key when those two shingles are the smallest in both, which is likely
+    when they share most shingles and unlikely otherwise.
 
     >>> a = fingerprint(tokens("DM me on WhatsApp for the real deal at half price!!"))
-    >>> a == fingerprint(tokens("dm me on whatsapp for the real deal at half price 🔥"))
+    >>> a == fingerprint(tokens("dm me on whats app for the reaaal deal at half price 🔥"))
     True
     >>> a == fingerprint(tokens("love this color when restock please show again"))
     False
@@ -371,9 +380,10 @@ def fingerprint(toks: list[str]) -> str | None:
     """
     if len(toks) < MIN_FINGERPRINT_TOKENS:
         return None
+    text = _REPEATED.sub("", "".join(toks))
     low1 = low2 = 0xFFFFFFFF
-    for i in range(len(toks) - 2):
-        h = mmh3.hash(f"{toks[i]} {toks[i + 1]} {toks[i + 2]}", signed=False)
+    for i in range(max(len(text) - SHINGLE_CHARS + 1, 1)):
+        h = mmh3.hash(text[i:i + SHINGLE_CHARS], 0, False)
         if h < low1:
             low1, low2 = h, low1
         elif low1 < h < low2:

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import random
+from collections import Counter
+
 import pytest
 
 from signals.text import fingerprint, terms, tokens
+from streams.simulate import _CAMPAIGN_TEXTS, EMOJI, WORDS
 
 
 @pytest.mark.parametrize("spelling", [
@@ -95,6 +99,53 @@ def test_fingerprint_is_shared_by_near_copies_only() -> None:
         assert fingerprint(tokens(copy)) == base
     assert fingerprint(tokens("love this color when is the restock please")) != base
     assert fingerprint(tokens("so cute")) is None  # too short to tell copies apart
+
+
+def test_a_copy_with_words_split_or_letters_drawn_out_has_the_texts_fingerprint() -> None:
+    base = fingerprint(tokens("dm me on whatsapp for the real deal at half price"))
+    for copy in ("dm me on whats app for the real deal at half price",
+                 "dm me on whatsapp for the re al de al at half pr ice",
+                 "dm meee on whaaatsappp for the reaaal deal at half priiice",
+                 "dmme on whatsapp forthe real deal athalf price"):
+        assert fingerprint(tokens(copy)) == base, copy
+    # a text shorter than one shingle is one shingle: its copies still share a key
+    short = fingerprint(tokens("so it is to fit"))
+    assert short == fingerprint(tokens("so  it is to fiiit"))
+    assert short != fingerprint(tokens("so it is to go"))
+
+
+def _campaign_copy(rng: random.Random, text: str) -> str:
+    """A bot's copy: a word split, a letter drawn out, an emoji, a suffix (each half the time)."""
+    words = text.split()
+    i = rng.randrange(len(words))
+    if rng.random() < 0.5 and len(words[i]) >= 4:
+        j = rng.randrange(1, len(words[i]))
+        words[i] = words[i][:j] + " " + words[i][j:]
+    i = rng.randrange(len(words))
+    if rng.random() < 0.5:
+        j = rng.randrange(len(words[i]))
+        words[i] = words[i][:j] + words[i][j] * 3 + words[i][j + 1:]
+    if rng.random() < 0.5:
+        words.insert(rng.randrange(len(words)), rng.choice(EMOJI))
+    if rng.random() < 0.5:
+        words.append(rng.choice(("!", "pls", "!!")))
+    return " ".join(words)
+
+
+def test_most_copies_of_a_campaign_share_one_fingerprint_and_chatter_does_not() -> None:
+    rng = random.Random(11)
+    shares = []
+    for text in _CAMPAIGN_TEXTS:
+        keys = Counter(fingerprint(tokens(_campaign_copy(rng, text))) for _ in range(200))
+        shares.append(keys.most_common(1)[0][1] / 200)
+    assert min(shares) >= 0.9, shares  # word 3-grams kept about half together
+    # ordinary comments share the simulator's 31 words, not their phrases
+    chatter = {" ".join(rng.choices(WORDS, k=rng.randint(5, 9))) for _ in range(5000)}
+    groups: dict[str | None, set[str]] = {}
+    for text in chatter:
+        groups.setdefault(fingerprint(tokens(text)), set()).add(text)
+    sharing = sum(len(g) for g in groups.values() if len(g) > 1)
+    assert sharing <= 0.03 * len(chatter) and max(map(len, groups.values())) <= 5
 
 
 def test_terms_skip_short_tokens_and_small_numbers() -> None:
