@@ -434,18 +434,18 @@ class PartitionWindows:
                    young: bool, comment: bool, category: str | None = None) -> None:
         """A comment or title counts for each of its terms in its region (a title not
         for the words of its own ``category``), and a comment for its fingerprint
-        (a one-account use is kept aside until a second account uses it)."""
+        (a one-account use is kept aside until a second account uses it). A term
+        counts texts by their fingerprint, so a bot's varied copies of one text are
+        one text to it, as exact copies are."""
         if not self.terms and not (comment and self.clusters):
             return
         toks = tokens(text)
+        fp = fingerprint(toks)
         if self.terms:
-            self._fold_terms(bucket, toks, event_id, ts, account, stream, listing, region,
+            self._fold_terms(bucket, toks, fp, event_id, ts, account, stream, listing, region,
                              young, text,
                              frozenset() if category is None else category_words(category))
-        if not comment or account is None or not self.clusters:
-            return
-        fp = fingerprint(toks)
-        if fp is None:
+        if fp is None or not comment or account is None or not self.clusters:
             return
         acc = bucket.clusters.get(fp)
         if acc is None:
@@ -460,11 +460,12 @@ class PartitionWindows:
         acc.add(event_id, ts, account, stream, None, young, text, None)
         acc.regions[region] = acc.regions.get(region, 0) + 1
 
-    def _fold_terms(self, bucket: _Bucket, toks: list[str], event_id: str, ts: int,
-                    account: str | None, stream: str | None, listing: str | None,
+    def _fold_terms(self, bucket: _Bucket, toks: list[str], fp: str | None, event_id: str,
+                    ts: int, account: str | None, stream: str | None, listing: str | None,
                     region: str, young: bool, text: str, known: frozenset[str]) -> None:
         found = bucket.terms
-        context = f"{mmh3.hash(' '.join(toks), signed=False):08x}"  # tells texts apart
+        # tells texts apart: near copies by their fingerprint, short texts as written
+        context = fp or f"{mmh3.hash(' '.join(toks), signed=False):08x}"
         suffix = "|" + region
         for term in terms(toks):
             if term in known:

@@ -87,6 +87,16 @@ def test_terms_are_counted_per_region_with_distinct_texts() -> None:
     assert term.features["distinct_texts"] == 2.0 and term.features["distinct_accounts"] == 2.0
 
 
+def test_a_bots_varied_copies_of_one_text_are_one_text_to_its_terms() -> None:
+    copies = [TEXT, "dm me on whats app for the real deal at half price",
+              "dm meee on whatsapp for the real deal at half 🔥 price"]
+    out = _closed([_comment(i, f"s{i}", f"bot{i}", text) for i, text in enumerate(copies)]
+                  + [_comment(9, "s9", "u9", "whatsapp me for the price of this one")])
+    term = out[("term", "whatsapp|US")]
+    assert term.features["n_use"] == 3.0  # the split copy has "whats" and "app"
+    assert term.features["distinct_texts"] == 2.0  # the copies, and the other text
+
+
 def test_text_work_is_skipped_for_disabled_signals() -> None:
     pw = PartitionWindows(size_ms=60_000, lateness_ms=0, young_days=7, terms=False,
                           clusters=False)
