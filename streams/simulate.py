@@ -214,7 +214,9 @@ class Simulator:
                 sc = Scenario(kind, start, min(end, start + 300_000), "account_cluster",
                               f"cluster-{tag}", region,
                               {"accounts": [f"bot-{tag}-{j}" for j in range(25)],
-                               "text": _CAMPAIGN_TEXTS[nth % len(_CAMPAIGN_TEXTS)]})
+                               "text": _CAMPAIGN_TEXTS[nth % len(_CAMPAIGN_TEXTS)],
+                               # its own draws, so the rest of the traffic is as it was
+                               "copies": random.Random(f"copies-{tag}")})
             elif kind == "emerging_term":
                 sc = Scenario(kind, start, end, "term", _CODE_WORDS[nth % len(_CODE_WORDS)],
                               REGIONS[0])
@@ -460,7 +462,8 @@ class Simulator:
             for account in sc.data["accounts"]:
                 if rng.random() < 3 / 300:  # ~3 posts per account over five minutes
                     s = rng.choice(targets)
-                    text = sc.data["text"] + rng.choice(("", "!", " 🔥", "!!", " pls"))
+                    text = _bot_copy(sc.data["copies"], sc.data["text"]) + rng.choice(
+                        ("", "!", " 🔥", "!!", " pls"))
                     yield self._live(s, ts + rng.randrange(1000), "comment", user_id=account,
                                      account_age_days=rng.randint(0, 2), text=text)
         elif sc.kind == "emerging_term":
@@ -509,6 +512,29 @@ class Simulator:
                         sc.data["boosted"][s.stream_id] = s
                         if s.stream_id not in sellers:
                             related.append(s.stream_id)
+
+
+def _bot_copy(rng: random.Random, text: str) -> str:
+    """A campaign text as a bot posts it, varied so copies do not match exactly: a word
+    split in two, a letter drawn out, an emoji between words (each 30% of the time).
+
+    >>> for seed in (1, 4):
+    ...     print(_bot_copy(random.Random(seed), "dm me on whatsapp for the real deal"))
+    dm me on wha tsapp for the realllll deal
+    dm me 😍 on whatsa pp for the real deal
+    """
+    words = text.split()
+    if rng.random() < 0.3:
+        i = rng.choice([i for i, w in enumerate(words) if len(w) >= 4])
+        cut = rng.randrange(1, len(words[i]))
+        words[i:i + 1] = [words[i][:cut], words[i][cut:]]
+    if rng.random() < 0.3:
+        i = rng.randrange(len(words))
+        j = rng.randrange(len(words[i]))
+        words[i] = words[i][:j] + words[i][j] * rng.randint(3, 5) + words[i][j + 1:]
+    if rng.random() < 0.3:
+        words.insert(rng.randrange(1, len(words)), rng.choice(EMOJI))
+    return " ".join(words)
 
 
 def _obfuscate(rng: random.Random, word: str) -> str:
