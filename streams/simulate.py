@@ -155,6 +155,7 @@ _ENTITY_TYPE = {
     "price_anomaly": "listing", "listing_burst": "seller", "segment_report_surge": "segment",
 }
 _CODE_WORDS = ("superclone", "mirrorgrade", "dm4price", "1to1copy")
+CAMPAIGN_ENDINGS = ("", "!", " 🔥", "!!", " pls")  # what a bot adds to a copy
 _CAMPAIGN_TEXTS = (
     "dm me on whatsapp for the real deal at half price",
     "this seller is a scam buy from my shop instead link in bio",
@@ -463,7 +464,7 @@ class Simulator:
                 if rng.random() < 3 / 300:  # ~3 posts per account over five minutes
                     s = rng.choice(targets)
                     text = _bot_copy(sc.data["copies"], sc.data["text"]) + rng.choice(
-                        ("", "!", " 🔥", "!!", " pls"))
+                        CAMPAIGN_ENDINGS)
                     yield self._live(s, ts + rng.randrange(1000), "comment", user_id=account,
                                      account_age_days=rng.randint(0, 2), text=text)
         elif sc.kind == "emerging_term":
