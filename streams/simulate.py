@@ -220,7 +220,7 @@ class Simulator:
                                "copies": random.Random(f"copies-{tag}")})
             elif kind == "emerging_term":
                 sc = Scenario(kind, start, end, "term", _CODE_WORDS[nth % len(_CODE_WORDS)],
-                              REGIONS[0])
+                              REGIONS[0], {"spellings": random.Random(f"spellings-{tag}")})
             elif kind == "price_anomaly":
                 listing = f"li-{tag}-bait"
                 category = rng.choices(CATEGORIES, CATEGORY_WEIGHTS)[0]
@@ -473,8 +473,11 @@ class Simulator:
             for _ in range(_poisson(rng, (2 + 25 * progress) * minute_frac)):
                 s = rng.choice(targets)
                 user, age = self._user()
+                word, spellings = sc.entity_id, sc.data["spellings"]
+                if spellings.random() < 0.3:  # a letter drawn out, from draws of its own
+                    word = _draw_out(spellings, word)
                 yield self._live(s, ts + rng.randrange(1000), "comment", user_id=user,
-                                 account_age_days=age, text=_obfuscate(rng, sc.entity_id)
+                                 account_age_days=age, text=_obfuscate(rng, word)
                                  + " " + " ".join(rng.choices(WORDS, k=3)))
         elif sc.kind == "price_anomaly":
             if ts == sc.start_ts:
@@ -531,11 +534,20 @@ def _bot_copy(rng: random.Random, text: str) -> str:
         words[i:i + 1] = [words[i][:cut], words[i][cut:]]
     if rng.random() < 0.3:
         i = rng.randrange(len(words))
-        j = rng.randrange(len(words[i]))
-        words[i] = words[i][:j] + words[i][j] * rng.randint(3, 5) + words[i][j + 1:]
+        words[i] = _draw_out(rng, words[i])
     if rng.random() < 0.3:
         words.insert(rng.randrange(1, len(words)), rng.choice(EMOJI))
     return " ".join(words)
+
+
+def _draw_out(rng: random.Random, word: str) -> str:
+    """The word with one of its letters written 3-5 times.
+
+    >>> _draw_out(random.Random(1), "superclone")
+    'suppppperclone'
+    """
+    j = rng.randrange(len(word))
+    return word[:j] + word[j] * rng.randint(3, 5) + word[j + 1:]
 
 
 def _obfuscate(rng: random.Random, word: str) -> str:
