@@ -20,12 +20,15 @@ out), and :func:`terms` the tokens that can be trends.
 
 from __future__ import annotations
 
+import functools
+import itertools
 import re
 import unicodedata
 
 import mmh3
 from confusable_homoglyphs import utils as _confusable_data
 from icu4py.breakers import WordBreaker
+from wordfreq import get_frequency_dict
 
 #: texts with fewer tokens than this get no fingerprint: short ones ("love it") are
 #: posted by many accounts independently
@@ -107,6 +110,12 @@ _HAS_MARK = re.compile(f"[{_MARKS}]")  # a quick test before it
 _REGIONAL = re.compile("[\U0001F1E6-\U0001F1FF]{1,2}")
 _FIRST_REGIONAL = 0x1F1E6
 _REPEATED = re.compile(r"(?<=(.))\1+")  # the 2nd, 3rd, ... of a run of one character
+#: a Latin letter written three or more times in a row: drawn out ("reaaal", "whatsappp")
+_DRAWN_OUT = re.compile(r"([a-z])\1{2,}")
+MAX_DRAWN_OUT_RUNS = 3  # a word with more drawn-out letters has every run squeezed to one
+#: English words and how often each is used (wordfreq's "small" list, ~29,000 words of
+#: chat, subtitles, web and books): which of "so" and "soo" a drawn-out "sooo" means
+_VOCABULARY: dict[str, float] = get_frequency_dict("en", wordlist="small")
 
 
 def _rewrites() -> dict[int, str | None]:
@@ -250,7 +259,48 @@ def tokens(text: str) -> list[str]:
         out.append(token)
     if run:
         _flush(run, out)
-    return out
+    return list(map(_read, out))
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _read(token: str) -> str:
+    """The token, or the word it draws out (cached: a chat's words repeat)."""
+    return _undrawn(token) if _DRAWN_OUT.search(token) else token
+
+
+def _undrawn(token: str) -> str:
+    """A word with a letter drawn out, as the word: each run of three or more of one
+    Latin letter read as one or two of it, whichever makes the word English uses
+    most (the word as written counts as a reading too), or one where no reading is
+    an English word (a code word, a word of another language). A domain is left
+    as it is.
+
+    >>> tokens("sooo reaaal whaaatsappp pleeeease goood hmmmm superrrclone wa.meee")
+    ['so', 'real', 'whatsapp', 'please', 'good', 'hmm', 'superclone', 'wa.meee']
+    >>> tokens("sup333rcl0n3 \u0455uuup\u0435r m i r r r o r")  # leet, homoglyphs, spaced
+    ['superclone', 'super', 'mirror']
+
+    A code word that doubles the letter drawn out loses the double:
+
+    >>> tokens("mirrorgrade mirrrrorgrade")
+    ['mirrorgrade', 'mirorgrade']
+    """
+    if "." in token:
+        return token
+    runs = list(_DRAWN_OUT.finditer(token))
+    if len(runs) > MAX_DRAWN_OUT_RUNS:
+        return _DRAWN_OUT.sub(r"\1", token)
+    best_use = _VOCABULARY.get(token, 0.0)
+    best = token if best_use else _DRAWN_OUT.sub(r"\1", token)
+    for doubled in itertools.product((False, True), repeat=len(runs)):
+        parts, at = [], 0
+        for m, two in zip(runs, doubled, strict=True):
+            parts += [token[at:m.start()], m[1] * (2 if two else 1)]
+            at = m.end()
+        word = "".join(parts) + token[at:]
+        if _VOCABULARY.get(word, 0.0) > best_use:
+            best, best_use = word, _VOCABULARY[word]
+    return best
 
 
 def _regional_letter(match: re.Match[str]) -> str:

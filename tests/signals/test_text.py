@@ -8,7 +8,15 @@ from collections import Counter
 import pytest
 
 from signals.text import fingerprint, terms, tokens
-from streams.simulate import _CAMPAIGN_TEXTS, CAMPAIGN_ENDINGS, WORDS, _bot_copy
+from streams.simulate import (
+    _CAMPAIGN_TEXTS,
+    _CODE_WORDS,
+    CAMPAIGN_ENDINGS,
+    WORDS,
+    _bot_copy,
+    _draw_out,
+    _obfuscate,
+)
 
 
 @pytest.mark.parametrize("spelling", [
@@ -26,6 +34,34 @@ from streams.simulate import _CAMPAIGN_TEXTS, CAMPAIGN_ENDINGS, WORDS, _bot_copy
 ])
 def test_obfuscated_spellings_become_one_term(spelling: str) -> None:
     assert tokens(f"get the {spelling} 🔥🔥 now") == ["get", "the", "superclone", "now"]
+
+
+@pytest.mark.parametrize(("written", "read"), [
+    ("supeeerclone", "superclone"), ("superclonnnne", "superclone"),
+    ("s u p e e e r c l o n e", "superclone"), ("sup333rcl0n3", "superclone"),
+    ("\u0455up\u0435\u0435\u0435r\u0441l\u043en\u0435", "superclone"),  # Cyrillic
+    ("whaaatsapp", "whatsapp"), ("whatsappppp", "whatsapp"), ("teleeegram", "telegram"),
+    ("goood", "good"), ("pleeeease", "please"), ("cuuuute", "cute"),
+])
+def test_a_word_with_a_letter_drawn_out_is_the_word(written: str, read: str) -> None:
+    assert tokens(f"msg me {written} now") == ["msg", "me", read, "now"]
+
+
+def test_words_not_drawn_out_keep_their_letters() -> None:
+    text = "shipping all coffee too good sooo www.shoppp.com hmmmm"
+    assert tokens(text) == ["shipping", "all", "coffee", "too", "good", "so",
+                            "www.shoppp.com", "hmm"]
+
+
+def test_the_simulators_drawn_out_code_words_are_read_as_the_word() -> None:
+    rng = random.Random(5)
+    for word in _CODE_WORDS:
+        term = "".join(tokens(word))
+        reads = Counter("".join(tokens(_obfuscate(rng, _draw_out(rng, word))))
+                        for _ in range(300))
+        # a code word loses a letter it doubles when that letter is drawn out
+        # ("mirrrrorgrade" reads "mirorgrade"): 2 of its 11 letters
+        assert reads[term] / 300 >= (0.75 if word == "mirrorgrade" else 1.0), (word, reads)
 
 
 def test_flags_stay_emoji() -> None:
