@@ -262,7 +262,7 @@ def tokens(text: str) -> list[str]:
     return list(map(_read, out))
 
 
-@functools.lru_cache(maxsize=1 << 16)
+@functools.lru_cache(maxsize=1 << 13)
 def _read(token: str) -> str:
     """The token, or the word it draws out (cached: a chat's words repeat)."""
     return _undrawn(token) if _DRAWN_OUT.search(token) else token

@@ -47,10 +47,10 @@ def test_a_word_with_a_letter_drawn_out_is_the_word(written: str, read: str) -> 
     assert tokens(f"msg me {written} now") == ["msg", "me", read, "now"]
 
 
-def test_words_not_drawn_out_keep_their_letters() -> None:
-    text = "shipping all coffee too good sooo www.shoppp.com hmmmm"
+def test_double_letters_stay_and_drawn_out_ones_read_as_english_spells_them() -> None:
+    text = "shipping all coffee too good sooo www.shoppp.com hmmmm mirrorgrade"
     assert tokens(text) == ["shipping", "all", "coffee", "too", "good", "so",
-                            "www.shoppp.com", "hmm"]
+                            "www.shoppp.com", "hmm", "mirrorgrade"]
 
 
 def test_the_simulators_drawn_out_code_words_are_read_as_the_word() -> None:
