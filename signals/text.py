@@ -5,7 +5,7 @@ Evaders spell a code word many ways: ``superclone``, ``s u p e r c l o n e``,
 undoes those: Unicode NFKC and case folding, confusable characters mapped to
 the Latin letter or digit they imitate (the Unicode confusables table, from
 ``confusable-homoglyphs``), digits read as letters inside words, runs of
-single letters joined.
+single letters joined, a letter drawn out (``supeeerclone``) read as the word.
 Emoji and punctuation separate tokens; a domain (``wa.me``) stays one token.
 
 >>> tokens("SUPERCLONE s u p e r c l o n e sup3rcl0n3 \u0455up\u0435r\u0441l\u043en\u0435 🔥")
