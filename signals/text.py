@@ -288,10 +288,11 @@ def _undrawn(token: str) -> str:
     if "." in token:
         return token
     runs = list(_DRAWN_OUT.finditer(token))
+    squeezed = _DRAWN_OUT.sub(r"\1", token)
     if len(runs) > MAX_DRAWN_OUT_RUNS:
-        return _DRAWN_OUT.sub(r"\1", token)
+        return squeezed
     best_use = _VOCABULARY.get(token, 0.0)
-    best = token if best_use else _DRAWN_OUT.sub(r"\1", token)
+    best = token if best_use else squeezed
     for doubled in itertools.product((False, True), repeat=len(runs)):
         parts, at = [], 0
         for m, two in zip(runs, doubled, strict=True):

@@ -68,7 +68,7 @@ def test_commits_go_on_up_to_the_oldest_record_in_flight() -> None:
 def test_a_record_of_an_earlier_generation_holds_nothing_back() -> None:
     c = _consumer(committed=20)
     old = _delivered(c, 20, generation=2)  # read before a rebalance, never acknowledged
-    assert old is not None
     _ack(c, _delivered(c, 20))  # the same record, read again in this generation
     _ack(c, _delivered(c, 21))
     assert c._new_offset(TP0) == 22
+    assert not old.acked and old in c._unacked_messages  # still there, holding nothing
