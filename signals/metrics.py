@@ -132,8 +132,9 @@ def build_metrics(registry: CollectorRegistry) -> Metrics:
             "Per-entity windows currently open in memory.", registry=registry),
         terms_dropped=Counter(
             "riskstream_terms_dropped",
-            "Term uses not counted because a partition's window already held the most "
-            "(term, region) pairs it keeps.", registry=registry),
+            "Term uses not counted exactly because a partition's window already held the "
+            "most (term, region) counters it keeps (they are sketched; a term used again "
+            "takes the counter of one used once).", registry=registry),
         tracked_entities=Gauge(
             "riskstream_tracked_entities",
             "Entities with detector state held by this worker.", registry=registry),

@@ -48,6 +48,7 @@ from streams import contract as c
 from streams.errors import BadRecord
 from streams.price_bands import PriceBands
 from streams.recent import Recent
+from streams.term_table import TermTable
 
 _TAG = {cls: cls.__struct_config__.tag for cls in (*c.LiveEvent.__args__, *c.ListingEvent.__args__)}
 _SNAPSHOT_SAMPLES = 5
@@ -55,7 +56,7 @@ STREAM_CATEGORIES = 200_000  # streams per partition whose category is remembere
 _PRICE_TAGS = frozenset(("listing_created", "listing_updated", "price_changed"))
 _TITLE_TAGS = frozenset(("listing_created", "listing_updated"))
 TEXT_SAMPLE_CHARS = 200
-MAX_TERMS = 50_000  # distinct (term, region) per partition and window; more are dropped
+MAX_TERMS = 50_000  # (term, region) counters per partition and window (streams.term_table)
 
 
 class StreamStart(NamedTuple):
@@ -277,6 +278,10 @@ class _TextAcc:
             samples=samples, breakdown={"regions": self.regions} if self.regions else {})
 
 
+def _uses(acc: _TextAcc) -> int:
+    return acc.count
+
+
 def _first_use(fp: str, first: tuple) -> _TextAcc:
     """A fingerprint's window holding its first use, ``(event_id, ts, account, stream,
     region, young, text)``."""
@@ -293,7 +298,7 @@ class _Bucket:
     def __init__(self, first_offset: int) -> None:
         self.first_offset = first_offset
         self.accs: dict[str, _Acc] = {}
-        self.terms: dict[str, _TextAcc] = {}  # "term|region" -> its window
+        self.terms: TermTable[_TextAcc] = TermTable(MAX_TERMS, _uses)  # "term|region" -> window
         self.clusters: dict[str, _TextAcc] = {}  # fingerprint -> its window
         # a fingerprint one account has used so far: not a cluster here (yet), kept small
         # and sent as a one-account part at close, to merge with other partitions' parts
@@ -329,7 +334,7 @@ class PartitionWindows:
         # listings are keyed by listing_id, so every partition sees a random share of a
         # category's listings: enough to learn what its prices usually are
         self._bands = PriceBands() if price_bands is None else price_bands
-        self.terms_dropped = 0  # (term, region) pairs not counted: a window held MAX_TERMS
+        self.terms_dropped = 0  # term uses not counted: a window held MAX_TERMS others
         self.started: list[StreamStart] = []  # categories learned since the last batch
         # texts one account used in a window closed since the last batch (clusters on)
         self.first_uses: list[FirstUse] = []
@@ -473,11 +478,13 @@ class PartitionWindows:
             key = term + suffix
             acc = found.get(key)
             if acc is None:
-                if len(found) >= MAX_TERMS:
-                    self.terms_dropped += 1
+                acc = found.admit(key, lambda: _TextAcc("term", key, region))  # noqa: B023
+                if acc is None:
                     continue
-                acc = found[key] = _TextAcc("term", key, region)
             acc.add(event_id, ts, account, stream, listing, young, text, context)
+        if found.uncounted:
+            self.terms_dropped += found.uncounted
+            found.uncounted = 0
 
     def _category(self, stream_id: str) -> str | None:
         category = self._categories.get(stream_id)

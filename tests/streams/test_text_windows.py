@@ -115,6 +115,24 @@ def test_terms_beyond_the_cap_are_counted_as_dropped(monkeypatch) -> None:
     assert core.take_terms_dropped() == 2 and core.take_terms_dropped() == 0
 
 
+def test_a_flood_of_one_off_words_does_not_keep_a_code_word_from_being_counted(
+        monkeypatch) -> None:
+    # junk comments fill the window's term counters before the code word comes; the
+    # code word then takes one-use junk counters, losing only its first use
+    monkeypatch.setattr(windows, "MAX_TERMS", 40)
+    junk = [_comment(i, f"s{i % 7}", f"spam{i}", " ".join(f"zq{i}x{j}" for j in range(8)))
+            for i in range(30)]
+    code = [_comment(100 + i, f"s{i}", f"u{i}", f"ask for sup3rcl0n3 {i}") for i in range(5)]
+    pw = PartitionWindows(size_ms=60_000, lateness_ms=0, young_days=7)
+    for offset, ev in enumerate(junk + code):
+        pw.fold(ev, offset)
+    out = {a.entity_id: a for a in pw.close_all() if a.entity_type == "term"}
+    assert len(out) == 40
+    f = out["superclone|US"].features
+    assert (f["n_use"], f["distinct_accounts"], f["distinct_streams"]) == (4.0, 4.0, 4.0)
+    assert pw.terms_dropped > 30 * 8 - 40
+
+
 def test_a_titles_own_category_words_are_no_emerging_term() -> None:
     titles = ["cards lot tomica", "pokemon cards tomica", "rare Cards tomica bundle"]
     events = [decode(LISTING_TOPIC, raw(listing(
