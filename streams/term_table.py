@@ -90,6 +90,7 @@ class TermTable(dict[str, V], Generic[V]):
         once, uses = self._once, self._uses
         while once:
             key = once.popleft()
-            if uses(self[key]) == 1:
+            counter = self.get(key)  # None: the caller removed it
+            if counter is not None and uses(counter) == 1:
                 return key
         return None

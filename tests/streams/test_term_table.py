@@ -58,6 +58,15 @@ def test_a_word_used_again_once_the_table_is_full_keeps_its_counter() -> None:
     assert _counts(table) == {"a": 2, "junk2": 1, "junk3": 1}
 
 
+def test_a_counter_removed_by_the_caller_is_not_given_away() -> None:
+    table = TermTable(capacity=2, uses=len)
+    _use_all(table, ["a", "b", "junk"])  # full: a and b are queued to be given away
+    del table["a"]
+    _use_all(table, ["c"])  # takes the room a left
+    _use_all(table, ["code", "code"])
+    assert _counts(table) == {"c": 1, "code": 1}  # a, still queued, was passed over for b
+
+
 def test_when_every_counter_holds_two_uses_new_words_are_only_sketched() -> None:
     table = TermTable(capacity=2, uses=len)
     _use_all(table, ["a", "a", "b", "b", "c", "c", "c"])
