@@ -23,16 +23,22 @@ signals.
 
 from __future__ import annotations
 
+import heapq
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 import msgspec
 
+from detectors import CountSurgeDetector
 from signals.aggregate import WindowAggregate
 from signals.catalogue import BY_CODE, CATALOGUE
 from signals.lifecycle import Lifecycle
 from signals.policy import Policy, SignalPolicy, off_side
 from signals.record import Signal, signal_id
 from signals.state import EntityState
+
+K = TypeVar("K")
 
 
 @dataclass
@@ -214,6 +220,37 @@ class Engine:
                 first_seen_ts=life.episode_start, emitted_ts=emitted_ts,
             ))
         return out
+
+    def forgettable_terms(self, terms: Iterable[tuple[K, EntityState]], now_ts: int,
+                          keep: int) -> list[K]:
+        """The keys of the term states to forget so that at most ``keep`` are left.
+
+        A term with a signal open or cooling down is kept. Of the others, those whose
+        expected count at ``now_ts`` is lowest go first (the least recently seen first
+        among equals): a junk word used once, or a rare word long quiet, is expected
+        about as often as a word never seen, so forgetting it changes little, while a
+        common word that went quiet keeps its remembered level. Every term is
+        forgotten alike if ``emerging_term`` is not in the policy."""
+        terms = list(terms)
+        excess = len(terms) - keep
+        if excess <= 0:
+            return []
+        sp = self.policy.signals.get("emerging_term")
+        entry = CATALOGUE["emerging_term"]
+        ranked = []
+        for key, state in terms:
+            if state.life:
+                continue
+            usual = 0.0
+            saved = state.detector(entry.code)
+            if sp is not None and saved is not None:
+                detector = entry.detectors[sp.detector](**sp.params)
+                if isinstance(detector, CountSurgeDetector):
+                    detector.load(saved)
+                    idle = max((now_ts - state.last_ws) // self.window_ms - 1, 0)
+                    usual = detector.expected(idle)
+            ranked.append((usual, state.last_ws, key))
+        return [key for *_, key in heapq.nsmallest(excess, ranked)]
 
     def expired(self, state: EntityState, now_ts: int) -> bool:
         """True when the entity has been silent longer than the policy's TTL."""

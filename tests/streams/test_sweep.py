@@ -1,0 +1,76 @@
+"""The detect stage's sweep: TTL expiry, and the cap on term states."""
+
+from __future__ import annotations
+
+from signals.aggregate import WindowAggregate
+from signals.engine import Engine
+from signals.policy import load_policy
+from streams.statestore import StateMap
+from streams.sweep import sweep
+
+MIN = 60_000
+
+
+def _term(i: int, term: str, texts: float, accounts: float | None = None) -> WindowAggregate:
+    n = texts if accounts is None else accounts
+    return WindowAggregate(
+        entity_type="term", entity_id=term, region="US", window_start=i * MIN,
+        window_end=(i + 1) * MIN,
+        features={"n_use": texts, "distinct_texts": texts, "distinct_accounts": n,
+                  "distinct_streams": n, "first_ts": float(i * MIN)})
+
+
+def _judge(engine: Engine, states: StateMap, agg: WindowAggregate) -> list[str]:
+    key = agg.key.encode()
+    result = engine.process(agg, states.get(key), emitted_ts=0)
+    states.set(key, result.state)
+    return [s.status for s in result.signals]
+
+
+def _flooded() -> tuple[Engine, StateMap, int]:
+    """Common words learned over 20 windows, a code word with its signal open, and
+    then 300 junk words used once each; returns the last window's index."""
+    engine, states = Engine(load_policy()), StateMap()
+    for i in range(20):
+        for w in range(10):
+            _judge(engine, states, _term(i, f"common{w}|US", 40.0))
+    assert _judge(engine, states, _term(20, "code|US", 4.0, accounts=3.0)) == ["open"]
+    for j in range(300):
+        _judge(engine, states, _term(21 + j // 100, f"junk{j}|US", 1.0))
+    return engine, states, 23
+
+
+def test_beyond_the_cap_the_junk_is_forgotten_first() -> None:
+    engine, states, last = _flooded()
+    swept = sweep(states, engine, now_ts=last * MIN, emitted_ts=0, max_term_states=111)
+    assert swept.terms_forgotten == 200 and swept.tracked == 111
+    forgotten = {k.decode() for k in swept.forget}
+    assert all(k.startswith("term:junk") for k in forgotten)
+    # of words expected equally, the least recently seen go first
+    assert forgotten == {f"term:junk{j}|US" for j in range(200)}
+    assert swept.signals == []
+
+
+def test_a_term_with_its_signal_open_is_never_forgotten() -> None:
+    engine, states, last = _flooded()
+    swept = sweep(states, engine, now_ts=last * MIN, emitted_ts=0, max_term_states=1)
+    forgotten = {k.decode() for k in swept.forget}
+    assert "term:code|US" not in forgotten
+    assert swept.tracked == 1 and swept.terms_forgotten == 310
+
+
+def test_common_words_are_forgotten_after_every_junk_word() -> None:
+    engine, states, last = _flooded()
+    swept = sweep(states, engine, now_ts=last * MIN, emitted_ts=0, max_term_states=11)
+    assert {k.decode() for k in swept.forget} == {f"term:junk{j}|US" for j in range(300)}
+
+
+def test_below_the_cap_only_the_ttl_forgets() -> None:
+    engine, states, last = _flooded()
+    ttl_min = engine.policy.entity_ttl_s // 60
+    swept = sweep(states, engine, now_ts=(last + ttl_min + 1) * MIN, emitted_ts=0,
+                  max_term_states=1_000)
+    # every term went quiet past the TTL but the junk of the last window
+    assert swept.terms_forgotten == 0 and swept.tracked == 100
+    assert [s.status for s in swept.signals] == ["resolved"]  # the code word's
+    assert b"term:code|US" in swept.forget
