@@ -51,6 +51,7 @@ class Metrics:
     consumer_lag: Gauge
     open_windows: Gauge
     terms_dropped: Counter
+    term_states_forgotten: Counter
     tracked_entities: Gauge
     watermark_ts: Gauge
 
@@ -135,6 +136,10 @@ def build_metrics(registry: CollectorRegistry) -> Metrics:
             "Term uses not counted exactly because a partition's window already held the "
             "most (term, region) counters it keeps (they are sketched; a term used again "
             "takes the counter of one used once).", registry=registry),
+        term_states_forgotten=Counter(
+            "riskstream_term_states_forgotten",
+            "Term states forgotten before their TTL because the worker held "
+            "RISKSTREAM_MAX_TERM_STATES of them.", registry=registry),
         tracked_entities=Gauge(
             "riskstream_tracked_entities",
             "Entities with detector state held by this worker.", registry=registry),

@@ -49,13 +49,14 @@ from signals.merge import SPREAD_ENTITY_TYPES, SPREAD_SOURCES, Mergers
 from signals.metrics import Metrics, build_metrics
 from signals.policy import Policy
 from signals.record import Signal
-from streams.band_store import SAVE_INTERVAL_S, changed_states, is_band_key, restore_bands
+from streams.band_store import SAVE_INTERVAL_S, changed_states, restore_bands
 from streams.config import Settings
 from streams.held import HeldRecords, hold_parts
 from streams.ingest import IngestCore
 from streams.ingest_loop import IngestLoop
 from streams.logs import logging_config
-from streams.statestore import EntityStateStore, category_record, is_category_key
+from streams.statestore import EntityStateStore, category_record
+from streams.sweep import sweep
 from streams.topics import SIGNALS_TOPIC
 from streams.transport import Transport
 from streams.windows import StreamStart
@@ -236,21 +237,18 @@ def create_app(settings: Settings, policy: Policy, metrics: Metrics) -> faust.Ap
 
     @app.timer(interval=EXPIRE_INTERVAL_S)
     async def expire() -> None:
-        """Forget entities silent past the policy's TTL (event time); resolve their signals."""
+        """Forget entities silent past the policy's TTL (event time), resolving their
+        signals, and term states beyond the cap (``streams.sweep``)."""
         now = newest["window_end"]
         if now < 0:
             return
-        tracked = 0
-        for key, state in states.items():
-            if is_band_key(key):  # a category's price band: kept while the worker runs
-                continue
-            if engine.expired(state, now):
-                for signal in engine.expire(key.decode(), state, now, emitted_ts=_now_ms()):
-                    await emit(signal)
-                await states.delete(key)
-            elif not is_category_key(key):  # a stream's category: not an entity
-                tracked += 1
-        metrics.tracked_entities.set(tracked)
+        swept = sweep(states, engine, now, _now_ms(), settings.max_term_states)
+        for signal in swept.signals:
+            await emit(signal)
+        for key in swept.forget:
+            await states.delete(key)
+        metrics.tracked_entities.set(swept.tracked)
+        metrics.term_states_forgotten.inc(swept.terms_forgotten)
 
     @app.task
     async def run_state_store() -> None:

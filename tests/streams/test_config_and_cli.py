@@ -18,7 +18,8 @@ def test_env_prefix_and_overrides() -> None:
 
 @pytest.mark.parametrize(("var", "value"), [("RISKSTREAM_PARTITIONS", "0"),
                                             ("RISKSTREAM_METRICS_PORT", "70000"),
-                                            ("RISKSTREAM_MAX_PAST_S", "soon")])
+                                            ("RISKSTREAM_MAX_PAST_S", "soon"),
+                                            ("RISKSTREAM_MAX_TERM_STATES", "0")])
 def test_bad_setting_names_the_variable(var: str, value: str) -> None:
     with pytest.raises(ConfigError, match=var):
         Settings.from_env({var: value})
