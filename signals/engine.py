@@ -23,10 +23,7 @@ signals.
 
 from __future__ import annotations
 
-import heapq
-from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import TypeVar
 
 import msgspec
 
@@ -37,8 +34,6 @@ from signals.lifecycle import Lifecycle
 from signals.policy import Policy, SignalPolicy, off_side
 from signals.record import Signal, signal_id
 from signals.state import EntityState
-
-K = TypeVar("K")
 
 
 @dataclass
@@ -63,6 +58,11 @@ class Engine:
             if sp.enabled:
                 entity_type = CATALOGUE[name].entity_type
                 self._by_entity.setdefault(entity_type, []).append((name, sp))
+        # one emerging_term detector, reloaded for each state term_rank reads
+        sp = policy.signals.get("emerging_term")
+        det = None if sp is None else CATALOGUE["emerging_term"].detectors[sp.detector](
+            **sp.params)
+        self._term_det = det if isinstance(det, CountSurgeDetector) else None
 
     def watches(self, entity_type: str) -> bool:
         """True when some enabled signal reads windows of this entity type."""
@@ -221,36 +221,30 @@ class Engine:
             ))
         return out
 
-    def forgettable_terms(self, terms: Iterable[tuple[K, EntityState]], now_ts: int,
-                          keep: int) -> list[K]:
-        """The keys of the term states to forget so that at most ``keep`` are left.
+    def term_rank(self, state: EntityState, now_ts: int) -> tuple[float, int] | None:
+        """How readily a term's state may be forgotten, lowest first: the count it
+        expects in a window at ``now_ts``, then its last window's start; ``None`` if
+        it has a signal open or cooling down (kept).
 
-        A term with a signal open or cooling down is kept. Of the others, those whose
-        expected count at ``now_ts`` is lowest go first (the least recently seen first
-        among equals): a junk word used once, or a rare word long quiet, is expected
-        about as often as a word never seen, so forgetting it changes little, while a
-        common word that went quiet keeps its remembered level. Every term is
-        forgotten alike if ``emerging_term`` is not in the policy."""
-        terms = list(terms)
-        excess = len(terms) - keep
-        if excess <= 0:
-            return []
-        sp = self.policy.signals.get("emerging_term")
-        entry = CATALOGUE["emerging_term"]
-        ranked = []
-        for key, state in terms:
-            if state.life:
-                continue
-            usual = 0.0
-            saved = state.detector(entry.code)
-            if sp is not None and saved is not None:
-                detector = entry.detectors[sp.detector](**sp.params)
-                if isinstance(detector, CountSurgeDetector):
-                    detector.load(saved)
-                    idle = max((now_ts - state.last_ws) // self.window_ms - 1, 0)
-                    usual = detector.expected(idle)
-            ranked.append((usual, state.last_ws, key))
-        return [key for *_, key in heapq.nsmallest(excess, ranked)]
+        A junk word used once, or a rare word long quiet, expects about what a word
+        never seen does, so forgetting it changes little; a common word that went
+        quiet keeps its remembered level. If ``emerging_term`` is not in the policy,
+        every term ranks by its last window alone.
+
+        >>> from signals.policy import load_policy
+        >>> engine = Engine(load_policy())
+        >>> engine.term_rank(EntityState(region="US", last_s=60), now_ts=600_000)
+        (0.0, 60000)
+        """
+        if state.life:
+            return None
+        usual = 0.0
+        saved = state.detector(CATALOGUE["emerging_term"].code)
+        detector = self._term_det
+        if saved is not None and detector is not None:
+            detector.load(saved)
+            usual = detector.expected(max((now_ts - state.last_ws) // self.window_ms - 1, 0))
+        return usual, state.last_ws
 
     def expired(self, state: EntityState, now_ts: int) -> bool:
         """True when the entity has been silent longer than the policy's TTL."""

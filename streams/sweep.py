@@ -2,7 +2,7 @@
 
 It forgets entities silent past the policy's TTL (event time), resolving their
 open signals, and, beyond ``max_term_states``, the term states that say least
-(``Engine.forgettable_terms``): a flood of junk words would otherwise keep a
+(``Engine.term_rank``): a flood of junk words would otherwise keep a
 state for every word for the whole TTL.
 
 >>> from signals.policy import load_policy
@@ -17,6 +17,7 @@ state for every word for the whole TTL.
 
 from __future__ import annotations
 
+import heapq
 from dataclasses import dataclass, field
 
 from signals.engine import Engine
@@ -37,8 +38,14 @@ class Swept:
 
 def sweep(states: StateMap, engine: Engine, now_ts: int, emitted_ts: int,
           max_term_states: int) -> Swept:
-    """What to emit and forget at event time ``now_ts``; ``states`` is not changed."""
+    """What to emit and forget at event time ``now_ts``; ``states`` is not changed.
+
+    Beyond ``max_term_states``, the term states ranked lowest by
+    ``Engine.term_rank`` are forgotten. They are ranked in the same pass, and
+    only when the worker holds more states than that in all."""
     out, terms = Swept(), 0
+    ranked: list[tuple[float, int, bytes]] | None = (
+        [] if len(states) > max_term_states else None)
     for key, state in states.items():
         if is_band_key(key):  # a category's price band: kept while the worker runs
             continue
@@ -47,12 +54,14 @@ def sweep(states: StateMap, engine: Engine, now_ts: int, emitted_ts: int,
             out.forget.append(key)
         elif not is_category_key(key):  # a stream's category: not an entity
             out.tracked += 1
-            terms += key.startswith(TERM_PREFIX)
-    if terms > max_term_states:
-        gone = set(out.forget)
-        over = engine.forgettable_terms(
-            ((k, s) for k, s in states.items(TERM_PREFIX) if k not in gone), now_ts,
-            max_term_states)
+            if key.startswith(TERM_PREFIX):
+                terms += 1
+                if ranked is not None:
+                    rank = engine.term_rank(state, now_ts)
+                    if rank is not None:
+                        ranked.append((*rank, key))
+    if ranked is not None and terms > max_term_states:
+        over = [key for *_, key in heapq.nsmallest(terms - max_term_states, ranked)]
         out.forget.extend(over)
         out.tracked -= len(over)
         out.terms_forgotten = len(over)
