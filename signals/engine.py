@@ -63,6 +63,7 @@ class Engine:
         det = None if sp is None else CATALOGUE["emerging_term"].detectors[sp.detector](
             **sp.params)
         self._term_det = det if isinstance(det, CountSurgeDetector) else None
+        self._term_code = CATALOGUE["emerging_term"].code
 
     def watches(self, entity_type: str) -> bool:
         """True when some enabled signal reads windows of this entity type."""
@@ -239,7 +240,7 @@ class Engine:
         if state.life:
             return None
         usual = 0.0
-        saved = state.detector(CATALOGUE["emerging_term"].code)
+        saved = state.detector(self._term_code)
         detector = self._term_det
         if saved is not None and detector is not None:
             detector.load(saved)

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import lru_cache
+from operator import attrgetter
 from typing import NamedTuple
 
 import mmh3
@@ -57,6 +58,7 @@ _PRICE_TAGS = frozenset(("listing_created", "listing_updated", "price_changed"))
 _TITLE_TAGS = frozenset(("listing_created", "listing_updated"))
 TEXT_SAMPLE_CHARS = 200
 MAX_TERMS = 50_000  # (term, region) counters per partition and window (streams.term_table)
+_USES = attrgetter("count")  # a term counter's uses (a _TextAcc's count)
 
 
 class StreamStart(NamedTuple):
@@ -278,10 +280,6 @@ class _TextAcc:
             samples=samples, breakdown={"regions": self.regions} if self.regions else {})
 
 
-def _uses(acc: _TextAcc) -> int:
-    return acc.count
-
-
 def _first_use(fp: str, first: tuple) -> _TextAcc:
     """A fingerprint's window holding its first use, ``(event_id, ts, account, stream,
     region, young, text)``."""
@@ -298,7 +296,7 @@ class _Bucket:
     def __init__(self, first_offset: int) -> None:
         self.first_offset = first_offset
         self.accs: dict[str, _Acc] = {}
-        self.terms: TermTable[_TextAcc] = TermTable(MAX_TERMS, _uses)  # "term|region" -> window
+        self.terms: TermTable[_TextAcc] = TermTable(MAX_TERMS, _USES)  # "term|region" -> window
         self.clusters: dict[str, _TextAcc] = {}  # fingerprint -> its window
         # a fingerprint one account has used so far: not a cluster here (yet), kept small
         # and sent as a one-account part at close, to merge with other partitions' parts
