@@ -56,14 +56,13 @@ from streams.ingest import IngestCore
 from streams.ingest_loop import IngestLoop
 from streams.logs import logging_config
 from streams.statestore import EntityStateStore, category_record
-from streams.sweep import sweep
+from streams.sweep import SWEEP_INTERVAL_S, sweep
 from streams.topics import SIGNALS_TOPIC
 from streams.transport import Transport
 from streams.windows import StreamStart
 
 log = logging.getLogger("riskstream.detect")
 
-EXPIRE_INTERVAL_S = 30.0
 MERGE_SETTLE_MS = 120_000  # fallback: partial windows of a spread entity wait at most this
 MERGE_INTERVAL_S = 0.5
 GC_THRESHOLDS = (50_000, 20, 100)
@@ -235,7 +234,7 @@ def create_app(settings: Settings, policy: Policy, metrics: Metrics) -> faust.Ap
         gauge_merges()
         gauge_held_age()
 
-    @app.timer(interval=EXPIRE_INTERVAL_S)
+    @app.timer(interval=float(SWEEP_INTERVAL_S))
     async def expire() -> None:
         """Forget entities silent past the policy's TTL (event time), resolving their
         signals, and term states beyond the cap (``streams.sweep``)."""

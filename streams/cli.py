@@ -365,11 +365,13 @@ def _tail(args: argparse.Namespace) -> int:
 
 
 def _replay(args: argparse.Namespace) -> int:
+    from streams.config import Settings
     from streams.replay import read_jsonl, replay
 
     policy = load_policy(args.policy)
+    cap = Settings.from_env().max_term_states  # the worker's, from the same variable
     out, dlq = _open_output(args.out, "--out"), _open_output(args.dlq, "--dlq")
-    result = replay(read_jsonl(args.events), policy, flush=args.flush)
+    result = replay(read_jsonl(args.events), policy, flush=args.flush, max_term_states=cap)
     with out or nullcontext(sys.stdout.buffer) as fh:
         fh.writelines(signal.to_json() + b"\n" for signal in result.signals)
     if dlq is not None:
@@ -378,7 +380,8 @@ def _replay(args: argparse.Namespace) -> int:
     kinds = Counter(d.kind for d in result.dead)
     print(f"processed={result.processed} duplicates={result.duplicates} "
           f"dead_lettered={len(result.dead)} windows={result.windows} "
-          f"signals={len(result.signals)}", file=sys.stderr)
+          f"signals={len(result.signals)} states_forgotten={result.forgotten} "
+          f"(term states past the cap: {result.terms_forgotten})", file=sys.stderr)
     if kinds:
         print("dead-lettered by kind: " + ", ".join(f"{k}={n}" for k, n in sorted(kinds.items()))
               + ("" if args.dlq else " (--dlq FILE keeps them, with their reasons)"),

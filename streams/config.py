@@ -23,6 +23,7 @@ from streams.errors import ConfigError
 
 PREFIX = "RISKSTREAM_"
 Port = Annotated[int, msgspec.Meta(ge=0, le=65535)]
+MAX_TERM_STATES = 1_000_000  # term states a worker (or a file replay) holds at most
 
 
 class Settings(msgspec.Struct, frozen=True, kw_only=True):
@@ -37,7 +38,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     max_future_s: Annotated[int, msgspec.Meta(ge=0)] = 3600
     max_past_s: Annotated[int, msgspec.Meta(ge=0)] = 7 * 24 * 3600
     dedup_capacity: Annotated[int, msgspec.Meta(ge=0)] = 100_000
-    max_term_states: Annotated[int, msgspec.Meta(ge=1)] = 1_000_000
+    max_term_states: Annotated[int, msgspec.Meta(ge=1)] = MAX_TERM_STATES
     batch_max_records: Annotated[int, msgspec.Meta(ge=1)] = 5000
     read_skew_s: Annotated[int, msgspec.Meta(ge=0)] = 10
 

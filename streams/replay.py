@@ -6,7 +6,11 @@ partitions by key (as the topic would), folded in batches by
 partition's share of them: the partitions in step in file order, as the worker
 reads them, :mod:`streams.align`), and closed windows go through
 :class:`~signals.engine.Engine`, so a file replay and the live worker give the
-same signals for the same events.
+same signals for the same events. States are swept as the worker sweeps them
+(:mod:`streams.sweep`: the TTL and the cap on term states), once per
+``SWEEP_INTERVAL_S`` of event time, so a replay longer than the TTL resolves
+the signals of entities that went quiet and forgets their states, as the
+worker does.
 """
 
 from __future__ import annotations
@@ -22,9 +26,11 @@ from signals.engine import Engine
 from signals.merge import SPREAD_ENTITY_TYPES, Mergers
 from signals.policy import Policy
 from signals.record import Signal
+from streams.config import MAX_TERM_STATES
 from streams.contract import LISTING_TOPIC, LIVESTREAM_TOPIC
 from streams.ingest import DeadLetter, IngestCore, Raw
 from streams.statestore import StateMap
+from streams.sweep import SWEEP_INTERVAL_S, sweep
 
 LISTING_TYPES = frozenset(
     {"listing_created", "listing_updated", "price_changed", "listing_removed", "listing_reported"})
@@ -53,6 +59,8 @@ class ReplayResult:
     processed: int = 0
     duplicates: int = 0
     windows: int = 0
+    forgotten: int = 0  # entity states the sweeps forgot (TTL and cap)
+    terms_forgotten: int = 0  # of them, term states beyond max_term_states
 
 
 def replay(
@@ -62,10 +70,13 @@ def replay(
     batch: int = 2000,
     flush: bool = False,
     emitted_ts: int = 0,
+    max_term_states: int = MAX_TERM_STATES,
 ) -> ReplayResult:
     """Run ``(topic, key, value_bytes)`` records through ingest and detection.
 
-    With ``flush`` the windows still open at the end are closed too.
+    With ``flush`` the windows still open at the end are closed too. States are
+    swept (``streams.sweep``) whenever the newest judged window's end has moved
+    ``SWEEP_INTERVAL_S`` past the last sweep's, and once at the end.
     """
     engine = Engine(policy)
     states = StateMap()  # as the worker holds them, encoded
@@ -79,6 +90,7 @@ def replay(
     offsets: dict[tuple[str, int], int] = {}
 
     merger = Mergers(settle_ms=0)
+    newest = {"window_end": -1, "swept": -1}  # event time, as the worker's sweep reads it
 
     def detect(aggs: list, closed: tuple[str, int] | None = None,
                first_uses: Iterable[FirstUse] = ()) -> None:
@@ -107,8 +119,25 @@ def replay(
                 continue
             key = agg.key.encode()
             out = engine.process(agg, states.get(key), emitted_ts)
+            if out.stale:
+                continue
             states.set(key, out.state)
             result.signals.extend(out.signals)
+            newest["window_end"] = max(newest["window_end"], agg.window_end)
+        if newest["window_end"] - newest["swept"] >= SWEEP_INTERVAL_S * 1000:
+            expire()
+
+    def expire() -> None:
+        """The worker's timed sweep, at the newest judged window's end."""
+        now = newest["swept"] = newest["window_end"]
+        if now < 0:
+            return
+        swept = sweep(states, engine, now, emitted_ts, max_term_states)
+        result.signals.extend(swept.signals)
+        for key in swept.forget:
+            states.discard(key)
+        result.forgotten += len(swept.forget)
+        result.terms_forgotten += swept.terms_forgotten
 
     def drain(tp: tuple[str, int]) -> None:
         out = core.process(tp[0], tp[1], pending.pop(tp))
@@ -134,6 +163,7 @@ def replay(
         detect(core.close_all(), first_uses=core.take_first_uses())
     # partials some partition has closed: all there will be
     judge(merger.drain())
+    expire()
     return result
 
 

@@ -26,6 +26,7 @@ from streams.band_store import is_band_key
 from streams.statestore import StateMap, is_category_key
 
 TERM_PREFIX = b"term:"
+SWEEP_INTERVAL_S = 30  # the worker sweeps this often; a file replay, per this much event time
 
 
 @dataclass

@@ -74,6 +74,21 @@ def test_replay_command(tmp_path, capsys) -> None:
     assert "processed=" in capsys.readouterr().err
 
 
+def test_replay_caps_term_states_by_the_workers_variable(tmp_path, capsys,
+                                                        monkeypatch) -> None:
+    events = tmp_path / "e.jsonl"
+    assert main(["simulate", "--out", str(events), "--rate", "40", "--duration", "600",
+                 "--scenarios", "", "--seed", "3"]) == 0
+    capsys.readouterr()
+    monkeypatch.setenv("RISKSTREAM_MAX_TERM_STATES", "5")
+    assert main(["replay", str(events), "--out", str(tmp_path / "s.jsonl")]) == 0
+    forgotten = capsys.readouterr().err.split("term states past the cap: ", 1)[1]
+    assert int(forgotten.split(")", 1)[0]) > 0
+    monkeypatch.setenv("RISKSTREAM_MAX_TERM_STATES", "0")
+    assert main(["replay", str(events)]) == 2
+    assert "RISKSTREAM_MAX_TERM_STATES" in capsys.readouterr().err
+
+
 def test_replay_dead_letters_bad_lines_and_keeps_the_rest(tmp_path, capsys) -> None:
     events = tmp_path / "e.jsonl"
     assert main(["simulate", "--out", str(events), "--rate", "40", "--duration", "1500",

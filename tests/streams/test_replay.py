@@ -92,3 +92,56 @@ def test_a_campaign_spread_one_account_per_partition_is_one_cluster() -> None:
     [signal] = [s for s in result.signals if s.signal_type == "coordinated_comments"]
     assert (signal.observed["accounts"], signal.observed["streams"]) == (12, 12)
     assert sorted(signal.evidence["sample_accounts"]) == sorted(f"bot-{n}" for n in range(12))
+
+
+def _quiet_stream_records(minutes: int) -> list[tuple[str, bytes, bytes]]:
+    """Stream s1 has a report spike in its 16th minute and then falls silent; s2 keeps
+    sending a viewer snapshot a minute for ``minutes`` minutes."""
+    records = []
+
+    def add(stream: str, event_type: str, ts: int, **kw) -> None:
+        ev = live(event_type, event_id=f"e{len(records)}", stream_id=stream, ts=ts, **kw)
+        records.append((LIVESTREAM_TOPIC, stream.encode(), raw(ev)))
+
+    for stream in ("s1", "s2"):
+        add(stream, "stream_start", BASE_TS)
+    for m in range(minutes):
+        ts = BASE_TS + m * 60_000 + 1_000
+        add("s2", "viewer_snapshot", ts, viewers=200)
+        if m < 16:
+            add("s1", "viewer_snapshot", ts, viewers=200)
+        if m == 15:
+            for i in range(40):
+                add("s1", "report", ts + 500 + 100 * i, user_id=f"u{i}")
+    return records
+
+
+@pytest.mark.parametrize(("minutes", "statuses"), [(74, ["open"]), (80, ["open", "resolved"])])
+def test_a_replay_expires_entities_silent_past_the_ttl_as_the_worker_does(
+        minutes: int, statuses: list[str]) -> None:
+    # s1's last window ends at minute 16; past the TTL (an hour) of event time after
+    # that, the sweep resolves its open signal and forgets its state
+    policy = load_policy()
+    assert policy.entity_ttl_s == 3600
+    result = replay(_quiet_stream_records(minutes), policy, partitions=2, flush=True)
+    spikes = [s for s in result.signals if s.signal_type == "report_spike"]
+    assert [s.status for s in spikes] == statuses
+    assert {s.entity_id for s in spikes} == {"s1"}
+    if len(spikes) == 2:
+        assert spikes[1].signal_id == spikes[0].signal_id
+        assert spikes[1].evidence == {"resolved_because": "entity went quiet"}
+
+
+def test_a_replay_forgets_term_states_past_the_cap() -> None:
+    # 40 comments of distinct words: 400 term states; a cap of 50 keeps 50 of them
+    records = []
+    for n in range(40):
+        text = " ".join(f"w{n}x{i}" for i in range(10))
+        ev = live("comment", event_id=f"c{n}", stream_id=f"st-{n}", ts=BASE_TS + 1_000 * n,
+                  user_id=f"u{n}", text=text)
+        records.append((LIVESTREAM_TOPIC, f"st-{n}".encode(), raw(ev)))
+    capped = replay(records, load_policy(), flush=True, max_term_states=50)
+    uncapped = replay(records, load_policy(), flush=True)
+    assert uncapped.terms_forgotten == 0
+    assert capped.terms_forgotten > 0
+    assert capped.forgotten == capped.terms_forgotten
