@@ -33,7 +33,7 @@ from signals.catalogue import BY_CODE, CATALOGUE
 from signals.lifecycle import Lifecycle
 from signals.policy import Policy, SignalPolicy, off_side
 from signals.record import Signal, signal_id
-from signals.state import EntityState
+from signals.state import EntityState, StateHead
 
 
 @dataclass
@@ -247,7 +247,7 @@ class Engine:
             usual = detector.expected(max((now_ts - state.last_ws) // self.window_ms - 1, 0))
         return usual, state.last_ws
 
-    def expired(self, state: EntityState, now_ts: int) -> bool:
+    def expired(self, state: EntityState | StateHead, now_ts: int) -> bool:
         """True when the entity has been silent longer than the policy's TTL."""
         return now_ts - (state.last_ws + self.window_ms) > self.policy.entity_ttl_s * 1000
 

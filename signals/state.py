@@ -68,8 +68,21 @@ class EntityState(msgspec.Struct, array_like=True):
         self.det[code] = array("f", values).tobytes()
 
 
+class StateHead(msgspec.Struct, array_like=True):
+    """The leading fields of an encoded :class:`EntityState`, decoded without the rest
+    (a few times faster): what a sweep needs to tell whether an entity went quiet."""
+
+    region: str
+    last_s: int = -1
+
+    @property
+    def last_ws(self) -> int:
+        return self.last_s * 1000 if self.last_s >= 0 else -1
+
+
 _encoder = msgspec.msgpack.Encoder()
 _decoder = msgspec.msgpack.Decoder(EntityState)
+_head_decoder = msgspec.msgpack.Decoder(StateHead)
 
 
 def encode_state(state: EntityState) -> bytes:
@@ -88,3 +101,12 @@ def last_window(raw: bytes) -> int:
     60000
     """
     return decode_state(raw).last_ws
+
+
+def decode_head(raw: bytes) -> StateHead:
+    """The region and newest window of an encoded state, the rest left undecoded.
+
+    >>> decode_head(encode_state(EntityState(region="US", last_s=60, ctx={"c": "toys"})))
+    StateHead(region='US', last_s=60)
+    """
+    return _head_decoder.decode(raw)

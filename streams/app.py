@@ -56,7 +56,7 @@ from streams.ingest import IngestCore
 from streams.ingest_loop import IngestLoop
 from streams.logs import logging_config
 from streams.statestore import EntityStateStore, category_record
-from streams.sweep import SWEEP_INTERVAL_S, sweep
+from streams.sweep import SWEEP_INTERVAL_S, sweep_in_slices
 from streams.topics import SIGNALS_TOPIC
 from streams.transport import Transport
 from streams.windows import StreamStart
@@ -241,11 +241,10 @@ def create_app(settings: Settings, policy: Policy, metrics: Metrics) -> faust.Ap
         now = newest["window_end"]
         if now < 0:
             return
-        swept = sweep(states, engine, now, _now_ms(), settings.max_term_states)
+        swept = await sweep_in_slices(states, engine, now, _now_ms(), settings.max_term_states)
+        await states.delete_many(swept.forget)  # forgotten before anything else runs
         for signal in swept.signals:
             await emit(signal)
-        for key in swept.forget:
-            await states.delete(key)
         metrics.tracked_entities.set(swept.tracked)
         metrics.term_states_forgotten.inc(swept.terms_forgotten)
 

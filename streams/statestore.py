@@ -105,6 +105,15 @@ class StateMap:
             if key.startswith(prefix):
                 yield key, decode_state(raw)
 
+    def keys_now(self) -> list[bytes]:
+        """Every key held now: a snapshot, safe to change the map while going
+        through it."""
+        return list(self._states)
+
+    def raw(self, key: bytes) -> bytes | None:
+        """The encoded state held for ``key`` (a new object each time it is set)."""
+        return self._states.get(key)
+
     def set(self, key: bytes, state: EntityState) -> bytes:
         """Hold ``state``; return its encoding for the topic."""
         raw = self._states[key] = encode_state(state)
@@ -151,10 +160,15 @@ class EntityStateStore(StateMap):
         assert self._producer is not None
         return await self._producer.send(self.topic, encoded, key=key)
 
-    async def delete(self, key: bytes) -> None:
-        self.discard(key)
+    async def delete_many(self, keys: list[bytes]) -> None:
+        """Forget ``keys`` at once, then send their tombstones; a key set again while
+        the tombstones go out keeps its new state, on the topic too (no tombstone)."""
+        for key in keys:
+            self.discard(key)
         assert self._producer is not None
-        await self._producer.send(self.topic, None, key=key)
+        for key in keys:
+            if self.raw(key) is None:
+                await self._producer.send(self.topic, None, key=key)
 
     async def caught_up(self, timeout_s: float = 30.0) -> bool:
         """Wait until this store has read every record the topic holds now; ``False``

@@ -5,6 +5,11 @@ open signals, and, beyond ``max_term_states``, the term states that say least
 (``Engine.term_rank``): a flood of junk words would otherwise keep a
 state for every word for the whole TTL.
 
+A worker may hold millions of states, so the sweep goes through them in slices
+(:func:`sweeping`): the worker lets its event loop run between slices
+(:func:`sweep_in_slices`), and a state set meanwhile is kept, whatever the
+sweep had decided for the copy it saw.
+
 >>> from signals.policy import load_policy
 >>> from signals.state import EntityState
 >>> states, engine = StateMap(), Engine(load_policy())
@@ -17,16 +22,20 @@ state for every word for the whole TTL.
 
 from __future__ import annotations
 
+import asyncio
 import heapq
+from collections.abc import Generator
 from dataclasses import dataclass, field
 
 from signals.engine import Engine
 from signals.record import Signal
+from signals.state import decode_head, decode_state
 from streams.band_store import is_band_key
 from streams.statestore import StateMap, is_category_key
 
 TERM_PREFIX = b"term:"
 SWEEP_INTERVAL_S = 30  # the worker sweeps this often; a file replay, per this much event time
+SLICE = 5_000  # states gone through between two turns of the worker's event loop
 
 
 @dataclass
@@ -37,33 +46,84 @@ class Swept:
     terms_forgotten: int = 0  # term states forgotten beyond max_term_states
 
 
-def sweep(states: StateMap, engine: Engine, now_ts: int, emitted_ts: int,
-          max_term_states: int) -> Swept:
-    """What to emit and forget at event time ``now_ts``; ``states`` is not changed.
+def sweeping(states: StateMap, engine: Engine, now_ts: int, emitted_ts: int,
+             max_term_states: int, slice_size: int = SLICE) -> Generator[None, None, Swept]:
+    """The sweep at event time ``now_ts``, pausing (``yield``) after every
+    ``slice_size`` states; it returns what to emit and forget, and changes nothing.
 
     Beyond ``max_term_states``, the term states ranked lowest by
     ``Engine.term_rank`` are forgotten. They are ranked in the same pass, and
-    only when the worker holds more states than that in all."""
+    only when the map holds more states than that in all. A key whose state was
+    set while the sweep paused is neither forgotten nor resolved: the entity
+    came back. The result holds from the last resume until the map next changes."""
     out, terms = Swept(), 0
-    ranked: list[tuple[float, int, bytes]] | None = (
-        [] if len(states) > max_term_states else None)
-    for key, state in states.items():
-        if is_band_key(key):  # a category's price band: kept while the worker runs
+    ranking = len(states) > max_term_states
+    runs: list[list[tuple[float, int, bytes, bytes]]] = []  # ranked term states, by slice
+    run: list[tuple[float, int, bytes, bytes]] = []
+    expired: list[tuple[bytes, bytes, list[Signal]]] = []  # key, the copy swept, its ends
+    for n, key in enumerate(states.keys_now(), 1):
+        if n % slice_size == 0:
+            run.sort()
+            runs.append(run)
+            run = []
+            yield
+        raw = states.raw(key)
+        if raw is None or is_band_key(key):  # gone meanwhile; a category's price band
             continue
-        if engine.expired(state, now_ts):
-            out.signals.extend(engine.expire(key.decode(), state, now_ts, emitted_ts))
-            out.forget.append(key)
+        if engine.expired(decode_head(raw), now_ts):
+            expired.append((key, raw, engine.expire(key.decode(), decode_state(raw), now_ts,
+                                                    emitted_ts)))
         elif not is_category_key(key):  # a stream's category: not an entity
             out.tracked += 1
             if key.startswith(TERM_PREFIX):
                 terms += 1
-                if ranked is not None:
-                    rank = engine.term_rank(state, now_ts)
+                if ranking:
+                    rank = engine.term_rank(decode_state(raw), now_ts)
                     if rank is not None:
-                        ranked.append((*rank, key))
-    if ranked is not None and terms > max_term_states:
-        over = [key for *_, key in heapq.nsmallest(terms - max_term_states, ranked)]
-        out.forget.extend(over)
-        out.tracked -= len(over)
-        out.terms_forgotten = len(over)
+                        run.append((*rank, key, raw))
+    lowest = []
+    if ranking and terms > max_term_states:  # the lowest, merged from the sorted slices
+        run.sort()
+        runs.append(run)
+        for n, entry in enumerate(heapq.merge(*runs), 1):
+            lowest.append(entry)
+            if n == terms - max_term_states:
+                break
+            if n % slice_size == 0:
+                yield
+    # from here on, no pause: what the map holds now is what the result is checked against
+    for key, raw, ends in expired:
+        if states.raw(key) is raw:  # else set again while the sweep paused: it came back
+            out.forget.append(key)
+            out.signals.extend(ends)
+    for _, _, key, raw in lowest:
+        if states.raw(key) is raw:
+            out.forget.append(key)
+            out.terms_forgotten += 1
+    out.tracked -= out.terms_forgotten
     return out
+
+
+def sweep(states: StateMap, engine: Engine, now_ts: int, emitted_ts: int,
+          max_term_states: int) -> Swept:
+    """:func:`sweeping` in one go, as a file replay runs it."""
+    steps = sweeping(states, engine, now_ts, emitted_ts, max_term_states)
+    while True:
+        try:
+            next(steps)
+        except StopIteration as done:
+            return done.value
+
+
+async def sweep_in_slices(states: StateMap, engine: Engine, now_ts: int, emitted_ts: int,
+                          max_term_states: int, slice_size: int = SLICE) -> Swept:
+    """:func:`sweeping`, letting the event loop run between slices, as the worker runs
+    it: its agents go on judging windows meanwhile. Forget its keys before the next
+    ``await``."""
+    steps = sweeping(states, engine, now_ts, emitted_ts, max_term_states, slice_size)
+    while True:
+        try:
+            next(steps)
+        except StopIteration as done:
+            return done.value
+        await asyncio.sleep(0)

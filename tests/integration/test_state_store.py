@@ -10,7 +10,7 @@ import uuid
 import pytest
 from aiokafka import AIOKafkaProducer
 
-from signals.state import encode_state
+from signals.state import EntityState, encode_state
 from streams.statestore import EntityStateStore, category_record
 from streams.topics import ensure_topics
 from streams.windows import StreamStart
@@ -45,3 +45,49 @@ def test_the_store_catches_up_with_categories_another_worker_just_stored(broker:
     done, after = asyncio.run(_catch_up(broker))
     assert done
     assert after == [f"cat-{i}" for i in range(300)]
+
+
+async def _forget(broker: str) -> tuple[list[bool], list[bool]]:
+    """A store holds 3 states and forgets 2 of them, one of which is set again while
+    the tombstones go out. A second store then restores the topic."""
+    topic = f"rs-store-{uuid.uuid4().hex[:8]}"
+    await ensure_topics(broker, (topic,), partitions=4, compacted=(topic,))
+    keys = [b"stream:a", b"stream:b", b"stream:c"]
+    stores = [EntityStateStore(broker, topic, partitions=4) for _ in range(2)]
+    following = [asyncio.create_task(stores[0].run())]
+    try:
+        first = stores[0]
+        await first.ready.wait()
+        sent = [await first.put(k, EntityState(region="US", last_s=60)) for k in keys]
+        await asyncio.gather(*sent)
+        # the producer's send waits when its buffer is full; here it lets others run
+        # every time, so that the state is set again between the forgetting and the
+        # tombstone (the broker and the client are real)
+        assert first._producer is not None
+        send = first._producer.send
+
+        async def send_after_a_turn(*args, **kwargs):
+            await asyncio.sleep(0)
+            return await send(*args, **kwargs)
+
+        first._producer.send = send_after_a_turn
+        forgetting = asyncio.create_task(first.delete_many(keys[:2]))
+        await asyncio.sleep(0)  # the keys are forgotten; the tombstones are on their way
+        held = [first.raw(k) is not None for k in keys]
+        await (await first.put(keys[1], EntityState(region="US", last_s=120)))
+        await forgetting
+        following.append(asyncio.create_task(stores[1].run()))
+        await stores[1].ready.wait()
+        assert await stores[1].caught_up(timeout_s=30)
+        return held, [stores[1].raw(k) is not None for k in keys]
+    finally:
+        for task in following:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+
+def test_forgotten_states_are_tombstoned_unless_set_again(broker: str) -> None:
+    held, restored = asyncio.run(_forget(broker))
+    assert held == [False, False, True]
+    assert restored == [False, True, True]

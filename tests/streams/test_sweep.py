@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
+
+import pytest
+
 from signals.aggregate import WindowAggregate
 from signals.engine import Engine
 from signals.policy import load_policy
 from streams.statestore import StateMap
-from streams.sweep import sweep
+from streams.sweep import Swept, sweep, sweep_in_slices, sweeping
 
 MIN = 60_000
 
@@ -74,3 +78,82 @@ def test_below_the_cap_only_the_ttl_forgets() -> None:
     assert swept.terms_forgotten == 0 and swept.tracked == 100
     assert [s.status for s in swept.signals] == ["resolved"]  # the code word's
     assert b"term:code|US" in swept.forget
+
+
+def test_a_sweep_in_slices_finds_what_one_in_a_go_finds() -> None:
+    engine, states, last = _flooded()
+    steps = sweeping(states, engine, now_ts=last * MIN, emitted_ts=0, max_term_states=111,
+                     slice_size=50)
+    pauses = 0
+    while True:
+        try:
+            next(steps)
+            pauses += 1
+        except StopIteration as done:
+            sliced = done.value
+            break
+    # 6 in the pass over the 311 states, 3 while taking the 200 lowest ranked
+    assert len(states) == 311 and pauses == 6 + 3
+    assert sliced == sweep(states, engine, now_ts=last * MIN, emitted_ts=0,
+                           max_term_states=111)
+
+
+def _finish(steps) -> Swept:
+    with pytest.raises(StopIteration) as done:
+        while True:
+            next(steps)
+    return done.value.value
+
+
+def test_a_state_set_while_the_sweep_paused_is_kept() -> None:
+    # the code word's signal is open and every term went quiet past the TTL; once the
+    # sweep has seen them, the code word and one junk word come back with a window each
+    engine, states, last = _flooded()
+    now = (last + engine.policy.entity_ttl_s // 60 + 1) * MIN
+    steps = sweeping(states, engine, now_ts=now, emitted_ts=0, max_term_states=1_000,
+                     slice_size=7)
+    for _ in range(40):  # 280 states seen: the code word is the 11th, junk250 the 262nd
+        next(steps)
+    _judge(engine, states, _term(now // MIN - 1, "code|US", 4.0, accounts=3.0))
+    _judge(engine, states, _term(now // MIN - 1, "junk250|US", 1.0))
+    swept = _finish(steps)
+    assert b"term:code|US" not in swept.forget and b"term:junk250|US" not in swept.forget
+    assert swept.signals == []  # the code word's episode was not resolved
+    assert b"term:junk0|US" in swept.forget and b"term:common0|US" in swept.forget
+    # a sweep that did not pause resolves it
+    assert [s.status for s in sweep(states, engine, now_ts=now + 61 * MIN, emitted_ts=0,
+                                    max_term_states=1_000).signals] == ["resolved"]
+
+
+def test_a_term_set_while_the_sweep_paused_is_not_forgotten_for_the_cap() -> None:
+    engine, states, last = _flooded()
+    steps = sweeping(states, engine, now_ts=last * MIN, emitted_ts=0, max_term_states=111,
+                     slice_size=7)
+    for _ in range(40):  # 280 states seen, junk0 (the 12th, ranked lowest) among them
+        next(steps)
+    _judge(engine, states, _term(last, "junk0|US", 1.0))  # used again
+    swept = _finish(steps)
+    assert b"term:junk0|US" not in swept.forget
+    assert swept.terms_forgotten == 199 and swept.tracked == 112
+
+
+def test_the_worker_sweep_lets_the_event_loop_run_between_slices() -> None:
+    engine, states, last = _flooded()
+    turns = []
+
+    async def other_agent() -> None:
+        while True:
+            turns.append(len(turns))
+            await asyncio.sleep(0)
+
+    async def main() -> Swept:
+        agent = asyncio.create_task(other_agent())
+        await asyncio.sleep(0)
+        before = len(turns)
+        swept = await sweep_in_slices(states, engine, last * MIN, 0, 111, slice_size=50)
+        agent.cancel()
+        assert len(turns) - before >= 6  # a turn for each pause at least
+        return swept
+
+    swept = asyncio.run(main())
+    assert swept == sweep(states, engine, now_ts=last * MIN, emitted_ts=0, max_term_states=111)
