@@ -1,7 +1,8 @@
 """The file shell: the same core as the worker, over a JSON-lines file of events.
 
 Used by tests, benchmarks and backtests: events are spread over virtual
-partitions by key (as the topic would), folded in batches by
+partitions by key, as Kafka's default partitioner spreads them over the input
+topics' partitions (:func:`partition_of`), folded in batches by
 :class:`~streams.ingest.IngestCore` (every ``batch`` records of the file, each
 partition's share of them: the partitions in step in file order, as the worker
 reads them, :mod:`streams.align`), and closed windows go through
@@ -15,7 +16,7 @@ worker does.
 
 from __future__ import annotations
 
-import zlib
+import functools
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -31,9 +32,22 @@ from streams.contract import LISTING_TOPIC, LIVESTREAM_TOPIC
 from streams.ingest import DeadLetter, IngestCore, Raw
 from streams.statestore import StateMap
 from streams.sweep import SWEEP_INTERVAL_S, sweep
+from streams.topics import key_partition
 
 LISTING_TYPES = frozenset(
     {"listing_created", "listing_updated", "price_changed", "listing_removed", "listing_reported"})
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def partition_of(key: bytes, partitions: int) -> int:
+    """The partition a record with ``key`` lands on in a topic of ``partitions``, as the
+    worker reads it (Kafka's default partitioner, murmur2); cached, as a file's keys
+    (stream and listing ids) come again and again.
+
+    >>> partition_of(b"st-1", 4) == key_partition(b"st-1", 4)
+    True
+    """
+    return key_partition(key, partitions)
 
 
 def route(event: object) -> tuple[str, bytes]:
@@ -148,7 +162,7 @@ def replay(
 
     held = 0
     for topic, key, value in records:
-        tp = (topic, zlib.crc32(key) % partitions)
+        tp = (topic, partition_of(key, partitions))
         offset = offsets.get(tp, 0)
         offsets[tp] = offset + 1
         pending.setdefault(tp, []).append(Raw(offset, key, value))

@@ -9,6 +9,7 @@ from typing import Any
 import orjson
 import pytest
 
+from streams.replay import partition_of
 from streams.simulate import explained, matches
 from tests.integration.conftest import BAD_RECORDS, Worker, read_all
 
@@ -92,3 +93,14 @@ def test_another_client_reads_a_signal_with_every_field(broker: str, run: dict) 
         assert msg.key().decode() == sig["entity_id"]
     finally:
         consumer.close()
+
+
+def test_a_replay_spreads_keys_over_partitions_as_the_topics_do(broker: str,
+                                                                run: dict) -> None:
+    # riskstream replay's virtual partitions are the input topics' own, so a backtest
+    # folds each partition's share of the events as the worker does
+    for topic in ("livestream.events", "listing.events"):
+        records = asyncio.run(read_all(broker, topic, lambda r: len(r) >= 2_000, timeout_s=30))
+        keyed = [r for r in records if r.key]
+        assert len(keyed) >= 1_000 and len({r.partition for r in keyed}) == 4
+        assert [r.partition for r in keyed] == [partition_of(r.key, 4) for r in keyed]

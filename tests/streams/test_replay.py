@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import zlib
-
 import orjson
 import pytest
 
 from signals.policy import load_policy
 from streams.contract import LIVESTREAM_TOPIC
-from streams.replay import read_jsonl, replay
+from streams.replay import partition_of, read_jsonl, replay
 from streams.simulate import SimConfig, Simulator, explained, matches
 from tests.streams.events import BASE_TS, live, raw
 
@@ -78,7 +76,7 @@ def test_a_campaign_spread_one_account_per_partition_is_one_cluster() -> None:
     # input partition: no partition sees two of them, the merged window sees twelve
     partitions, streams = 16, {}
     for i in range(10_000):
-        p = zlib.crc32(f"st-{i}".encode()) % partitions
+        p = partition_of(f"st-{i}".encode(), partitions)
         streams.setdefault(p, f"st-{i}")
         if len(streams) == 12:
             break

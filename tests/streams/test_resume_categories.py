@@ -4,14 +4,13 @@ that event gives, must still put their audience and reports in their segment."""
 
 from __future__ import annotations
 
-import zlib
-
 import orjson
 
 from streams.contract import LIVESTREAM_TOPIC
 from streams.ingest import IngestCore, Raw
 from streams.simulate import SimConfig, Simulator
 from streams.statestore import StateMap, category_record
+from streams.topics import key_partition
 
 PARTITIONS = 4
 WINDOW_MS = 60_000
@@ -23,7 +22,7 @@ def _partitions() -> dict[int, list[Raw]]:
     sim = Simulator(SimConfig(seed=11, rate=60, duration_s=900, scenarios=()))
     for topic, key, event in sim.events():
         if topic == LIVESTREAM_TOPIC:
-            recs = out[zlib.crc32(key) % PARTITIONS]
+            recs = out[key_partition(key, PARTITIONS)]
             recs.append(Raw(len(recs), key, orjson.dumps(event)))
     return out
 
