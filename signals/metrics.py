@@ -29,6 +29,7 @@ ERROR_KINDS = (
 ENTITY_TYPES = ("stream", "seller", "listing")
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 DELAY_BUCKETS = (1, 2.5, 5, 10, 20, 30, 45, 60, 90, 120, 180, 300, 600)
+SWEEP_BUCKETS = (0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 20.0, 30.0, 60.0)
 
 
 @dataclass(frozen=True)
@@ -53,6 +54,7 @@ class Metrics:
     terms_dropped: Counter
     term_states_forgotten: Counter
     tracked_entities: Gauge
+    sweep_seconds: Histogram
     watermark_ts: Gauge
 
 
@@ -143,6 +145,11 @@ def build_metrics(registry: CollectorRegistry) -> Metrics:
         tracked_entities=Gauge(
             "riskstream_tracked_entities",
             "Entities with detector state held by this worker.", registry=registry),
+        sweep_seconds=Histogram(
+            "riskstream_sweep_seconds",
+            "Wall time of one sweep of the entity states (TTL expiry, the term-state cap); "
+            "it runs in slices, the worker reading and judging between them.",
+            buckets=SWEEP_BUCKETS, registry=registry),
         watermark_ts=Gauge(
             "riskstream_watermark_timestamp_seconds",
             "Newest event time seen by the ingest stage, as Unix seconds.", registry=registry),

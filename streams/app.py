@@ -241,8 +241,10 @@ def create_app(settings: Settings, policy: Policy, metrics: Metrics) -> faust.Ap
         now = newest["window_end"]
         if now < 0:
             return
+        started = time.monotonic()
         swept = await sweep_in_slices(states, engine, now, _now_ms(), settings.max_term_states)
         await states.delete_many(swept.forget)  # forgotten before anything else runs
+        metrics.sweep_seconds.observe(time.monotonic() - started)
         for signal in swept.signals:
             await emit(signal)
         metrics.tracked_entities.set(swept.tracked)

@@ -104,3 +104,13 @@ def test_a_replay_spreads_keys_over_partitions_as_the_topics_do(broker: str,
         keyed = [r for r in records if r.key]
         assert len(keyed) >= 1_000 and len({r.partition for r in keyed}) == 4
         assert [r.partition for r in keyed] == [partition_of(r.key, 4) for r in keyed]
+
+
+def test_the_worker_sweeps_its_states_and_times_it(worker: Worker, run: dict) -> None:
+    # every 30 s, once it has judged a window; the sweep's wall time goes to a histogram
+    deadline = time.monotonic() + 45
+    while worker.metric("riskstream_sweep_seconds_count") < 1:
+        assert time.monotonic() < deadline, "no sweep in 45 s"
+        time.sleep(1)
+    assert 0 < worker.metric("riskstream_sweep_seconds_sum") < 30
+    assert worker.metric("riskstream_tracked_entities") > 100
