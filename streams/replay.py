@@ -177,7 +177,7 @@ def replay(
         detect(core.close_all(), first_uses=core.take_first_uses())
     # partials some partition has closed: all there will be
     judge(merger.drain())
-    expire()
+    expire()  # windows judged since the last sweep may share its window end
     return result
 
 

@@ -104,15 +104,19 @@ def sweeping(states: StateMap, engine: Engine, now_ts: int, emitted_ts: int,
     return out
 
 
-def sweep(states: StateMap, engine: Engine, now_ts: int, emitted_ts: int,
-          max_term_states: int) -> Swept:
-    """:func:`sweeping` in one go, as a file replay runs it."""
-    steps = sweeping(states, engine, now_ts, emitted_ts, max_term_states)
+def finish(steps: Generator[None, None, Swept]) -> Swept:
+    """Run a :func:`sweeping` (or what is left of it) to its end, without pausing."""
     while True:
         try:
             next(steps)
         except StopIteration as done:
             return done.value
+
+
+def sweep(states: StateMap, engine: Engine, now_ts: int, emitted_ts: int,
+          max_term_states: int) -> Swept:
+    """:func:`sweeping` in one go, as a file replay runs it."""
+    return finish(sweeping(states, engine, now_ts, emitted_ts, max_term_states))
 
 
 async def sweep_in_slices(states: StateMap, engine: Engine, now_ts: int, emitted_ts: int,

@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import asyncio
 
-import pytest
-
 from signals.aggregate import WindowAggregate
 from signals.engine import Engine
 from signals.policy import load_policy
 from streams.statestore import StateMap
-from streams.sweep import Swept, sweep, sweep_in_slices, sweeping
+from streams.sweep import Swept, finish, sweep, sweep_in_slices, sweeping
 
 MIN = 60_000
 
@@ -98,13 +96,6 @@ def test_a_sweep_in_slices_finds_what_one_in_a_go_finds() -> None:
                            max_term_states=111)
 
 
-def _finish(steps) -> Swept:
-    with pytest.raises(StopIteration) as done:
-        while True:
-            next(steps)
-    return done.value.value
-
-
 def test_a_state_set_while_the_sweep_paused_is_kept() -> None:
     # the code word's signal is open and every term went quiet past the TTL; once the
     # sweep has seen them, the code word and one junk word come back with a window each
@@ -116,7 +107,7 @@ def test_a_state_set_while_the_sweep_paused_is_kept() -> None:
         next(steps)
     _judge(engine, states, _term(now // MIN - 1, "code|US", 4.0, accounts=3.0))
     _judge(engine, states, _term(now // MIN - 1, "junk250|US", 1.0))
-    swept = _finish(steps)
+    swept = finish(steps)
     assert b"term:code|US" not in swept.forget and b"term:junk250|US" not in swept.forget
     assert swept.signals == []  # the code word's episode was not resolved
     assert b"term:junk0|US" in swept.forget and b"term:common0|US" in swept.forget
@@ -132,7 +123,7 @@ def test_a_term_set_while_the_sweep_paused_is_not_forgotten_for_the_cap() -> Non
     for _ in range(40):  # 280 states seen, junk0 (the 12th, ranked lowest) among them
         next(steps)
     _judge(engine, states, _term(last, "junk0|US", 1.0))  # used again
-    swept = _finish(steps)
+    swept = finish(steps)
     assert b"term:junk0|US" not in swept.forget
     assert swept.terms_forgotten == 199 and swept.tracked == 112
 
