@@ -24,6 +24,7 @@ import functools
 import itertools
 import re
 import unicodedata
+from collections import OrderedDict
 
 import mmh3
 from confusable_homoglyphs import utils as _confusable_data
@@ -170,8 +171,10 @@ _TO_ASCII = _confusables_to_ascii()
 _CONFUSABLE = frozenset(map(chr, _TO_ASCII))
 
 
-def tokens(text: str) -> list[str]:
+def tokens(text: str, spellings: Spellings | None = None) -> list[str]:
     """The text's tokens after undoing case, confusables, leetspeak and spacing tricks.
+    ``spellings``: how this chat writes its code words plainly, to read a drawn-out
+    one by (see :class:`Spellings`).
 
     >>> tokens("s.u.p.e.r.c.l.o.n.e or 1t01c0py or 1 t o 1 c o p y")
     ['superclone', 'or', 'itoicopy', 'or', 'itoicopy']
@@ -259,7 +262,7 @@ def tokens(text: str) -> list[str]:
         out.append(token)
     if run:
         _flush(run, out)
-    return list(map(_read, out))
+    return list(map(_read, out)) if spellings is None else spellings.read(out)
 
 
 @functools.lru_cache(maxsize=1 << 13)
@@ -302,6 +305,92 @@ def _undrawn(token: str) -> str:
         if _VOCABULARY.get(word, 0.0) > best_use:
             best, best_use = word, _VOCABULARY[word]
     return best
+
+
+#: a letter written twice in a row: how a code word may be spelled plainly ("mirrorgrade")
+_DOUBLED = re.compile(r"([a-z])\1")
+_KEEP, _LOOK_UP, _REMEMBER = 0, 1, 2  # what Spellings does with a token (_spelling)
+
+
+@functools.lru_cache(maxsize=1 << 13)
+def _spelling(token: str) -> tuple[str, str, int]:
+    """The token's reading, its letters with every run squeezed to one, and what a
+    :class:`Spellings` does with it: look up a drawn-out word no English reading
+    fits, remember a plain word English does not know with a double letter, or
+    nothing.
+
+    >>> _spelling("mirrrrorgrade"), _spelling("mirrorgrade"), _spelling("gooood")
+    (('mirorgrade', 'mirorgrade', 1), ('mirrorgrade', 'mirorgrade', 2), ('good', 'god', 0))
+    """
+    word = _read(token)
+    kind = _KEEP
+    if "." not in token:
+        if word != token and word not in _VOCABULARY:
+            kind = _LOOK_UP
+        elif (word == token and _DOUBLED.search(token) and token not in _VOCABULARY
+              and MIN_TERM_CHARS <= len(token) <= MAX_TERM_CHARS):
+            kind = _REMEMBER
+    return word, _REPEATED.sub("", token), kind
+
+
+@functools.lru_cache(maxsize=1 << 10)
+def _draws_out(token: str, plain: str) -> bool:
+    """Whether drawn-out ``token`` reads as ``plain``: the same letters, each run of
+    three or more written once or twice there, every other run as it is.
+
+    >>> _draws_out("mirrrrorgrade", "mirrorgrade"), _draws_out("mirrrrorgrade", "miirorgrade")
+    (True, False)
+    """
+    runs = [(c, len(list(g))) for c, g in itertools.groupby(token)]
+    plain_runs = [(c, len(list(g))) for c, g in itertools.groupby(plain)]
+    return len(runs) == len(plain_runs) and all(
+        c == p and (m == n or (n >= 3 and m <= 2))
+        for (c, n), (p, m) in zip(runs, plain_runs, strict=True))
+
+
+class Spellings:
+    """How one chat writes its code words plainly, to read a drawn-out one by.
+
+    Without it, a drawn-out letter in a word English does not know is read as one
+    letter, so ``mirrrrorgrade`` is ``mirorgrade``: a term apart from the
+    ``mirrorgrade`` it draws out. With it, :func:`tokens` reads such a word as the
+    plain spelling with the same letters this chat used last, if the word draws
+    that spelling out (``mirrorgrade``; ``perrrro`` is ``perro`` once ``perro`` was
+    written). It remembers the last ``capacity`` plain words English does not know
+    with a double letter (each under its letters squeezed), and nothing else.
+
+    >>> seen = Spellings(capacity=1000)
+    >>> [tokens(text, seen) for text in ("mirrrrorgrade", "mirrorgrade", "mirrrrorgrade")]
+    [['mirorgrade'], ['mirrorgrade'], ['mirrorgrade']]
+    """
+
+    __slots__ = ("_plain", "capacity")
+
+    def __init__(self, capacity: int) -> None:
+        self.capacity = capacity
+        self._plain: OrderedDict[str, str] = OrderedDict()  # letters squeezed -> spelling
+
+    def __len__(self) -> int:
+        return len(self._plain)
+
+    def read(self, found: list[str]) -> list[str]:
+        """Tokens as :func:`tokens` found them, read: drawn-out ones by this chat's
+        plain spellings where one fits."""
+        out = []
+        plain = self._plain
+        for token in found:
+            word, key, kind = _spelling(token)
+            if kind == _LOOK_UP:
+                seen = plain.get(key)
+                if seen is not None and _draws_out(token, seen):
+                    word = seen
+            elif kind == _REMEMBER:
+                plain[key] = word
+                plain.move_to_end(key)
+                if len(plain) > self.capacity:
+                    plain.popitem(last=False)
+            out.append(word)
+        return out
 
 
 def _regional_letter(match: re.Match[str]) -> str:

@@ -44,7 +44,7 @@ from signals.record import (
     MAX_SAMPLE_IDS,
     MAX_TEXTS,
 )
-from signals.text import fingerprint, terms, tokens
+from signals.text import Spellings, fingerprint, terms, tokens
 from streams import contract as c
 from streams.errors import BadRecord
 from streams.price_bands import PriceBands
@@ -58,6 +58,7 @@ _PRICE_TAGS = frozenset(("listing_created", "listing_updated", "price_changed"))
 _TITLE_TAGS = frozenset(("listing_created", "listing_updated"))
 TEXT_SAMPLE_CHARS = 200
 MAX_TERMS = 50_000  # (term, region) counters per partition and window (streams.term_table)
+SPELLINGS = 4_096  # plain spellings of code words a partition reads drawn-out ones by
 _USES = attrgetter("count")  # a term counter's uses (a _TextAcc's count)
 
 
@@ -332,6 +333,9 @@ class PartitionWindows:
         # listings are keyed by listing_id, so every partition sees a random share of a
         # category's listings: enough to learn what its prices usually are
         self._bands = PriceBands() if price_bands is None else price_bands
+        # how this partition's chat spells code words plainly: "mirrrrorgrade" is read
+        # as the "mirrorgrade" it wrote, not as "mirorgrade" (signals.text.Spellings)
+        self._spellings = Spellings(SPELLINGS)
         self.terms_dropped = 0  # term uses not counted: a window held MAX_TERMS others
         self.started: list[StreamStart] = []  # categories learned since the last batch
         # texts one account used in a window closed since the last batch (clusters on)
@@ -442,7 +446,7 @@ class PartitionWindows:
         one text to it, as exact copies are."""
         if not self.terms and not (comment and self.clusters):
             return
-        toks = tokens(text)
+        toks = tokens(text, self._spellings)
         fp = fingerprint(toks)
         if self.terms:
             self._fold_terms(bucket, toks, fp, event_id, ts, account, stream, listing, region,

@@ -7,7 +7,7 @@ from collections import Counter
 
 import pytest
 
-from signals.text import fingerprint, terms, tokens
+from signals.text import Spellings, fingerprint, terms, tokens
 from streams.simulate import (
     _CAMPAIGN_TEXTS,
     _CODE_WORDS,
@@ -62,6 +62,39 @@ def test_the_simulators_drawn_out_code_words_are_read_as_the_word() -> None:
         # a code word loses a letter it doubles when that letter is drawn out
         # ("mirrrrorgrade" reads "mirorgrade"): 2 of its 11 letters
         assert reads[term] / 300 >= (0.75 if word == "mirrorgrade" else 1.0), (word, reads)
+
+
+def test_a_chat_that_wrote_a_code_word_plainly_reads_its_drawn_out_spellings_as_it() -> None:
+    rng = random.Random(5)
+    for word in _CODE_WORDS:
+        seen = Spellings(capacity=100)
+        term = "".join(tokens(word, seen))
+        reads = Counter("".join(tokens(_obfuscate(rng, _draw_out(rng, word)), seen))
+                        for _ in range(300))
+        assert reads == {term: 300}, (word, reads)
+
+
+def test_spellings_read_only_words_that_draw_out_what_was_written() -> None:
+    seen = Spellings(capacity=100)
+    assert tokens("mirrorgrade perro coffee good", seen) == [
+        "mirrorgrade", "perro", "coffee", "good"]
+    assert len(seen) == 2  # English words ("coffee", "good") are not kept
+    assert tokens("perrrro mirrrrorgrade mirrorgradeee mmmirorgrade kaffffa", seen) == [
+        "perro", "mirrorgrade", "mirrorgrade", "mirorgrade",  # one "r" there: not it
+        "kafa"]  # a word the chat has not written plainly reads as before
+    assert tokens("goooood cofffeeee", seen) == ["good", "coffee"]  # English still reads first
+
+
+def test_spellings_keep_the_latest_within_their_capacity() -> None:
+    seen = Spellings(capacity=2)
+    tokens("mirrorgrade", seen)
+    tokens("miirorgrade", seen)  # the same letters, spelled another way: replaces it
+    assert tokens("miiirrrrorgrade", seen) == ["miirorgrade"] and len(seen) == 1
+    tokens("repliccca superrrr", seen)  # not plain: nothing kept
+    tokens("1to1 shopppee", seen)
+    assert len(seen) == 1
+    tokens("zzapp kkode", seen)  # two more plain code words: the oldest goes
+    assert len(seen) == 2 and tokens("miiirrrrorgrade", seen) == ["mirorgrade"]
 
 
 def test_flags_stay_emoji() -> None:

@@ -87,6 +87,20 @@ def test_terms_are_counted_per_region_with_distinct_texts() -> None:
     assert term.features["distinct_texts"] == 2.0 and term.features["distinct_accounts"] == 2.0
 
 
+def test_a_code_word_drawn_out_counts_for_the_spelling_its_partition_wrote() -> None:
+    # "mirrrrorgrade" alone reads "mirorgrade"; after "mirrorgrade" in the same
+    # partition (even a window before), it counts for "mirrorgrade"
+    before = _closed([_comment(1, "s1", "u1", "mirrrrorgrade here")])
+    assert ("term", "mirorgrade|US") in before
+    pw = PartitionWindows(size_ms=60_000, lateness_ms=0, young_days=7)
+    pw.fold(_comment(1, "s1", "u1", "mirrorgrade here"), 0)
+    pw.fold(_comment(2, "s2", "u2", "get mirrrrorgrade now", ts=61_000), 1)
+    pw.fold(_comment(3, "s3", "u3", "the miiirrorgradeee ones", ts=62_000), 2)
+    out = {(a.entity_type, a.entity_id, a.window_start): a for a in pw.close_all()}
+    assert out[("term", "mirrorgrade|US", 60_000)].features["n_use"] == 2.0
+    assert not any(k[1].startswith("mirorgrade") for k in out)
+
+
 def test_a_bots_varied_copies_of_one_text_are_one_text_to_its_terms() -> None:
     copies = [TEXT, "dm me on whats app for the real deal at half price",
               "dm meee on whatsapp for the real deal at half 🔥 price"]
