@@ -111,8 +111,11 @@ _HAS_MARK = re.compile(f"[{_MARKS}]")  # a quick test before it
 _REGIONAL = re.compile("[\U0001F1E6-\U0001F1FF]{1,2}")
 _FIRST_REGIONAL = 0x1F1E6
 _REPEATED = re.compile(r"(?<=(.))\1+")  # the 2nd, 3rd, ... of a run of one character
-#: a Latin letter written three or more times in a row: drawn out ("reaaal", "whatsappp")
-_DRAWN_OUT = re.compile(r"([a-z])\1{2,}")
+#: letters of the alphabetic scripts (Latin, Greek, Cyrillic, Armenian), lower case:
+#: not those of scripts whose characters are syllables or words ("哈哈哈" is laughter)
+_ALPHABETIC = "a-z\u00df-\u024f\u0370-\u03ff\u0400-\u052f\u0561-\u0587"
+#: such a letter written three or more times in a row: drawn out ("reaaal", "даааа")
+_DRAWN_OUT = re.compile(f"([{_ALPHABETIC}])\\1{{2,}}")
 MAX_DRAWN_OUT_RUNS = 3  # a word with more drawn-out letters has every run squeezed to one
 #: English words and how often each is used (wordfreq's "small" list, ~29,000 words of
 #: chat, subtitles, web and books): which of "so" and "soo" a drawn-out "sooo" means
@@ -273,10 +276,10 @@ def _read(token: str) -> str:
 
 def _undrawn(token: str) -> str:
     """A word with a letter drawn out, as the word: each run of three or more of one
-    Latin letter read as one or two of it, whichever makes the word English uses
-    most (the word as written counts as a reading too), or one where no reading is
-    an English word (a code word, a word of another language). A domain is left
-    as it is.
+    letter (of an alphabetic script) read as one or two of it, whichever makes the
+    word English uses most (the word as written counts as a reading too), or one
+    where no reading is an English word (a code word, a word of another language or
+    script). A domain is left as it is.
 
     >>> tokens("sooo reaaal whaaatsappp pleeeease goood hmmmm superrrclone wa.meee")
     ['so', 'real', 'whatsapp', 'please', 'good', 'hmm', 'superclone', 'wa.meee']
@@ -287,6 +290,12 @@ def _undrawn(token: str) -> str:
 
     >>> tokens("mirrorgrade mirrrrorgrade")
     ['mirrorgrade', 'mirorgrade']
+
+    Other alphabets have no vocabulary here, so their drawn-out letters read as one
+    (a :class:`Spellings` can tell ``ссылка`` from ``сылка``):
+
+    >>> tokens("дааа оригииинал ωραίοοο")
+    ['да', 'оригинал', 'ωραίο']
     """
     if "." in token:
         return token
@@ -308,7 +317,7 @@ def _undrawn(token: str) -> str:
 
 
 #: a letter written twice in a row: how a code word may be spelled plainly ("mirrorgrade")
-_DOUBLED = re.compile(r"([a-z])\1")
+_DOUBLED = re.compile(f"([{_ALPHABETIC}])\\1")
 _KEEP, _LOOK_UP, _REMEMBER = 0, 1, 2  # what Spellings does with a token (_spelling)
 
 

@@ -85,6 +85,28 @@ def test_spellings_read_only_words_that_draw_out_what_was_written() -> None:
     assert tokens("goooood cofffeeee", seen) == ["good", "coffee"]  # English still reads first
 
 
+@pytest.mark.parametrize(("written", "read"), [
+    ("оригииинал", "оригинал"), ("дааааа", "да"), ("рееееплика", "реплика"),  # Cyrillic
+    ("ωραίοοοο", "ωραίο"),  # Greek
+    ("schööööön", "schön"), ("ñññandú", "ñandú"),  # Latin letters beyond ASCII
+])
+def test_letters_drawn_out_in_other_alphabets_are_read_as_one(written: str, read: str) -> None:
+    assert tokens(f"{written} 🔥") == [read]
+
+
+def test_runs_of_syllables_and_digits_are_not_drawn_out_letters() -> None:
+    # scripts of syllables or words, and digits, are not alphabets: runs stay
+    # (NFKC writes Hangul's compatibility letter "ㅋ" as the jamo U+110F)
+    assert tokens("ㅋㅋㅋ ハハハハ 5555555") == ["\u110f" * 3, "ハハハハ", "5555555"]
+
+
+def test_spellings_read_a_drawn_out_cyrillic_word_as_the_chat_wrote_it() -> None:
+    seen = Spellings(capacity=10)
+    assert tokens("сссссылка", seen) == ["сылка"]
+    assert tokens("ссылка в био", seen) == ["ссылка", "в", "био"]
+    assert tokens("сссссылка", seen) == ["ссылка"]
+
+
 def test_spellings_keep_the_latest_within_their_capacity() -> None:
     seen = Spellings(capacity=2)
     tokens("mirrorgrade", seen)
