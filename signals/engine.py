@@ -124,7 +124,8 @@ class Engine:
         score = 0.0 if x is None else detector.score_one(x)
         if x is not None and score > 0.0 and off_side(sp.direction, detector.side(x)):
             score = 0.0  # a deviation the signal does not watch (e.g. a drop, for `up`)
-        if sp.warmup_s and self._warming(name, agg, state, entry.code, before, sp.warmup_s):
+        if sp.warmup_s and self._warming(name, agg, state, entry.code, before, sp.warmup_s,
+                                         sp.rewarm_after_s):
             score = 0.0  # still warming up: learn, never open
             if x is not None:
                 x["warmup"] = 1.0
@@ -165,12 +166,12 @@ class Engine:
         )
 
     def _warming(self, name: str, agg: WindowAggregate, state: EntityState, code: int,
-                 before: int, warmup_s: int) -> bool:
+                 before: int, warmup_s: int, rewarm_after_s: int | None = None) -> bool:
         """Whether signal ``name`` is still within ``warmup_s`` of its warm-up in the
         window's region. A region warms up from the first window this engine sees of
-        it, and again after a silence of ``warmup_s`` or more: by then the usual
-        counts of its entities have faded (or expired), and every common word would
-        look new.
+        it, and again after a silence of more than ``rewarm_after_s`` (default
+        ``warmup_s``): by then the usual counts of its entities have faded (or
+        expired), and every common word would look new.
 
         An entity restored with history (its previous window no more than
         ``warmup_s`` before this one) shows the region was not silent. If the
@@ -181,7 +182,8 @@ class Engine:
         carries no start, the saving engine was warm: so is this one, at once."""
         key, ws, span = (name, agg.region), agg.window_start, warmup_s * 1000
         last = self._last_ws.get(key)
-        silent = last is None or ws - last > span  # new to this engine, or back
+        quiet = span if rewarm_after_s is None else rewarm_after_s * 1000
+        silent = last is None or ws - last > quiet  # new to this engine, or back
         first = ws if silent else min(self._first_ws[key], ws)
         if before >= 0 and ws - before <= span:
             saved = state.warm.get(code)

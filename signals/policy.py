@@ -67,6 +67,9 @@ class SignalPolicy(_Strict):
     #: event time after the stage's first window of this type during which the signal
     #: learns but never opens (entities that all look new at start, such as terms)
     warmup_s: Annotated[int, msgspec.Meta(ge=0)] = 0
+    #: how long a region must have been silent (no window of this type) to warm up
+    #: again: as long as the warm-up if not given; at least as long as it
+    rewarm_after_s: Annotated[int, msgspec.Meta(ge=0)] | None = None
     #: which deviations may open the signal: ``up`` (above what the detector expects),
     #: ``down`` or ``both``; a window on the other side scores 0 (and is learned)
     direction: Literal["up", "down", "both"] = "both"
@@ -122,6 +125,10 @@ def _check(policy: Policy) -> None:
             raise PolicyError(f"policy: `$.signals.{name}.direction` {sp.direction!r} needs a "
                               f"detector with one expected value; {sp.detector} has none "
                               "(use `both`)")
+        if sp.rewarm_after_s is not None and sp.rewarm_after_s < sp.warmup_s:
+            raise PolicyError(f"policy: `$.signals.{name}.rewarm_after_s` "
+                              f"({sp.rewarm_after_s}) must not be below warmup_s "
+                              f"({sp.warmup_s})")
         if sp.resolve_score > sp.open_score:
             raise PolicyError(f"policy: `$.signals.{name}.resolve_score` ({sp.resolve_score}) "
                               f"must not exceed open_score ({sp.open_score})")

@@ -213,6 +213,24 @@ def test_a_fresh_worker_learns_its_sellers_before_judging_them() -> None:
     assert [s.status for s in burst.signals] == ["open"]
 
 
+def test_a_region_quiet_for_less_than_the_ttl_judges_a_burst_at_once() -> None:
+    # sellers keep their states (and the region its warmth) through a quiet spell
+    # shorter than the entity TTL: a burst at its end is not hidden by a new warm-up
+    policy = load_policy()
+    sp = policy.signals["listing_burst"]
+    assert sp.warmup_s < sp.rewarm_after_s == policy.entity_ttl_s
+    warm, quiet = sp.warmup_s // 60, sp.rewarm_after_s // 60
+    engine = Engine(policy)
+    for i in range(warm + 1):
+        engine.process(_seller(i, f"sl-{i % 3}", 1.0), None, emitted_ts=0)
+    back = warm + 1 + 2 * warm  # silent for twice the warm-up
+    burst = engine.process(_seller(back, "sl-new", 8.0), None, emitted_ts=0)
+    assert [s.status for s in burst.signals] == ["open"]
+    # silent for longer than the TTL: every seller's state is gone, it warms up again
+    later = back + quiet + 2
+    assert engine.process(_seller(later, "sl-other", 8.0), None, emitted_ts=0).signals == []
+
+
 def _sales(i: int, young: float, snapshots: float = 6.0) -> WindowAggregate:
     return WindowAggregate(
         entity_type="stream", entity_id="shop", region="US", window_start=i * MIN,

@@ -99,6 +99,11 @@ def test_thresholds_must_be_consistent() -> None:
     data = _default()
     data["signals"]["report_spike"]["severity"]["high"] = 0.99
     assert "severity" in _refused(data)
+    data = _default()
+    data["signals"]["listing_burst"]["rewarm_after_s"] = 60  # below its warm-up
+    assert "$.signals.listing_burst.rewarm_after_s" in _refused(data)
+    data["signals"]["listing_burst"]["rewarm_after_s"] = -1
+    assert "rewarm_after_s" in _refused(data)
 
 
 def test_not_yaml_and_missing_file() -> None:
