@@ -53,6 +53,7 @@ class Metrics:
     open_windows: Gauge
     terms_dropped: Counter
     term_states_forgotten: Counter
+    states_expired: Counter
     tracked_entities: Gauge
     sweep_seconds: Histogram
     watermark_ts: Gauge
@@ -142,6 +143,11 @@ def build_metrics(registry: CollectorRegistry) -> Metrics:
             "riskstream_term_states_forgotten",
             "Term states forgotten before their TTL because the worker held "
             "RISKSTREAM_MAX_TERM_STATES of them.", registry=registry),
+        states_expired=Counter(
+            "riskstream_states_expired",
+            "States this worker forgot because they went quiet past the policy's "
+            "entity_ttl_s (each worker sweeps the entities whose windows it judges).",
+            registry=registry),
         tracked_entities=Gauge(
             "riskstream_tracked_entities",
             "Entities with detector state held by this worker.", registry=registry),

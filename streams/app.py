@@ -57,7 +57,7 @@ from streams.ingest_loop import IngestLoop
 from streams.logs import logging_config
 from streams.statestore import EntityStateStore, category_record
 from streams.sweep import SWEEP_INTERVAL_S, sweep_in_slices
-from streams.topics import SIGNALS_TOPIC
+from streams.topics import SIGNALS_TOPIC, key_partition
 from streams.transport import Transport
 from streams.windows import StreamStart
 
@@ -242,13 +242,19 @@ def create_app(settings: Settings, policy: Policy, metrics: Metrics) -> faust.Ap
         if now < 0:
             return
         started = time.monotonic()
-        swept = await sweep_in_slices(states, engine, now, _now_ms(), settings.max_term_states)
+        # the entities whose windows this worker judges: each is swept by its owner only
+        owned = {tp.partition for tp in app.consumer.assignment()
+                 if tp.topic == settings.windows_topic}
+        swept = await sweep_in_slices(
+            states, engine, now, _now_ms(), settings.max_term_states,
+            owns=lambda key: key_partition(key, settings.partitions) in owned)
         await states.delete_many(swept.forget)  # forgotten before anything else runs
         metrics.sweep_seconds.observe(time.monotonic() - started)
         for signal in swept.signals:
             await emit(signal)
         metrics.tracked_entities.set(swept.tracked)
         metrics.term_states_forgotten.inc(swept.terms_forgotten)
+        metrics.states_expired.inc(swept.expired)
 
     @app.task
     async def run_state_store() -> None:

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import asyncio
 import heapq
-from collections.abc import Generator
+from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
 
 from signals.engine import Engine
@@ -44,10 +44,12 @@ class Swept:
     forget: list[bytes] = field(default_factory=list)  # keys whose state to delete
     tracked: int = 0  # entities left
     terms_forgotten: int = 0  # term states forgotten beyond max_term_states
+    expired: int = 0  # states forgotten past the TTL
 
 
 def sweeping(states: StateMap, engine: Engine, now_ts: int, emitted_ts: int,
-             max_term_states: int, slice_size: int = SLICE) -> Generator[None, None, Swept]:
+             max_term_states: int, slice_size: int = SLICE,
+             owns: Callable[[bytes], bool] | None = None) -> Generator[None, None, Swept]:
     """The sweep at event time ``now_ts``, pausing (``yield``) after every
     ``slice_size`` states; it returns what to emit and forget, and changes nothing.
 
@@ -55,7 +57,12 @@ def sweeping(states: StateMap, engine: Engine, now_ts: int, emitted_ts: int,
     ``Engine.term_rank`` are forgotten. They are ranked in the same pass, and
     only when the map holds more states than that in all. A key whose state was
     set while the sweep paused is neither forgotten nor resolved: the entity
-    came back. The result holds from the last resume until the map next changes."""
+    came back. The result holds from the last resume until the map next changes.
+
+    With ``owns``, only keys it accepts are forgotten or resolved: a worker
+    sweeps the entities it judges (every worker holds every state, and the
+    owner's tombstones take the others away). The lowest-ranked term states
+    are still chosen among all, so the owners' choices add up to one cut."""
     out, terms = Swept(), 0
     ranking = len(states) > max_term_states
     runs: list[list[tuple[float, int, bytes, bytes]]] = []  # ranked term states, by slice
@@ -71,8 +78,9 @@ def sweeping(states: StateMap, engine: Engine, now_ts: int, emitted_ts: int,
         if raw is None or is_band_key(key):  # gone meanwhile; a category's price band
             continue
         if engine.expired(decode_head(raw), now_ts):
-            expired.append((key, raw, engine.expire(key.decode(), decode_state(raw), now_ts,
-                                                    emitted_ts)))
+            if owns is None or owns(key):  # else its owner's: it goes with the owner's sweep
+                expired.append((key, raw, engine.expire(key.decode(), decode_state(raw),
+                                                        now_ts, emitted_ts)))
         elif not is_category_key(key):  # a stream's category: not an entity
             out.tracked += 1
             if key.startswith(TERM_PREFIX):
@@ -96,8 +104,9 @@ def sweeping(states: StateMap, engine: Engine, now_ts: int, emitted_ts: int,
         if states.raw(key) is raw:  # else set again while the sweep paused: it came back
             out.forget.append(key)
             out.signals.extend(ends)
+            out.expired += 1
     for _, _, key, raw in lowest:
-        if states.raw(key) is raw:
+        if states.raw(key) is raw and (owns is None or owns(key)):
             out.forget.append(key)
             out.terms_forgotten += 1
     out.tracked -= out.terms_forgotten
@@ -115,16 +124,17 @@ def finish(steps: Generator[None, None, Swept]) -> Swept:
 
 def sweep(states: StateMap, engine: Engine, now_ts: int, emitted_ts: int,
           max_term_states: int) -> Swept:
-    """:func:`sweeping` in one go, as a file replay runs it."""
+    """:func:`sweeping` in one go, as a file replay runs it (it owns every key)."""
     return finish(sweeping(states, engine, now_ts, emitted_ts, max_term_states))
 
 
 async def sweep_in_slices(states: StateMap, engine: Engine, now_ts: int, emitted_ts: int,
-                          max_term_states: int, slice_size: int = SLICE) -> Swept:
+                          max_term_states: int, slice_size: int = SLICE,
+                          owns: Callable[[bytes], bool] | None = None) -> Swept:
     """:func:`sweeping`, letting the event loop run between slices, as the worker runs
     it: its agents go on judging windows meanwhile. Forget its keys before the next
     ``await``."""
-    steps = sweeping(states, engine, now_ts, emitted_ts, max_term_states, slice_size)
+    steps = sweeping(states, engine, now_ts, emitted_ts, max_term_states, slice_size, owns)
     while True:
         try:
             next(steps)

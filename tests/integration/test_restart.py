@@ -10,7 +10,9 @@ learned its categories' price bands, and must judge a new listing's price
 against them at once. A fourth is killed while a seller's partial windows wait
 for the last input partition's part, and must still judge the whole window.
 Another runs two workers that share the partitions out after a rebalance:
-neither may send a signal the first deployment did not.
+neither may send a signal the first deployment did not. Another runs two workers
+with a TTL of a minute: each forgets the entities it judges, and every quiet one
+is forgotten.
 """
 
 from __future__ import annotations
@@ -27,12 +29,13 @@ import yaml
 from aiokafka import AIOKafkaProducer
 
 from signals.merge import SPREAD_ENTITY_TYPES
-from signals.state import decode_state
+from signals.state import decode_head, decode_state
 from streams.band_store import KEY_PREFIX, SAVE_INTERVAL_S
 from streams.localworker import WorkerProcess
 from streams.price_bands import POOL_KEY, PriceBands
 from streams.producer import produce
 from streams.simulate import CURRENCY
+from streams.sweep import SWEEP_INTERVAL_S
 from streams.topics import key_partition
 from tests.integration.conftest import read_all, start_worker, stop_worker
 
@@ -121,6 +124,52 @@ def test_two_workers_sharing_a_deployment_create_no_phantom_signals(broker, work
     emitted = _logged(first) | _logged(second)
     assert emitted <= set(before), sorted(emitted - set(before))
     assert {before[k] for k in emitted} & SPREAD_ENTITY_TYPES
+
+
+def test_two_workers_each_sweep_the_entities_they_judge(broker, run, tmp_path) -> None:
+    """Every worker holds every state, but forgets (and resolves) past the TTL only
+    the entities whose windows it judges. Between them, every entity that went
+    quiet is forgotten, and no signal is resolved by both."""
+    app_id, ttl_s = "rs-owners", 60
+    policy = yaml.safe_load(resources.files("signals").joinpath("default_policy.yaml")
+                            .read_text())
+    policy["entity_ttl_s"] = ttl_s  # so most of the run's 40 minutes go quiet
+    (tmp_path / "policy.yaml").write_text(yaml.safe_dump(policy))
+    env = {"RISKSTREAM_POLICY": str(tmp_path / "policy.yaml")}
+    pair = (WorkerProcess(broker, tmp_path / "a", app_id, env),
+            WorkerProcess(broker, tmp_path / "b", app_id, env))
+    try:
+        for w in pair:
+            w.wait_started()
+        for w in pair:
+            _caught_up(w)
+        for w in pair:
+            _settled(w, "riskstream_windows_evaluated_total")
+        # two sweeps each after the last window was judged
+        swept = [w.metric("riskstream_sweep_seconds_count") for w in pair]
+        deadline = time.monotonic() + 4 * SWEEP_INTERVAL_S
+        while any(w.metric("riskstream_sweep_seconds_count") < n + 2
+                  for w, n in zip(pair, swept, strict=True)):
+            assert time.monotonic() < deadline, "the workers did not sweep twice"
+            time.sleep(1)
+        expired = [w.metric("riskstream_states_expired_total") for w in pair]
+    finally:
+        for w in pair:
+            stop_worker(w)
+    assert all(expired), f"each worker forgets its own share: {expired}"
+    records = asyncio.run(read_all(broker, f"{app_id}-entity-state", lambda r: False,
+                                   timeout_s=4))
+    latest = {r.key: r.value for r in records}  # in order: the last record per key
+    held = {k: decode_head(v).last_s for k, v in latest.items()
+            if v is not None and not k.startswith(KEY_PREFIX)}  # not a price band
+    assert held and len(held) < len(latest)
+    # both workers' newest windows are near the run's end; a state whose window is
+    # minutes before that went quiet past the TTL, and its owner forgot it
+    newest = max(held.values())
+    quiet = sorted(k for k, last in held.items() if last + 60 + ttl_s + 300 < newest)
+    assert not quiet, quiet[:10]
+    a, b = (_logged(w) for w in pair)
+    assert not [s for s in a & b if s[1] == "resolved"]
 
 
 def _settled(w: WorkerProcess, name: str, timeout_s: float = 120) -> float:

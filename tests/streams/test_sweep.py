@@ -9,6 +9,7 @@ from signals.engine import Engine
 from signals.policy import load_policy
 from streams.statestore import StateMap
 from streams.sweep import Swept, finish, sweep, sweep_in_slices, sweeping
+from streams.topics import key_partition
 
 MIN = 60_000
 
@@ -148,3 +149,34 @@ def test_the_worker_sweep_lets_the_event_loop_run_between_slices() -> None:
 
     swept = asyncio.run(main())
     assert swept == sweep(states, engine, now_ts=last * MIN, emitted_ts=0, max_term_states=111)
+
+
+def _owner(n: int, of: int):
+    """Owns the keys Kafka's partitioner gives partition ``n`` of ``of``."""
+    return lambda key: key_partition(key, of) == n
+
+
+def test_each_worker_forgets_and_resolves_only_the_entities_it_owns() -> None:
+    # two workers, each holding every state: between them, each expired key is
+    # forgotten once and the code word's episode resolved once
+    engine, states, last = _flooded()
+    now = (last + engine.policy.entity_ttl_s // 60 + 1) * MIN
+    whole = sweep(states, engine, now_ts=now, emitted_ts=0, max_term_states=1_000)
+    parts = [finish(sweeping(states, engine, now, 0, 1_000, owns=_owner(n, 2)))
+             for n in range(2)]
+    assert all(p.forget for p in parts)  # the keys are spread over both
+    assert sorted(parts[0].forget + parts[1].forget) == sorted(whole.forget)
+    assert not set(parts[0].forget) & set(parts[1].forget)
+    assert [s.status for p in parts for s in p.signals] == ["resolved"]
+    assert parts[0].expired + parts[1].expired == whole.expired == len(whole.forget) > 0
+    owner = key_partition(b"term:code|US", 2)
+    assert parts[owner].signals == whole.signals and parts[1 - owner].signals == []
+
+
+def test_owners_cut_the_term_states_past_the_cap_as_one_sweep_would() -> None:
+    engine, states, last = _flooded()
+    whole = sweep(states, engine, now_ts=last * MIN, emitted_ts=0, max_term_states=111)
+    parts = [finish(sweeping(states, engine, last * MIN, 0, 111, owns=_owner(n, 3)))
+             for n in range(3)]
+    assert sorted(k for p in parts for k in p.forget) == sorted(whole.forget)
+    assert sum(p.terms_forgotten for p in parts) == whole.terms_forgotten == 200
