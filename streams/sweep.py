@@ -94,7 +94,8 @@ def sweeping(states: StateMap, engine: Engine, now_ts: int, emitted_ts: int,
         run.sort()
         runs.append(run)
         for n, entry in enumerate(heapq.merge(*runs), 1):
-            lowest.append(entry)
+            if owns is None or owns(entry[2]):  # (a murmur2 each: here, between pauses)
+                lowest.append(entry)
             if n == terms - max_term_states:
                 break
             if n % slice_size == 0:
@@ -106,7 +107,7 @@ def sweeping(states: StateMap, engine: Engine, now_ts: int, emitted_ts: int,
             out.signals.extend(ends)
             out.expired += 1
     for _, _, key, raw in lowest:
-        if states.raw(key) is raw and (owns is None or owns(key)):
+        if states.raw(key) is raw:
             out.forget.append(key)
             out.terms_forgotten += 1
     out.tracked -= out.terms_forgotten
