@@ -21,6 +21,11 @@ class PoissonRateDetector(Detector):
     ``p = P(N >= count)``: ``-log10(p)`` is squashed to ``[0, 1)`` with ``half`` as
     its midpoint. Counts below ``min_count`` score 0.
 
+    With ``established_prior_rate``, a window whose ``x`` holds ``established``
+    (true: the entity's actor is an account past the young-account age) takes
+    that prior instead: a seller with years behind it who lists a handful of
+    items at once is not judged like an account a few days old.
+
     Examples
     --------
     >>> det = PoissonRateDetector(prior_rate=0.5, prior_exposure=5.0)
@@ -30,9 +35,15 @@ class PoissonRateDetector(Detector):
     0.0
     >>> det.score_one({"count": 25, "exposure": 1.0}) > 0.9
     True
+    >>> seller = PoissonRateDetector(prior_rate=0.05, prior_exposure=20.0,
+    ...                              established_prior_rate=1.0)
+    >>> young, aged = {"count": 5, "exposure": 1.0}, {"count": 5, "exposure": 1.0,
+    ...                                               "established": 1.0}
+    >>> seller.score_one(young) > 0.6, seller.score_one(aged) < 0.3
+    (True, True)
     """
 
-    version = "1"
+    version = "2"  # 2: a separate prior for established accounts
 
     def __init__(
         self,
@@ -41,24 +52,35 @@ class PoissonRateDetector(Detector):
         decay: float = 0.05,
         min_count: int = 3,
         half: float = 5.0,
+        established_prior_rate: float | None = None,
     ) -> None:
+        if prior_rate < 0.0 or (established_prior_rate or 0.0) < 0.0:
+            raise ValueError("prior_rate and established_prior_rate must not be negative")
         self.prior_rate = prior_rate
+        self.established_prior_rate = established_prior_rate
         self.prior_exposure = prior_exposure
         self.decay = decay
         self.min_count = min_count
         self.half = half
         self._counts = 0.0
         self._exposure = 0.0
+        self._prior = prior_rate  # the prior of the window last scored or learned
 
     @property
     def rate(self) -> float:
-        """Expected count per unit of exposure."""
-        return (self.prior_rate * self.prior_exposure + self._counts) / (
+        """Expected count per unit of exposure (with the prior of the last window seen)."""
+        return (self._prior * self.prior_exposure + self._counts) / (
             self.prior_exposure + self._exposure
         )
 
+    def _see(self, x: dict[str, float]) -> None:
+        """Take the prior that fits the window's actor."""
+        established = self.established_prior_rate is not None and x.get("established")
+        self._prior = self.established_prior_rate if established else self.prior_rate
+
     def surprise(self, x: dict[str, float]) -> float:
         """``-log10 P(N >= count)`` under the expected Poisson count."""
+        self._see(x)
         count = float(x["count"])
         mu = max(self.rate * float(x["exposure"]), 1e-9)
         if count <= 0:
@@ -72,6 +94,7 @@ class PoissonRateDetector(Detector):
         return squash(self.surprise(x), self.half)
 
     def learn_one(self, x: dict[str, float]) -> None:
+        self._see(x)
         keep = 1.0 - self.decay
         mu = self.rate * float(x["exposure"])
         # learn at most a plausible count (mean + 3 sd, at least 1), so a window that holds
@@ -90,4 +113,4 @@ class PoissonRateDetector(Detector):
 
     def baseline(self) -> dict[str, float]:
         # `exposure`: the entity's own decayed exposure behind `rate`, beside the prior's
-        return {"rate": self.rate, "prior_rate": self.prior_rate, "exposure": self._exposure}
+        return {"rate": self.rate, "prior_rate": self._prior, "exposure": self._exposure}

@@ -290,12 +290,28 @@ def _price_evidence(agg: WindowAggregate) -> dict[str, Any]:
 # --- listing_burst --------------------------------------------------------
 
 def _burst_features(agg: WindowAggregate) -> dict[str, float] | None:
-    return {"count": agg.features.get("n_listing_created", 0.0), "exposure": 1.0}
+    """New listings in the seller's window; ``established`` when every listing event
+    that gave the seller's account age gave one past ``young_account_days``.
+
+    >>> agg = WindowAggregate(entity_type="seller", entity_id="sl-1", region="US",
+    ...     window_start=0, window_end=60_000,
+    ...     features={"n_listing_created": 5.0, "aged_actor_events": 5.0})
+    >>> _burst_features(agg)
+    {'count': 5.0, 'exposure': 1.0, 'established': 1.0}
+    >>> agg.features["young_actor_events"] = 1.0  # a young account, or no age given
+    >>> _burst_features(agg)["established"]
+    0.0
+    """
+    f = agg.features
+    established = f.get("aged_actor_events", 0.0) > 0 and not f.get("young_actor_events", 0.0)
+    return {"count": f.get("n_listing_created", 0.0), "exposure": 1.0,
+            "established": 1.0 if established else 0.0}
 
 
 def _burst_observed(agg: WindowAggregate, x: dict[str, float]) -> dict[str, Any]:
     return {"listings_created": int(x["count"]),
-            "listing_events": int(sum(v for k, v in agg.features.items() if k.startswith("n_")))}
+            "listing_events": int(sum(v for k, v in agg.features.items() if k.startswith("n_"))),
+            "established_account": bool(x.get("established"))}
 
 
 def _burst_evidence(agg: WindowAggregate) -> dict[str, Any]:

@@ -529,6 +529,10 @@ class PartitionWindows:
         age = ev.seller_account_age_days
         if age is not None:
             acc.context["seller_account_age_days"] = str(age)
+            if age <= self.young_days:
+                acc.young += 1
+            else:
+                acc.aged += 1
         if tag == "listing_reported":
             reason = ev.reason  # type: ignore[attr-defined]
             acc.reasons[reason] = acc.reasons.get(reason, 0) + 1

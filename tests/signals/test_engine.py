@@ -213,6 +213,32 @@ def test_a_fresh_worker_learns_its_sellers_before_judging_them() -> None:
     assert [s.status for s in burst.signals] == ["open"]
 
 
+def test_an_established_seller_listing_a_handful_is_no_burst() -> None:
+    # a seller with years behind it and no state (quiet for over the TTL) lists six new
+    # items in a minute: ordinary restocking, not the young account's burst it would be
+    policy = load_policy()
+    engine = Engine(policy)
+    warm = policy.signals["listing_burst"].warmup_s // 60
+    for i in range(warm + 1):
+        engine.process(_seller(i, f"sl-{i % 3}", 1.0), None, emitted_ts=0)
+
+    def judged(seller: str, listings: float, **age: float) -> list[str]:
+        w = _seller(warm + 2, seller, listings)
+        w.features.update(age)
+        return [s.status for s in engine.process(w, None, emitted_ts=0).signals]
+
+    assert judged("sl-old", 6.0, aged_actor_events=6.0) == []
+    assert judged("sl-young", 6.0, young_actor_events=6.0) == ["open"]
+    assert judged("sl-unknown", 6.0) == ["open"]  # no age given: judged as young
+    [sig] = engine.process(_seller(warm + 3, "sl-big", 14.0), None, emitted_ts=0).signals
+    assert sig.status == "open"
+    w = _seller(warm + 3, "sl-big-old", 14.0)
+    w.features["aged_actor_events"] = 14.0
+    [sig] = engine.process(w, None, emitted_ts=0).signals  # a dozen and more: still a burst
+    assert sig.observed["established_account"] is True
+    assert sig.baseline["prior_rate"] == 1.0
+
+
 def test_a_region_quiet_for_less_than_the_ttl_judges_a_burst_at_once() -> None:
     # sellers keep their states (and the region its warmth) through a quiet spell
     # shorter than the entity TTL: a burst at its end is not hidden by a new warm-up

@@ -105,6 +105,20 @@ def test_young_accounts_counted_with_policy_threshold() -> None:
     assert agg.features["distinct_actors"] == 2.0
 
 
+def test_a_sellers_window_counts_its_listings_by_account_age() -> None:
+    from tests.streams.events import listing
+
+    core = _core()
+    core.process("listing.events", 0, [
+        Raw(0, b"l1", raw(listing(event_id="a", seller_account_age_days=400))),
+        Raw(1, b"l2", raw(listing(event_id="b", listing_id="l2", seller_account_age_days=7))),
+        Raw(2, b"l3", raw(listing(event_id="c", listing_id="l3"))),  # no age given
+    ])
+    [seller] = [a for a in core.close_all() if a.entity_type == "seller"]
+    assert seller.features["aged_actor_events"] == 1.0
+    assert seller.features["young_actor_events"] == 1.0  # 7 days is still young
+
+
 def test_dropped_partition_forgets_its_windows() -> None:
     core = _core()
     core.process(TOPIC, 1, _recs(live(event_id="a")))
