@@ -2,8 +2,9 @@
 
 Background traffic: many concurrent streams across regions and categories with
 heavy-tailed audiences (Pareto), engagement proportional to real viewers, a
-diurnal rate curve, ordinary report noise, viewer snapshots every 10 s, and a
-trickle of listing events. Streams already live when the simulation starts send
+diurnal rate curve, ordinary report noise, viewer snapshots every 10 s, a
+trickle of listing events, and established sellers who list a handful of items
+at once. Streams already live when the simulation starts send
 their ``stream_start`` in its first second, so every stream's category is known.
 On top, scenarios from the signal catalogue are injected at planned times, and
 their ground truth is returned as labels.
@@ -60,6 +61,11 @@ BASE_REPORTS_PER_1K_PER_MIN = 0.3
 SNAPSHOT_EVERY_S = 10
 SURGE_STREAMS = 6  # new streams that go live in a segment as its reports surge
 LEAD_S = 360  # a dedicated scenario stream is live this long before its scenario starts
+# clean traffic: an established seller lists a handful of items at once, about once a
+# minute at 150 events/s
+BULK_SESSIONS_PER_EVENT = 1 / 9_000
+BULK_SIZE = (3, 8)  # new listings in a session
+BULK_SPAN_MS = 40_000  # within this long
 
 
 @dataclass(frozen=True)
@@ -179,6 +185,10 @@ class Simulator:
         self._dedicated: list[_Stream] = []
         self._stream_no = 0
         self._viewer_norm: float | None = None
+        # bulk listing draws from its own generator, so the rest of the traffic draws what
+        # it drew without it (only its event and listing ids move on)
+        self._bulk_rng = random.Random(f"bulk-{config.seed}")
+        self._bulk: list[tuple[int, tuple[str, str, str, int]]] = []  # (ts, listing's seller)
         self.concurrency = max(8, int(config.rate / 4))
         self.scenarios = self._plan()
 
@@ -380,12 +390,41 @@ class Simulator:
         # listings
         for _ in range(_poisson(rng, cfg.rate * 0.05)):
             yield self._background_listing(ts + rng.randrange(1000))
+        yield from self._bulk_listings(ts)
         for sc in self.scenarios:
             if sc.start_ts - 600_000 <= ts < sc.end_ts + 60_000:
                 yield from self._scenario(sc, ts, live)
 
     def _title(self, s: _Stream) -> str:
         return f"{s.category.split('/')[1]} live " + " ".join(self.rng.choices(WORDS, k=3))
+
+    def _bulk_listings(self, ts: int) -> Iterator[tuple[str, bytes, dict[str, Any]]]:
+        """An established seller listing a handful of items at once (a new collection,
+        stock from a supplier): ``BULK_SIZE`` new listings within ``BULK_SPAN_MS``, in
+        sessions that start ``BULK_SESSIONS_PER_EVENT`` times per background event.
+
+        >>> from collections import Counter
+        >>> sim = Simulator(SimConfig(seed=3, rate=150, duration_s=600, start_ts=0, scenarios=()))
+        >>> created = Counter(e["seller_id"] for _, _, e in sim.events()
+        ...                   if e["event_type"] == "listing_created")
+        >>> 5 <= sum(n >= 3 for n in created.values()) <= 15  # about ten sessions
+        True
+        """
+        rng = self._bulk_rng
+        for _ in range(_poisson(rng, self.cfg.rate * BULK_SESSIONS_PER_EVENT)):
+            seller = (f"sl-{rng.randrange(20_000)}", rng.choices(REGIONS, REGION_WEIGHTS)[0],
+                      rng.choices(CATEGORIES, CATEGORY_WEIGHTS)[0], rng.randint(30, 3000))
+            self._bulk += [(ts + rng.randrange(BULK_SPAN_MS), seller)
+                           for _ in range(rng.randint(*BULK_SIZE))]
+        due = [b for b in self._bulk if b[0] < ts + 1000]
+        if not due:
+            return
+        self._bulk = [b for b in self._bulk if b[0] >= ts + 1000]
+        for at, (seller, region, category, age) in due:
+            price = round(PRICE_BANDS[category] * math.exp(rng.gauss(0, 0.5)), 2)
+            yield self._listing(max(at, ts), "listing_created", self._id("li-"), seller, region,
+                                category, price, title=f"{category.split('/')[1]} " + " ".join(
+                                    rng.choices(WORDS, k=4)), seller_account_age_days=age)
 
     def _background_listing(self, ts: int) -> tuple[str, bytes, dict[str, Any]]:
         rng = self.rng
