@@ -51,13 +51,16 @@ class Engine:
         self.window_ms = policy.windows.size_s * 1000
         self._by_entity: dict[str, list[tuple[str, SignalPolicy]]] = {}
         # (signal type, region) -> start of its warm-up (very low once restored history
-        # shows it warm), and the latest window start seen there
+        # shows it warm), and the latest window start seen there, of any entity type
         self._first_ws: dict[tuple[str, str], int] = {}
         self._last_ws: dict[tuple[str, str], int] = {}
+        self._warmups: list[tuple[str, SignalPolicy, int]] = []
         for name, sp in policy.signals.items():
             if sp.enabled:
                 entity_type = CATALOGUE[name].entity_type
                 self._by_entity.setdefault(entity_type, []).append((name, sp))
+                if sp.warmup_s:
+                    self._warmups.append((name, sp, CATALOGUE[name].code))
         # one emerging_term detector, reloaded for each state term_rank reads
         sp = policy.signals.get("emerging_term")
         det = None if sp is None else CATALOGUE["emerging_term"].detectors[sp.detector](
@@ -98,16 +101,20 @@ class Engine:
         ctx = state.context()
         if ctx != agg.context:
             agg = _with_context(agg, ctx)
+        # every window of the region, whatever its type, moves the warm-ups on
+        warming = {name: self._warming(name, agg, state, code, before, sp.warmup_s,
+                                       sp.rewarm_after_s)
+                   for name, sp, code in self._warmups}
         signals: list[Signal] = []
         for name, sp in self._by_entity.get(agg.entity_type, ()):
-            emitted = self._run(name, sp, agg, state, emitted_ts, idle, before)
+            emitted = self._run(name, sp, agg, state, emitted_ts, idle, warming.get(name, False))
             if emitted is not None:
                 signals.append(emitted)
         return Result(state, signals)
 
     def _run(
         self, name: str, sp: SignalPolicy, agg: WindowAggregate, state: EntityState,
-        emitted_ts: int, idle: int, before: int = -1,
+        emitted_ts: int, idle: int, warming: bool,
     ) -> Signal | None:
         entry = CATALOGUE[name]
         detector = entry.detectors[sp.detector](**sp.params)
@@ -124,8 +131,7 @@ class Engine:
         score = 0.0 if x is None else detector.score_one(x)
         if x is not None and score > 0.0 and off_side(sp.direction, detector.side(x)):
             score = 0.0  # a deviation the signal does not watch (e.g. a drop, for `up`)
-        if sp.warmup_s and self._warming(name, agg, state, entry.code, before, sp.warmup_s,
-                                         sp.rewarm_after_s):
+        if warming:
             score = 0.0  # still warming up: learn, never open
             if x is not None:
                 x["warmup"] = 1.0
@@ -169,9 +175,11 @@ class Engine:
                  before: int, warmup_s: int, rewarm_after_s: int | None = None) -> bool:
         """Whether signal ``name`` is still within ``warmup_s`` of its warm-up in the
         window's region. A region warms up from the first window this engine sees of
-        it, and again after a silence of more than ``rewarm_after_s`` (default
-        ``warmup_s``): by then the usual counts of its entities have faded (or
-        expired), and every common word would look new.
+        it, of any entity type, and again after a silence of more than
+        ``rewarm_after_s`` (default ``warmup_s``): by then the usual counts of its
+        entities have faded (or expired), and every common word would look new. Any
+        type, since a rare one (a comment cluster at a low rate) has its first window
+        when a campaign starts, long after the worker did.
 
         An entity restored with history (its previous window no more than
         ``warmup_s`` before this one) shows the region was not silent. If the

@@ -196,6 +196,32 @@ def test_a_region_warms_up_when_first_seen_and_after_a_silence() -> None:
     assert [s.status for s in us.signals] == ["open"]
 
 
+def _cluster(i: int, fingerprint: str, accounts: float) -> WindowAggregate:
+    return WindowAggregate(
+        entity_type="account_cluster", entity_id=fingerprint, region="BR",
+        window_start=i * MIN, window_end=(i + 1) * MIN,
+        features={"distinct_accounts": accounts, "distinct_streams": accounts})
+
+
+def test_a_warm_up_runs_from_the_regions_first_window_of_any_type() -> None:
+    policy = load_policy()
+    warm = policy.signals["coordinated_comments"].warmup_s // 60
+    assert warm >= 2
+    # a fresh worker: every text is new to it, and 8 accounts sharing a common phrase
+    # in its first minutes are no campaign
+    fresh = Engine(policy)
+    fresh.process(_window(0, 0.0), None, emitted_ts=0)
+    assert fresh.process(_cluster(1, "fp-phrase", 8.0), None, emitted_ts=0).signals == []
+    # comment clusters are rare in a quiet region: its first is a campaign's, long after
+    # the worker started on the region's streams, and is judged at once
+    engine, state = Engine(policy), None
+    for i in range(warm + 1):
+        state = engine.process(_window(i, 0.0), state, emitted_ts=0).state
+    campaign = engine.process(_cluster(warm + 1, "fp-campaign", 8.0), None, emitted_ts=0)
+    assert [(s.signal_type, s.status) for s in campaign.signals] == [
+        ("coordinated_comments", "open")]
+
+
 def _seller(i: int, seller: str, listings: float) -> WindowAggregate:
     return WindowAggregate(
         entity_type="seller", entity_id=seller, region="US", window_start=i * MIN,

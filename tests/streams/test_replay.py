@@ -46,6 +46,16 @@ def test_clean_traffic_gives_no_signal() -> None:
     assert result.processed > 100_000 and result.dead == []
 
 
+def test_a_fresh_worker_takes_busy_chat_for_no_campaign() -> None:
+    # a worker with no state, 2,000 events/s of ordinary chat: every text fingerprint
+    # is new, and chat with a small vocabulary shares its rarest shingles (`material
+    # material`) among 6+ accounts in a minute; coordinated_comments warms up first
+    sim = Simulator(SimConfig(seed=1, rate=2000, duration_s=120, scenarios=()))
+    result = replay(((t, k, orjson.dumps(e)) for t, k, e in sim.events()), load_policy())
+    assert result.processed > 200_000
+    assert [s.to_dict()["entity_id"] for s in result.signals] == []
+
+
 def test_file_replay_matches_in_memory(tmp_path) -> None:
     sim = Simulator(SimConfig(seed=9, rate=80, duration_s=1800, scenarios=("report_spike",)))
     path = tmp_path / "events.jsonl"
@@ -61,12 +71,22 @@ def test_file_replay_matches_in_memory(tmp_path) -> None:
     assert from_file.signals
 
 
+def _region_seen_since(ts: int) -> list[tuple[str, bytes, bytes]]:
+    """Viewer snapshots of a US stream from ``ts`` on: the region's first window, from
+    which the worker's warm-ups run, whatever type they are for."""
+    return [(LIVESTREAM_TOPIC, b"s-early", raw(live(event_id=f"early-{n}", stream_id="s-early",
+                                                   ts=ts + n * 60_000)))
+            for n in range(6)]
+
+
 def test_flush_judges_the_last_windows_of_spread_entities() -> None:
-    # one window of a comment cluster, closed only by the flush at the end
+    # one window of a comment cluster, closed only by the flush at the end; the US has
+    # been seen for longer than coordinated_comments' warm-up
     text = "dm me on whatsapp for the real deal at half price"
-    records = [(LIVESTREAM_TOPIC, f"st-{n % 3}".encode(), raw(live(
-        "comment", event_id=f"c{n}", stream_id=f"st-{n % 3}", ts=BASE_TS + 1_000 * n,
-        user_id=f"bot-{n}", account_age_days=1, text=text))) for n in range(12)]
+    records = _region_seen_since(BASE_TS - 360_000) + [
+        (LIVESTREAM_TOPIC, f"st-{n % 3}".encode(), raw(live(
+            "comment", event_id=f"c{n}", stream_id=f"st-{n % 3}", ts=BASE_TS + 1_000 * n,
+            user_id=f"bot-{n}", account_age_days=1, text=text))) for n in range(12)]
     result = replay(records, load_policy(), partitions=1, flush=True)
     assert [s.signal_type for s in result.signals] == ["coordinated_comments"]
 
@@ -81,7 +101,7 @@ def test_a_campaign_spread_one_account_per_partition_is_one_cluster() -> None:
         if len(streams) == 12:
             break
     text = "dm me on whatsapp for the real deal at half price"
-    records = []
+    records = _region_seen_since(BASE_TS - 360_000)
     for n, stream in enumerate(streams.values()):
         ev = live("comment", event_id=f"c{n}", stream_id=stream, ts=BASE_TS + 1_000 * n,
                   user_id=f"bot-{n}", account_age_days=1, text=text)
