@@ -188,7 +188,8 @@ class Simulator:
         # bulk listing draws from its own generator, so the rest of the traffic draws what
         # it drew without it (only its event and listing ids move on)
         self._bulk_rng = random.Random(f"bulk-{config.seed}")
-        self._bulk: list[tuple[int, tuple[str, str, str, int]]] = []  # (ts, listing's seller)
+        # pending bulk listings: (ts, (seller, region, category, account age in days))
+        self._bulk: list[tuple[int, tuple[str, str, str, int]]] = []
         self.concurrency = max(8, int(config.rate / 4))
         self.scenarios = self._plan()
 
