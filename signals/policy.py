@@ -64,10 +64,11 @@ class SignalPolicy(_Strict):
     resolve_score: Score = 0.3
     resolve_after_windows: Annotated[int, msgspec.Meta(ge=1)] = 2
     cooldown_s: Annotated[int, msgspec.Meta(ge=0)] = 600
-    #: event time after the stage's first window of this type during which the signal
-    #: learns but never opens (entities that all look new at start, such as terms)
+    #: event time after the stage's first window in a region (of any type) during
+    #: which the signal learns but never opens there (entities that all look new at
+    #: start, such as terms)
     warmup_s: Annotated[int, msgspec.Meta(ge=0)] = 0
-    #: how long a region must have been silent (no window of this type) to warm up
+    #: how long a region must have been silent (no window of any type) to warm up
     #: again: as long as the warm-up if not given; at least as long as it
     rewarm_after_s: Annotated[int, msgspec.Meta(ge=0)] | None = None
     #: which deviations may open the signal: ``up`` (above what the detector expects),
