@@ -71,19 +71,20 @@ def test_file_replay_matches_in_memory(tmp_path) -> None:
     assert from_file.signals
 
 
-def _region_seen_since(ts: int) -> list[tuple[str, bytes, bytes]]:
-    """Viewer snapshots of a US stream from ``ts`` on: the region's first window, from
+def _region_warm_by(ts: int) -> list[tuple[str, bytes, bytes]]:
+    """Viewer snapshots of a US stream, one a minute, from a minute more than
+    ``coordinated_comments``' warm-up before ``ts``: the region's first window, from
     which the worker's warm-ups run, whatever type they are for."""
-    return [(LIVESTREAM_TOPIC, b"s-early", raw(live(event_id=f"early-{n}", stream_id="s-early",
-                                                   ts=ts + n * 60_000)))
-            for n in range(6)]
+    minutes = load_policy().signals["coordinated_comments"].warmup_s // 60 + 1
+    return [(LIVESTREAM_TOPIC, b"s-early", raw(live(
+        event_id=f"early-{n}", stream_id="s-early", ts=ts - (minutes - n) * 60_000)))
+        for n in range(minutes)]
 
 
 def test_flush_judges_the_last_windows_of_spread_entities() -> None:
-    # one window of a comment cluster, closed only by the flush at the end; the US has
-    # been seen for longer than coordinated_comments' warm-up
+    # one window of a comment cluster, closed only by the flush at the end
     text = "dm me on whatsapp for the real deal at half price"
-    records = _region_seen_since(BASE_TS - 360_000) + [
+    records = _region_warm_by(BASE_TS) + [
         (LIVESTREAM_TOPIC, f"st-{n % 3}".encode(), raw(live(
             "comment", event_id=f"c{n}", stream_id=f"st-{n % 3}", ts=BASE_TS + 1_000 * n,
             user_id=f"bot-{n}", account_age_days=1, text=text))) for n in range(12)]
@@ -101,7 +102,7 @@ def test_a_campaign_spread_one_account_per_partition_is_one_cluster() -> None:
         if len(streams) == 12:
             break
     text = "dm me on whatsapp for the real deal at half price"
-    records = _region_seen_since(BASE_TS - 360_000)
+    records = _region_warm_by(BASE_TS)
     for n, stream in enumerate(streams.values()):
         ev = live("comment", event_id=f"c{n}", stream_id=stream, ts=BASE_TS + 1_000 * n,
                   user_id=f"bot-{n}", account_age_days=1, text=text)
