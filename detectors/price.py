@@ -12,7 +12,11 @@ against its category's price band when ``x`` carries one (log price mean and
 std of new listings in the category and currency, ``band_n`` of them learned,
 from the ingest stage): how many standard deviations (at least
 ``band_min_std``) its lowest price sits below the band's mean, squashed with
-``band_half``. The ingest stage pools a young band's spread with that of all
+``band_half``, or with ``established_band_half`` when ``x["established"]`` is set
+(every event that gave the seller's account age gave one past the young age): a
+days-old account listing far below a category's usual is the common bait, and an
+established shop's cheap listing is mostly an accessory or a clearance, so it
+must sit further below. The ingest stage pools a young band's spread with that of all
 bands (:mod:`streams.price_bands`), so ``band_min_n`` can be small. Only the
 low side: a price far above a category's usual is mostly a luxury item. Only
 new listings: an older listing's price is judged by its own moves, so a
@@ -37,6 +41,11 @@ True
 >>> new.score_one({"log_price": math.log(70.0), "log_reference": nan,
 ...                "log_low": math.log(70.0), **band}) < 0.1
 True
+>>> cheap = {"log_price": math.log(12.0), "log_reference": nan, "log_low": math.log(12.0)}
+>>> young, shop = (round(new.score_one({**cheap, **band, "established": e}), 2)
+...                for e in (0.0, 1.0))  # 5.3 std below: a young seller's opens, a shop's not
+>>> young, shop
+(0.64, 0.53)
 """
 
 from __future__ import annotations
@@ -66,15 +75,19 @@ def log_price(price: float) -> float:
 class PriceShiftDetector(Detector):
     """Scores ``{"log_price", "log_reference"}`` (NaN reference: use the learned price)."""
 
-    version = "2"  # 2: the band judges new listings only, in log price
+    version = "3"  # 3: an established seller's new listing has a bar of its own
 
     def __init__(self, scale: float = 1.0, half: float = 1.2, band_half: float = 4.0,
-                 band_min_std: float = 0.4, band_min_n: int = 10) -> None:
+                 band_min_std: float = 0.4, band_min_n: int = 10,
+                 established_band_half: float = 5.0) -> None:
         if band_min_std <= 0:
             raise ValueError("band_min_std must be above 0")
+        if established_band_half < band_half:
+            raise ValueError("established_band_half must be at least band_half")
         self.scale = scale
         self.half = half
         self.band_half = band_half
+        self.established_band_half = established_band_half
         self.band_min_std = band_min_std
         self.band_min_n = band_min_n
         self._last = math.nan
@@ -95,7 +108,8 @@ class PriceShiftDetector(Detector):
         ref = self._reference(x)
         own = 0.0 if math.isnan(ref) else squash(
             abs(float(x["log_price"]) - ref) / self.scale, self.half)
-        return max(own, squash(self.band_z(x), self.band_half))
+        half = self.established_band_half if x.get("established", 0.0) > 0 else self.band_half
+        return max(own, squash(self.band_z(x), half))
 
     def learn_one(self, x: dict[str, float]) -> None:
         self._last = float(x["log_price"])

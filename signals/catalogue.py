@@ -210,8 +210,26 @@ def _purchase_evidence(agg: WindowAggregate) -> dict[str, Any]:
 
 # --- price_anomaly --------------------------------------------------------
 
+def established_seller(agg: WindowAggregate) -> float:
+    """1.0 when every listing event in the window that gave the seller's account age
+    gave one past ``young_account_days``; 0.0 for a young seller, or no age given.
+
+    >>> agg = WindowAggregate(entity_type="seller", entity_id="sl-1", region="US",
+    ...     window_start=0, window_end=60_000, features={"aged_actor_events": 5.0})
+    >>> established_seller(agg)
+    1.0
+    >>> agg.features["young_actor_events"] = 1.0
+    >>> established_seller(agg)
+    0.0
+    """
+    f = agg.features
+    return 1.0 if f.get("aged_actor_events", 0.0) > 0 and not f.get(
+        "young_actor_events", 0.0) else 0.0
+
+
 def _price_features(agg: WindowAggregate) -> dict[str, float] | None:
-    """The window's lowest price (bait drops) against the price before it.
+    """The window's lowest price (bait drops) against the price before it, its
+    category's band, and whether the seller is :func:`established <established_seller>`.
 
     >>> agg = WindowAggregate(entity_type="listing", entity_id="li-1", region="US",
     ...     window_start=0, window_end=60_000,
@@ -233,7 +251,8 @@ def _price_features(agg: WindowAggregate) -> dict[str, float] | None:
             "band_log_mean": f.get("band_log_mean", math.nan),
             "band_log_std": f.get("band_log_std", math.nan),
             "band_n": f.get("band_n", 0.0),
-            "new_listing": 1.0 if f.get("n_listing_created", 0.0) > 0 else 0.0}
+            "new_listing": 1.0 if f.get("n_listing_created", 0.0) > 0 else 0.0,
+            "established": established_seller(agg)}
 
 
 #: a new listing's window is judged only when its lowest price sits at least this many
@@ -275,12 +294,13 @@ def _price_observed(agg: WindowAggregate, x: dict[str, float]) -> dict[str, Any]
         out["lowest_price"] = round(math.exp(x["log_low"]), 2)
         out["category_typical_price"] = round(math.exp(x["band_log_mean"]), 2)
         out["category_listings_seen"] = int(x["band_n"])
+        out["established_seller"] = bool(x.get("established"))  # judged by the higher bar
     return out
 
 
 def _price_evidence(agg: WindowAggregate) -> dict[str, Any]:
     out: dict[str, Any] = {k: v for k, v in agg.context.items()
-                           if k in ("seller_id", "category")}
+                           if k in ("seller_id", "category", "seller_account_age_days")}
     out["sample_event_ids"] = agg.samples.get("price", [])[:MAX_SAMPLE_IDS]
     out["price_events"] = {k: int(agg.features.get(f"n_{k}", 0))
                            for k in ("listing_created", "listing_updated", "price_changed")}
@@ -290,8 +310,8 @@ def _price_evidence(agg: WindowAggregate) -> dict[str, Any]:
 # --- listing_burst --------------------------------------------------------
 
 def _burst_features(agg: WindowAggregate) -> dict[str, float] | None:
-    """New listings in the seller's window; ``established`` when every listing event
-    that gave the seller's account age gave one past ``young_account_days``.
+    """New listings in the seller's window, and whether the seller is
+    :func:`established <established_seller>`.
 
     >>> agg = WindowAggregate(entity_type="seller", entity_id="sl-1", region="US",
     ...     window_start=0, window_end=60_000,
@@ -302,10 +322,8 @@ def _burst_features(agg: WindowAggregate) -> dict[str, float] | None:
     >>> _burst_features(agg)["established"]
     0.0
     """
-    f = agg.features
-    established = f.get("aged_actor_events", 0.0) > 0 and not f.get("young_actor_events", 0.0)
-    return {"count": f.get("n_listing_created", 0.0), "exposure": 1.0,
-            "established": 1.0 if established else 0.0}
+    return {"count": agg.features.get("n_listing_created", 0.0), "exposure": 1.0,
+            "established": established_seller(agg)}
 
 
 def _burst_observed(agg: WindowAggregate, x: dict[str, float]) -> dict[str, Any]:

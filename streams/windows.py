@@ -526,13 +526,7 @@ class PartitionWindows:
         acc.counts[tag] = acc.counts.get(tag, 0) + 1
         if "category" not in acc.context:
             acc.context["category"] = ev.category
-        age = ev.seller_account_age_days
-        if age is not None:
-            acc.context["seller_account_age_days"] = str(age)
-            if age <= self.young_days:
-                acc.young += 1
-            else:
-                acc.aged += 1
+        self._fold_seller_age(acc, ev.seller_account_age_days)
         if tag == "listing_reported":
             reason = ev.reason  # type: ignore[attr-defined]
             acc.reasons[reason] = acc.reasons.get(reason, 0) + 1
@@ -547,6 +541,15 @@ class PartitionWindows:
                             False, comment=False,
                             category=ev.category)  # type: ignore[attr-defined]
 
+    def _fold_seller_age(self, acc: _Acc, age: int | None) -> None:
+        """Count a listing event's seller as young or established (by its account age)."""
+        if age is not None:
+            acc.context["seller_account_age_days"] = str(age)
+            if age <= self.young_days:
+                acc.young += 1
+            else:
+                acc.aged += 1
+
     def _fold_price(self, accs: dict, ev: c._ListingEvent, tag: str) -> None:
         """The listing's own window (key ``("listing", id)``): its prices, for price moves."""
         key = ("listing", ev.listing_id)
@@ -557,6 +560,7 @@ class PartitionWindows:
             acc.context["seller_id"] = ev.seller_id
             acc.context["category"] = ev.category
         acc.counts[tag] = acc.counts.get(tag, 0) + 1
+        self._fold_seller_age(acc, ev.seller_account_age_days)  # a bait price's seller
         price = ev.price  # type: ignore[attr-defined]
         if tag == "listing_created":  # the band: what new listings of the category cost
             self._bands.learn(band_key, price)

@@ -47,7 +47,22 @@ def test_a_narrow_category_keeps_a_floor_under_its_spread() -> None:
     assert det.score_one(_x(70.0, band_log_std=0.01)) < 0.6
 
 
+def test_an_established_sellers_new_listing_is_judged_by_its_own_bar() -> None:
+    det = PriceShiftDetector(band_half=3.7, established_band_half=4.3)
+    five_std = 100.0 * math.exp(-5 * 0.5)  # 8.21: 5 std below the band's mean
+    assert det.score_one(_x(five_std)) >= 0.6
+    assert det.score_one(_x(five_std, established=1.0)) < 0.6
+    assert det.score_one(_x(4.0, established=1.0)) >= 0.6  # 6.4 std: bait from anyone
+    # its own moves are judged alike, whoever the seller
+    assert det.score_one(_x(6.0, previous=100.0, new_listing=0.0, established=1.0)) >= 0.6
+
+
 @pytest.mark.parametrize("field", ["band_min_std"])
 def test_bad_parameters_are_refused(field: str) -> None:
     with pytest.raises(ValueError, match=field):
         PriceShiftDetector(**{field: 0.0})
+
+
+def test_an_established_bar_below_the_young_one_is_refused() -> None:
+    with pytest.raises(ValueError, match="established_band_half"):
+        PriceShiftDetector(band_half=3.7, established_band_half=3.0)

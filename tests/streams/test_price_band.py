@@ -59,6 +59,27 @@ def test_a_new_listing_at_a_bait_price_is_judged_against_its_category() -> None:
     assert _opened(windows["li-bait"], windows["li-fair"]) == ["li-bait"]
 
 
+def test_an_established_sellers_cheap_new_listing_must_sit_further_below() -> None:
+    core = IngestCore(window_ms=60_000, lateness_ms=0, young_days=7)
+    later = BASE_TS + 120_000
+
+    def new(tag: str, price: float, age: int) -> dict:
+        return listing(event_id=tag, listing_id=f"li-{tag}", seller_id=f"sl-{tag}", ts=later,
+                       price=price, seller_account_age_days=age)
+
+    # 8.20 is 5 std (of log price) below a usual 100: past a days-old account's bar
+    # (4.5 std) and short of a years-old shop's (5.3); 4.00 (6.4 std) is past both
+    new_listings = [new("young", 8.2, 3), new("shop", 8.2, 400), new("young-4", 4.0, 3),
+                    new("shop-4", 4.0, 400), _closing(later + 61_000, "end")]
+    closed = _run(core, [_ordinary(200, seed=1), _ordinary(200, seed=2), new_listings])
+    windows = {a.entity_id: a for a in closed if a.entity_type == "listing"}
+    assert sorted(_opened(*windows.values())) == ["li-shop-4", "li-young", "li-young-4"]
+    [shop] = [s for s in Engine(load_policy()).process(windows["li-shop-4"], None, 0).signals
+              if s.status == "open"]
+    assert shop.observed["established_seller"] is True
+    assert shop.evidence["seller_account_age_days"] == "400"
+
+
 def test_a_band_is_per_currency_and_needs_enough_listings() -> None:
     core = IngestCore(window_ms=60_000, lateness_ms=0, young_days=7)
     later = BASE_TS + 120_000
