@@ -300,7 +300,10 @@ def _price_observed(agg: WindowAggregate, x: dict[str, float]) -> dict[str, Any]
 
 def _price_evidence(agg: WindowAggregate) -> dict[str, Any]:
     out: dict[str, Any] = {k: v for k, v in agg.context.items()
-                           if k in ("seller_id", "category", "seller_account_age_days")}
+                           if k in ("seller_id", "category")}
+    age = agg.features.get("seller_account_age_days")
+    if age is not None:
+        out["seller_account_age_days"] = int(age)
     out["sample_event_ids"] = agg.samples.get("price", [])[:MAX_SAMPLE_IDS]
     out["price_events"] = {k: int(agg.features.get(f"n_{k}", 0))
                            for k in ("listing_created", "listing_updated", "price_changed")}

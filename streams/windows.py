@@ -201,15 +201,18 @@ class _ListingAcc(_Acc):
     """A listing's window; with its category's price band (log price of new listings:
     mean, std and how many learned) as it stood before the window's first price."""
 
-    __slots__ = ("band",)
+    __slots__ = ("band", "seller_age")
 
     def __init__(self, listing_id: str, region: str,
                  band: tuple[float, float, int] | None) -> None:
         super().__init__("listing", listing_id, region)
         self.band = band
+        self.seller_age = -1  # the seller's account age in days, as the last event gave it
 
     def aggregate(self, window_start: int, window_end: int) -> WindowAggregate:
         agg = super().aggregate(window_start, window_end)
+        if self.seller_age >= 0:
+            agg.features["seller_account_age_days"] = float(self.seller_age)
         if self.band is not None:
             mean, std, n = self.band
             agg.features.update(band_log_mean=mean, band_log_std=std, band_n=float(n))
@@ -526,7 +529,10 @@ class PartitionWindows:
         acc.counts[tag] = acc.counts.get(tag, 0) + 1
         if "category" not in acc.context:
             acc.context["category"] = ev.category
-        self._fold_seller_age(acc, ev.seller_account_age_days)
+        age = ev.seller_account_age_days
+        if age is not None:
+            acc.context["seller_account_age_days"] = str(age)
+        self._fold_seller_age(acc, age)
         if tag == "listing_reported":
             reason = ev.reason  # type: ignore[attr-defined]
             acc.reasons[reason] = acc.reasons.get(reason, 0) + 1
@@ -544,7 +550,6 @@ class PartitionWindows:
     def _fold_seller_age(self, acc: _Acc, age: int | None) -> None:
         """Count a listing event's seller as young or established (by its account age)."""
         if age is not None:
-            acc.context["seller_account_age_days"] = str(age)
             if age <= self.young_days:
                 acc.young += 1
             else:
@@ -560,7 +565,10 @@ class PartitionWindows:
             acc.context["seller_id"] = ev.seller_id
             acc.context["category"] = ev.category
         acc.counts[tag] = acc.counts.get(tag, 0) + 1
-        self._fold_seller_age(acc, ev.seller_account_age_days)  # a bait price's seller
+        age = ev.seller_account_age_days  # a bait price's seller: young or established
+        if age is not None:  # a feature, not context: a listing's state need not keep it
+            acc.seller_age = age
+        self._fold_seller_age(acc, age)
         price = ev.price  # type: ignore[attr-defined]
         if tag == "listing_created":  # the band: what new listings of the category cost
             self._bands.learn(band_key, price)

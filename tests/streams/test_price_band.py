@@ -74,10 +74,11 @@ def test_an_established_sellers_cheap_new_listing_must_sit_further_below() -> No
     closed = _run(core, [_ordinary(200, seed=1), _ordinary(200, seed=2), new_listings])
     windows = {a.entity_id: a for a in closed if a.entity_type == "listing"}
     assert sorted(_opened(*windows.values())) == ["li-shop-4", "li-young", "li-young-4"]
-    [shop] = [s for s in Engine(load_policy()).process(windows["li-shop-4"], None, 0).signals
-              if s.status == "open"]
+    result = Engine(load_policy()).process(windows["li-shop-4"], None, 0)
+    [shop] = [s for s in result.signals if s.status == "open"]
     assert shop.observed["established_seller"] is True
-    assert shop.evidence["seller_account_age_days"] == "400"
+    assert shop.evidence["seller_account_age_days"] == 400
+    assert "seller_account_age_days" not in result.state.context()  # the window shows it
 
 
 def test_a_band_is_per_currency_and_needs_enough_listings() -> None:
