@@ -35,6 +35,15 @@ class Detector(AnomalyDetector):
     def baseline(self) -> dict[str, float]:
         """What the detector currently expects, for the signal's ``baseline`` field."""
 
+    def remember_one(self, x: dict[str, float]) -> None:
+        """What the detector keeps of every window, flagged or not (``learn_one`` sees
+        only clearly normal ones); nothing by default."""
+
+    def memory(self, windows: float) -> list[float] | None:
+        """The state worth keeping past the entity's TTL, its last window ``windows``
+        windows ago, or None (the default): forget the entity."""
+        return None
+
     def side(self, x: dict[str, float]) -> float | None:
         """Which side of what it expects ``x`` lies on: 1.0 above, -1.0 below, 0.0 on
         it; None for a detector with no single expected value (the default)."""

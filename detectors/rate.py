@@ -26,6 +26,16 @@ class PoissonRateDetector(Detector):
     that prior instead: a seller with years behind it who lists a handful of
     items at once is not judged like an account a few days old.
 
+    With ``habit_half_life`` (in windows), the detector also remembers an
+    established entity's *habit*: the largest count of a window of at least
+    ``habit_min`` it has shown, flagged or not, fading by half every
+    ``habit_half_life`` windows. An established window is then expected to hold at
+    least the faded habit: a shop that uploads twenty items every morning opens a
+    signal on its first upload, and after that only on one far beyond its habit.
+    :meth:`remember_one` learns it (the engine calls it for every window), and it
+    is kept, past the entity's TTL too (:meth:`memory`), until it has faded to half
+    of ``habit_min``.
+
     Examples
     --------
     >>> det = PoissonRateDetector(prior_rate=0.5, prior_exposure=5.0)
@@ -41,9 +51,18 @@ class PoissonRateDetector(Detector):
     ...                                               "established": 1.0}
     >>> seller.score_one(young) > 0.6, seller.score_one(aged) < 0.3
     (True, True)
+    >>> shop = PoissonRateDetector(prior_rate=0.05, prior_exposure=20.0, min_count=4,
+    ...                            established_prior_rate=1.0, habit_half_life=4320)
+    >>> upload = {"count": 20, "exposure": 1.0, "established": 1.0, "idle_windows": 0.0}
+    >>> shop.score_one(upload) > 0.9  # the first upload: nothing known of the shop
+    True
+    >>> shop.remember_one(upload)
+    >>> next_day = upload | {"idle_windows": 1439.0}
+    >>> shop.score_one(next_day) < 0.3, shop.score_one(next_day | {"count": 45}) > 0.6
+    (True, True)
     """
 
-    version = "2"  # 2: a separate prior for established accounts
+    version = "3"  # 2: a separate prior for established accounts; 3: an established habit
 
     def __init__(
         self,
@@ -53,9 +72,18 @@ class PoissonRateDetector(Detector):
         min_count: int = 3,
         half: float = 5.0,
         established_prior_rate: float | None = None,
+        habit_half_life: float | None = None,
+        habit_min: float = 10.0,
     ) -> None:
         if prior_rate < 0.0 or (established_prior_rate or 0.0) < 0.0:
             raise ValueError("prior_rate and established_prior_rate must not be negative")
+        if habit_half_life is not None and habit_half_life <= 0.0:
+            raise ValueError(f"habit_half_life must be above 0 windows, not {habit_half_life}")
+        if habit_half_life is not None and established_prior_rate is None:
+            raise ValueError("habit_half_life needs established_prior_rate: only an "
+                             "established account's habit is learned")
+        if habit_min < 1.0:
+            raise ValueError(f"habit_min must be at least 1, not {habit_min}")
         self.prior_rate = prior_rate
         self.established_prior_rate = established_prior_rate
         self.prior_exposure = prior_exposure
@@ -65,6 +93,12 @@ class PoissonRateDetector(Detector):
         self._counts = 0.0
         self._exposure = 0.0
         self._prior = prior_rate  # the prior of the window last scored or learned
+        # the habit's fade per window (None: no habit); the habit as of the last window
+        # remembered, and as the window last scored saw it (0 for a young account)
+        self._fade = None if habit_half_life is None else 0.5 ** (1.0 / habit_half_life)
+        self.habit_min = habit_min
+        self._habit = 0.0
+        self._habit_seen = 0.0
 
     @property
     def rate(self) -> float:
@@ -78,11 +112,20 @@ class PoissonRateDetector(Detector):
         established = self.established_prior_rate is not None and x.get("established")
         self._prior = self.established_prior_rate if established else self.prior_rate
 
+    def _faded(self, idle_windows: float) -> float:
+        """The habit ``idle_windows + 1`` windows after the last window remembered."""
+        if self._fade is None or not self._habit:
+            return 0.0
+        return self._habit * self._fade ** (idle_windows + 1.0)
+
     def surprise(self, x: dict[str, float]) -> float:
-        """``-log10 P(N >= count)`` under the expected Poisson count."""
+        """``-log10 P(N >= count)`` under the expected Poisson count: the rate times the
+        exposure, or an established entity's faded habit if that is larger."""
         self._see(x)
         count = float(x["count"])
-        mu = max(self.rate * float(x["exposure"]), 1e-9)
+        self._habit_seen = self._faded(x.get("idle_windows", 0.0)) if x.get(
+            "established") else 0.0
+        mu = max(self.rate * float(x["exposure"]), self._habit_seen, 1e-9)
         if count <= 0:
             return 0.0
         tail = float(gammainc(count, mu))  # P(N >= k) for N ~ Poisson(mu)
@@ -104,13 +147,42 @@ class PoissonRateDetector(Detector):
         self._counts = self._counts * keep + count
         self._exposure = self._exposure * keep + float(x["exposure"])
 
+    def remember_one(self, x: dict[str, float]) -> None:
+        """Fade the habit by the windows since the last one, and take this window's count
+        as the habit if the entity is established and the count is at least
+        ``habit_min`` and above it. Unlike :meth:`learn_one`, for every window: a habit
+        is learned from the upload that opened a signal, so the next one does not."""
+        if self._fade is None:
+            return
+        habit = self._faded(x.get("idle_windows", 0.0))
+        count = float(x["count"])
+        if x.get("established") and count >= self.habit_min:
+            habit = max(habit, count)
+        self._habit = habit if habit >= 0.5 * self.habit_min else 0.0
+
+    def memory(self, windows: float) -> list[float] | None:
+        """A state holding only the habit, for an entity silent past its TTL whose last
+        window started ``windows`` windows ago, until the habit has faded to half of
+        ``habit_min``."""
+        if self._faded(windows - 1.0) < 0.5 * self.habit_min:
+            return None
+        return [0.0, 0.0, -self._habit]
+
     def state(self) -> list[float]:
-        return [self._counts, self._exposure]
+        # a habit is kept negated: a state from before a310ca0 held a window count there
+        return [self._counts, self._exposure, -self._habit] if self._habit else [
+            self._counts, self._exposure]
 
     def load(self, state: list[float]) -> None:
-        """Two floats; a third (a window count, kept before) is ignored."""
+        """Two floats, or three with a habit (negated). A non-negative third value (a
+        window count kept before) is ignored."""
         self._counts, self._exposure = state[0], state[1]
+        self._habit = max(-state[2], 0.0) if len(state) > 2 and self._fade else 0.0
 
     def baseline(self) -> dict[str, float]:
-        # `exposure`: the entity's own decayed exposure behind `rate`, beside the prior's
-        return {"rate": self.rate, "prior_rate": self._prior, "exposure": self._exposure}
+        # `exposure`: the entity's own decayed exposure behind `rate`, beside the prior's;
+        # `habit`: the faded habit the last score expected at least, when one is learned
+        out = {"rate": self.rate, "prior_rate": self._prior, "exposure": self._exposure}
+        if self._fade is not None:
+            out["habit"] = self._habit_seen
+        return out

@@ -93,6 +93,7 @@ class Engine:
             idle = (agg.window_start - state.last_ws) // self.window_ms - 1
         before = state.last_ws
         state.last_ws = agg.window_start
+        state.cut = False
         if agg.context:
             state.add_context(agg.context)
         first = agg.features.get("first_ts")
@@ -143,6 +144,8 @@ class Engine:
         # unless that has lasted adopt_after_windows: then it is the new normal
         if x is not None and life.learn:
             detector.learn_one(x)
+        if x is not None:
+            detector.remember_one(x)  # e.g. a seller's habit: from flagged windows too
         state.set_detector(entry.code, detector.state())
         if life.idle(agg.window_start):
             state.life.pop(entry.code, None)
@@ -257,6 +260,44 @@ class Engine:
             usual = detector.expected(max((now_ts - state.last_ws) // self.window_ms - 1, 0))
         return usual, state.last_ws
 
+    def remembered(self, key: str, state: EntityState, now_ts: int) -> EntityState | None:
+        """What to keep of entity ``key`` (``type:id``) once it is silent past the TTL:
+        a state holding only what its detectors keep that long (a seller's upload habit,
+        see ``PoissonRateDetector.memory``), or None to forget it.
+
+        >>> from signals.policy import load_policy
+        >>> engine = Engine(load_policy())
+        >>> shop = EntityState(region="US", last_s=0)
+        >>> shop.set_detector(CATALOGUE["listing_burst"].code, [0.5, 3.0, -20.0])
+        >>> kept = engine.remembered("seller:sl-1", shop, now_ts=2 * 86_400_000)
+        >>> kept.detector(CATALOGUE["listing_burst"].code), kept.last_s
+        ([0.0, 0.0, -20.0], 0)
+        >>> engine.remembered("seller:sl-1", shop, now_ts=30 * 86_400_000) is None
+        True
+        """
+        entity_type = key.partition(":")[0]
+        windows = max(now_ts - state.last_ws, 0) // self.window_ms
+        kept: dict[int, list[float]] = {}
+        for name, sp in self._by_entity.get(entity_type, ()):
+            entry = CATALOGUE[name]
+            saved = state.detector(entry.code)
+            if saved is None:
+                continue
+            detector = entry.detectors[sp.detector](**sp.params)
+            try:
+                detector.load(saved)
+            except ValueError:  # left by another detector (a changed policy)
+                continue
+            memory = detector.memory(windows)
+            if memory is not None:
+                kept[entry.code] = memory
+        if not kept:
+            return None
+        out = EntityState(region=state.region, last_s=state.last_s, cut=True)
+        for code, values in kept.items():
+            out.set_detector(code, values)
+        return out
+
     def expired(self, state: EntityState | StateHead, now_ts: int) -> bool:
         """True when the entity has been silent longer than the policy's TTL."""
         return now_ts - (state.last_ws + self.window_ms) > self.policy.entity_ttl_s * 1000
@@ -284,7 +325,8 @@ def _expected(baseline: dict[str, float], x: dict[str, float] | None) -> dict[st
     """The expected count for rate detectors, so a reviewer sees observed vs expected."""
     if x is None or "rate" not in baseline or "exposure" not in x:
         return {}
-    return {"expected_count": round(baseline["rate"] * x["exposure"], 3)}
+    expected = max(baseline["rate"] * x["exposure"], baseline.get("habit", 0.0))
+    return {"expected_count": round(expected, 3)}
 
 
 def _with_context(agg: WindowAggregate, ctx: dict[str, str]) -> WindowAggregate:

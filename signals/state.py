@@ -16,7 +16,7 @@ types that have left the default lifecycle keep one.
 >>> s.life[1] = [1, 1_767_225_600_000, 0, 2, 0, 0.8]
 >>> raw = encode_state(s)
 >>> len(raw)
-70
+71
 >>> t = decode_state(raw)
 >>> t.detector(1), t.life[1][1], t.last_ws == s.last_ws, t.context()
 ([0.5, 12.25, 3.0], 1767225600000, True, {'category': 'beauty/skincare'})
@@ -43,6 +43,9 @@ class EntityState(msgspec.Struct, array_like=True):
     # catalogue code -> start (epoch s) of the warm-up of the entity's region, kept
     # only while the engine that saved the state was still warming up there
     warm: dict[int, int] = {}
+    # cut down, silent past the TTL, to what its detectors keep longer (Engine.remembered):
+    # of two copies with the same last window, the cut one is the later
+    cut: bool = False
 
     @property
     def last_ws(self) -> int:
@@ -94,13 +97,15 @@ def decode_state(raw: bytes) -> EntityState:
     return _decoder.decode(raw)
 
 
-def last_window(raw: bytes) -> int:
-    """``last_ws`` of an encoded state (what merging copies of one entity compares).
+def last_window(raw: bytes) -> tuple[int, bool]:
+    """``last_ws`` of an encoded state, and whether it was cut down: what merging
+    copies of one entity compares (the newer is the greater).
 
     >>> last_window(encode_state(EntityState(region="US", last_s=60)))
-    60000
+    (60000, False)
     """
-    return decode_state(raw).last_ws
+    state = decode_state(raw)
+    return state.last_ws, state.cut
 
 
 def decode_head(raw: bytes) -> StateHead:

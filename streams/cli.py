@@ -150,6 +150,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--first-scenario", type=_non_negative_int,
                    help="seconds from start to the first scenario")
     s.add_argument("--scenario-gap", type=_count, help="seconds between scenario starts")
+    s.add_argument("--daily-shops", type=_non_negative_int, default=0,
+                   help="established shops that each upload 12-30 listings once a day")
 
     d = sub.add_parser("demo", help="local broker + worker + simulator + live signal table")
     d.add_argument("--port", type=_port, default=9092, help="local broker port")
@@ -419,7 +421,8 @@ def _simulate(args: argparse.Namespace) -> int:
         start_ts = SimConfig.start_ts if args.out else int(time.time() * 1000) - args.warmup * 1000
     config = SimConfig(seed=args.seed, rate=args.rate, duration_s=args.duration,
                        start_ts=start_ts, scenarios=args.scenarios,
-                       first_scenario_s=args.first_scenario, scenario_gap_s=args.scenario_gap)
+                       first_scenario_s=args.first_scenario, scenario_gap_s=args.scenario_gap,
+                       daily_shops=args.daily_shops)
     try:
         sim = Simulator(config)
     except ValueError as exc:

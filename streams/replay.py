@@ -150,6 +150,8 @@ def replay(
         result.signals.extend(swept.signals)
         for key in swept.forget:
             states.discard(key)
+        for key, state in swept.keep:
+            states.set(key, state)
         result.forgotten += len(swept.forget)
         result.terms_forgotten += swept.terms_forgotten
 

@@ -66,6 +66,9 @@ LEAD_S = 360  # a dedicated scenario stream is live this long before its scenari
 BULK_SESSIONS_PER_EVENT = 1 / 9_000
 BULK_SIZE = (3, 8)  # new listings in a session
 BULK_SPAN_MS = 40_000  # within this long
+# opt-in (``--daily-shops``): established shops uploading a catalogue every day
+SHOP_UPLOAD = (12, 30)  # a shop's usual upload; each day's is within 20% of it
+SHOP_SPAN_MS = 50_000  # an upload's listings within this long
 
 
 @dataclass(frozen=True)
@@ -78,6 +81,7 @@ class SimConfig:
     first_scenario_s: int | None = None
     scenario_gap_s: int | None = None
     scenario_len_s: int = 600
+    daily_shops: int = 0  # established shops that each upload a dozen or more listings a day
 
 
 @dataclass
@@ -190,6 +194,14 @@ class Simulator:
         self._bulk_rng = random.Random(f"bulk-{config.seed}")
         # pending bulk listings: (ts, (seller, region, category, account age in days))
         self._bulk: list[tuple[int, tuple[str, str, str, int]]] = []
+        # daily shops draw from their own generator too: (seller, region, category, age,
+        # usual upload size, second of the day it uploads), and their pending listings
+        self._shop_rng = random.Random(f"shops-{config.seed}")
+        self._shops = [(f"sl-shop-{i}", self._shop_rng.choices(REGIONS, REGION_WEIGHTS)[0],
+                        self._shop_rng.choices(CATEGORIES, CATEGORY_WEIGHTS)[0],
+                        self._shop_rng.randint(200, 3000), self._shop_rng.randint(*SHOP_UPLOAD),
+                        self._shop_rng.randrange(86_400)) for i in range(config.daily_shops)]
+        self._shop_pending: list[tuple[int, tuple[str, str, str, int]]] = []
         self.concurrency = max(8, int(config.rate / 4))
         self.scenarios = self._plan()
 
@@ -392,6 +404,8 @@ class Simulator:
         for _ in range(_poisson(rng, cfg.rate * 0.05)):
             yield self._background_listing(ts + rng.randrange(1000))
         yield from self._bulk_listings(ts)
+        if self._shops:
+            yield from self._shop_uploads(ts)
         for sc in self.scenarios:
             if sc.start_ts - 600_000 <= ts < sc.end_ts + 60_000:
                 yield from self._scenario(sc, ts, live)
@@ -424,6 +438,35 @@ class Simulator:
         for at, (seller, region, category, age) in due:
             price = round(PRICE_BANDS[category] * math.exp(rng.gauss(0, 0.5)), 2)
             yield self._listing(max(at, ts), "listing_created", self._id("li-"), seller, region,
+                                category, price, title=f"{category.split('/')[1]} " + " ".join(
+                                    rng.choices(WORDS, k=4)), seller_account_age_days=age)
+
+    def _shop_uploads(self, ts: int) -> Iterator[tuple[str, bytes, dict[str, Any]]]:
+        """Each of ``daily_shops`` established shops uploading its catalogue once a day,
+        at its own time of day: within 20% of its usual ``SHOP_UPLOAD`` size, within
+        ``SHOP_SPAN_MS``.
+
+        >>> from collections import Counter
+        >>> sim = Simulator(SimConfig(seed=3, rate=1, duration_s=2 * 86_400, start_ts=0,
+        ...                           scenarios=(), daily_shops=3))
+        >>> days = Counter((e["seller_id"], e["ts"] // 86_400_000) for _, _, e in sim.events()
+        ...                if e["seller_id"].startswith("sl-shop-"))
+        >>> len(days), all(9 <= n <= 36 for n in days.values())  # 3 shops, 2 days
+        (6, True)
+        """
+        rng, second = self._shop_rng, (ts // 1000) % 86_400
+        for seller, region, category, age, usual, at in self._shops:
+            if at == second:
+                size = max(1, round(usual * rng.uniform(0.8, 1.2)))
+                self._shop_pending += [(ts + rng.randrange(SHOP_SPAN_MS),
+                                        (seller, region, category, age)) for _ in range(size)]
+        due = sorted(b for b in self._shop_pending if b[0] < ts + 1000)
+        if not due:
+            return
+        self._shop_pending = [b for b in self._shop_pending if b[0] >= ts + 1000]
+        for at, (seller, region, category, age) in due:
+            price = round(PRICE_BANDS[category] * math.exp(rng.gauss(0, 0.5)), 2)
+            yield self._listing(at, "listing_created", self._id("li-"), seller, region,
                                 category, price, title=f"{category.split('/')[1]} " + " ".join(
                                     rng.choices(WORDS, k=4)), seller_account_age_days=age)
 

@@ -1,9 +1,10 @@
 """The detect stage's sweep of its entity states, with no Kafka in it.
 
 It forgets entities silent past the policy's TTL (event time), resolving their
-open signals, and, beyond ``max_term_states``, the term states that say least
-(``Engine.term_rank``): a flood of junk words would otherwise keep a
-state for every word for the whole TTL.
+open signals (an entity whose detectors keep something longer, a seller's upload
+habit, is cut down to that: ``Engine.remembered``), and, beyond
+``max_term_states``, the term states that say least (``Engine.term_rank``): a
+flood of junk words would otherwise keep a state for every word for the whole TTL.
 
 A worker may hold millions of states, so the sweep goes through them in slices
 (:func:`sweeping`): the worker lets its event loop run between slices
@@ -29,7 +30,7 @@ from dataclasses import dataclass, field
 
 from signals.engine import Engine
 from signals.record import Signal
-from signals.state import decode_head, decode_state
+from signals.state import EntityState, decode_head, decode_state
 from streams.band_store import is_band_key
 from streams.statestore import StateMap, is_category_key
 
@@ -42,6 +43,8 @@ SLICE = 5_000  # states gone through between two turns of the worker's event loo
 class Swept:
     signals: list[Signal] = field(default_factory=list)  # resolved: their entity expired
     forget: list[bytes] = field(default_factory=list)  # keys whose state to delete
+    # keys past the TTL whose state to replace by what their detectors keep longer
+    keep: list[tuple[bytes, EntityState]] = field(default_factory=list)
     tracked: int = 0  # entities left
     terms_forgotten: int = 0  # term states forgotten beyond max_term_states
     expired: int = 0  # states forgotten past the TTL
@@ -57,7 +60,10 @@ def sweeping(states: StateMap, engine: Engine, now_ts: int, emitted_ts: int,
     ``Engine.term_rank`` are forgotten. They are ranked in the same pass, and
     only when the map holds more states than that in all. A key whose state was
     set while the sweep paused is neither forgotten nor resolved: the entity
-    came back. The result holds from the last resume until the map next changes.
+    came back. An entity past the TTL whose detectors keep something longer
+    (``Engine.remembered``) has its signals resolved and its state cut down to
+    that (``keep``), and is forgotten once that has faded too. The result holds
+    from the last resume until the map next changes.
 
     With ``owns``, only keys it accepts are forgotten or resolved: a worker
     sweeps the entities it judges (every worker holds every state, and the
@@ -67,7 +73,8 @@ def sweeping(states: StateMap, engine: Engine, now_ts: int, emitted_ts: int,
     ranking = len(states) > max_term_states
     runs: list[list[tuple[float, int, bytes, bytes]]] = []  # ranked term states, by slice
     run: list[tuple[float, int, bytes, bytes]] = []
-    expired: list[tuple[bytes, bytes, list[Signal]]] = []  # key, the copy swept, its ends
+    # key, the copy swept, its ends, what is kept of it (None: forget it)
+    expired: list[tuple[bytes, bytes, list[Signal], EntityState | None]] = []
     for n, key in enumerate(states.keys_now(), 1):
         if n % slice_size == 0:
             run.sort()
@@ -78,9 +85,15 @@ def sweeping(states: StateMap, engine: Engine, now_ts: int, emitted_ts: int,
         if raw is None or is_band_key(key):  # gone meanwhile; a category's price band
             continue
         if engine.expired(decode_head(raw), now_ts):
-            if owns is None or owns(key):  # else its owner's: it goes with the owner's sweep
-                expired.append((key, raw, engine.expire(key.decode(), decode_state(raw),
-                                                        now_ts, emitted_ts)))
+            state, name = decode_state(raw), key.decode()
+            kept = engine.remembered(name, state, now_ts)
+            if kept is not None:
+                out.tracked += 1  # held on, cut down to what its detectors keep
+            # an owner's only (else it goes with the owner's sweep); a state that holds
+            # only what is kept already needs nothing
+            if (owns is None or owns(key)) and kept != state:
+                expired.append((key, raw, engine.expire(name, state, now_ts, emitted_ts),
+                                kept))
         elif not is_category_key(key):  # a stream's category: not an entity
             out.tracked += 1
             if key.startswith(TERM_PREFIX):
@@ -101,11 +114,14 @@ def sweeping(states: StateMap, engine: Engine, now_ts: int, emitted_ts: int,
             if n % slice_size == 0:
                 yield
     # from here on, no pause: what the map holds now is what the result is checked against
-    for key, raw, ends in expired:
+    for key, raw, ends, kept in expired:
         if states.raw(key) is raw:  # else set again while the sweep paused: it came back
-            out.forget.append(key)
+            if kept is None:
+                out.forget.append(key)
+                out.expired += 1
+            else:
+                out.keep.append((key, kept))
             out.signals.extend(ends)
-            out.expired += 1
     for _, _, key, raw in lowest:
         if states.raw(key) is raw:
             out.forget.append(key)

@@ -7,6 +7,7 @@ import asyncio
 from signals.aggregate import WindowAggregate
 from signals.engine import Engine
 from signals.policy import load_policy
+from signals.state import encode_state
 from streams.statestore import StateMap
 from streams.sweep import Swept, finish, sweep, sweep_in_slices, sweeping
 from streams.topics import key_partition
@@ -180,3 +181,81 @@ def test_owners_cut_the_term_states_past_the_cap_as_one_sweep_would() -> None:
              for n in range(3)]
     assert sorted(k for p in parts for k in p.forget) == sorted(whole.forget)
     assert sum(p.terms_forgotten for p in parts) == whole.terms_forgotten == 200
+
+
+def _listings(i: int, seller: str, n: float) -> WindowAggregate:
+    return WindowAggregate(
+        entity_type="seller", entity_id=seller, region="US", window_start=i * MIN,
+        window_end=(i + 1) * MIN, context={"category": "home/kitchen"},
+        features={"n_listing_created": n, "aged_actor_events": n})
+
+
+def _warm(engine: Engine, states: StateMap, before: int) -> None:
+    """Ordinary sellers in the 11 windows before window ``before``: the region is warm
+    (a region silent for an hour warms up again for 10 minutes, listing_burst's
+    ``warmup_s``), and nothing opens."""
+    for i in range(before - 11, before):
+        assert _judge(engine, states, _listings(i, f"sl-{i}", 2.0)) == []
+
+
+def _shop_opened() -> tuple[Engine, StateMap, bytes]:
+    """A region warmed up by ordinary sellers, then a shop's upload of 20 that opens."""
+    engine, states = Engine(load_policy()), StateMap()
+    _warm(engine, states, 11)
+    shop = _listings(11, "sl-shop", 20.0)
+    assert _judge(engine, states, shop) == ["open"]
+    return engine, states, shop.key.encode()
+
+
+def test_a_shops_state_past_the_ttl_is_cut_down_to_its_upload_habit() -> None:
+    engine, states, key = _shop_opened()
+    code = 5  # listing_burst's catalogue code
+    ttl = engine.policy.entity_ttl_s * 1000
+    swept = sweep(states, engine, now_ts=12 * MIN + ttl + MIN, emitted_ts=0,
+                  max_term_states=1_000)
+    assert [(s.entity_id, s.status) for s in swept.signals] == [("sl-shop", "resolved")]
+    assert key not in swept.forget and len(swept.forget) == 11  # the ordinary sellers
+    [(kept_key, kept)] = swept.keep
+    assert kept_key == key and kept.cut and not kept.life and not kept.ctx
+    assert kept.detector(code) == [0.0, 0.0, -20.0] and kept.last_ws == 11 * MIN
+    for k in swept.forget:
+        states.discard(k)
+    states.set(key, kept)
+    again = sweep(states, engine, now_ts=12 * MIN + ttl + 2 * MIN, emitted_ts=0,
+                  max_term_states=1_000)
+    assert (again.keep, again.forget, again.signals, again.tracked) == ([], [], [], 1)
+    # a week's half-life: 20 fades below half of habit_min (10) a little after 2 weeks
+    weeks = 14 * 86_400_000
+    assert sweep(states, engine, now_ts=11 * MIN + weeks - MIN, emitted_ts=0,
+                 max_term_states=1_000).forget == []
+    assert sweep(states, engine, now_ts=11 * MIN + weeks + 2 * MIN, emitted_ts=0,
+                 max_term_states=1_000).forget == [key]
+
+
+def test_the_shop_back_the_next_day_is_judged_by_its_habit() -> None:
+    engine, states, key = _shop_opened()
+    day = 1440
+    swept = sweep(states, engine, now_ts=(11 + 120) * MIN, emitted_ts=0, max_term_states=1_000)
+    for k, state in swept.keep:
+        states.set(k, state)
+    _warm(engine, states, 11 + day)
+    assert _judge(engine, states, _listings(11 + day, "sl-shop", 22.0)) == []
+    assert not states.get(key).cut  # a judged window makes it a whole state again
+    # a shop with no habit opens on the same upload
+    assert _judge(engine, states, _listings(11 + day, "sl-other-shop", 22.0)) == ["open"]
+    _warm(engine, states, 11 + 2 * day)
+    assert _judge(engine, states, _listings(11 + 2 * day, "sl-shop", 50.0)) == ["open"]
+
+
+def test_a_cut_state_wins_over_the_whole_copy_of_its_window() -> None:
+    engine, states, key = _shop_opened()
+    whole = states.raw(key)
+    [(_, cut)] = [kv for kv in sweep(states, engine, now_ts=(11 + 120) * MIN, emitted_ts=0,
+                                     max_term_states=1_000).keep if kv[0] == key]
+    restarted = StateMap()  # a worker reading the state topic from its start
+    restarted.apply(key, whole)
+    restarted.apply(key, encode_state(cut))
+    assert restarted.get(key) == cut
+    states.set(key, cut)  # a live worker reading back its own older write
+    states.apply(key, whole)
+    assert states.get(key) == cut
