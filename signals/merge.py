@@ -11,7 +11,8 @@ each partition reports how far it has closed its windows (the worker sends a
 small watermark record to the windows topic, a replay knows it directly), see
 :meth:`Merger.watermark` and :meth:`Merger.ready_before`. As a fallback (a
 partition that never reports, e.g. one with no events at all) a window is
-also released once its first partial has waited ``settle_ms``.
+also released once its first partial has waited ``settle_ms`` (``SETTLE_MS`` in
+the worker, of wall time; a replay counts it in event time).
 
 A partial may arrive twice (an input partition re-read after a crash closes a
 window again; the worker reads windows records again after a restart). Given
@@ -63,6 +64,8 @@ _SETS = {"account": ("distinct_accounts", MAX_ACCOUNTS),
          "listing": ("distinct_listings", MAX_PLACES),
          "context": ("distinct_texts", MAX_CONTEXTS),
          "text": (None, MAX_TEXTS)}
+
+SETTLE_MS = 120_000  # fallback: partial windows of a spread entity wait at most this
 
 
 def merge(a: WindowAggregate, b: WindowAggregate) -> WindowAggregate:

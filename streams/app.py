@@ -45,7 +45,7 @@ from signals.aggregate import (
     decode_watermark,
 )
 from signals.engine import Engine
-from signals.merge import SPREAD_ENTITY_TYPES, SPREAD_SOURCES, Mergers
+from signals.merge import SETTLE_MS, SPREAD_ENTITY_TYPES, SPREAD_SOURCES, Mergers
 from signals.metrics import Metrics, build_metrics
 from signals.policy import Policy
 from signals.record import Signal
@@ -63,7 +63,6 @@ from streams.windows import StreamStart
 
 log = logging.getLogger("riskstream.detect")
 
-MERGE_SETTLE_MS = 120_000  # fallback: partial windows of a spread entity wait at most this
 MERGE_INTERVAL_S = 0.5
 GC_THRESHOLDS = (50_000, 20, 100)
 # how long the detect group waits for a silent member before it hands its partitions
@@ -139,7 +138,7 @@ def create_app(settings: Settings, policy: Policy, metrics: Metrics) -> faust.Ap
     def merger_of(partition: int) -> tuple[Mergers, HeldRecords]:
         pair = mergers.get(partition)
         if pair is None:
-            pair = mergers[partition] = (Mergers(settle_ms=MERGE_SETTLE_MS), HeldRecords())
+            pair = mergers[partition] = (Mergers(settle_ms=SETTLE_MS), HeldRecords())
         return pair
 
     def gauge_merges() -> None:

@@ -7,7 +7,10 @@ topics' partitions (:func:`partition_of`), folded in batches by
 partition's share of them: the partitions in step in file order, as the worker
 reads them, :mod:`streams.align`), and closed windows go through
 :class:`~signals.engine.Engine`, so a file replay and the live worker give the
-same signals for the same events. States are swept as the worker sweeps them
+same signals for the same events. Partial windows of spread entities are
+merged once every partition has closed them or, as the worker's fallback for a
+partition with no events, once the first has waited ``SETTLE_MS`` (here of event
+time). States are swept as the worker sweeps them
 (:mod:`streams.sweep`: the TTL and the cap on term states), once per
 ``SWEEP_INTERVAL_S`` of event time, so a replay longer than the TTL resolves
 the signals of entities that went quiet and forgets their states, as the
@@ -24,7 +27,7 @@ import orjson
 
 from signals.aggregate import FirstUse
 from signals.engine import Engine
-from signals.merge import SPREAD_ENTITY_TYPES, Mergers
+from signals.merge import SETTLE_MS, SPREAD_ENTITY_TYPES, Mergers
 from signals.policy import Policy
 from signals.record import Signal
 from streams.config import MAX_TERM_STATES
@@ -103,7 +106,8 @@ def replay(
     pending: dict[tuple[str, int], list[Raw]] = {}
     offsets: dict[tuple[str, int], int] = {}
 
-    merger = Mergers(settle_ms=0)
+    # the clock of the merger's settle time is the newest event time read, as if paced
+    merger = Mergers(settle_ms=SETTLE_MS)
     newest = {"window_end": -1, "swept": -1}  # event time, as the worker's sweep reads it
 
     def detect(aggs: list, closed: tuple[str, int] | None = None,
@@ -111,15 +115,16 @@ def replay(
         """Run closed windows through the engine; partial windows of spread entities
         (and texts one account used) wait in the merger until every partition has
         closed them."""
+        now = core.newest_ts
         for use in first_uses:
-            merger.add(use, 0)
+            merger.add(use, now)
         whole = []
         for agg in aggs:
             result.windows += 1
             if not engine.wants(agg):
                 continue
             if agg.entity_type in SPREAD_ENTITY_TYPES:
-                merger.add(agg, 0)
+                merger.add(agg, now)
             else:
                 whole.append(agg)
         if closed is not None:  # (topic, window end every partition of it has closed)
@@ -173,6 +178,8 @@ def replay(
             for tp in list(pending):
                 drain(tp)
             held = 0
+            # a partition with no events closes nothing: its windows wait the settle time
+            judge(merger.ready(core.newest_ts))
     for tp in list(pending):
         drain(tp)
     if flush:

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import random
+
 import orjson
 import pytest
 
 from signals.policy import load_policy
 from streams.contract import LIVESTREAM_TOPIC
-from streams.replay import partition_of, read_jsonl, replay
+from streams.replay import partition_of, read_jsonl, replay, route
 from streams.simulate import SimConfig, Simulator, explained, matches
-from tests.streams.events import BASE_TS, live, raw
+from tests.streams.events import BASE_TS, listing, live, raw
 
 SIGNAL_TYPES = (
     "report_spike", "viewer_inflation", "purchase_anomaly", "price_anomaly", "listing_burst",
@@ -163,3 +165,35 @@ def test_a_replay_forgets_term_states_past_the_cap() -> None:
     uncapped = replay(records, load_policy(), flush=True)
     assert uncapped.terms_forgotten == 0
     assert capped.terms_forgotten == capped.forgotten == 400 - 50
+
+
+def test_a_partition_with_no_events_holds_the_others_windows_only_the_settle_time() -> None:
+    # two streams' chat on one partition, one stream's on the other, which then has no
+    # events for 90 minutes (no live stream hashes there). Words' windows wait for every
+    # partition to close them, or the worker's settle time: judged on time, the region's
+    # common words keep their usual counts. Held for the whole 90 minutes, they were
+    # judged when the idle partition came back, after the TTL sweep had forgotten every
+    # word's state, and each common word opened as new.
+    assert (partition_of(b"st-4", 2), partition_of(b"st-5", 2), partition_of(b"st-1", 2)) == (
+        0, 0, 1)
+    words = ("price", "shipping", "color", "size", "restock", "when", "nice", "deal")
+    rng = random.Random(5)
+    events = [live("stream_start", stream_id=s, event_id=f"start-{s}", ts=BASE_TS)
+              for s in ("st-4", "st-5", "st-1")]
+    for i in range(115 * 4):  # a comment every 15 s per stream, for 115 minutes
+        quiet = 20 * 4 <= i < 110 * 4
+        for s in ("st-4", "st-5") if quiet else ("st-4", "st-5", "st-1"):
+            text = "love " + " ".join(rng.sample(words, 3))
+            events.append(live("comment", stream_id=s, event_id=f"c-{s}-{i}",
+                               ts=BASE_TS + i * 15_000, user_id=f"u{i % 40}", text=text))
+            if i % 4 == 0:  # the streams' own windows are judged, and move the sweep on
+                events.append(live("viewer_snapshot", stream_id=s, event_id=f"v-{s}-{i}",
+                                   ts=BASE_TS + i * 15_000 + 1, viewers=500))
+        # new listings on both partitions of listing.events all along (words' windows
+        # merge titles too, so they wait for that topic's partitions as well)
+        events.append(listing(listing_id=f"l-{i}", event_id=f"l-{i}", seller_id=f"x{i}",
+                              ts=BASE_TS + i * 15_000 + 2, title="shoe"))
+    records = [(route(e)[0], route(e)[1], raw(e)) for e in events]
+    result = replay(records, load_policy(), partitions=2, batch=50)
+    assert result.processed == len(events) and result.windows > 0
+    assert [s.entity_id for s in result.signals if s.signal_type == "emerging_term"] == []
