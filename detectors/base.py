@@ -39,6 +39,9 @@ class Detector(AnomalyDetector):
         """What the detector keeps of every window, flagged or not (``learn_one`` sees
         only clearly normal ones); nothing by default."""
 
+    #: whether :meth:`memory` may keep anything (so a sweep need not ask otherwise)
+    remembers = False
+
     def memory(self, windows: float) -> list[float] | None:
         """The state worth keeping past the entity's TTL, its last window ``windows``
         windows ago, or None (the default): forget the entity."""

@@ -96,6 +96,7 @@ class PoissonRateDetector(Detector):
         # the habit's fade per window (None: no habit); the habit as of the last window
         # remembered, and as the window last scored saw it (0 for a young account)
         self._fade = None if habit_half_life is None else 0.5 ** (1.0 / habit_half_life)
+        self.remembers = self._fade is not None
         self.habit_min = habit_min
         self._habit = 0.0
         self._habit_seen = 0.0

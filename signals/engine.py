@@ -55,10 +55,14 @@ class Engine:
         self._first_ws: dict[tuple[str, str], int] = {}
         self._last_ws: dict[tuple[str, str], int] = {}
         self._warmups: list[tuple[str, SignalPolicy, int]] = []
+        # per entity type, the signals whose detectors keep something past the TTL
+        self._remembering: dict[str, list[tuple[str, SignalPolicy]]] = {}
         for name, sp in policy.signals.items():
             if sp.enabled:
                 entity_type = CATALOGUE[name].entity_type
                 self._by_entity.setdefault(entity_type, []).append((name, sp))
+                if CATALOGUE[name].detectors[sp.detector](**sp.params).remembers:
+                    self._remembering.setdefault(entity_type, []).append((name, sp))
                 if sp.warmup_s:
                     self._warmups.append((name, sp, CATALOGUE[name].code))
         # one emerging_term detector, reloaded for each state term_rank reads
@@ -278,7 +282,7 @@ class Engine:
         entity_type = key.partition(":")[0]
         windows = max(now_ts - state.last_ws, 0) // self.window_ms
         kept: dict[int, list[float]] = {}
-        for name, sp in self._by_entity.get(entity_type, ()):
+        for name, sp in self._remembering.get(entity_type, ()):
             entry = CATALOGUE[name]
             saved = state.detector(entry.code)
             if saved is None:

@@ -247,9 +247,9 @@ def create_app(settings: Settings, policy: Policy, metrics: Metrics) -> faust.Ap
         swept = await sweep_in_slices(
             states, engine, now, _now_ms(), settings.max_term_states,
             owns=lambda key: key_partition(key, settings.partitions) in owned)
-        await states.delete_many(swept.forget)  # forgotten before anything else runs
-        for key, state in swept.keep:  # silent past the TTL: cut down to a seller's habit
-            await states.put(key, state)
+        # forgotten, or cut down to what outlives the TTL (a seller's upload habit),
+        # before anything else runs
+        await states.delete_many(swept.forget, replace=swept.keep)
         metrics.sweep_seconds.observe(time.monotonic() - started)
         for signal in swept.signals:
             await emit(signal)

@@ -20,7 +20,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 
 import msgspec
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
@@ -160,15 +160,21 @@ class EntityStateStore(StateMap):
         assert self._producer is not None
         return await self._producer.send(self.topic, encoded, key=key)
 
-    async def delete_many(self, keys: list[bytes]) -> None:
-        """Forget ``keys`` at once, then send their tombstones; a key set again while
-        the tombstones go out keeps its new state, on the topic too (no tombstone)."""
+    async def delete_many(self, keys: list[bytes],
+                          replace: Iterable[tuple[bytes, EntityState]] = ()) -> None:
+        """Forget ``keys`` and hold the ``replace`` states (a sweep's cut-down ones) at
+        once, then send their tombstones and records; a key set again while they go
+        out keeps its new state, on the topic too (no tombstone, no older record)."""
         for key in keys:
             self.discard(key)
+        held = [(key, self.set(key, state)) for key, state in replace]
         assert self._producer is not None
         for key in keys:
             if self.raw(key) is None:
                 await self._producer.send(self.topic, None, key=key)
+        for key, raw in held:
+            if self.raw(key) is raw:
+                await self._producer.send(self.topic, raw, key=key)
 
     async def caught_up(self, timeout_s: float = 30.0) -> bool:
         """Wait until this store has read every record the topic holds now; ``False``

@@ -91,3 +91,42 @@ def test_forgotten_states_are_tombstoned_unless_set_again(broker: str) -> None:
     held, restored = asyncio.run(_forget(broker))
     assert held == [False, False, True]
     assert restored == [False, True, True]
+
+
+async def _cut(broker: str) -> tuple[EntityState | None, EntityState | None, EntityState | None]:
+    """A store writes a seller's whole state, a sweep cuts it down to its habit (same
+    last window) and forgets another; a second store then restores the topic."""
+    topic = f"rs-store-{uuid.uuid4().hex[:8]}"
+    await ensure_topics(broker, (topic,), partitions=4, compacted=(topic,))
+    stores = [EntityStateStore(broker, topic, partitions=4) for _ in range(2)]
+    following = [asyncio.create_task(stores[0].run())]
+    whole = EntityState(region="US", last_s=660, ctx={"c": "home/kitchen"},
+                        life={5: [1, 660_000, 0, 0, 0, 0.9]})
+    whole.set_detector(5, [20.0, 1.0, -20.0])
+    cut = EntityState(region="US", last_s=660, cut=True)
+    cut.set_detector(5, [0.0, 0.0, -20.0])
+    try:
+        await stores[0].ready.wait()
+        for key in (b"seller:shop", b"seller:gone"):
+            await (await stores[0].put(key, whole))
+        await stores[0].delete_many([b"seller:gone"], replace=[(b"seller:shop", cut)])
+        assert stores[0]._producer is not None
+        await stores[0]._producer.flush()
+        held = stores[0].get(b"seller:shop")
+        following.append(asyncio.create_task(stores[1].run()))
+        await stores[1].ready.wait()
+        assert await stores[1].caught_up(timeout_s=30)
+        return held, stores[1].get(b"seller:shop"), stores[1].get(b"seller:gone")
+    finally:
+        for task in following:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+
+def test_a_state_cut_down_by_the_sweep_is_what_a_restarted_worker_restores(broker) -> None:
+    # the cut state has the same last window as the whole one before it on the topic:
+    # read back in order, the cut one must win (signals.state.last_window)
+    held, restored, gone = asyncio.run(_cut(broker))
+    assert held is not None and held.cut and not held.life
+    assert restored == held and gone is None
