@@ -29,12 +29,14 @@ class PoissonRateDetector(Detector):
     With ``habit_half_life`` (in windows), the detector also remembers an
     established entity's *habit*: the largest count of a window of at least
     ``habit_min`` it has shown, flagged or not, fading by half every
-    ``habit_half_life`` windows. An established window is then expected to hold at
-    least the faded habit: a shop that uploads twenty items every morning opens a
-    signal on its first upload, and after that only on one far beyond its habit.
-    :meth:`remember_one` learns it (the engine calls it for every window), and it
-    is kept, past the entity's TTL too (:meth:`memory`), until it has faded to half
-    of ``habit_min``.
+    ``habit_half_life`` windows. It applies from the entity's next *session*, after
+    ``habit_gap`` windows without one: an established window of a later session is
+    expected to hold at least the faded habit, so a shop that uploads twenty items
+    every morning opens a signal on its first upload, and after that only on one
+    far beyond its habit, while a burst that goes on within its session is judged
+    as before. :meth:`remember_one` learns it (the engine calls it for every
+    window), and it is kept, past the entity's TTL too (:meth:`memory`), until it
+    has faded to half of ``habit_min``.
 
     Examples
     --------
@@ -74,6 +76,7 @@ class PoissonRateDetector(Detector):
         established_prior_rate: float | None = None,
         habit_half_life: float | None = None,
         habit_min: float = 10.0,
+        habit_gap: float = 60.0,
     ) -> None:
         if prior_rate < 0.0 or (established_prior_rate or 0.0) < 0.0:
             raise ValueError("prior_rate and established_prior_rate must not be negative")
@@ -84,6 +87,8 @@ class PoissonRateDetector(Detector):
                              "established account's habit is learned")
         if habit_min < 1.0:
             raise ValueError(f"habit_min must be at least 1, not {habit_min}")
+        if habit_gap < 1.0:
+            raise ValueError(f"habit_gap must be at least 1 window, not {habit_gap}")
         self.prior_rate = prior_rate
         self.established_prior_rate = established_prior_rate
         self.prior_exposure = prior_exposure
@@ -98,7 +103,9 @@ class PoissonRateDetector(Detector):
         self._fade = None if habit_half_life is None else 0.5 ** (1.0 / habit_half_life)
         self.remembers = self._fade is not None
         self.habit_min = habit_min
-        self._habit = 0.0
+        self.habit_gap = habit_gap
+        self._habit = 0.0  # of earlier sessions, as of the last window remembered
+        self._session = 0.0  # of the current session (the habit from the next one on)
         self._habit_seen = 0.0
 
     @property
@@ -113,18 +120,24 @@ class PoissonRateDetector(Detector):
         established = self.established_prior_rate is not None and x.get("established")
         self._prior = self.established_prior_rate if established else self.prior_rate
 
-    def _faded(self, idle_windows: float) -> float:
-        """The habit ``idle_windows + 1`` windows after the last window remembered."""
-        if self._fade is None or not self._habit:
-            return 0.0
-        return self._habit * self._fade ** (idle_windows + 1.0)
+    def _faded(self, idle_windows: float) -> tuple[float, float]:
+        """The habit and the session's largest count, ``idle_windows + 1`` windows after
+        the last window remembered; after ``habit_gap`` idle windows the session is
+        over, and its count is part of the habit."""
+        if self._fade is None or not (self._habit or self._session):
+            return 0.0, 0.0
+        fade = self._fade ** (idle_windows + 1.0)
+        habit, session = self._habit * fade, self._session * fade
+        if idle_windows >= self.habit_gap:
+            return max(habit, session), 0.0
+        return habit, session
 
     def surprise(self, x: dict[str, float]) -> float:
         """``-log10 P(N >= count)`` under the expected Poisson count: the rate times the
         exposure, or an established entity's faded habit if that is larger."""
         self._see(x)
         count = float(x["count"])
-        self._habit_seen = self._faded(x.get("idle_windows", 0.0)) if x.get(
+        self._habit_seen = self._faded(x.get("idle_windows", 0.0))[0] if x.get(
             "established") else 0.0
         mu = max(self.rate * float(x["exposure"]), self._habit_seen, 1e-9)
         if count <= 0:
@@ -150,35 +163,42 @@ class PoissonRateDetector(Detector):
 
     def remember_one(self, x: dict[str, float]) -> None:
         """Fade the habit by the windows since the last one, and take this window's count
-        as the habit if the entity is established and the count is at least
+        as its session's if the entity is established and the count is at least
         ``habit_min`` and above it. Unlike :meth:`learn_one`, for every window: a habit
-        is learned from the upload that opened a signal, so the next one does not."""
+        is learned from the upload that opened a signal, so the next session's does
+        not."""
         if self._fade is None:
             return
-        habit = self._faded(x.get("idle_windows", 0.0))
+        habit, session = self._faded(x.get("idle_windows", 0.0))
         count = float(x["count"])
         if x.get("established") and count >= self.habit_min:
-            habit = max(habit, count)
-        self._habit = habit if habit >= 0.5 * self.habit_min else 0.0
+            session = max(session, count)
+        low = 0.5 * self.habit_min
+        self._habit = habit if habit >= low else 0.0
+        self._session = session if session >= low else 0.0
 
     def memory(self, windows: float) -> list[float] | None:
         """A state holding only the habit, for an entity silent past its TTL whose last
         window started ``windows`` windows ago, until the habit has faded to half of
         ``habit_min``."""
-        if self._faded(windows - 1.0) < 0.5 * self.habit_min:
+        if max(self._faded(windows - 1.0)) < 0.5 * self.habit_min:
             return None
-        return [0.0, 0.0, -self._habit]
+        return [0.0, 0.0, -max(self._habit, self._session)]  # past the TTL: a new session
 
     def state(self) -> list[float]:
         # a habit is kept negated: a state from before a310ca0 held a window count there
-        return [self._counts, self._exposure, -self._habit] if self._habit else [
-            self._counts, self._exposure]
+        if self._session:
+            return [self._counts, self._exposure, -self._habit, -self._session]
+        if self._habit:
+            return [self._counts, self._exposure, -self._habit]
+        return [self._counts, self._exposure]
 
     def load(self, state: list[float]) -> None:
-        """Two floats, or three with a habit (negated). A non-negative third value (a
-        window count kept before) is ignored."""
+        """Two floats, three with a habit, four with the session's largest count (both
+        negated). A non-negative third value (a window count kept before) is ignored."""
         self._counts, self._exposure = state[0], state[1]
         self._habit = max(-state[2], 0.0) if len(state) > 2 and self._fade else 0.0
+        self._session = max(-state[3], 0.0) if len(state) > 3 and self._fade else 0.0
 
     def baseline(self) -> dict[str, float]:
         # `exposure`: the entity's own decayed exposure behind `rate`, beside the prior's;

@@ -84,6 +84,18 @@ def test_an_established_shops_daily_upload_opens_only_the_first_time() -> None:
     assert fresh.score_one(_upload(22, idle=DAY)) > 0.9  # without the habit it would open
 
 
+def test_a_burst_that_goes_on_within_its_session_is_judged_as_before() -> None:
+    # the habit applies from the next session (after habit_gap, 60 windows, of none):
+    # a burst of 20 a minute that goes on stays flagged, and its episode open
+    det = _shop()
+    for _ in range(5):
+        assert det.score_one(_upload(20)) > 0.9
+        det.remember_one(_upload(20))
+    assert det.score_one(_upload(20, idle=58.0)) > 0.9  # back within the hour: same session
+    det.remember_one(_upload(20, idle=58.0))
+    assert det.score_one(_upload(20, idle=60.0)) < 0.3  # an hour later: a new session
+
+
 def test_a_young_sellers_uploads_teach_no_habit() -> None:
     det = _shop()
     det.remember_one(_upload(20, established=0.0))
@@ -99,7 +111,8 @@ def test_a_young_sellers_uploads_teach_no_habit() -> None:
 def test_the_habit_fades_and_is_kept_past_the_ttl_only_while_it_counts() -> None:
     det = _shop()
     det.remember_one(_upload(20))
-    assert det.state() == [0.0, 0.0, -20.0]  # negated: a legacy third value was a count
+    # negated (a legacy third value was a count); this session's, the habit from the next
+    assert det.state() == [0.0, 0.0, 0.0, -20.0]
     week = 10080.0
     assert det.memory(60) == [0.0, 0.0, -20.0]  # an hour on: kept, as it was
     assert det.memory(2 * week) == [0.0, 0.0, -20.0]  # faded to 5, half habit_min: kept
@@ -129,3 +142,5 @@ def test_bad_habit_settings_are_refused_naming_the_knob() -> None:
         PoissonRateDetector(habit_half_life=100.0)
     with pytest.raises(ValueError, match="habit_min"):
         _shop(habit_min=0.5)
+    with pytest.raises(ValueError, match="habit_gap"):
+        _shop(habit_gap=0.0)
