@@ -431,10 +431,12 @@ class Simulator:
                       rng.choices(CATEGORIES, CATEGORY_WEIGHTS)[0], rng.randint(30, 3000))
             self._bulk += [(ts + rng.randrange(BULK_SPAN_MS), seller)
                            for _ in range(rng.randint(*BULK_SIZE))]
-        due = [b for b in self._bulk if b[0] < ts + 1000]
-        if not due:
-            return
-        self._bulk = [b for b in self._bulk if b[0] >= ts + 1000]
+        due, self._bulk = _due(self._bulk, ts)
+        yield from self._created(rng, due, ts)
+
+    def _created(self, rng: random.Random, due: list[tuple[int, tuple[str, str, str, int]]],
+                 ts: int) -> Iterator[tuple[str, bytes, dict[str, Any]]]:
+        """New listings at their times (not before ``ts``), priced and titled from ``rng``."""
         for at, (seller, region, category, age) in due:
             price = round(PRICE_BANDS[category] * math.exp(rng.gauss(0, 0.5)), 2)
             yield self._listing(max(at, ts), "listing_created", self._id("li-"), seller, region,
@@ -460,15 +462,8 @@ class Simulator:
                 size = max(1, round(usual * rng.uniform(0.8, 1.2)))
                 self._shop_pending += [(ts + rng.randrange(SHOP_SPAN_MS),
                                         (seller, region, category, age)) for _ in range(size)]
-        due = sorted(b for b in self._shop_pending if b[0] < ts + 1000)
-        if not due:
-            return
-        self._shop_pending = [b for b in self._shop_pending if b[0] >= ts + 1000]
-        for at, (seller, region, category, age) in due:
-            price = round(PRICE_BANDS[category] * math.exp(rng.gauss(0, 0.5)), 2)
-            yield self._listing(at, "listing_created", self._id("li-"), seller, region,
-                                category, price, title=f"{category.split('/')[1]} " + " ".join(
-                                    rng.choices(WORDS, k=4)), seller_account_age_days=age)
+        due, self._shop_pending = _due(self._shop_pending, ts)
+        yield from self._created(rng, sorted(due), ts)
 
     def _background_listing(self, ts: int) -> tuple[str, bytes, dict[str, Any]]:
         rng = self.rng
@@ -644,6 +639,16 @@ def _obfuscate(rng: random.Random, word: str) -> str:
         return word.translate(str.maketrans({"o": "0", "i": "1", "e": "3", "a": "4"}))
     homoglyphs = {"o": "\u043e", "e": "\u0435", "a": "\u0430", "c": "\u0441"}  # Cyrillic
     return word.translate(str.maketrans(homoglyphs))
+
+
+def _due(pending: list[tuple[int, Any]], ts: int) -> tuple[list[tuple[int, Any]],
+                                                           list[tuple[int, Any]]]:
+    """Split pending ``(time, item)`` into those due in the second from ``ts``, and the rest.
+
+    >>> _due([(500, "a"), (1500, "b")], 0)
+    ([(500, 'a')], [(1500, 'b')])
+    """
+    return [b for b in pending if b[0] < ts + 1000], [b for b in pending if b[0] >= ts + 1000]
 
 
 def _poisson(rng: random.Random, lam: float) -> int:
