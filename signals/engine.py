@@ -264,6 +264,16 @@ class Engine:
             usual = detector.expected(max((now_ts - state.last_ws) // self.window_ms - 1, 0))
         return usual, state.last_ws
 
+    def remembers(self, key: str) -> bool:
+        """Whether entity ``key``'s type (``type:id``) may keep anything past the TTL.
+
+        >>> from signals.policy import load_policy
+        >>> engine = Engine(load_policy())
+        >>> engine.remembers("seller:sl-1"), engine.remembers("term:deal|US")
+        (True, False)
+        """
+        return key.partition(":")[0] in self._remembering
+
     def remembered(self, key: str, state: EntityState, now_ts: int) -> EntityState | None:
         """What to keep of entity ``key`` (``type:id``) once it is silent past the TTL:
         a state holding only what its detectors keep that long (a seller's upload habit,

@@ -85,13 +85,15 @@ def sweeping(states: StateMap, engine: Engine, now_ts: int, emitted_ts: int,
         if raw is None or is_band_key(key):  # gone meanwhile; a category's price band
             continue
         if engine.expired(decode_head(raw), now_ts):
-            state, name = decode_state(raw), key.decode()
-            kept = engine.remembered(name, state, now_ts)
+            name = key.decode()
+            remembers, owned = engine.remembers(name), owns is None or owns(key)
+            if not (remembers or owned):
+                continue  # its owner's: it goes with the owner's sweep
+            state = decode_state(raw)
+            kept = engine.remembered(name, state, now_ts) if remembers else None
             if kept is not None:
                 out.tracked += 1  # held on, cut down to what its detectors keep
-            # an owner's only (else it goes with the owner's sweep); a state that holds
-            # only what is kept already needs nothing
-            if (owns is None or owns(key)) and kept != state:
+            if owned and kept != state:  # one that holds only what is kept needs nothing
                 expired.append((key, raw, engine.expire(name, state, now_ts, emitted_ts),
                                 kept))
         elif not is_category_key(key):  # a stream's category: not an entity
