@@ -29,7 +29,12 @@ class CountSurgeDetector(Detector):
     rate it has learned, fading by ``peak_alpha`` per window, and expects at
     least that: a common word whose uses fell for half an hour (a region's chat
     went quiet while its listing titles went on) is not new when they come back,
-    while a word never common is judged as before.
+    while a word never common is judged as before. With ``memory_min`` as
+    well, that peak outlives the entity's TTL: a term whose faded peak is still
+    at least ``memory_min`` uses a window is cut down to it rather than
+    forgotten (:meth:`memory`), so a common word of a quiet region, unused for
+    an hour or two while the region's chat was silent, is not new when it
+    comes back.
 
     The score comes from the upper tail ``p = P(N >= count)`` of a negative
     binomial with that mean and shape ``dispersion``: Poisson-like for a rare
@@ -50,6 +55,22 @@ class CountSurgeDetector(Detector):
     >>> det.learn_one({"count": 4, "idle_windows": 300})  # gone for hours: rare again
     >>> round(det.expected(), 2)
     0.26
+
+    A word a quiet region uses every few minutes, silent past the TTL:
+
+    >>> word = CountSurgeDetector(prior=0.03, min_count=3, half=4.0, peak_alpha=0.01,
+    ...                           memory_min=0.1)
+    >>> for _ in range(20):
+    ...     word.learn_one({"count": 1, "idle_windows": 3})
+    >>> kept = word.memory(90)  # its last window began 90 windows ago
+    >>> kept == [0.0, 0.0, word.state()[2]]
+    True
+    >>> back = CountSurgeDetector(prior=0.03, min_count=3, half=4.0, peak_alpha=0.01)
+    >>> back.load(kept)
+    >>> back.score_one({"count": 3, "idle_windows": 89}) < 0.6  # not new again
+    True
+    >>> word.memory(400) is None  # faded below memory_min: forget it
+    True
     """
 
     version = "2"
@@ -63,10 +84,15 @@ class CountSurgeDetector(Detector):
         min_count: int = 5,
         half: float = 5.0,
         peak_alpha: float = 1.0,
+        memory_min: float | None = None,
     ) -> None:
         if not 0.0 < peak_alpha <= 1.0:
             raise ValueError(f"peak_alpha must be in (0, 1] (1: no remembered peak), "
                              f"not {peak_alpha}")
+        if memory_min is not None and (memory_min <= 0.0 or peak_alpha == 1.0):
+            raise ValueError(f"memory_min must be above 0 and needs a peak_alpha below 1 "
+                             f"(the peak it keeps), not {memory_min} with peak_alpha "
+                             f"{peak_alpha}")
         self.prior = prior
         self.prior_windows = prior_windows
         self.alpha = alpha
@@ -74,6 +100,8 @@ class CountSurgeDetector(Detector):
         self.min_count = min_count
         self.half = half
         self.peak_alpha = peak_alpha
+        self.memory_min = memory_min
+        self.remembers = memory_min is not None
         self._rate = 0.0  # usual count per unit of exposure
         self._n = 0.0  # windows of history, decayed by idle ones
         self._peak = 0.0  # the highest usual rate learned, fading by peak_alpha a window
@@ -123,6 +151,15 @@ class CountSurgeDetector(Detector):
         step = max(1.0 / (self._n + shrink), self.alpha)
         self._rate += step * (count / exposure - self._rate)
         self._peak = max(self._peak * self._decay(idle + 1.0, self.peak_alpha), self._rate)
+
+    def memory(self, windows: float) -> list[float] | None:
+        """A state holding only the peak, for a term silent past its TTL whose last
+        window started ``windows`` windows ago, while the peak faded over them is at
+        least ``memory_min``."""
+        if self.memory_min is None or (
+                self._peak * self._decay(windows, self.peak_alpha) < self.memory_min):
+            return None
+        return [0.0, 0.0, self._peak]
 
     def state(self) -> list[float]:
         return [self._rate, self._n, self._peak]

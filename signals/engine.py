@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 import msgspec
 
 from detectors import CountSurgeDetector
+from detectors.base import Detector
 from signals.aggregate import WindowAggregate
 from signals.catalogue import BY_CODE, CATALOGUE
 from signals.lifecycle import Lifecycle
@@ -55,14 +56,17 @@ class Engine:
         self._first_ws: dict[tuple[str, str], int] = {}
         self._last_ws: dict[tuple[str, str], int] = {}
         self._warmups: list[tuple[str, SignalPolicy, int]] = []
-        # per entity type, the signals whose detectors keep something past the TTL
-        self._remembering: dict[str, list[tuple[str, SignalPolicy]]] = {}
+        # per entity type, the signals whose detectors keep something past the TTL, each
+        # with one detector, reloaded for each state the sweep asks about
+        self._remembering: dict[str, list[tuple[int, Detector]]] = {}
         for name, sp in policy.signals.items():
             if sp.enabled:
                 entity_type = CATALOGUE[name].entity_type
                 self._by_entity.setdefault(entity_type, []).append((name, sp))
-                if CATALOGUE[name].detectors[sp.detector](**sp.params).remembers:
-                    self._remembering.setdefault(entity_type, []).append((name, sp))
+                kept = CATALOGUE[name].detectors[sp.detector](**sp.params)
+                if kept.remembers:
+                    self._remembering.setdefault(entity_type, []).append(
+                        (CATALOGUE[name].code, kept))
                 if sp.warmup_s:
                     self._warmups.append((name, sp, CATALOGUE[name].code))
         # one emerging_term detector, reloaded for each state term_rank reads
@@ -269,7 +273,7 @@ class Engine:
 
         >>> from signals.policy import load_policy
         >>> engine = Engine(load_policy())
-        >>> engine.remembers("seller:sl-1"), engine.remembers("term:deal|US")
+        >>> engine.remembers("seller:sl-1"), engine.remembers("stream:st-1")
         (True, False)
         """
         return key.partition(":")[0] in self._remembering
@@ -277,7 +281,8 @@ class Engine:
     def remembered(self, key: str, state: EntityState, now_ts: int) -> EntityState | None:
         """What to keep of entity ``key`` (``type:id``) once it is silent past the TTL:
         a state holding only what its detectors keep that long (a seller's upload habit,
-        see ``PoissonRateDetector.memory``), or None to forget it.
+        see ``PoissonRateDetector.memory``; a common word's peak usual count,
+        ``CountSurgeDetector.memory``), or None to forget it.
 
         >>> from signals.policy import load_policy
         >>> engine = Engine(load_policy())
@@ -292,19 +297,17 @@ class Engine:
         entity_type = key.partition(":")[0]
         windows = max(now_ts - state.last_ws, 0) // self.window_ms
         kept: dict[int, list[float]] = {}
-        for name, sp in self._remembering.get(entity_type, ()):
-            entry = CATALOGUE[name]
-            saved = state.detector(entry.code)
+        for code, detector in self._remembering.get(entity_type, ()):
+            saved = state.detector(code)
             if saved is None:
                 continue
-            detector = entry.detectors[sp.detector](**sp.params)
             try:
                 detector.load(saved)
             except ValueError:  # left by another detector (a changed policy)
                 continue
             memory = detector.memory(windows)
             if memory is not None:
-                kept[entry.code] = memory
+                kept[code] = memory
         if not kept:
             return None
         out = EntityState(region=state.region, last_s=state.last_s, cut=True)

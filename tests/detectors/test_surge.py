@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import random
 
+import pytest
+
 from detectors.surge import CountSurgeDetector
 
 
@@ -73,3 +75,47 @@ def test_a_state_saved_before_the_peak_was_kept_still_loads() -> None:
     det = CountSurgeDetector(peak_alpha=0.01)
     det.load([12.0, 40.0])
     assert det.expected() == 12.0 and len(det.state()) == 3
+
+
+def _quiet_region_word(**params: float) -> CountSurgeDetector:
+    """A word a quiet region uses once every four windows, for 40 windows."""
+    det = CountSurgeDetector(prior=0.03, min_count=3, half=4.0, peak_alpha=0.01, **params)
+    for _ in range(10):
+        for count in (1.0, 0.0, 0.0, 0.0):
+            if count:
+                det.learn_one({"count": count, "idle_windows": 3.0})
+    return det
+
+
+def test_a_common_words_peak_is_kept_past_the_ttl_while_it_counts() -> None:
+    word = _quiet_region_word(memory_min=0.1)
+    assert word.remembers
+    peak = word.state()[2]
+    assert word.memory(61) == [0.0, 0.0, peak]
+    back = CountSurgeDetector(prior=0.03, min_count=3, half=4.0, peak_alpha=0.01)
+    back.load(word.memory(61))
+    assert back.score_one({"count": 3.0, "idle_windows": 60.0}) < 0.6
+    never_seen = CountSurgeDetector(prior=0.03, min_count=3, half=4.0, peak_alpha=0.01)
+    assert never_seen.score_one({"count": 3.0}) >= 0.6
+    # kept while the faded peak is at least memory_min, then forgotten
+    fades_out = next(w for w in range(61, 2_000) if peak * 0.99 ** w < 0.1)
+    assert word.memory(fades_out - 1) is not None and word.memory(fades_out) is None
+
+
+def test_a_word_used_once_is_not_kept_past_the_ttl() -> None:
+    junk = CountSurgeDetector(prior=0.03, min_count=3, half=4.0, peak_alpha=0.01,
+                              memory_min=0.1)
+    junk.learn_one({"count": 1.0})
+    assert junk.memory(61) is None
+
+
+def test_without_memory_min_nothing_is_kept_past_the_ttl() -> None:
+    word = _quiet_region_word()
+    assert not word.remembers and word.memory(61) is None
+
+
+def test_bad_memory_settings_are_refused_naming_the_knob() -> None:
+    with pytest.raises(ValueError, match="memory_min"):
+        CountSurgeDetector(peak_alpha=0.01, memory_min=0.0)
+    with pytest.raises(ValueError, match=r"memory_min .* needs a peak_alpha below 1"):
+        CountSurgeDetector(memory_min=0.1)

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+import msgspec
 import orjson
+
+from signals.policy import Policy
 
 BASE_TS = 1_767_225_600_000
 
@@ -47,3 +50,12 @@ def listing(event_type: str = "listing_created", **kw: Any) -> dict[str, Any]:
 
 def raw(ev: dict[str, Any]) -> bytes:
     return orjson.dumps(ev)
+
+
+def without_param(policy: Policy, signal: str, param: str) -> Policy:
+    """``policy`` with one detector parameter of ``signal`` left to its default."""
+    sp = policy.signals[signal]
+    signals = dict(policy.signals)
+    signals[signal] = msgspec.structs.replace(
+        sp, params={k: v for k, v in sp.params.items() if k != param})
+    return msgspec.structs.replace(policy, signals=signals)

@@ -6,11 +6,12 @@ import asyncio
 
 from signals.aggregate import WindowAggregate
 from signals.engine import Engine
-from signals.policy import load_policy
+from signals.policy import Policy, load_policy
 from signals.state import encode_state
 from streams.statestore import StateMap
 from streams.sweep import Swept, finish, sweep, sweep_in_slices, sweeping
 from streams.topics import key_partition
+from tests.streams.events import without_param
 
 MIN = 60_000
 
@@ -74,8 +75,11 @@ def test_below_the_cap_only_the_ttl_forgets() -> None:
     ttl_min = engine.policy.entity_ttl_s // 60
     swept = sweep(states, engine, now_ts=(last + ttl_min + 1) * MIN, emitted_ts=0,
                   max_term_states=1_000)
-    # every term went quiet past the TTL but the junk of the last window
-    assert swept.terms_forgotten == 0 and swept.tracked == 100
+    # every term went quiet past the TTL but the junk of the last window; the common
+    # words are cut down to their remembered peak (emerging_term's memory_min)
+    assert swept.terms_forgotten == 0 and swept.tracked == 100 + 10
+    assert {k for k, _ in swept.keep} == {f"term:common{w}|US".encode() for w in range(10)}
+    assert all(state.cut for _, state in swept.keep)
     assert [s.status for s in swept.signals] == ["resolved"]  # the code word's
     assert b"term:code|US" in swept.forget
 
@@ -112,7 +116,8 @@ def test_a_state_set_while_the_sweep_paused_is_kept() -> None:
     swept = finish(steps)
     assert b"term:code|US" not in swept.forget and b"term:junk250|US" not in swept.forget
     assert swept.signals == []  # the code word's episode was not resolved
-    assert b"term:junk0|US" in swept.forget and b"term:common0|US" in swept.forget
+    assert b"term:junk0|US" in swept.forget
+    assert b"term:common0|US" in {k for k, _ in swept.keep}
     # a sweep that did not pause resolves it
     assert [s.status for s in sweep(states, engine, now_ts=now + 61 * MIN, emitted_ts=0,
                                     max_term_states=1_000).signals] == ["resolved"]
@@ -259,3 +264,40 @@ def test_a_cut_state_wins_over_the_whole_copy_of_its_window() -> None:
     states.set(key, cut)  # a live worker reading back its own older write
     states.apply(key, whole)
     assert states.get(key) == cut
+
+
+def _quiet_word_back(policy: Policy) -> tuple[list[str], list[str], list[bytes]]:
+    """A region whose chat goes on (common words every window) and a word it uses once
+    every four windows; the word is silent for 80 windows (past the TTL, swept), then
+    three accounts use it in one window. Returns what that window and the same
+    window of a word never seen raise, and what the sweep forgot."""
+    engine, states = Engine(policy), StateMap()
+    for i in range(40):
+        for w in range(3):
+            _judge(engine, states, _term(i, f"common{w}|US", 20.0))
+        if i % 4 == 0:
+            _judge(engine, states, _term(i, "size|US", 1.0))
+    forgot: list[bytes] = []
+    for i in range(40, 120):
+        for w in range(3):
+            _judge(engine, states, _term(i, f"common{w}|US", 20.0))
+        if i % 10 == 0:
+            swept = sweep(states, engine, now_ts=i * MIN, emitted_ts=0, max_term_states=1_000)
+            for key in swept.forget:
+                states.discard(key)
+            for key, state in swept.keep:
+                states.set(key, state)
+            forgot += swept.forget
+    return (_judge(engine, states, _term(120, "size|US", 3.0)),
+            _judge(engine, states, _term(120, "never|US", 3.0)), forgot)
+
+
+def test_a_quiet_regions_common_word_is_not_new_after_the_ttl() -> None:
+    back, never_seen, forgot = _quiet_word_back(load_policy())
+    assert b"term:size|US" not in forgot
+    assert back == [] and never_seen == ["open"]
+    # without the memory, the sweep forgets it and it is judged as never seen
+    without = without_param(load_policy(), "emerging_term", "memory_min")
+    back, never_seen, forgot = _quiet_word_back(without)
+    assert b"term:size|US" in forgot
+    assert back == ["open"] and never_seen == ["open"]
