@@ -34,6 +34,8 @@ source and window, so a repeat is not counted twice.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import msgspec
 
 from signals.aggregate import FirstUse, WindowAggregate
@@ -153,6 +155,20 @@ class Merger:
     def __len__(self) -> int:
         return len(self._pending)
 
+    def oldest_start(self) -> int | None:
+        """The start of the earliest window held, or None if none is.
+
+        >>> m = Merger(settle_ms=60_000)
+        >>> m.oldest_start() is None
+        True
+        >>> for start in (120_000, 60_000):
+        ...     _ = m.add(WindowAggregate(entity_type="seller", entity_id="s", region="US",
+        ...           window_start=start, window_end=start + 60_000, features={}), now_ms=0)
+        >>> m.oldest_start()
+        60000
+        """
+        return min((start for _, start in self._pending), default=None)
+
     def watermark(self, partition: int, partitions: int, closed_until: int, topic: str = ""
                   ) -> list[WindowAggregate]:
         """Input ``partition`` (of ``partitions``) of ``topic`` has closed every window
@@ -271,6 +287,10 @@ class Mergers:
     def __len__(self) -> int:
         return sum(len(m) for m in self._by_type.values())
 
+    def oldest_start(self) -> int | None:
+        """See :meth:`Merger.oldest_start`."""
+        return held_since(m.oldest_start() for m in self._by_type.values())
+
     def add(self, agg: Part, now_ms: int, source: str = "", key: MergeKey | None = None
             ) -> bool:
         return self._by_type[agg.entity_type].add(agg, now_ms, source, key)
@@ -299,3 +319,23 @@ class Mergers:
     def take_lone(self) -> list[MergeKey]:
         """See :meth:`Merger.take_lone`."""
         return [k for m in self._by_type.values() for k in m.take_lone()]
+
+
+def held_since(starts: Iterable[int | None]) -> int | None:
+    """The earliest of some mergers' :meth:`~Merger.oldest_start`, or None.
+
+    >>> held_since([None, 120_000, 60_000]), held_since([None])
+    (60000, None)
+    """
+    return min((s for s in starts if s is not None), default=None)
+
+
+def sweep_time(newest_end: int, oldest_held: int | None) -> int:
+    """The event time a sweep of entity states runs at: the newest judged window's
+    end, but no later than the start of the earliest window still held for merging,
+    so an entity whose window waits here is not forgotten as silent meanwhile.
+
+    >>> sweep_time(3_600_000, None), sweep_time(3_600_000, 3_480_000)
+    (3600000, 3480000)
+    """
+    return newest_end if oldest_held is None else min(newest_end, oldest_held)

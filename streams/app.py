@@ -45,7 +45,14 @@ from signals.aggregate import (
     decode_watermark,
 )
 from signals.engine import Engine
-from signals.merge import SETTLE_MS, SPREAD_ENTITY_TYPES, SPREAD_SOURCES, Mergers
+from signals.merge import (
+    SETTLE_MS,
+    SPREAD_ENTITY_TYPES,
+    SPREAD_SOURCES,
+    Mergers,
+    held_since,
+    sweep_time,
+)
 from signals.metrics import Metrics, build_metrics
 from signals.policy import Policy
 from signals.record import Signal
@@ -236,10 +243,12 @@ def create_app(settings: Settings, policy: Policy, metrics: Metrics) -> faust.Ap
     @app.timer(interval=float(SWEEP_INTERVAL_S))
     async def expire() -> None:
         """Forget entities silent past the policy's TTL (event time), resolving their
-        signals, and term states beyond the cap (``streams.sweep``)."""
-        now = newest["window_end"]
-        if now < 0:
+        signals, and term states beyond the cap (``streams.sweep``); no later than the
+        earliest window still held for merging."""
+        if newest["window_end"] < 0:
             return
+        now = sweep_time(newest["window_end"],
+                         held_since(m.oldest_start() for m, _ in mergers.values()))
         started = time.monotonic()
         # the entities whose windows this worker judges: each is swept by its owner only
         owned = {tp.partition for tp in app.consumer.assignment()

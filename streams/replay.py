@@ -12,7 +12,8 @@ merged once every partition has closed them or, as the worker's fallback for a
 partition with no events, once the first has waited ``SETTLE_MS`` (here of event
 time). States are swept as the worker sweeps them
 (:mod:`streams.sweep`: the TTL and the cap on term states), once per
-``SWEEP_INTERVAL_S`` of event time, so a replay longer than the TTL resolves
+``SWEEP_INTERVAL_S`` of event time, between batches and no later than the
+earliest window held for merging, so a replay longer than the TTL resolves
 the signals of entities that went quiet and forgets their states, as the
 worker does.
 """
@@ -27,7 +28,7 @@ import orjson
 
 from signals.aggregate import FirstUse
 from signals.engine import Engine
-from signals.merge import SETTLE_MS, SPREAD_ENTITY_TYPES, Mergers
+from signals.merge import SETTLE_MS, SPREAD_ENTITY_TYPES, Mergers, sweep_time
 from signals.policy import Policy
 from signals.record import Signal
 from streams.config import MAX_TERM_STATES
@@ -143,14 +144,15 @@ def replay(
             states.set(key, out.state)
             result.signals.extend(out.signals)
             newest["window_end"] = max(newest["window_end"], agg.window_end)
-        if newest["window_end"] - newest["swept"] >= SWEEP_INTERVAL_S * 1000:
-            expire()
 
     def expire() -> None:
-        """The worker's timed sweep, at the newest judged window's end."""
-        now = newest["swept"] = newest["window_end"]
-        if now < 0:
+        """The worker's timed sweep, at the newest judged window's end but no later
+        than the earliest window the merger holds; run between batches, when every
+        partition has been read as far, as the worker reads them in step."""
+        if newest["window_end"] < 0:
             return
+        newest["swept"] = newest["window_end"]
+        now = sweep_time(newest["window_end"], merger.oldest_start())
         swept = sweep(states, engine, now, emitted_ts, max_term_states)
         result.signals.extend(swept.signals)
         for key in swept.forget:
@@ -180,6 +182,8 @@ def replay(
             held = 0
             # a partition with no events closes nothing: its windows wait the settle time
             judge(merger.ready(core.newest_ts))
+            if newest["window_end"] - newest["swept"] >= SWEEP_INTERVAL_S * 1000:
+                expire()
     for tp in list(pending):
         drain(tp)
     if flush:

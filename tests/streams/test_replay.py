@@ -11,7 +11,7 @@ from signals.policy import load_policy
 from streams.contract import LIVESTREAM_TOPIC
 from streams.replay import partition_of, read_jsonl, replay, route
 from streams.simulate import SimConfig, Simulator, explained, matches
-from tests.streams.events import BASE_TS, listing, live, raw
+from tests.streams.events import BASE_TS, listing, live, raw, without_param
 
 SIGNAL_TYPES = (
     "report_spike", "viewer_inflation", "purchase_anomaly", "price_anomaly", "listing_burst",
@@ -197,3 +197,64 @@ def test_a_partition_with_no_events_holds_the_others_windows_only_the_settle_tim
     result = replay(records, load_policy(), partitions=2, batch=50)
     assert result.processed == len(events) and result.windows > 0
     assert [s.entity_id for s in result.signals if s.signal_type == "emerging_term"] == []
+
+
+WORDS = ("price", "shipping", "color", "restock", "when", "nice", "deal")
+
+
+def _shoe(minute: int) -> dict:
+    """A new listing, on either partition of listing.events by turns: each closes the
+    partition's windows, so words' windows are merged as soon as both topics have."""
+    return listing(listing_id=f"l-{minute}", event_id=f"l-{minute}", seller_id=f"x{minute}",
+                   ts=BASE_TS + minute * 60_000 + 2, title="shoe")
+
+
+def _word_back_after_50_minutes(batch: int) -> list[str]:
+    """Two streams' chat uses "size" (and two other words) once a minute for 40
+    minutes; then only their viewer snapshots go on (every 2 minutes, to minute 150),
+    but for three accounts using it again at minute 90, 51 minutes after its last use:
+    within the TTL. Returns the emerging_term signals' terms."""
+    assert (partition_of(b"st-4", 2), partition_of(b"st-1", 2)) == (0, 1)
+    rng = random.Random(3)
+    events = [live("stream_start", stream_id=s, event_id=f"start-{s}", ts=BASE_TS)
+              for s in ("st-4", "st-1")]
+    for m in range(40):
+        for s in ("st-4", "st-1"):
+            events.append(live("viewer_snapshot", stream_id=s, event_id=f"v-{s}-{m}",
+                               ts=BASE_TS + m * 60_000 + 1, viewers=500))
+        events.append(live("comment", stream_id=("st-4", "st-1")[m % 2], event_id=f"c-{m}",
+                           ts=BASE_TS + m * 60_000 + 5_000, user_id=f"u{m}",
+                           text=" ".join(("size", *rng.sample(WORDS, 2)))))
+        events.append(_shoe(m))
+    for m in range(40, 150, 2):
+        for s in ("st-4", "st-1"):
+            events.append(live("viewer_snapshot", stream_id=s, event_id=f"v-{s}-{m}",
+                               ts=BASE_TS + m * 60_000 + 1, viewers=500))
+        events.append(_shoe(m))
+        if m == 90:
+            for n, (s, text) in enumerate((("st-4", "size price when"),
+                                           ("st-1", "color size nice"),
+                                           ("st-4", "deal restock size"))):
+                events.append(live("comment", stream_id=s, event_id=f"back-{n}",
+                                   ts=BASE_TS + m * 60_000 + 2_000 + n, user_id=f"w{n}",
+                                   text=text))
+    records = [(route(e)[0], route(e)[1], raw(e)) for e in events]
+    # without the word's remembered peak past the TTL (memory_min), which would hide
+    # a sweep that ran too early
+    policy = without_param(load_policy(), "emerging_term", "memory_min")
+    result = replay(records, policy, partitions=2, batch=batch, flush=True)
+    assert result.processed == len(events)
+    return [s.entity_id for s in result.signals if s.signal_type == "emerging_term"]
+
+
+def test_a_replay_sweeps_no_word_whose_window_has_not_been_judged_yet() -> None:
+    # the first batch (170 records) runs to minute 44 and judges the word's windows to
+    # minute 39. The last (minutes 48-150) holds its return at minute 90, and its first
+    # partition's stream windows run to minute 150: a sweep then, before the other
+    # partition's part of the word's window is read, forgot the word as silent past the
+    # TTL (minute 39 is more than an hour before minute 150), and its three uses
+    # opened as a word never seen. The sweep now runs between batches, no later than a
+    # window held for merging, as a worker reading in real time sweeps
+    assert _word_back_after_50_minutes(batch=170) == []
+    # with a batch a minute long, the same events
+    assert _word_back_after_50_minutes(batch=3) == []
