@@ -155,10 +155,7 @@ def replay(
         now = sweep_time(newest["window_end"], merger.oldest_start())
         swept = sweep(states, engine, now, emitted_ts, max_term_states)
         result.signals.extend(swept.signals)
-        for key in swept.forget:
-            states.discard(key)
-        for key, state in swept.keep:
-            states.set(key, state)
+        swept.apply_to(states)
         result.forgotten += len(swept.forget)
         result.terms_forgotten += swept.terms_forgotten
 

@@ -49,6 +49,14 @@ class Swept:
     terms_forgotten: int = 0  # term states forgotten beyond max_term_states
     expired: int = 0  # states forgotten past the TTL
 
+    def apply_to(self, states: StateMap) -> None:
+        """Forget and cut down the states in a map no Kafka topic backs (a file
+        replay's); the worker writes the same through ``EntityStateStore.delete_many``."""
+        for key in self.forget:
+            states.discard(key)
+        for key, state in self.keep:
+            states.set(key, state)
+
 
 def sweeping(states: StateMap, engine: Engine, now_ts: int, emitted_ts: int,
              max_term_states: int, slice_size: int = SLICE,

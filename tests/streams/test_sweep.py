@@ -223,9 +223,7 @@ def test_a_shops_state_past_the_ttl_is_cut_down_to_its_upload_habit() -> None:
     [(kept_key, kept)] = swept.keep
     assert kept_key == key and kept.cut and not kept.life and not kept.ctx
     assert kept.detector(code) == [0.0, 0.0, -20.0] and kept.last_ws == 11 * MIN
-    for k in swept.forget:
-        states.discard(k)
-    states.set(key, kept)
+    swept.apply_to(states)
     again = sweep(states, engine, now_ts=12 * MIN + ttl + 2 * MIN, emitted_ts=0,
                   max_term_states=1_000)
     assert (again.keep, again.forget, again.signals, again.tracked) == ([], [], [], 1)
@@ -240,9 +238,8 @@ def test_a_shops_state_past_the_ttl_is_cut_down_to_its_upload_habit() -> None:
 def test_the_shop_back_the_next_day_is_judged_by_its_habit() -> None:
     engine, states, key = _shop_opened()
     day = 1440
-    swept = sweep(states, engine, now_ts=(11 + 120) * MIN, emitted_ts=0, max_term_states=1_000)
-    for k, state in swept.keep:
-        states.set(k, state)
+    sweep(states, engine, now_ts=(11 + 120) * MIN, emitted_ts=0,
+          max_term_states=1_000).apply_to(states)
     _warm(engine, states, 11 + day)
     assert _judge(engine, states, _listings(11 + day, "sl-shop", 22.0)) == []
     assert not states.get(key).cut  # a judged window makes it a whole state again
@@ -283,10 +280,7 @@ def _quiet_word_back(policy: Policy) -> tuple[list[str], list[str], list[bytes]]
             _judge(engine, states, _term(i, f"common{w}|US", 20.0))
         if i % 10 == 0:
             swept = sweep(states, engine, now_ts=i * MIN, emitted_ts=0, max_term_states=1_000)
-            for key in swept.forget:
-                states.discard(key)
-            for key, state in swept.keep:
-                states.set(key, state)
+            swept.apply_to(states)
             forgot += swept.forget
     return (_judge(engine, states, _term(120, "size|US", 3.0)),
             _judge(engine, states, _term(120, "never|US", 3.0)), forgot)
