@@ -25,6 +25,7 @@ import itertools
 import re
 import unicodedata
 from collections import OrderedDict
+from collections.abc import KeysView
 
 import mmh3
 from confusable_homoglyphs import utils as _confusable_data
@@ -540,7 +541,7 @@ def fingerprint(toks: list[str]) -> str | None:
     return f"{low1:08x}{low2:08x}"
 
 
-def terms(toks: list[str]) -> set[str]:
+def terms(toks: list[str]) -> KeysView[str]:
     """The distinct tokens that can be a trend: 3 to 40 characters (2 in Chinese,
     Japanese and Korean, whose characters are syllables or morphemes); numbers only
     from 5 digits (parts of phone numbers and handles, not prices or sizes).
@@ -549,7 +550,15 @@ def terms(toks: list[str]) -> set[str]:
     ['5551234', 'superclone']
     >>> sorted(terms(tokens("本物です 카톡")))
     ['です', '本物', '카톡']
+
+    In the order of their first use, whatever the interpreter's string hashing, so a
+    window's terms, and the order their windows are judged in, are the same in every
+    run (a set's order changes with ``PYTHONHASHSEED``):
+
+    >>> list(terms(tokens("deal price deal superclone")))
+    ['deal', 'price', 'superclone']
     """
-    return {t for t in toks if (MIN_TERM_CHARS <= len(t) <= MAX_TERM_CHARS
-                                or (len(t) == MIN_DENSE_TERM_CHARS and _DENSE.search(t)))
-            and (len(t) >= MIN_PHONE_DIGITS or not t.isdigit())}
+    return dict.fromkeys(
+        t for t in toks if (MIN_TERM_CHARS <= len(t) <= MAX_TERM_CHARS
+                            or (len(t) == MIN_DENSE_TERM_CHARS and _DENSE.search(t)))
+        and (len(t) >= MIN_PHONE_DIGITS or not t.isdigit())).keys()
