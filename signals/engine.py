@@ -310,7 +310,8 @@ class Engine:
                 kept[code] = memory
         if not kept:
             return None
-        out = EntityState(region=state.region, last_s=state.last_s, cut=True)
+        out = EntityState(region=state.region, last_s=state.last_s,
+                          ctx=state.lasting_context(), cut=True)
         for code, values in kept.items():
             out.set_detector(code, values)
         return out

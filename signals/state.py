@@ -32,6 +32,7 @@ import msgspec
 _SHORT = {"seller_id": "s", "category": "c", "seller_account_age_days": "a",
           "first_seen_ts": "f"}
 _LONG = {v: k for k, v in _SHORT.items()}
+_LASTING = frozenset({_SHORT["first_seen_ts"]})
 
 
 class EntityState(msgspec.Struct, array_like=True):
@@ -62,6 +63,17 @@ class EntityState(msgspec.Struct, array_like=True):
     def add_context(self, ctx: dict[str, str]) -> None:
         for k, v in ctx.items():
             self.ctx[_SHORT.get(k, k)] = v
+
+    def lasting_context(self) -> dict[str, str]:
+        """The stored context a state cut down past the TTL keeps (short keys): when
+        the entity was first seen, which no later window can tell again.
+
+        >>> s = EntityState(region="US")
+        >>> s.add_context({"category": "beauty/skincare", "first_seen_ts": "60000"})
+        >>> s.lasting_context()
+        {'f': '60000'}
+        """
+        return {k: v for k, v in self.ctx.items() if k in _LASTING}
 
     def detector(self, code: int) -> list[float] | None:
         raw = self.det.get(code)

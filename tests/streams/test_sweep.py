@@ -263,11 +263,10 @@ def test_a_cut_state_wins_over_the_whole_copy_of_its_window() -> None:
     assert states.get(key) == cut
 
 
-def _quiet_word_back(policy: Policy) -> tuple[list[str], list[str], list[bytes]]:
+def _quiet_word_swept(policy: Policy) -> tuple[Engine, StateMap, list[bytes]]:
     """A region whose chat goes on (common words every window) and a word it uses once
-    every four windows; the word is silent for 80 windows (past the TTL, swept), then
-    three accounts use it in one window. Returns what that window and the same
-    window of a word never seen raise, and what the sweep forgot."""
+    every four windows from window 0; the word is then silent for 80 windows (past
+    the TTL, swept). Returns the engine, the states and what the sweep forgot."""
     engine, states = Engine(policy), StateMap()
     for i in range(40):
         for w in range(3):
@@ -282,6 +281,14 @@ def _quiet_word_back(policy: Policy) -> tuple[list[str], list[str], list[bytes]]
             swept = sweep(states, engine, now_ts=i * MIN, emitted_ts=0, max_term_states=1_000)
             swept.apply_to(states)
             forgot += swept.forget
+    return engine, states, forgot
+
+
+def _quiet_word_back(policy: Policy) -> tuple[list[str], list[str], list[bytes]]:
+    """The quiet word of :func:`_quiet_word_swept` used by three accounts in one window:
+    what that window and the same window of a word never seen raise, and what the
+    sweep forgot."""
+    engine, states, forgot = _quiet_word_swept(policy)
     return (_judge(engine, states, _term(120, "size|US", 3.0)),
             _judge(engine, states, _term(120, "never|US", 3.0)), forgot)
 
@@ -295,3 +302,13 @@ def test_a_quiet_regions_common_word_is_not_new_after_the_ttl() -> None:
     back, never_seen, forgot = _quiet_word_back(without)
     assert b"term:size|US" in forgot
     assert back == ["open"] and never_seen == ["open"]
+
+
+def test_a_cut_word_that_surges_is_shown_first_seen_at_its_first_use() -> None:
+    engine, states, _ = _quiet_word_swept(load_policy())
+    assert states.get(b"term:size|US").cut
+    surge = _term(120, "size|US", 40.0)
+    [signal] = engine.process(surge, states.get(surge.key.encode()), emitted_ts=0).signals
+    # its first use two hours before (window 0), not the surge's window
+    assert signal.evidence["first_seen_ts"] == 0
+    assert signal.evidence["first_seen_in_window_ts"] == 120 * MIN
