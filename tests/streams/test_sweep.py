@@ -312,3 +312,22 @@ def test_a_cut_word_that_surges_is_shown_first_seen_at_its_first_use() -> None:
     # its first use two hours before (window 0), not the surge's window
     assert signal.evidence["first_seen_ts"] == 0
     assert signal.evidence["first_seen_in_window_ts"] == 120 * MIN
+
+
+def test_a_campaigns_code_word_back_after_the_ttl_opens_again() -> None:
+    """Its flagged windows were not learned, so the sweep does not keep it as a common
+    word: the campaign's return, two hours on, is a new episode."""
+    engine, states = Engine(load_policy()), StateMap()
+    raised: list[str] = []
+    for i in range(120):
+        for w in range(3):
+            _judge(engine, states, _term(i, f"common{w}|US", 20.0))
+        if 20 <= i < 25:
+            raised += _judge(engine, states, _term(i, "mirrorgrade|US", 15.0))
+        if i % 10 == 0:
+            swept = sweep(states, engine, now_ts=i * MIN, emitted_ts=0, max_term_states=1_000)
+            swept.apply_to(states)
+            raised += [s.status for s in swept.signals if s.entity_id == "mirrorgrade|US"]
+    assert raised == ["open", "resolved"]  # resolved by the sweep, silent past the TTL
+    assert states.get(b"term:mirrorgrade|US") is None
+    assert _judge(engine, states, _term(120, "mirrorgrade|US", 15.0)) == ["open"]
