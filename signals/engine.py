@@ -282,7 +282,8 @@ class Engine:
         """What to keep of entity ``key`` (``type:id``) once it is silent past the TTL:
         a state holding only what its detectors keep that long (a seller's upload habit,
         see ``PoissonRateDetector.memory``; a common word's peak usual count,
-        ``CountSurgeDetector.memory``), or None to forget it.
+        ``CountSurgeDetector.memory``) and when the entity was first seen
+        (``EntityState.lasting_context``), or None to forget it.
 
         >>> from signals.policy import load_policy
         >>> engine = Engine(load_policy())

@@ -316,7 +316,8 @@ def test_a_cut_word_that_surges_is_shown_first_seen_at_its_first_use() -> None:
 
 def test_a_campaigns_code_word_back_after_the_ttl_opens_again() -> None:
     """Its flagged windows were not learned, so the sweep does not keep it as a common
-    word: the campaign's return, two hours on, is a new episode."""
+    word: the campaign's return, 95 minutes after its last use (half an hour after
+    the sweep resolved its episode), is a new episode."""
     engine, states = Engine(load_policy()), StateMap()
     raised: list[str] = []
     for i in range(120):
