@@ -263,24 +263,35 @@ def test_a_cut_state_wins_over_the_whole_copy_of_its_window() -> None:
     assert states.get(key) == cut
 
 
-def _quiet_word_swept(policy: Policy) -> tuple[Engine, StateMap, list[bytes]]:
-    """A region whose chat goes on (common words every window) and a word it uses once
-    every four windows from window 0; the word is then silent for 80 windows (past
-    the TTL, swept). Returns the engine, the states and what the sweep forgot."""
-    engine, states = Engine(policy), StateMap()
-    for i in range(40):
-        for w in range(3):
-            _judge(engine, states, _term(i, f"common{w}|US", 20.0))
-        if i % 4 == 0:
-            _judge(engine, states, _term(i, "size|US", 1.0))
+def _chatty_region(engine: Engine, states: StateMap, windows: int,
+                   word: dict[int, WindowAggregate]) -> tuple[list[str], list[bytes]]:
+    """A region whose chat goes on (three common words every window) for ``windows``
+    windows, with a word's windows (``word``, by window index), swept every 10
+    windows. Returns the statuses the word raised (judged or swept) and what the
+    sweeps forgot."""
+    raised: list[str] = []
     forgot: list[bytes] = []
-    for i in range(40, 120):
+    for i in range(windows):
         for w in range(3):
             _judge(engine, states, _term(i, f"common{w}|US", 20.0))
+        if i in word:
+            raised += _judge(engine, states, word[i])
         if i % 10 == 0:
             swept = sweep(states, engine, now_ts=i * MIN, emitted_ts=0, max_term_states=1_000)
             swept.apply_to(states)
+            raised += [x.status for x in swept.signals if x.entity_id in
+                       {agg.entity_id for agg in word.values()}]
             forgot += swept.forget
+    return raised, forgot
+
+
+def _quiet_word_swept(policy: Policy) -> tuple[Engine, StateMap, list[bytes]]:
+    """A word the chatty region uses once every four windows from window 0 to 36; it is
+    then silent for 80 windows (past the TTL, swept). Returns the engine, the states
+    and what the sweep forgot."""
+    engine, states = Engine(policy), StateMap()
+    _, forgot = _chatty_region(engine, states, 120,
+                               {i: _term(i, "size|US", 1.0) for i in range(0, 40, 4)})
     return engine, states, forgot
 
 
@@ -319,16 +330,8 @@ def test_a_campaigns_code_word_back_after_the_ttl_opens_again() -> None:
     word: the campaign's return, 95 minutes after its last use (half an hour after
     the sweep resolved its episode), is a new episode."""
     engine, states = Engine(load_policy()), StateMap()
-    raised: list[str] = []
-    for i in range(120):
-        for w in range(3):
-            _judge(engine, states, _term(i, f"common{w}|US", 20.0))
-        if 20 <= i < 25:
-            raised += _judge(engine, states, _term(i, "mirrorgrade|US", 15.0))
-        if i % 10 == 0:
-            swept = sweep(states, engine, now_ts=i * MIN, emitted_ts=0, max_term_states=1_000)
-            swept.apply_to(states)
-            raised += [s.status for s in swept.signals if s.entity_id == "mirrorgrade|US"]
+    raised, _ = _chatty_region(engine, states, 120,
+                               {i: _term(i, "mirrorgrade|US", 15.0) for i in range(20, 25)})
     assert raised == ["open", "resolved"]  # resolved by the sweep, silent past the TTL
     assert states.get(b"term:mirrorgrade|US") is None
     assert _judge(engine, states, _term(120, "mirrorgrade|US", 15.0)) == ["open"]
