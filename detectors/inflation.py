@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import math
 
+from scipy.special import gammaincc, ndtri
+
 from detectors.base import Detector, squash
 from detectors.ewma import EWMeanVar
 
@@ -17,8 +19,13 @@ class ViewerInflationDetector(Detector):
     and engagement per viewer. The score needs both at once: ``min(z_up(viewers),
     z_down(engagement per viewer))``, squashed to ``[0, 1)``. Bought viewers add
     audience but not interaction; organic growth brings both, and a quiet lull
-    lowers engagement without adding viewers, so neither alone is enough. After
-    the grace period, learned values are winsorised at ``clip`` standard
+    lowers engagement without adding viewers, so neither alone is enough. The
+    deficit must also be more than chance: the engagement count is judged against
+    the Poisson count the usual rate per viewer expects at the window's audience,
+    and the lower-tail probability ``P(N <= engagement)`` is read as a normal
+    ``z`` that joins the minimum. A stream the usual rate gives 2.5 events a window
+    draws none 8% of the time, which says nothing; one that expects 2,700 and sees
+    300 is inflated. After the grace period, learned values are winsorised at ``clip`` standard
     deviations, so a window that is odd but below the alarm line (say, one that
     holds the first seconds of an attack) barely moves the baseline.
 
@@ -35,9 +42,16 @@ class ViewerInflationDetector(Detector):
     True
     >>> det.score_one({"viewers": 4500, "engagement": 125}) > 0.8
     True
+    >>> few = ViewerInflationDetector()  # a usual 0.005 engagement events per viewer
+    >>> for _ in range(8):
+    ...     few.learn_one({"viewers": 200 * rng.uniform(0.9, 1.1), "engagement": 1})
+    >>> round(few.score_one({"viewers": 520, "engagement": 0}), 2)  # expects 4: P(0) 1.4%
+    0.35
+    >>> round(few.score_one({"viewers": 5200, "engagement": 0}), 2)  # expects 51
+    0.91
     """
 
-    version = "1"
+    version = "2"  # 2: the deficit must also be unlikely as a Poisson count
 
     def __init__(
         self,
@@ -70,7 +84,18 @@ class ViewerInflationDetector(Detector):
         log_viewers, log_per_viewer = self._logs(x)
         z_up = (log_viewers - self._viewers.mean) / max(self._viewers.std, self.min_std)
         z_down = (self._per_viewer.mean - log_per_viewer) / max(self._per_viewer.std, self.min_std)
-        return squash(min(z_up, z_down), self.half)
+        return squash(min(z_up, z_down, self._deficit_z(x)), self.half)
+
+    def _deficit_z(self, x: dict[str, float]) -> float:
+        """The engagement count's lower-tail probability under the Poisson count the
+        usual rate per viewer expects (its geometric mean, so on the low side), as
+        a normal ``z``: ``P = 0.08`` gives 1.4, ``P = 1e-4`` 3.7."""
+        viewers = max(float(x["viewers"]), 0.0)
+        expected = math.exp(self._per_viewer.mean) * (viewers + 1.0) - 1.0
+        if expected <= 0.0:
+            return 0.0
+        tail = float(gammaincc(max(float(x["engagement"]), 0.0) + 1.0, expected))
+        return float(-ndtri(tail))  # P(N <= k) for N ~ Poisson(expected); inf when 0
 
     def learn_one(self, x: dict[str, float]) -> None:
         log_viewers, log_per_viewer = self._logs(x)

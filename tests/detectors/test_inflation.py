@@ -1,3 +1,5 @@
+import math
+
 from detectors import ViewerInflationDetector
 
 
@@ -34,3 +36,29 @@ def test_a_state_saved_with_two_window_counts_still_loads() -> None:
     restored.load([v_mean, v_var, n, pv_mean, pv_var, n])
     probe = {"viewers": 8000.0, "engagement": 200.0}
     assert restored.score_one(probe) == det.score_one(probe) > 0.5
+
+
+def test_a_deficit_that_chance_explains_does_not_open() -> None:
+    # a stream that draws about one engagement event a window at 200 viewers: at 520
+    # the usual rate expects about 4, and none happens 1.4% of the time
+    det = ViewerInflationDetector()
+    _warm(det, viewers=200, engagement=1)
+    assert det.score_one({"viewers": 520, "engagement": 0}) < 0.6
+    # the same ratio at ten times the audience is no chance
+    assert det.score_one({"viewers": 5200, "engagement": 0}) > 0.9
+
+
+class _RatioOnly(ViewerInflationDetector):
+    def _deficit_z(self, x: dict[str, float]) -> float:
+        return math.inf
+
+
+def test_an_inflated_stream_scores_as_the_ratio_says() -> None:
+    # where the count is large the Poisson deficit is far beyond the ratio's z, so
+    # the score is the ratio's alone
+    det, ratio_only = ViewerInflationDetector(), _RatioOnly()
+    _warm(det)
+    _warm(ratio_only)
+    for engagement in (40, 150, 300):
+        probe = {"viewers": 4500, "engagement": engagement}
+        assert det.score_one(probe) == ratio_only.score_one(probe) > 0.6
