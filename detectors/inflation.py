@@ -15,19 +15,20 @@ class ViewerInflationDetector(Detector):
 
     ``x`` holds ``viewers`` (mean concurrent viewers in the window) and
     ``engagement`` (comments, likes, shares, follows, gifts and purchases in the
-    window). Two exponentially weighted baselines are kept on log scale: viewers,
-    and engagement per viewer. The score needs both at once: ``min(z_up(viewers),
+    window, scaled to a full window if the stream was live for only ``live`` of
+    it). Two exponentially weighted baselines are kept on log scale: viewers, and
+    engagement per viewer. The score needs both at once: ``min(z_up(viewers),
     z_down(engagement per viewer))``, squashed to ``[0, 1)``. Bought viewers add
     audience but not interaction; organic growth brings both, and a quiet lull
     lowers engagement without adding viewers, so neither alone is enough. The
     deficit must also be more than chance: the engagement count is judged against
     the Poisson count the usual rate per viewer expects at the window's audience,
-    and the lower-tail probability ``P(N <= engagement)`` is read as a normal
-    ``z`` that joins the minimum. A stream the usual rate gives 2.5 events a window
-    draws none 8% of the time, which says nothing; one that expects 2,700 and sees
-    300 is inflated. After the grace period, learned values are winsorised at ``clip`` standard
-    deviations, so a window that is odd but below the alarm line (say, one that
-    holds the first seconds of an attack) barely moves the baseline.
+    and the lower-tail probability ``P(N <= engagement)``, read as a normal ``z``,
+    joins the minimum. A stream the usual rate gives 2.5 events a window draws
+    none 8% of the time, which says nothing; one that expects 2,700 and sees 300
+    is inflated. After the grace period, learned values are winsorised at ``clip``
+    standard deviations, so a window that is odd but below the alarm line (say,
+    one that holds the first seconds of an attack) barely moves the baseline.
 
     Examples
     --------
@@ -42,7 +43,7 @@ class ViewerInflationDetector(Detector):
     True
     >>> det.score_one({"viewers": 4500, "engagement": 125}) > 0.8
     True
-    >>> few = ViewerInflationDetector()  # a usual 0.005 engagement events per viewer
+    >>> few = ViewerInflationDetector()  # about one engagement event a window at 200 viewers
     >>> for _ in range(8):
     ...     few.learn_one({"viewers": 200 * rng.uniform(0.9, 1.1), "engagement": 1})
     >>> round(few.score_one({"viewers": 520, "engagement": 0}), 2)  # expects 4: P(0) 1.4%
@@ -89,12 +90,15 @@ class ViewerInflationDetector(Detector):
     def _deficit_z(self, x: dict[str, float]) -> float:
         """The engagement count's lower-tail probability under the Poisson count the
         usual rate per viewer expects (its geometric mean, so on the low side), as
-        a normal ``z``: ``P = 0.08`` gives 1.4, ``P = 1e-4`` 3.7."""
-        viewers = max(float(x["viewers"]), 0.0)
-        expected = math.exp(self._per_viewer.mean) * (viewers + 1.0) - 1.0
+        a normal ``z``: ``P = 0.08`` gives 1.4, ``P = 1e-4`` 3.7. ``engagement`` is
+        per full window; ``live`` (default 1), the share of the window the stream
+        was live, scales the count back to what was seen and what was expected."""
+        viewers, live = max(float(x["viewers"]), 0.0), float(x.get("live", 1.0))
+        expected = (math.exp(self._per_viewer.mean) * (viewers + 1.0) - 1.0) * live
         if expected <= 0.0:
             return 0.0
-        tail = float(gammaincc(max(float(x["engagement"]), 0.0) + 1.0, expected))
+        seen = max(float(x["engagement"]), 0.0) * live
+        tail = float(gammaincc(seen + 1.0, expected))
         return float(-ndtri(tail))  # P(N <= k) for N ~ Poisson(expected); inf when 0
 
     def learn_one(self, x: dict[str, float]) -> None:

@@ -115,11 +115,20 @@ def _report_evidence(agg: WindowAggregate) -> dict[str, Any]:
 # --- viewer_inflation -----------------------------------------------------
 
 def _inflation_features(agg: WindowAggregate) -> dict[str, float] | None:
+    """Viewers, engagement per full window, and the share of the window live.
+
+    >>> agg = WindowAggregate(entity_type="stream", entity_id="s", region="US",
+    ...     window_start=0, window_end=60_000, features={"n_viewer_snapshot": 3.0,
+    ...     "viewers_mean": 900.0, "n_comment": 4.0, "n_like": 2.0})
+    >>> _inflation_features(agg)
+    {'viewers': 900.0, 'engagement': 12.0, 'live': 0.5}
+    """
     f = agg.features
     if f.get("n_viewer_snapshot", 0) == 0:
         return None
     engagement = sum(f.get(f"n_{t}", 0.0) for t in ENGAGEMENT_TYPES)
-    return {"viewers": f["viewers_mean"], "engagement": engagement / live_fraction(agg)}
+    live = live_fraction(agg)
+    return {"viewers": f["viewers_mean"], "engagement": engagement / live, "live": live}
 
 
 def _inflation_observed(agg: WindowAggregate, x: dict[str, float]) -> dict[str, Any]:

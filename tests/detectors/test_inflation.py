@@ -62,3 +62,12 @@ def test_an_inflated_stream_scores_as_the_ratio_says() -> None:
     for engagement in (40, 150, 300):
         probe = {"viewers": 4500, "engagement": engagement}
         assert det.score_one(probe) == ratio_only.score_one(probe) > 0.6
+
+
+def test_a_window_the_stream_was_live_for_in_part_is_judged_on_what_it_could_draw() -> None:
+    # 2,000 viewers expect about 20 events a full window: none in a full window is
+    # no chance, none in the 12 s a stream was live of it (about 4 expected) is
+    det = ViewerInflationDetector()
+    _warm(det, viewers=200, engagement=1)
+    assert det.score_one({"viewers": 2000, "engagement": 0}) > 0.6
+    assert det.score_one({"viewers": 2000, "engagement": 0, "live": 0.2}) < 0.6
