@@ -85,7 +85,10 @@ class ViewerInflationDetector(Detector):
         log_viewers, log_per_viewer = self._logs(x)
         z_up = (log_viewers - self._viewers.mean) / max(self._viewers.std, self.min_std)
         z_down = (self._per_viewer.mean - log_per_viewer) / max(self._per_viewer.std, self.min_std)
-        return squash(min(z_up, z_down, self._deficit_z(x)), self.half)
+        ratio_z = min(z_up, z_down)
+        if ratio_z <= 0.0:  # nothing to test the deficit of: spare the Poisson tail
+            return 0.0
+        return squash(min(ratio_z, self._deficit_z(x)), self.half)
 
     def _deficit_z(self, x: dict[str, float]) -> float:
         """The engagement count's lower-tail probability under the Poisson count the
