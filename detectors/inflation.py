@@ -48,6 +48,8 @@ class ViewerInflationDetector(Detector):
     ...     few.learn_one({"viewers": 200 * rng.uniform(0.9, 1.1), "engagement": 1})
     >>> round(few.score_one({"viewers": 520, "engagement": 0}), 2)  # expects 4: P(0) 1.4%
     0.35
+    >>> round(few.score_one({"viewers": 1000, "engagement": 0}), 3)  # expects 9: the open bar
+    0.601
     >>> round(few.score_one({"viewers": 5200, "engagement": 0}), 2)  # expects 51
     0.91
     """
