@@ -271,6 +271,7 @@ def _chatty_region(engine: Engine, states: StateMap, windows: int,
     sweeps forgot."""
     raised: list[str] = []
     forgot: list[bytes] = []
+    word_ids = {agg.entity_id for agg in word.values()}
     for i in range(windows):
         for w in range(3):
             _judge(engine, states, _term(i, f"common{w}|US", 20.0))
@@ -279,8 +280,7 @@ def _chatty_region(engine: Engine, states: StateMap, windows: int,
         if i % 10 == 0:
             swept = sweep(states, engine, now_ts=i * MIN, emitted_ts=0, max_term_states=1_000)
             swept.apply_to(states)
-            raised += [x.status for x in swept.signals if x.entity_id in
-                       {agg.entity_id for agg in word.values()}]
+            raised += [x.status for x in swept.signals if x.entity_id in word_ids]
             forgot += swept.forget
     return raised, forgot
 
