@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from detectors.base import Detector, squash
+from detectors.base import Detector, sign, squash
 from detectors.ewma import EWMeanVar
 
 
@@ -22,7 +22,7 @@ class EWMAZScoreDetector(Detector):
         history does not turn every wiggle into an alarm.
     half
         The z at which the score is 0.5.
-    side
+    direction
         ``"up"``, ``"down"`` or ``"both"``: which direction counts as anomalous.
     clip
         After the grace period, learn values winsorised at this many standard
@@ -39,6 +39,8 @@ class EWMAZScoreDetector(Detector):
     True
     >>> det.score_one({"v": 30.0}) > 0.9
     True
+    >>> det.side({"v": 30.0}), det.side({"v": -5.0})
+    (1.0, -1.0)
     """
 
     version = "1"
@@ -50,26 +52,26 @@ class EWMAZScoreDetector(Detector):
         grace_period: int = 5,
         min_std: float = 1e-3,
         half: float = 4.0,
-        side: str = "up",
+        direction: str = "up",
         clip: float | None = 3.0,
     ) -> None:
-        if side not in ("up", "down", "both"):
-            raise ValueError(f"side must be 'up', 'down' or 'both', not {side!r}")
+        if direction not in ("up", "down", "both"):
+            raise ValueError(f"direction must be 'up', 'down' or 'both', not {direction!r}")
         self.feature = feature
         self.alpha = alpha
         self.grace_period = grace_period
         self.min_std = min_std
         self.half = half
-        self.side = side
+        self.direction = direction
         self.clip = clip
         self._stats = EWMeanVar(alpha)
 
     def z(self, x: dict[str, float]) -> float:
         s = self._stats
         z = (float(x[self.feature]) - s.mean) / max(s.std, self.min_std)
-        if self.side == "down":
+        if self.direction == "down":
             return -z
-        if self.side == "both":
+        if self.direction == "both":
             return abs(z)
         return z
 
@@ -77,6 +79,10 @@ class EWMAZScoreDetector(Detector):
         if self._stats.n < self.grace_period:
             return 0.0
         return squash(self.z(x), self.half)
+
+    def side(self, x: dict[str, float]) -> float:
+        """1.0 if the value is above the mean, -1.0 if below, 0.0 on it."""
+        return sign(float(x[self.feature]) - self._stats.mean)
 
     def learn_one(self, x: dict[str, float]) -> None:
         clip = self.clip if self._stats.n >= self.grace_period else None

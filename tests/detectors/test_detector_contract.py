@@ -131,3 +131,22 @@ def test_state_round_trip_keeps_scores(case) -> None:
 def test_learn_one_returns_none(case) -> None:
     make, normal, _ = case
     assert make().learn_one(normal(random.Random(0))) is None
+
+
+def test_side_is_a_direction_or_none(case) -> None:
+    """The engine asks ``side(x)`` of every detector (a signal's ``direction``)."""
+    make, normal, shifted = case
+    det, rng = make(), random.Random(5)
+    for _ in range(30):
+        det.learn_one(normal(rng))
+    assert det.side(shifted(rng)) in (None, -1.0, 0.0, 1.0)
+
+
+def test_zscore_direction_and_side() -> None:
+    det, rng = EWMAZScoreDetector(feature="v", direction="down"), random.Random(2)
+    for _ in range(30):
+        det.learn_one({"v": 100 + rng.gauss(0, 5)})
+    assert det.side({"v": 200.0}) == 1.0 and det.side({"v": 10.0}) == -1.0
+    assert det.score_one({"v": 200.0}) == 0.0 < 0.7 < det.score_one({"v": 10.0})
+    with pytest.raises(ValueError, match="direction"):
+        EWMAZScoreDetector(direction="sideways")
