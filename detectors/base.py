@@ -23,13 +23,13 @@ class Detector(AnomalyDetector):
     #: bumped whenever scoring changes, and reported beside the detector name in signals
     version = "1"
 
-    # A window is a dict of named numbers, narrower than River's ``dict[Hashable, Any]``.
+    # a window is a dict of named numbers, narrower than River's ``dict[Hashable, Any]``
     @abc.abstractmethod
-    def score_one(self, x: dict[str, float]) -> float:  # type: ignore[override]
+    def score_one(self, x: dict[str, float]) -> float:
         """How anomalous ``x`` is, in ``[0, 1]``, before it is learned."""
 
     @abc.abstractmethod
-    def learn_one(self, x: dict[str, float]) -> None:  # type: ignore[override]
+    def learn_one(self, x: dict[str, float]) -> None:
         """Update the model with ``x``."""
 
     @abc.abstractmethod

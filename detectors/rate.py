@@ -117,8 +117,9 @@ class PoissonRateDetector(Detector):
 
     def _see(self, x: dict[str, float]) -> None:
         """Take the prior that fits the window's actor."""
-        established = self.established_prior_rate is not None and x.get("established")
-        self._prior = self.established_prior_rate if established else self.prior_rate
+        established = self.established_prior_rate
+        self._prior = established if established is not None and x.get("established") \
+            else self.prior_rate
 
     def _faded(self, idle_windows: float) -> tuple[float, float]:
         """The habit and the session's largest count, ``idle_windows + 1`` windows after

@@ -70,9 +70,9 @@ class Engine:
                 if sp.warmup_s:
                     self._warmups.append((name, sp, CATALOGUE[name].code))
         # one emerging_term detector, reloaded for each state term_rank reads
-        sp = policy.signals.get("emerging_term")
-        det = None if sp is None else CATALOGUE["emerging_term"].detectors[sp.detector](
-            **sp.params)
+        term_sp = policy.signals.get("emerging_term")
+        det = None if term_sp is None else CATALOGUE["emerging_term"].detectors[
+            term_sp.detector](**term_sp.params)
         self._term_det = det if isinstance(det, CountSurgeDetector) else None
         self._term_code = CATALOGUE["emerging_term"].code
 

@@ -37,12 +37,12 @@ class _Strict(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
     pass
 
 
-class Windows(_Strict):
+class Windows(_Strict, frozen=True):
     size_s: Annotated[int, msgspec.Meta(ge=1)] = 60
     allowed_lateness_s: Annotated[int, msgspec.Meta(ge=0)] = 10
 
 
-class Severity(_Strict):
+class Severity(_Strict, frozen=True):
     low: Score
     medium: Score
     high: Score
@@ -56,7 +56,7 @@ class Severity(_Strict):
         return None
 
 
-class SignalPolicy(_Strict):
+class SignalPolicy(_Strict, frozen=True):
     detector: str
     params: dict[str, float] = {}
     enabled: bool = True
@@ -93,7 +93,7 @@ def off_side(direction: str, side: float | None) -> bool:
     return side != (1.0 if direction == "up" else -1.0)
 
 
-class Policy(_Strict):
+class Policy(_Strict, frozen=True):
     version: Literal[1]
     windows: Windows = Windows()
     young_account_days: Annotated[int, msgspec.Meta(ge=0)] = 7

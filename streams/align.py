@@ -53,12 +53,15 @@ No Kafka in here: a partition is any hashable key, a record anything.
 from __future__ import annotations
 
 from collections.abc import Hashable, Iterable
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 NO_LIMIT_YET = -(2**63)  # fold nothing, only decode each buffer's first record
 
 
-class Alignment:
+K = TypeVar("K", bound=Hashable)  # a partition
+
+
+class Alignment(Generic[K]):
     """Per-partition buffers of fetched records, folded in step in event time."""
 
     def __init__(self, skew_ms: int, cap: int) -> None:
@@ -66,10 +69,10 @@ class Alignment:
             raise ValueError("skew_ms must not be negative and cap must be positive")
         self.skew_ms = skew_ms
         self.cap = cap
-        self._buffers: dict[Hashable, list[Any]] = {}
-        self._heads: dict[Hashable, int] = {}  # event time of a buffer's first record
+        self._buffers: dict[K, list[Any]] = {}
+        self._heads: dict[K, int] = {}  # event time of a buffer's first record
 
-    def add(self, tp: Hashable, records: list[Any]) -> None:
+    def add(self, tp: K, records: list[Any]) -> None:
         """Buffer records just fetched (in offset order) behind those not folded yet."""
         buffer = self._buffers.get(tp)
         if buffer:
@@ -78,7 +81,7 @@ class Alignment:
             self._buffers[tp] = list(records)
             self._heads.pop(tp, None)
 
-    def limit(self, waiting: Iterable[tuple[Hashable, int | None]]) -> int:
+    def limit(self, waiting: Iterable[tuple[K, int | None]]) -> int:
         """The event time up to which records may be folded now. ``waiting``: the
         partitions with nothing buffered that the broker holds more of, each with the
         event time it has reached (None: none yet, so fold nothing until it is known)."""
@@ -91,16 +94,16 @@ class Alignment:
                 known.append(ts)
         return min(known) + self.skew_ms if known else NO_LIMIT_YET
 
-    def due(self, limit: int) -> list[Hashable]:
+    def due(self, limit: int) -> list[K]:
         """The partitions with buffered records to fold (or to decode the first of)."""
         return [tp for tp, buf in self._buffers.items()
                 if buf and (tp not in self._heads or self._heads[tp] <= limit)]
 
-    def records(self, tp: Hashable) -> list[Any]:
+    def records(self, tp: K) -> list[Any]:
         """``tp``'s buffered records, oldest first."""
         return self._buffers.get(tp, [])
 
-    def folded(self, tp: Hashable, n: int, head_ts: int | None) -> None:
+    def folded(self, tp: K, n: int, head_ts: int | None) -> None:
         """The first ``n`` of ``tp``'s buffered records were folded (or dead-lettered);
         ``head_ts``: the event time of the next one, if it was decoded."""
         buffer = self._buffers[tp]
@@ -111,18 +114,18 @@ class Alignment:
         else:
             self._heads[tp] = head_ts
 
-    def buffered(self, tp: Hashable) -> int:
+    def buffered(self, tp: K) -> int:
         return len(self._buffers.get(tp, ()))
 
-    def to_pause(self) -> list[Hashable]:
+    def to_pause(self) -> list[K]:
         """Partitions whose buffer is full: fetch no more of them for now."""
         return [tp for tp, buf in self._buffers.items() if len(buf) >= self.cap]
 
-    def to_resume(self, paused: Iterable[Hashable]) -> list[Hashable]:
+    def to_resume(self, paused: Iterable[K]) -> list[K]:
         """Of the ``paused`` partitions, those whose buffer drained to half its cap."""
         return [tp for tp in paused if len(self._buffers.get(tp, ())) <= self.cap // 2]
 
-    def forget(self, tp: Hashable) -> None:
+    def forget(self, tp: K) -> None:
         """Drop a partition's buffer (revoked: its new owner reads it again)."""
         self._buffers.pop(tp, None)
         self._heads.pop(tp, None)

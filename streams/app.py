@@ -223,7 +223,8 @@ def create_app(settings: Settings, policy: Policy, metrics: Metrics) -> faust.Ap
                 await ack()
             gauge_merges()
 
-    @app.on_partitions_revoked.connect
+    # Faust passes the revoked set positionally, which its signal's type does not say
+    @app.on_partitions_revoked.connect  # type: ignore[arg-type]
     async def forget_revoked(sender: Any, revoked: set[Any], **_: Any) -> None:
         """Commit what was judged, and drop the partials of windows partitions that go:
         their records were not acknowledged, so the next owner reads and merges them."""
@@ -270,7 +271,7 @@ def create_app(settings: Settings, policy: Policy, metrics: Metrics) -> faust.Ap
     async def run_state_store() -> None:
         await states.run()
 
-    async def remember_categories(started: list[StreamStart]) -> list[asyncio.Future]:
+    async def remember_categories(started: list[StreamStart]) -> list[asyncio.Future[Any]]:
         """Store the categories of streams that started, for a restarted ingest stage
         that resumes after their ``stream_start`` (see ``StateMap.stream_category``)."""
         window_ms = policy.windows.size_s * 1000
@@ -330,7 +331,7 @@ def run_worker(settings: Settings, policy: Policy) -> None:
     # the ingest loop allocates a few objects per event and frees them at window close:
     # collect the young generation every 50k allocations instead of every 700
     gc.set_threshold(*GC_THRESHOLDS)
-    disable_created_metrics()
+    disable_created_metrics()  # type: ignore[no-untyped-call]
     registry = CollectorRegistry()
     metrics = build_metrics(registry)
     start_http_server(settings.metrics_port, addr=settings.metrics_host, registry=registry)

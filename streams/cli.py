@@ -10,7 +10,7 @@ import time
 from collections import Counter
 from contextlib import nullcontext
 from pathlib import Path
-from typing import BinaryIO
+from typing import IO, Any
 
 import orjson
 
@@ -325,15 +325,15 @@ def _kafka(args: argparse.Namespace) -> int:
     elif args.action == "stop":
         print("kafka stopped" if kafka.stop() else "kafka was not running")
     else:
-        pid = kafka.pid()
-        if pid:
-            print(f"kafka running on {kafka.bootstrap} (pid {pid}, data {data_dir})")
+        running = kafka.pid()
+        if running:
+            print(f"kafka running on {kafka.bootstrap} (pid {running}, data {data_dir})")
         elif kafka.answers():
             print(f"something answers on {kafka.bootstrap}, not started with data {data_dir} "
                   "(the demo keeps its broker in demo-kafka-data)")
         else:
             print(f"kafka not running on {kafka.bootstrap}")
-        return 0 if pid or kafka.answers() else 1
+        return 0 if running or kafka.answers() else 1
     return 0
 
 
@@ -391,7 +391,7 @@ def _replay(args: argparse.Namespace) -> int:
     return 0
 
 
-def _open_output(path: str | None, flag: str, mode: str = "wb") -> BinaryIO | None:
+def _open_output(path: str | None, flag: str, mode: str = "wb") -> IO[Any] | None:
     """``path`` opened for writing before any work starts, or a refusal naming ``flag``."""
     if path is None:
         return None
@@ -407,8 +407,9 @@ def _check_writable(path: str | None, flag: str) -> None:
     if path is None:
         return
     existed = Path(path).exists()
-    with _open_output(path, flag, mode="ab"):
-        pass
+    opened = _open_output(path, flag, mode="ab")
+    assert opened is not None
+    opened.close()
     if not existed:
         Path(path).unlink()
 

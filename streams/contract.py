@@ -198,7 +198,7 @@ def decode(topic: str, raw: bytes | None) -> LiveEvent | ListingEvent:
     if len(raw) > MAX_RECORD_BYTES:
         raise BadRecord("too_large", f"record is {len(raw)} bytes, over the 1 MiB limit")
     try:
-        event = _DECODERS[topic].decode(raw)
+        event: LiveEvent | ListingEvent = _DECODERS[topic].decode(raw)
     except msgspec.DecodeError as exc:  # ValidationError is a subclass
         message = str(exc)
         if message.startswith("Invalid enum value") and "schema_version" in message:

@@ -65,7 +65,8 @@ def _scrape(url: str) -> dict[str, float]:
     return totals
 
 
-def _render(rows: deque, totals: dict[str, float], started: float, metrics_url: str) -> Group:
+def _render(rows: deque[dict[str, Any]], totals: dict[str, float], started: float,
+            metrics_url: str) -> Group:
     table = Table(title="risk.signals (newest first)", expand=True)
     for col in ("time", "signal_type", "status", "entity", "severity", "score", "why"):
         table.add_column(col, no_wrap=col != "why", overflow="fold")
@@ -92,7 +93,7 @@ async def _watch(broker: str, metrics_url: str, run_for: float | None) -> None:
     consumer = AIOKafkaConsumer(SIGNALS_TOPIC, bootstrap_servers=broker,
                                 auto_offset_reset="latest", group_id=None)
     await consumer.start()
-    rows: deque = deque(maxlen=ROWS)
+    rows: deque[dict[str, Any]] = deque(maxlen=ROWS)
     started = time.monotonic()
     totals: dict[str, float] = {}
     last_scrape = 0.0
@@ -111,7 +112,7 @@ async def _watch(broker: str, metrics_url: str, run_for: float | None) -> None:
         await consumer.stop()
 
 
-def _stop(proc: subprocess.Popen, name: str, timeout_s: float = 20.0) -> None:
+def _stop(proc: subprocess.Popen[bytes], name: str, timeout_s: float = 20.0) -> None:
     if proc.poll() is not None:
         return
     proc.send_signal(signal.SIGTERM)
@@ -136,7 +137,7 @@ def run_demo(args: argparse.Namespace) -> int:
         shutil.rmtree(kafka.data_dir, ignore_errors=True)
     logs = Path(".riskstream") / "demo"
     logs.mkdir(parents=True, exist_ok=True)
-    procs: list[tuple[str, subprocess.Popen]] = []
+    procs: list[tuple[str, subprocess.Popen[bytes]]] = []
     with (logs / "worker.log").open("wb") as wlog, (logs / "simulator.log").open("wb") as slog:
         try:
             with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C or SIGTERM: clean up below

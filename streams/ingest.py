@@ -163,7 +163,9 @@ class IngestCore:
         """
         part = self._part(topic, partition)
         windows, seen = part.windows, part.ids.seen
-        fold = windows.fold_live if topic == LIVESTREAM_TOPIC else windows.fold_listing
+        # the topic decides the event classes ``fast`` decodes
+        fold: Callable[[Any, int], None] = (
+            windows.fold_live if topic == LIVESTREAM_TOPIC else windows.fold_listing)
         fast = fast_decoder(topic)
         priced = topic == LISTING_TOPIC
         out = BatchOutput()
@@ -180,7 +182,8 @@ class IngestCore:
                     if raw is None or len(raw) > MAX_RECORD_BYTES:
                         raise ValueError
                     event = fast(raw)
-                    if priced and type(event) in PRICED and event.currency is None:
+                    if priced and type(event) in PRICED and \
+                            event.currency is None:  # type: ignore[union-attr]
                         raise ValueError
                 except (msgspec.DecodeError, ValueError):
                     event = decode(topic, raw)  # raises the BadRecord naming the fault

@@ -90,7 +90,7 @@ class IngestLoop:
         read_skew_ms: int = 10_000,
         windows_partitions: int = 4,
         spread_topics: tuple[str, ...] = (),
-        remember: Callable[[list[StreamStart]], Awaitable[list[asyncio.Future]]] | None = None,
+        remember: Callable[[list[StreamStart]], Awaitable[list[asyncio.Future[Any]]]] | None = None,
         on_assigned: Callable[[], Awaitable[object]] | None = None,
     ) -> None:
         """``remember``: stores the categories of streams that started, returning the
@@ -113,7 +113,8 @@ class IngestLoop:
         self.batch_max_records = batch_max_records
         self.pending: dict[TopicPartition, int] = {}
         # fetched records not folded yet, and what is known of each partition's progress
-        self.aligned = Alignment(read_skew_ms, cap=2 * batch_max_records)
+        self.aligned: Alignment[TopicPartition] = Alignment(read_skew_ms,
+                                                            cap=2 * batch_max_records)
         self.fetched_at: dict[TopicPartition, float] = {}  # when records last came
         self.consumer: AIOKafkaConsumer | None = None
         self.producer: AIOKafkaProducer | None = None
@@ -173,7 +174,7 @@ class IngestLoop:
                 if now - last_lag >= LAG_INTERVAL_S:  # positions of the assigned partitions
                     await self._update_gauges()
                     last_lag = now
-                sends: list[asyncio.Future] = []
+                sends: list[asyncio.Future[Any]] = []
                 now_ms = int(time.time() * 1000)
                 while await self._fold_due(now, now_ms, sends):
                     pass
@@ -185,7 +186,7 @@ class IngestLoop:
                     await self.commit()
                     last_commit = now
 
-    async def _fold_due(self, now: float, now_ms: int, sends: list[asyncio.Future]) -> bool:
+    async def _fold_due(self, now: float, now_ms: int, sends: list[asyncio.Future[Any]]) -> bool:
         """Fold every partition's buffered records up to the alignment limit; False
         once that moved nothing (no record folded, no first event time learned)."""
         aligned = self.aligned
@@ -238,7 +239,7 @@ class IngestLoop:
         if drained:
             self.consumer.resume(*drained)
 
-    async def _watermark(self, tp: TopicPartition) -> list[asyncio.Future]:
+    async def _watermark(self, tp: TopicPartition) -> list[asyncio.Future[Any]]:
         """Tell every windows partition how far ``tp`` has closed its windows, when that
         moved past a window boundary: the detect stage merges spread entities' partial
         windows once every input partition has closed them."""
@@ -252,7 +253,7 @@ class IngestLoop:
         return [await self.producer.send(self.windows_topic, value, key=WATERMARK_KEY,
                                          partition=p) for p in range(self.windows_partitions)]
 
-    async def _forward(self, out: BatchOutput, tp: TopicPartition) -> list[asyncio.Future]:
+    async def _forward(self, out: BatchOutput, tp: TopicPartition) -> list[asyncio.Future[Any]]:
         assert self.producer is not None
         sends = []
         for dead in out.dead:
@@ -276,7 +277,7 @@ class IngestLoop:
         return sends
 
     async def _send(self, items: list[Any], encode: Callable[[list[Any]], bytes], key: bytes,
-                    per_record: int, headers: list[tuple[str, bytes]]) -> list[asyncio.Future]:
+                    per_record: int, headers: list[tuple[str, bytes]]) -> list[asyncio.Future[Any]]:
         """Send windows (or first uses) to the windows partition of each one's entity,
         ``per_record`` to a record."""
         assert self.producer is not None

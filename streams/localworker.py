@@ -30,7 +30,8 @@ Sample = tuple[str, dict[str, str], float]
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+        port: int = s.getsockname()[1]
+        return port
 
 
 def free_port_pair() -> int:

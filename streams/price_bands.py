@@ -39,6 +39,7 @@ from __future__ import annotations
 import math
 import statistics
 from array import array
+from typing import TypeAlias
 
 from detectors.ewma import EWMeanVar
 from detectors.price import log_price
@@ -58,10 +59,11 @@ _WINSOR_VAR = 0.9205  # E[min(z^2, WINSOR^2)] for a standard normal z
 POOL_KEY = "*"  # export/restore key of the pooled spread (band keys hold a "|")
 _YOUNG_TAG, _GROWN_TAG = 0.0, 1.0  # first float of an exported band
 
-Band = array | EWMeanVar  # young: its log prices so far (doubles); then a running summary
+#: young: its log prices so far (doubles); then a running summary
+Band: TypeAlias = "array[float] | EWMeanVar"
 
 
-def _robust(prices: array) -> tuple[float, float]:
+def _robust(prices: array[float]) -> tuple[float, float]:
     """A centre and variance of ``prices`` that a few outliers barely move: the
     median, and the mean squared deviation from it with each deviation capped at
     :data:`WINSOR` robust std (the median absolute deviation, scaled), made

@@ -9,14 +9,15 @@ from collections.abc import Iterable
 import orjson
 from aiokafka import AIOKafkaProducer
 
-from streams.simulate import Simulator
+from streams.simulate import Event, Simulator
 from streams.topics import PUBLIC_TOPICS, ensure_topics
 
 FLUSH_EVERY = 20_000
 
 
 async def produce(
-    sim: Simulator | Iterable, broker: str, speed: float, pace_from_ts: int, partitions: int = 4,
+    sim: Simulator | Iterable[Event], broker: str, speed: float,
+    pace_from_ts: int, partitions: int = 4,
     clock_anchored: bool = False,
 ) -> int:
     """Send every event; with ``speed > 0`` events at or after ``pace_from_ts`` are sent

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 
 import orjson
 
-from signals.aggregate import FirstUse
+from signals.aggregate import FirstUse, WindowAggregate
 from signals.engine import Engine
 from signals.merge import SETTLE_MS, SPREAD_ENTITY_TYPES, Mergers, sweep_time
 from signals.policy import Policy
@@ -111,7 +111,7 @@ def replay(
     merger = Mergers(settle_ms=SETTLE_MS)
     newest = {"window_end": -1, "swept": -1}  # event time, as the worker's sweep reads it
 
-    def detect(aggs: list, closed: tuple[str, int] | None = None,
+    def detect(aggs: list[WindowAggregate], closed: tuple[str, int] | None = None,
                first_uses: Iterable[FirstUse] = ()) -> None:
         """Run closed windows through the engine; partial windows of spread entities
         (and texts one account used) wait in the merger until every partition has
@@ -132,7 +132,7 @@ def replay(
             whole += merger.ready_before(*closed)
         judge(whole)
 
-    def judge(whole: list) -> None:
+    def judge(whole: list[WindowAggregate]) -> None:
         merger.take_lone()  # texts only one account used: nothing to judge or acknowledge
         for agg in whole:
             if not engine.wants(agg):  # e.g. one account's text on two partitions

@@ -30,6 +30,9 @@ from typing import Any
 from signals.text import tokens
 from streams.contract import LISTING_TOPIC, LIVESTREAM_TOPIC
 
+#: one simulated event: (topic, key, the event)
+Event = tuple[str, bytes, dict[str, Any]]
+
 SCENARIOS = (
     "report_spike", "viewer_inflation", "coordinated_comments", "emerging_term",
     "price_anomaly", "listing_burst", "purchase_anomaly", "segment_report_surge",
@@ -135,11 +138,11 @@ def matches(label: dict[str, Any], signal: dict[str, Any]) -> bool:
         return False
     if label["entity_type"] == "term":  # as the detector spells it: see signals.text
         term = "".join(tokens(label["entity_id"]))
-        return signal["entity_id"] == f"{term}|{label['region']}"
+        return bool(signal["entity_id"] == f"{term}|{label['region']}")
     if label["entity_type"] == "account_cluster":
         accounts = signal.get("evidence", {}).get("sample_accounts", ())
         return not set(accounts).isdisjoint(label["accounts"])
-    return signal["entity_id"] == label["entity_id"]
+    return bool(signal["entity_id"] == label["entity_id"])
 
 
 def explained(labels: list[dict[str, Any]], signal: dict[str, Any]) -> bool:
@@ -303,13 +306,13 @@ class Simulator:
             self._streams.append(stream)
         return stream
 
-    def _live(self, s: _Stream, ts: int, etype: str, **extra: Any) -> tuple[str, bytes, dict]:
+    def _live(self, s: _Stream, ts: int, etype: str, **extra: Any) -> Event:
         ev = {"schema_version": 1, "event_id": self._id(), "event_type": etype, "ts": ts,
               "stream_id": s.stream_id, "seller_id": s.seller_id, "region": s.region}
         ev.update(extra)
         return LIVESTREAM_TOPIC, s.stream_id.encode(), ev
 
-    def _engagement(self, s: _Stream, ts: int, etype: str) -> tuple[str, bytes, dict]:
+    def _engagement(self, s: _Stream, ts: int, etype: str) -> Event:
         rng = self.rng
         user, age = self._user()
         extra: dict[str, Any] = {"user_id": user, "account_age_days": age}
@@ -330,7 +333,7 @@ class Simulator:
         return self._live(s, ts, etype, **extra)
 
     def _report(self, s: _Stream, ts: int, reasons: tuple[str, ...] = REPORT_REASONS,
-                young: bool = False) -> tuple[str, bytes, dict]:
+                young: bool = False) -> Event:
         user, age = self._user()
         return self._live(s, ts, "report", user_id=user,
                           account_age_days=self.rng.randint(0, 5) if young else age,
@@ -338,7 +341,7 @@ class Simulator:
 
     def _listing(self, ts: int, etype: str, listing_id: str, seller: str, region: str,
                  category: str, price: float | None = None, **extra: Any
-                 ) -> tuple[str, bytes, dict]:
+                 ) -> Event:
         ev: dict[str, Any] = {"schema_version": 1, "event_id": self._id(), "event_type": etype,
                               "ts": ts, "region": region, "listing_id": listing_id,
                               "seller_id": seller, "category": category}
@@ -348,7 +351,7 @@ class Simulator:
         return LISTING_TOPIC, listing_id.encode(), ev
 
     # -- generation -------------------------------------------------------
-    def events(self) -> Iterator[tuple[str, bytes, dict[str, Any]]]:
+    def events(self) -> Iterator[Event]:
         cfg = self.cfg
         t0 = cfg.start_ts
         for _ in range(self.concurrency):  # live at the start: their stream_start comes first
@@ -359,7 +362,7 @@ class Simulator:
             tick.sort(key=lambda e: e[2]["ts"])
             yield from tick
 
-    def _tick(self, ts: int, second: int) -> Iterator[tuple[str, bytes, dict[str, Any]]]:
+    def _tick(self, ts: int, second: int) -> Iterator[Event]:
         rng, cfg = self.rng, self.cfg
         diurnal = 1.0 + 0.3 * math.sin(2 * math.pi * (ts / 86_400_000.0))
         live = []
@@ -413,7 +416,7 @@ class Simulator:
     def _title(self, s: _Stream) -> str:
         return f"{s.category.split('/')[1]} live " + " ".join(self.rng.choices(WORDS, k=3))
 
-    def _bulk_listings(self, ts: int) -> Iterator[tuple[str, bytes, dict[str, Any]]]:
+    def _bulk_listings(self, ts: int) -> Iterator[Event]:
         """An established seller listing a handful of items at once (a new collection,
         stock from a supplier): ``BULK_SIZE`` new listings within ``BULK_SPAN_MS``, in
         sessions that start ``BULK_SESSIONS_PER_EVENT`` times per background event.
@@ -435,7 +438,7 @@ class Simulator:
         yield from self._created(rng, due, ts)
 
     def _created(self, rng: random.Random, due: list[tuple[int, tuple[str, str, str, int]]],
-                 ts: int) -> Iterator[tuple[str, bytes, dict[str, Any]]]:
+                 ts: int) -> Iterator[Event]:
         """New listings at their times (not before ``ts``), priced and titled from ``rng``."""
         for at, (seller, region, category, age) in due:
             price = round(PRICE_BANDS[category] * math.exp(rng.gauss(0, 0.5)), 2)
@@ -443,7 +446,7 @@ class Simulator:
                                 category, price, title=f"{category.split('/')[1]} " + " ".join(
                                     rng.choices(WORDS, k=4)), seller_account_age_days=age)
 
-    def _shop_uploads(self, ts: int) -> Iterator[tuple[str, bytes, dict[str, Any]]]:
+    def _shop_uploads(self, ts: int) -> Iterator[Event]:
         """Each of ``daily_shops`` established shops uploading its catalogue once a day,
         at its own time of day: within 20% of its usual ``SHOP_UPLOAD`` size, within
         ``SHOP_SPAN_MS``.
@@ -465,7 +468,7 @@ class Simulator:
         due, self._shop_pending = _due(self._shop_pending, ts)
         yield from self._created(rng, sorted(due), ts)
 
-    def _background_listing(self, ts: int) -> tuple[str, bytes, dict[str, Any]]:
+    def _background_listing(self, ts: int) -> Event:
         rng = self.rng
         if not self._listings or rng.random() < 0.4:
             region = rng.choices(REGIONS, REGION_WEIGHTS)[0]
@@ -497,7 +500,7 @@ class Simulator:
         return self._listing(ts, kind, listing_id, seller, region, category)
 
     def _scenario(self, sc: Scenario, ts: int, live: list[_Stream]
-                  ) -> Iterator[tuple[str, bytes, dict[str, Any]]]:
+                  ) -> Iterator[Event]:
         rng = self.rng
         active = sc.start_ts <= ts < sc.end_ts
         minute_frac = 1 / 60.0
@@ -636,8 +639,10 @@ def _obfuscate(rng: random.Random, word: str) -> str:
     if style == 1:
         return " ".join(word)
     if style == 2:
-        return word.translate(str.maketrans({"o": "0", "i": "1", "e": "3", "a": "4"}))
-    homoglyphs = {"o": "\u043e", "e": "\u0435", "a": "\u0430", "c": "\u0441"}  # Cyrillic
+        digits: dict[str, str | int | None] = {"o": "0", "i": "1", "e": "3", "a": "4"}
+        return word.translate(str.maketrans(digits))
+    homoglyphs: dict[str, str | int | None] = {  # Cyrillic
+        "o": "\u043e", "e": "\u0435", "a": "\u0430", "c": "\u0441"}
     return word.translate(str.maketrans(homoglyphs))
 
 

@@ -21,6 +21,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Iterable, Iterator
+from typing import Any
 
 import msgspec
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
@@ -153,12 +154,13 @@ class EntityStateStore(StateMap):
         self._producer: AIOKafkaProducer | None = None
         self._consumer: AIOKafkaConsumer | None = None
 
-    async def put(self, key: bytes, state: EntityState) -> asyncio.Future:
+    async def put(self, key: bytes, state: EntityState) -> asyncio.Future[Any]:
         """Hold ``state`` and send it to the topic; the future resolves once the broker
         has it."""
         encoded = self.set(key, state)
         assert self._producer is not None
-        return await self._producer.send(self.topic, encoded, key=key)
+        sent: asyncio.Future[Any] = await self._producer.send(self.topic, encoded, key=key)
+        return sent
 
     async def delete_many(self, keys: list[bytes],
                           replace: Iterable[tuple[bytes, EntityState]] = ()) -> None:

@@ -146,7 +146,8 @@ def finish(steps: Generator[None, None, Swept]) -> Swept:
         try:
             next(steps)
         except StopIteration as done:
-            return done.value
+            result: Swept = done.value
+            return result
 
 
 def sweep(states: StateMap, engine: Engine, now_ts: int, emitted_ts: int,
@@ -166,5 +167,6 @@ async def sweep_in_slices(states: StateMap, engine: Engine, now_ts: int, emitted
         try:
             next(steps)
         except StopIteration as done:
-            return done.value
+            result: Swept = done.value
+            return result
         await asyncio.sleep(0)

@@ -23,7 +23,7 @@ def key_partition(key: bytes, partitions: int) -> int:
     >>> key_partition(b"st-1", 4) == key_partition(b"st-1", 4) < 4
     True
     """
-    return (murmur2(key) & 0x7FFFFFFF) % partitions
+    return int(murmur2(key) & 0x7FFFFFFF) % partitions
 
 
 async def ensure_topics(

@@ -32,7 +32,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from functools import lru_cache
 from operator import attrgetter
-from typing import NamedTuple
+from typing import NamedTuple, cast
 
 import mmh3
 
@@ -284,7 +284,13 @@ class _TextAcc:
             samples=samples, breakdown={"regions": self.regions} if self.regions else {})
 
 
-def _first_use(fp: str, first: tuple) -> _TextAcc:
+#: a fingerprint's first use: (event_id, ts, account, stream, region, young, text)
+_First = tuple[str, int, str, str | None, str, bool, str]
+#: a window's key in its bucket: a stream's or seller's id, or (kind, ...) for the others
+_Key = str | tuple[str, ...]
+
+
+def _first_use(fp: str, first: _First) -> _TextAcc:
     """A fingerprint's window holding its first use, ``(event_id, ts, account, stream,
     region, young, text)``."""
     event_id, ts, account, stream, region, young, text = first
@@ -299,12 +305,12 @@ class _Bucket:
 
     def __init__(self, first_offset: int) -> None:
         self.first_offset = first_offset
-        self.accs: dict[str, _Acc] = {}
+        self.accs: dict[_Key, _Acc] = {}
         self.terms: TermTable[_TextAcc] = TermTable(MAX_TERMS, _USES)  # "term|region" -> window
         self.clusters: dict[str, _TextAcc] = {}  # fingerprint -> its window
         # a fingerprint one account has used so far: not a cluster here (yet), kept small
         # and sent as a one-account part at close, to merge with other partitions' parts
-        self.first_fp: dict[str, tuple] = {}
+        self.first_fp: dict[str, _First] = {}
 
 
 class PartitionWindows:
@@ -492,7 +498,7 @@ class PartitionWindows:
             found.uncounted = 0
 
     def _category(self, stream_id: str) -> str | None:
-        category = self._categories.get(stream_id)
+        category: str | None = self._categories.get(stream_id)
         if category is None and self._category_of is not None:
             category = self._category_of(stream_id)
             if category is not None:
@@ -500,15 +506,15 @@ class PartitionWindows:
         return category
 
     @staticmethod
-    def _segment(accs: dict, category: str, region: str) -> _SegmentAcc:
+    def _segment(accs: dict[_Key, _Acc], category: str, region: str) -> _SegmentAcc:
         """The window of a segment (category x region), across the partition's streams."""
         key = ("segment", category, region)
-        acc = accs.get(key)
+        acc = cast("_SegmentAcc | None", accs.get(key))
         if acc is None:
             acc = accs[key] = _SegmentAcc(f"{category}|{region}", region, category)
         return acc
 
-    def _fold_exposure(self, accs: dict) -> None:
+    def _fold_exposure(self, accs: dict[_Key, _Acc]) -> None:
         """At close: each stream with a known category and viewer snapshots adds its
         mean audience (to a whole viewer) to its segment's."""
         for acc in list(accs.values()):
@@ -545,7 +551,7 @@ class PartitionWindows:
             self._fold_text(bucket, ev.title,  # type: ignore[attr-defined]
                             ev.event_id, ev.ts, ev.seller_id, None, ev.listing_id, ev.region,
                             False, comment=False,
-                            category=ev.category)  # type: ignore[attr-defined]
+                            category=ev.category)
 
     def _fold_seller_age(self, acc: _Acc, age: int | None) -> None:
         """Count a listing event's seller as young or established (by its account age)."""
@@ -555,11 +561,11 @@ class PartitionWindows:
             else:
                 acc.aged += 1
 
-    def _fold_price(self, accs: dict, ev: c._ListingEvent, tag: str) -> None:
+    def _fold_price(self, accs: dict[_Key, _Acc], ev: c._ListingEvent, tag: str) -> None:
         """The listing's own window (key ``("listing", id)``): its prices, for price moves."""
         key = ("listing", ev.listing_id)
-        band_key = f"{ev.category}|{ev.currency or ev.region}"  # type: ignore[attr-defined]
-        acc = accs.get(key)
+        band_key = f"{ev.category}|{ev.currency or ev.region}"
+        acc = cast("_ListingAcc | None", accs.get(key))
         if acc is None:
             acc = accs[key] = _ListingAcc(ev.listing_id, ev.region, self._bands.snapshot(band_key))
             acc.context["seller_id"] = ev.seller_id
@@ -590,7 +596,7 @@ class PartitionWindows:
         return self._close(sorted(self._buckets))
 
     def _close(self, starts: list[int]) -> list[WindowAggregate]:
-        out = []
+        out: list[WindowAggregate] = []
         for start in starts:
             bucket = self._buckets.pop(start)
             end = start + self.size_ms
@@ -602,8 +608,10 @@ class PartitionWindows:
             # a text one account used here may be a cluster's share of this partition:
             # its other accounts may all have posted on other partitions
             self.first_uses.extend(
-                FirstUse(fp, start, end, *first[:6], first[6][:TEXT_SAMPLE_CHARS])
-                for fp, first in bucket.first_fp.items())
+                FirstUse(fp, start, end, event_id, ts, account, stream, region, young,
+                         text[:TEXT_SAMPLE_CHARS])
+                for fp, (event_id, ts, account, stream, region, young, text)
+                in bucket.first_fp.items())
         return out
 
     def commit_offset(self, next_offset: int) -> int:

@@ -69,7 +69,7 @@ def bucket_diff(after: list[tuple[float, float]],
 def cpu_seconds(pid: int) -> float:
     """User + system CPU time of process ``pid`` (all its threads) so far."""
     t = psutil.Process(pid).cpu_times()
-    return t.user + t.system
+    return float(t.user + t.system)
 
 
 def peak_rss_bytes(pid: int) -> int:
@@ -81,7 +81,7 @@ def peak_rss_bytes(pid: int) -> int:
 
 
 def rss_bytes(pid: int) -> int:
-    return psutil.Process(pid).memory_info().rss
+    return int(psutil.Process(pid).memory_info().rss)
 
 
 def show(title: str, rows: list[tuple[str, str, str]], console: Console | None = None) -> None:

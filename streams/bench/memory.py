@@ -22,6 +22,7 @@ import os
 import random
 import sys
 import tracemalloc
+from collections.abc import Iterator
 from typing import Any
 
 import orjson
@@ -38,7 +39,8 @@ from streams.statestore import StateMap
 WINDOWS_PER_ENTITY = 3
 
 
-def _windows(rng: random.Random, first: int, count: int, t0: int, size_ms: int):
+def _windows(rng: random.Random, first: int, count: int, t0: int, size_ms: int
+             ) -> Iterator[WindowAggregate]:
     for i in range(first, first + count):
         viewers = rng.uniform(50, 3000)
         ctx = {"seller_id": f"sl-{rng.randrange(10**6):06d}",

@@ -113,8 +113,7 @@ def total_at(scores: list[float], rows: Rows, profile: dict[str, float],
             value = rows.sigmoid[i] * profile["tpWeight"]
             if value > best.get(w, -math.inf):
                 best[w] = value
-    counted = {rows.window[i] for i in range(len(scores))
-               if rows.scored[i] and rows.window[i] is not None}
+    counted = {w for i, w in enumerate(rows.window) if rows.scored[i] and w is not None}
     return fp + sum(best.get(w, -profile["fnWeight"]) for w in counted)
 
 

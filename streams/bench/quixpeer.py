@@ -51,9 +51,8 @@ def run(broker: str, events: int, window_s: int, lateness_s: int) -> dict[str, f
         topic = app.topic(name, value_deserializer="json", timestamp_extractor=_event_time)
         sdf = app.dataframe(topic)
         sdf = sdf.update(count)
-        sdf = sdf.tumbling_window(duration_ms=window_s * 1000, grace_ms=lateness_s * 1000)
-        sdf = sdf.count().final()
-        sdf.to_topic(out)
+        windows = sdf.tumbling_window(duration_ms=window_s * 1000, grace_ms=lateness_s * 1000)
+        windows.count().final().to_topic(out)
     app.run()
     elapsed = seen["t1"] - seen["t0"]
     return {

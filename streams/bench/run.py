@@ -76,7 +76,8 @@ def _memory(entities: int, churn_rounds: int) -> dict[str, Any]:
         capture_output=True, text=True, timeout=7200, check=False)
     if out.returncode != 0:
         raise RuntimeError(f"memory benchmark failed:\n{out.stderr[-3000:]}")
-    return orjson.loads(out.stdout.strip().splitlines()[-1])
+    figures: dict[str, Any] = orjson.loads(out.stdout.strip().splitlines()[-1])
+    return figures
 
 
 def run_throughput(args: argparse.Namespace) -> int:

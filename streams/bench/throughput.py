@@ -164,7 +164,7 @@ def riskstream(broker: str, total: int, workdir: Path, profile: Path | None = No
     engine = Engine(load_policy())
     watched = tuple(t for t in ENTITY_TYPES if engine.watches(t))
     w = WorkerProcess(broker, workdir, "bench-throughput")
-    spy: subprocess.Popen | None = None
+    spy: subprocess.Popen[bytes] | None = None
     try:
         w.wait_started()
         if profile is not None:
@@ -218,4 +218,5 @@ def quix(broker: str, total: int) -> dict[str, float]:
          "--events", str(total)], capture_output=True, text=True, timeout=3600, check=False)
     if out.returncode != 0:
         raise RuntimeError(f"Quix Streams peer failed:\n{out.stderr[-3000:]}")
-    return orjson.loads(out.stdout.strip().splitlines()[-1])
+    figures: dict[str, float] = orjson.loads(out.stdout.strip().splitlines()[-1])
+    return figures
