@@ -20,10 +20,12 @@ demo: venv
 test: venv
 	$(BIN)/riskstream kafka fetch
 	$(BIN)/ruff check .
+	$(BIN)/mypy
 	$(BIN)/python -m pytest
 
 lint: venv
 	$(BIN)/ruff check .
+	$(BIN)/mypy
 
 kafka-start: venv
 	$(BIN)/riskstream kafka start
@@ -32,4 +34,4 @@ kafka-stop: venv
 	$(BIN)/riskstream kafka stop
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache *.egg-info
+	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache *.egg-info
