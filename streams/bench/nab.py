@@ -26,7 +26,13 @@ from signals.catalogue import CATALOGUE
 from signals.lifecycle import Lifecycle
 from signals.policy import Policy, SignalPolicy, load_policy, off_side
 from streams.bench.figures import show
-from streams.bench.nab_score import Rows, corpus_scores, prepare_rows, probation_length
+from streams.bench.nab_score import (
+    Rows,
+    corpus_scores,
+    counts_at,
+    prepare_rows,
+    probation_length,
+)
 
 NAB_SIGNAL = "purchase_anomaly"  # the metric-series signal whose detector NAB measures
 PROFILES = ("standard", "reward_low_FP_rate", "reward_low_FN_rate")
@@ -129,9 +135,11 @@ def run_nab(data_dir: Path, out_dir: Path, summary: str | None = None,
         weights = profiles[profile]["CostMatrix"]
         r = corpus_scores(files, weights)
         results[SUMMARY_NAMES[profile]] = round(r["score"], 2)
+        found, scored, false = counts_at(files, r["threshold"])
         rows.append((profile, f"{r['score']:.1f}",
                      f"raw {r['raw']:.2f} (null {r['null']:.2f}, perfect {r['perfect']:.2f}), "
-                     f"threshold {r['threshold']:.4f}"))
+                     f"threshold {r['threshold']:.4f}: {found} of {scored} windows found, "
+                     f"{false} false positives"))
     for label, variant, note in (
             ("with the signal's direction", one_side,
              f"only deviations {sp.direction} score, as {NAB_SIGNAL} opens"),

@@ -117,6 +117,31 @@ def total_at(scores: list[float], rows: Rows, profile: dict[str, float],
     return fp + sum(best.get(w, -profile["fnWeight"]) for w in counted)
 
 
+def counts_at(files: list[tuple[list[float], Rows]], threshold: float
+              ) -> tuple[int, int, int]:
+    """At ``threshold``: the windows with a detection, the windows scored, and the
+    detections outside every window (false positives), over the corpus.
+
+    >>> rows = prepare_rows(20, [(10, 14)], probation=5)
+    >>> at = [3, 8, 12, 13, 18]  # probationary, false, found twice, false
+    >>> counts_at([([0.9 if i in at else 0.0 for i in range(20)], rows)], 0.5)
+    (1, 1, 2)
+    """
+    found = scored = false = 0
+    for scores, rows in files:
+        hit: set[int] = set()
+        for i, s in enumerate(scores):
+            if s >= threshold and rows.scored[i]:
+                w = rows.window[i]
+                if w is None:
+                    false += 1
+                else:
+                    hit.add(w)
+        found += len(hit)
+        scored += rows.windows
+    return found, scored, false
+
+
 def sweep(files: list[tuple[list[float], Rows]], profile: dict[str, float]
           ) -> tuple[float, float]:
     """The best corpus total over every threshold, and that threshold.

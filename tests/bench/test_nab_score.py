@@ -9,6 +9,7 @@ import pytest
 from streams.bench.nab_score import (
     MAX_TP,
     corpus_scores,
+    counts_at,
     prepare_rows,
     scaled_sigmoid,
     sweep,
@@ -77,3 +78,18 @@ def test_normalisation_null_is_zero_perfect_is_hundred() -> None:
     assert perfect["score"] == pytest.approx(100.0)
     assert null["score"] == pytest.approx(0.0)
     assert math.isfinite(corpus_scores([(one_hot(100, 90), rows)], STANDARD)["score"])
+
+
+def test_counts_at_a_threshold_windows_found_and_false_positives() -> None:
+    two = prepare_rows(100, [(40, 49), (70, 79)], probation=30)
+    early = prepare_rows(100, [(5, 9), (60, 64)], probation=30)  # the first not scored
+    scores = [0.0] * 100
+    scores[10] = 0.9  # probationary: neither found nor false
+    scores[41] = scores[45] = 0.8  # one window, found twice
+    scores[55] = 0.6  # false, unless the threshold is above it
+    other = [0.0] * 100
+    other[7] = other[62] = other[99] = 0.9  # probationary, found, false
+    files = [(scores, two), (other, early)]
+    assert counts_at(files, 0.5) == (2, 3, 2)
+    assert counts_at(files, 0.7) == (2, 3, 1)
+    assert counts_at(files, 0.95) == (0, 3, 0)
