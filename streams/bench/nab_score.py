@@ -190,10 +190,14 @@ def normalised(raw: float, null: float, perfect: float) -> float:
     return 100.0 * (raw - null) / (perfect - null)
 
 
-def corpus_scores(files: list[tuple[list[float], Rows]], profile: dict[str, float]
-                  ) -> dict[str, float]:
-    """Raw, null, perfect and normalised scores of a detector over a corpus."""
-    raw, threshold = sweep(files, profile)
+def corpus_scores(files: list[tuple[list[float], Rows]], profile: dict[str, float],
+                  threshold: float | None = None) -> dict[str, float]:
+    """Raw, null, perfect and normalised scores of a detector over a corpus, at the
+    best threshold (NAB's way) or at the ``threshold`` given."""
+    if threshold is None:
+        raw, threshold = sweep(files, profile)
+    else:
+        raw = sum(total_at(scores, rows, profile, threshold) for scores, rows in files)
     null, _ = sweep([([0.5] * len(s), rows) for s, rows in files], profile)
     perfect_files = []
     for scores, rows in files:

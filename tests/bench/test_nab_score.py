@@ -93,3 +93,17 @@ def test_counts_at_a_threshold_windows_found_and_false_positives() -> None:
     assert counts_at(files, 0.5) == (2, 3, 2)
     assert counts_at(files, 0.7) == (2, 3, 1)
     assert counts_at(files, 0.95) == (0, 3, 0)
+
+
+def test_corpus_scores_at_a_threshold_given() -> None:
+    rows = prepare_rows(100, [(40, 49)], probation=0)
+    scores = [0.0] * 100
+    scores[40], scores[90] = 0.9, 0.7  # found at the left edge; a false positive far off
+    assert corpus_scores([(scores, rows)], STANDARD)["threshold"] == 0.9
+    assert corpus_scores([(scores, rows)], STANDARD, threshold=0.8)["score"] == \
+        pytest.approx(100.0)
+    # raw 1 - 0.11 between null -1 and perfect 1
+    assert corpus_scores([(scores, rows)], STANDARD, threshold=0.5)["score"] == \
+        pytest.approx(100 * (1.89 / 2))
+    assert corpus_scores([(scores, rows)], STANDARD, threshold=0.95)["score"] == \
+        pytest.approx(0.0)
