@@ -32,7 +32,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from functools import lru_cache
 from operator import attrgetter
-from typing import NamedTuple, cast
+from typing import NamedTuple
 
 import mmh3
 
@@ -509,7 +509,7 @@ class PartitionWindows:
     def _segment(accs: dict[_Key, _Acc], category: str, region: str) -> _SegmentAcc:
         """The window of a segment (category x region), across the partition's streams."""
         key = ("segment", category, region)
-        acc = cast("_SegmentAcc | None", accs.get(key))
+        acc: _SegmentAcc | None = accs.get(key)  # type: ignore[assignment]  # its key says
         if acc is None:
             acc = accs[key] = _SegmentAcc(f"{category}|{region}", region, category)
         return acc
@@ -565,7 +565,7 @@ class PartitionWindows:
         """The listing's own window (key ``("listing", id)``): its prices, for price moves."""
         key = ("listing", ev.listing_id)
         band_key = f"{ev.category}|{ev.currency or ev.region}"
-        acc = cast("_ListingAcc | None", accs.get(key))
+        acc: _ListingAcc | None = accs.get(key)  # type: ignore[assignment]  # its key says
         if acc is None:
             acc = accs[key] = _ListingAcc(ev.listing_id, ev.region, self._bands.snapshot(band_key))
             acc.context["seller_id"] = ev.seller_id

@@ -101,6 +101,17 @@ def run_series(values: list[float], direction: str = "both",
     return out
 
 
+def _counts(files: list[tuple[list[float], Rows]], threshold: float) -> str:
+    """What the detections at ``threshold`` found, for the table.
+
+    >>> _counts([([0.9, 0.0, 0.9], prepare_rows(3, [(2, 2)], probation=0))], 0.5)
+    '1 of 1 windows found, 1 false positive'
+    """
+    found, scored, false = counts_at(files, threshold)
+    return (f"{found} of {scored} windows found, "
+            f"{false} false positive{'' if false == 1 else 's'}")
+
+
 def run_nab(data_dir: Path, out_dir: Path, summary: str | None = None,
             policy: Policy | None = None) -> dict[str, Any]:
     windows = orjson.loads((data_dir / "labels" / "combined_windows.json").read_bytes())
@@ -135,17 +146,13 @@ def run_nab(data_dir: Path, out_dir: Path, summary: str | None = None,
         weights = profiles[profile]["CostMatrix"]
         r = corpus_scores(files, weights)
         results[SUMMARY_NAMES[profile]] = round(r["score"], 2)
-        found, scored, false = counts_at(files, r["threshold"])
         rows.append((profile, f"{r['score']:.1f}",
                      f"raw {r['raw']:.2f} (null {r['null']:.2f}, perfect {r['perfect']:.2f}), "
-                     f"threshold {r['threshold']:.4f}: {found} of {scored} windows found, "
-                     f"{false} false positive{'' if false == 1 else 's'}"))
+                     f"threshold {r['threshold']:.4f}: {_counts(files, r['threshold'])}"))
     for profile in PROFILES:  # where the worker opens, rather than at NAB's best threshold
         r = corpus_scores(files, profiles[profile]["CostMatrix"], threshold=sp.open_score)
-        found, scored, false = counts_at(files, sp.open_score)
         rows.append((f"{profile}, at the signal's open_score", f"{r['score']:.1f}",
-                     f"threshold {sp.open_score}: {found} of {scored} windows found, "
-                     f"{false} false positive{'' if false == 1 else 's'}"))
+                     f"threshold {sp.open_score}: {_counts(files, sp.open_score)}"))
     for label, variant, note in (
             ("with the signal's direction", one_side,
              f"only deviations {sp.direction} score, as {NAB_SIGNAL} opens"),
