@@ -19,22 +19,52 @@ from streams.errors import ConfigError
 from streams.localkafka import LocalKafka, LocalKafkaError, cache_dir, fetch_jars
 
 
+def _float(text: str) -> float:
+    """A number, or an error that says so (not argparse's, which names this function).
+
+    >>> _float("1e3")
+    1000.0
+    >>> _float("abc")
+    Traceback (most recent call last):
+    argparse.ArgumentTypeError: not a number: 'abc'
+    """
+    try:
+        return float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+
+
+def _int(text: str) -> int:
+    """A whole number, written as one or in exponent form (``1e5``).
+
+    >>> _int("1e5"), _int("-3")
+    (100000, -3)
+    >>> _int("2.5")
+    Traceback (most recent call last):
+    argparse.ArgumentTypeError: not a whole number: '2.5'
+    """
+    value = _float(text)
+    if not value.is_integer():
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}")
+    return int(value)
+
+
 def _non_negative(text: str) -> float:
-    value = float(text)
+    value = _float(text)
     if not value >= 0:
         raise argparse.ArgumentTypeError(f"must be >= 0, not {text}")
     return value
 
 
 def _rate(text: str) -> float:
-    value = float(text)
+    value = _float(text)
     if not 0 < value < math.inf:
         raise argparse.ArgumentTypeError(f"must be > 0, not {text}")
     return value
 
 
 def _non_negative_int(text: str) -> int:
-    value = int(text)
+    value = _int(text)
     if value < 0:
         raise argparse.ArgumentTypeError(f"must be >= 0, not {text}")
     return value
@@ -45,7 +75,7 @@ def _port(text: str, lowest: int = 1) -> int:
     >>> _port("9092"), _port("0", lowest=0)
     (9092, 0)
     """
-    value = int(text)
+    value = _int(text)
     if not lowest <= value <= 65535:
         raise argparse.ArgumentTypeError(f"must be a port number, {lowest}-65535, not {text}")
     return value
@@ -80,7 +110,7 @@ def _readable(path: str) -> str:
 
 
 def _count(text: str) -> int:
-    value = int(float(text))
+    value = _int(text)
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be >= 1, not {text}")
     return value
@@ -106,10 +136,14 @@ def _seeds(text: str) -> tuple[int, ...]:
             continue
         first, sep, last = part.partition("-")
         try:
-            out += range(int(first), int(last) + 1) if sep else [int(part)]
+            seeds = range(int(first), int(last) + 1) if sep else range(int(part), int(part) + 1)
         except ValueError:
             raise argparse.ArgumentTypeError(
                 f"not a seed or range of seeds: {part!r} (e.g. 7001-7010,42)") from None
+        if not seeds:
+            raise argparse.ArgumentTypeError(
+                f"the range {part!r} holds no seed: write the lower seed first")
+        out += seeds
     if not out:
         raise argparse.ArgumentTypeError("no seeds given")
     return tuple(out)

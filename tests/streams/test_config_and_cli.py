@@ -50,6 +50,23 @@ def test_bad_flag_is_refused_with_its_name(argv: list[str], flag: str, capsys) -
     assert flag in capsys.readouterr().err
 
 
+@pytest.mark.parametrize(("argv", "says"), [
+    (["simulate", "--rate", "abc", "--out", "/dev/null"], "--rate: not a number: 'abc'"),
+    (["simulate", "--duration", "1.5", "--out", "/dev/null"],
+     "--duration: not a whole number: '1.5'"),
+    (["kafka", "start", "--port", "x9092"], "--port: not a number: 'x9092'"),
+    (["bench", "scenarios", "--seeds", "7010-7001"],
+     "--seeds: the range '7010-7001' holds no seed: write the lower seed first"),
+])
+def test_bad_flag_value_is_explained(argv: list[str], says: str, capsys) -> None:
+    """The error says what is wrong with the value, not argparse's "invalid _rate value"."""
+    with pytest.raises(SystemExit):
+        main(argv)
+    err = capsys.readouterr().err
+    assert says in err
+    assert "invalid" not in err
+
+
 def test_bench_scenarios_refuses_a_bad_policy_or_a_disabled_type_at_start(tmp_path,
                                                                           capsys) -> None:
     bad = tmp_path / "p.yaml"
