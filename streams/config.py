@@ -58,7 +58,11 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             message = str(exc)
             field = message.rsplit("`$.", 1)[-1].rstrip("`") if "`$." in message else ""
             var = PREFIX + field.upper() if field else "settings"
-            raise ConfigError(f"{var}: {message.split(' - at ')[0]}") from None
+            reason = message.split(" - at ")[0]
+            if field in values:  # say what was given (a variable's value is always a str)
+                var += f"={values[field]!r}"
+                reason = reason.removesuffix(", got `str`")
+            raise ConfigError(f"{var}: {reason}") from None
 
     @property
     def windows_topic(self) -> str:

@@ -25,6 +25,15 @@ def test_bad_setting_names_the_variable(var: str, value: str) -> None:
         Settings.from_env({var: value})
 
 
+def test_bad_setting_shows_its_value() -> None:
+    with pytest.raises(ConfigError) as info:
+        Settings.from_env({"RISKSTREAM_DEDUP_CAPACITY": "lots"})
+    assert str(info.value) == "RISKSTREAM_DEDUP_CAPACITY='lots': Expected `int`"
+    with pytest.raises(ConfigError) as info:
+        Settings.from_env({}, partitions=0)  # a flag's override
+    assert str(info.value) == "RISKSTREAM_PARTITIONS=0: Expected `int` >= 1"
+
+
 def test_check_policy_refuses_a_bad_file(tmp_path, capsys) -> None:
     bad = tmp_path / "p.yaml"
     bad.write_text("version: 1\nwindows: {size_s: -5}\n")
