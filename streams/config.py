@@ -1,14 +1,14 @@
 """Deployment settings from ``RISKSTREAM_*`` environment variables (and CLI flags).
 
 Detection lives in the policy file; this is where the worker runs and connects.
-A bad value is refused at start with the variable's name.
+A bad value is refused at start with the variable's name and the value given.
 
 >>> Settings.from_env({"RISKSTREAM_METRICS_PORT": "9400"}).metrics_port
 9400
 >>> Settings.from_env({"RISKSTREAM_METRICS_PORT": "many"})
 Traceback (most recent call last):
 ...
-streams.errors.ConfigError: RISKSTREAM_METRICS_PORT: Expected `int`, got `str`
+streams.errors.ConfigError: RISKSTREAM_METRICS_PORT='many': Expected `int`
 """
 
 from __future__ import annotations
