@@ -136,7 +136,7 @@ def _seeds(text: str) -> tuple[int, ...]:
             continue
         first, sep, last = part.partition("-")
         try:
-            seeds = range(int(first), int(last) + 1) if sep else range(int(part), int(part) + 1)
+            seeds = range(int(first), int(last if sep else first) + 1)
         except ValueError:
             raise argparse.ArgumentTypeError(
                 f"not a seed or range of seeds: {part!r} (e.g. 7001-7010,42)") from None

@@ -149,10 +149,11 @@ def run_nab(data_dir: Path, out_dir: Path, summary: str | None = None,
         rows.append((profile, f"{r['score']:.1f}",
                      f"raw {r['raw']:.2f} (null {r['null']:.2f}, perfect {r['perfect']:.2f}), "
                      f"threshold {r['threshold']:.4f}: {_counts(files, r['threshold'])}"))
+    at_open = _counts(files, sp.open_score)  # the same for every profile
     for profile in PROFILES:  # where the worker opens, rather than at NAB's best threshold
         r = corpus_scores(files, profiles[profile]["CostMatrix"], threshold=sp.open_score)
         rows.append((f"{profile}, at the signal's open_score", f"{r['score']:.1f}",
-                     f"threshold {sp.open_score}: {_counts(files, sp.open_score)}"))
+                     f"threshold {sp.open_score}: {at_open}"))
     for label, variant, note in (
             ("with the signal's direction", one_side,
              f"only deviations {sp.direction} score, as {NAB_SIGNAL} opens"),
