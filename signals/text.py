@@ -1,7 +1,7 @@
 """Comment and title text, reduced to what coordinated posting and code words share.
 
 Evaders spell a code word many ways: ``superclone``, ``s u p e r c l o n e``,
-``sup3rcl0n3``, or with Cyrillic letters that look Latin. :func:`tokens`
+``sup3rcl0n3``, ``ꜱᴜᴘᴇʀᴄʟᴏɴᴇ``, or with Cyrillic letters that look Latin. :func:`tokens`
 undoes those: Unicode NFKC and case folding, confusable characters mapped to
 the Latin letter or digit they imitate (the Unicode confusables table, from
 ``confusable-homoglyphs``), digits read as letters inside words, runs of
@@ -101,6 +101,8 @@ _LEET = str.maketrans("013457", "oieast")
 _AT_AS_A = re.compile(r"(?<=[^\W\d_])@(?=[^\W\d_]+(?!\w|\.[^\W_]))")
 #: "$" for "s" before a letter ("$uperclone", "cla$$ic"), not a price ("20$", "$20")
 _DOLLAR_AS_S = re.compile(r"(?<!\d)\$+(?=[^\W\d_])")
+#: "€" for "e" between letters ("sup€rclone"), not by a price ("20€", "€20")
+_EURO_AS_E = re.compile(r"(?<=[^\W\d_])€(?=[^\W\d_])")
 #: a dot written so a link is not one: "wa[.]me", "bit(dot)ly", "shop {.} com"
 _DEFANGED_DOT = re.compile(r"(?<=[^\W_])\s*[\[({<]\s*(?:\.|dot)\s*[\])}>]\s*(?=[^\W_])")
 #: marks left on a Latin letter or digit after NFKC (which composes real accents):
@@ -127,9 +129,10 @@ def _rewrites() -> dict[int, str | None]:
     """Characters rewritten after NFKC: invisible format characters (zero-width
     space and joiners, soft hyphen, bidi controls, tag characters) dropped, so they
     do not split a word; the negative circled and squared letters (which NFKC leaves
-    as they are) read as the letters they show; and the digits of the scripts of the
-    basic plane (Arabic-Indic, Devanagari, Thai, ...) as ASCII digits, so a phone
-    number is one term however it is written."""
+    as they are) and the small capitals of "fancy text" (``ꜱᴜᴘᴇʀᴄʟᴏɴᴇ``, which
+    Unicode does not list as confusable) read as the letters they show; and the
+    digits of the scripts of the basic plane (Arabic-Indic, Devanagari, Thai, ...) as
+    ASCII digits, so a phone number is one term however it is written."""
     table: dict[int, str | None] = {}
     for cp in range(0x10000):
         category = unicodedata.category(chr(cp))
@@ -137,6 +140,9 @@ def _rewrites() -> dict[int, str | None]:
             table[cp] = None
         elif category == "Nd" and cp >= 0x80:
             table[cp] = str(unicodedata.digit(chr(cp)))
+        elif category == "Ll" and (small := _SMALL_CAPITAL.fullmatch(
+                unicodedata.name(chr(cp), ""))):
+            table[cp] = small[1].lower()
     for first, last in _ASTRAL_FORMATS:
         table.update(dict.fromkeys(range(first, last + 1)))
     for first in _BOXED_LETTERS:  # 🅐-🅩, 🅰-🆉
@@ -144,6 +150,8 @@ def _rewrites() -> dict[int, str | None]:
     return table
 
 
+#: a small capital letter, by its Unicode name ("LATIN LETTER SMALL CAPITAL R")
+_SMALL_CAPITAL = re.compile(r"LATIN LETTER SMALL CAPITAL ([A-Z])")
 #: the format characters beyond the basic plane that text carries: shorthand format
 #: controls, and tag characters (also used to hide text in plain sight)
 _ASTRAL_FORMATS = ((0x1BCA0, 0x1BCA3), (0xE0001, 0xE0001), (0xE0020, 0xE007F))
@@ -186,11 +194,13 @@ def tokens(text: str, spellings: Spellings | None = None) -> list[str]:
     ['iphone15', 'is', '100', 'legit']
 
     Symbols for letters, invisible characters inside a word, marks drawn over it,
-    and boxed letters are undone too, and digits are read as ASCII digits;
-    addresses and prices are left alone:
+    and boxed letters and small capitals are undone too, and digits are read as
+    ASCII digits; addresses and prices are left alone:
 
     >>> tokens("whats@pp $uperclone what\u200bsapp w\u0336h\u0336a\u0336t\u0336s\u0336app")
     ['whatsapp', 'superclone', 'whatsapp', 'whatsapp']
+    >>> tokens("sup€rclone ꜱᴜᴘᴇʀᴄʟᴏɴᴇ, 20€ off")
+    ['superclone', 'superclone', '20', 'off']
     >>> tokens("\U0001F166\U0001F157\U0001F150\U0001F163\U0001F162\U0001F150\U0001F15F\U0001F15F")
     ['whatsapp']
     >>> tokens("कॉल ०८१२-३४५६-७८९०")  # Devanagari digits
@@ -219,6 +229,8 @@ def tokens(text: str, spellings: Spellings | None = None) -> list[str]:
             text = text.translate(_REWRITES)  # costs more than the tests
         if _HAS_MARK.search(text) and _MARK_ON_LATIN.search(text):
             text = _MARK_ON_LATIN.sub(lambda m: m[0][0], text)
+        if "€" in text:
+            text = _EURO_AS_E.sub("e", text)
     if ("(" in text or "[" in text or "{" in text or "<" in text) and (
             "." in text or "dot" in text):
         text = _DEFANGED_DOT.sub(".", text)

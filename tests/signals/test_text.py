@@ -24,6 +24,9 @@ from streams.simulate import (
     "sup3rcl0n3", "\u0455up\u0435r\u0441l\u043en\u0435",  # Cyrillic look-alikes
     "".join(chr(ord(c) + 0xFEE0) for c in "superclone"),  # full-width forms
     "$uperclone", "$up3rcl0ne",  # "$" for "s"
+    "sup\u20acrclone", "sup\u20acrcl0n3",  # the euro sign for "e"
+    "\ua731\u1d1c\u1d18\u1d07\u0280\u1d04\u029f\u1d0f\u0274\u1d07",  # small capitals
+    "s\u1d1c\u1d18\u1d07\u0280\u1d04\u029f\u1d0f\u0274\u1d07",  # after a plain letter
     "super\u200bclone", "super\u00adclone", "super\u2060clo\ufeffne",  # invisible characters
     "".join(c + "\u0336" for c in "superclone"),  # struck through
     "s\u0332u\u0332p\u0332e\u0332r\u0332clone",  # underlined
@@ -132,6 +135,7 @@ def test_at_sign_for_a_is_undone_but_addresses_and_ids_stay() -> None:
     assert tokens("mail ann@shop.com, line@abc123, @realdeals") == [
         "mail", "ann", "shop.com", "line", "abc123", "realdeals"]
     assert tokens("us$ 20, $20, 20$ off") == ["us", "20", "20", "20", "off"]
+    assert tokens("20\u20ac off, \u20ac20 or 5\u20acx") == ["20", "off", "20", "or", "5", "x"]
 
 
 @pytest.mark.parametrize("written", [
