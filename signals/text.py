@@ -96,6 +96,7 @@ _HANDLE = re.compile(r"@([^\W_]+(?:_+[^\W_]+)+)")
 MIN_PHONE_JOIN_DIGITS, MAX_PHONE_DIGITS = 7, 15
 _LEET_WORD = re.compile(r"[^\W\d_]\d+[^\W\d_]")
 _LEET = str.maketrans("013457", "oieast")
+MAX_LEET_ONES = 3  # a word with more "1"s has each read as "i"
 #: "@" for "a" between letters ("whats@pp", "c@sh."), not in an address
 #: ("ann@mail.com") or before an account id ("line@abc123")
 _AT_AS_A = re.compile(r"(?<=[^\W\d_])@(?=[^\W\d_]+(?!\w|\.[^\W_]))")
@@ -274,11 +275,33 @@ def tokens(text: str, spellings: Spellings | None = None) -> list[str]:
         if run:
             _flush(run, out)
         if not token.isalpha() and _LEET_WORD.search(token):
-            token = token.translate(_LEET)
+            token = _unleet(token)
         out.append(token)
     if run:
         _flush(run, out)
     return list(map(_read, out)) if spellings is None else spellings.read(out)
+
+
+@functools.lru_cache(maxsize=1 << 12)
+def _unleet(token: str) -> str:
+    """A word with digits for letters, read: ``0`` as ``o``, ``3`` as ``e``, ``4`` as
+    ``a``, ``5`` as ``s``, ``7`` as ``t``, and each ``1`` as ``i`` or ``l``, whichever
+    makes the word English uses most (``i`` where no reading is an English word).
+
+    >>> _unleet("sup3rcl0n3"), _unleet("c1ean"), _unleet("he11o"), _unleet("1t01c0py")
+    ('superclone', 'clean', 'hello', 'itoicopy')
+    """
+    word = token.translate(_LEET)
+    ones = token.count("1")
+    if not 0 < ones <= MAX_LEET_ONES:
+        return word
+    best, best_use = word, _VOCABULARY.get(word, 0.0)
+    for letters in itertools.product("il", repeat=ones):
+        read = iter(letters)
+        candidate = "".join(next(read) if c == "1" else c for c in token).translate(_LEET)
+        if _VOCABULARY.get(candidate, 0.0) > best_use:
+            best, best_use = candidate, _VOCABULARY[candidate]
+    return best
 
 
 @functools.lru_cache(maxsize=1 << 13)
@@ -515,7 +538,7 @@ def _words(token: str) -> list[str]:
 def _flush(run: list[str], out: list[str]) -> None:
     if len(run) >= 3:
         word = "".join(run)
-        out.append(word.translate(_LEET) if _LEET_WORD.search(word) else word)
+        out.append(_unleet(word) if _LEET_WORD.search(word) else word)
     else:
         out.extend(run)
     run.clear()

@@ -129,6 +129,14 @@ def test_flags_stay_emoji() -> None:
     assert tokens(f"{us}\U0001F1FC \U0001F1ED \U0001F1FE") == ["why"]
 
 
+def test_a_one_between_letters_reads_as_the_letter_that_makes_a_word() -> None:
+    assert tokens("c1ean he11o wh1te go1d") == ["clean", "hello", "white", "gold"]
+    assert tokens("leg1t 1t01c0py") == ["legit", "itoicopy"]  # "i" where no reading is a word
+    plain = "dm me for the clean clone deals today"
+    assert fingerprint(tokens("dm me for the c1ean c1one dea1s today")) == fingerprint(
+        tokens(plain)) is not None
+
+
 def test_at_sign_for_a_is_undone_but_addresses_and_ids_stay() -> None:
     assert tokens("dm on whats@pp or wh@ts@pp") == ["dm", "on", "whatsapp", "or", "whatsapp"]
     assert tokens("c@sh only.") == ["cash", "only"]
