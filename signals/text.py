@@ -27,6 +27,7 @@ import unicodedata
 from collections import OrderedDict
 from collections.abc import KeysView
 
+import langcodes
 import mmh3
 from confusable_homoglyphs import utils as _confusable_data
 from icu4py.breakers import WordBreaker
@@ -110,9 +111,10 @@ _DEFANGED_DOT = re.compile(r"(?<=[^\W_])\s*[\[({<]\s*(?:\.|dot)\s*[\])}>]\s*(?=[
 #: strike-through, underline and stacked "zalgo" marks drawn over a word
 _MARK_ON_LATIN = re.compile(rf"[a-z0-9][{_MARKS}]+")
 _HAS_MARK = re.compile(f"[{_MARKS}]")  # a quick test before it
-#: regional-indicator letters (🇦-🇿): two side by side are a flag (🇺🇸), kept as an
-#: emoji; one on its own, as an evader writes them ("🇼 🇭 🇦 🇹 🇸"), is a letter
-_REGIONAL = re.compile("[\U0001F1E6-\U0001F1FF]{1,2}")
+#: regional-indicator letters (🇦-🇿): two side by side that name a region are a
+#: flag (🇺🇸), kept as an emoji; one on its own, as an evader writes them
+#: ("🇼 🇭 🇦 🇹 🇸"), or a run of them that is not all flags, is letters
+_REGIONAL = re.compile("[\U0001F1E6-\U0001F1FF]+")
 _FIRST_REGIONAL = 0x1F1E6
 _REPEATED = re.compile(r"(?<=(.))\1+")  # the 2nd, 3rd, ... of a run of one character
 #: letters of the alphabetic scripts (Latin, Greek, Cyrillic, Armenian), lower case:
@@ -226,7 +228,7 @@ def tokens(text: str, spellings: Spellings | None = None) -> list[str]:
         text = unicodedata.normalize("NFKC", text).casefold()
         if _HAS_REWRITE.search(text) or _HAS_ASTRAL_REWRITE.search(text):
             if _REGIONAL.search(text):  # before the invisible characters go
-                text = _REGIONAL.sub(_regional_letter, text)
+                text = _REGIONAL.sub(_regional_letters, text)
             text = text.translate(_REWRITES)  # costs more than the tests
         if _HAS_MARK.search(text) and _MARK_ON_LATIN.search(text):
             text = _MARK_ON_LATIN.sub(lambda m: m[0][0], text)
@@ -438,19 +440,31 @@ class Spellings:
         return out
 
 
-def _regional_letter(match: re.Match[str]) -> str:
-    """A lone regional-indicator letter as the letter; a pair (a flag) as it was.
-    Pairs are taken from the left, as Unicode pairs them; an invisible character
-    between two letters parts them, so they show as letters, not as a flag.
+def _regional_letters(match: re.Match[str]) -> str:
+    """A run of regional-indicator letters as flags where each pair (from the left,
+    as Unicode pairs them) names a region, with a last odd one as a letter; as
+    letters where some pair does not, since the writer meant a word. An invisible
+    character between two letters parts them, so they show as letters, not as a
+    flag.
 
-    >>> tokens("\U0001F1FC \U0001F1ED \U0001F1FE ships \U0001F1FA\U0001F1F8")
-    ['why', 'ships']
-    >>> tokens("\U0001F1FC\u200b\U0001F1ED\u200b\U0001F1E6\u200b\U0001F1F9\u200bapp")
-    ['whatapp']
+    >>> tokens("🇼🇭🇦🇹🇸🇦🇵🇵 or 🇼 🇭 🇾, ships 🇺🇸🇬🇧")
+    ['whatsapp', 'or', 'why', 'ships']
     """
-    if len(match[0]) == 2:
-        return match[0]
-    return chr(ord("a") + ord(match[0]) - _FIRST_REGIONAL)
+    run = match[0]
+    if all(_is_region(run[i:i + 2]) for i in range(0, len(run) - 1, 2)):
+        return run if len(run) % 2 == 0 else run[:-1] + _regional_letter(run[-1])
+    return "".join(map(_regional_letter, run))
+
+
+def _regional_letter(char: str) -> str:
+    return chr(ord("a") + ord(char) - _FIRST_REGIONAL)
+
+
+@functools.lru_cache(maxsize=1 << 10)
+def _is_region(pair: str) -> bool:
+    """Whether two regional-indicator letters name a region (a flag), by its code."""
+    code = "".join(chr(ord("A") + ord(c) - _FIRST_REGIONAL) for c in pair)
+    return bool(langcodes.tag_is_valid("und-" + code))
 
 
 def _phone(match: re.Match[str]) -> str:

@@ -34,6 +34,7 @@ from streams.simulate import (
     "".join(chr(0x1F150 + ord(c) - ord("a")) for c in "superclone"),  # negative circled
     " ".join(chr(0x1F1E6 + ord(c) - ord("a")) for c in "superclone"),  # regional indicators,
     "\u200b".join(chr(0x1F1E6 + ord(c) - ord("a")) for c in "superclone"),  # kept apart
+    "".join(chr(0x1F1E6 + ord(c) - ord("a")) for c in "superclone"),  # side by side: no flags
 ])
 def test_obfuscated_spellings_become_one_term(spelling: str) -> None:
     assert tokens(f"get the {spelling} 🔥🔥 now") == ["get", "the", "superclone", "now"]
@@ -127,6 +128,10 @@ def test_flags_stay_emoji() -> None:
     assert tokens(f"ships from {us}{gb} fast {us}") == ["ships", "from", "fast"]
     # an odd one after a flag is a letter again, as it shows
     assert tokens(f"{us}\U0001F1FC \U0001F1ED \U0001F1FE") == ["why"]
+    # a row of them that are not all flags is a word: "wh" names no region
+    wh, at, sa, pp = ("".join(chr(0x1F1E6 + ord(c) - ord("a")) for c in pair)
+                      for pair in ("wh", "at", "sa", "pp"))
+    assert tokens(f"dm {wh}{at}{sa}{pp} {at}{sa}") == ["dm", "whatsapp"]  # Austria, Saudi Arabia
 
 
 def test_a_one_between_letters_reads_as_the_letter_that_makes_a_word() -> None:
