@@ -281,6 +281,8 @@ def tokens(text: str, spellings: Spellings | None = None) -> list[str]:
         out.append(token)
     if run:
         _flush(run, out)
+    if not _NUMBER_WORD_SET.isdisjoint(out):
+        out = _spoken_digits(out)
     return list(map(_read, out)) if spellings is None else spellings.read(out)
 
 
@@ -465,6 +467,42 @@ def _is_region(pair: str) -> bool:
     """Whether two regional-indicator letters name a region (a flag), by its code."""
     code = "".join(chr(ord("A") + ord(c) - _FIRST_REGIONAL) for c in pair)
     return bool(langcodes.tag_is_valid("und-" + code))
+
+
+#: English number words, as a phone number is spelled out to hide it
+_NUMBER_WORDS = {w: str(d) for d, w in enumerate((
+    "zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"))} | {"oh": "0"}
+_NUMBER_WORD_SET = frozenset(_NUMBER_WORDS)
+MIN_SPOKEN_WORDS = 3  # number words a text needs for one to be read as a digit
+
+
+def _spoken_digits(found: list[str]) -> list[str]:
+    """Tokens with a phone number spelled out in English words, or in words and
+    digits, as one number: a run of such tokens with 7-15 digits, in a text with
+    ``MIN_SPOKEN_WORDS`` or more number words. Fewer digits are words as they
+    were (``one two three go``).
+
+    >>> tokens("call five five five one two three four, or 555 one two three 4")
+    ['call', '5551234', 'or', '5551234']
+    >>> tokens("one two three go, this one or 2")
+    ['one', 'two', 'three', 'go', 'this', 'one', 'or', '2']
+    """
+    if sum(map(_NUMBER_WORD_SET.__contains__, found)) < MIN_SPOKEN_WORDS:
+        return found
+    out: list[str] = []
+    for numeric, group in itertools.groupby(found, key=_numeric):
+        run = list(group)
+        if numeric and not _NUMBER_WORD_SET.isdisjoint(run):
+            digits = "".join(_NUMBER_WORDS.get(t, t) for t in run)
+            if MIN_PHONE_JOIN_DIGITS <= len(digits) <= MAX_PHONE_DIGITS:
+                out.append(digits)
+                continue
+        out.extend(run)
+    return out
+
+
+def _numeric(token: str) -> bool:
+    return token in _NUMBER_WORDS or (token.isascii() and token.isdigit())
 
 
 def _phone(match: re.Match[str]) -> str:

@@ -142,6 +142,15 @@ def test_a_one_between_letters_reads_as_the_letter_that_makes_a_word() -> None:
         tokens(plain)) is not None
 
 
+def test_a_phone_number_spelled_out_in_words_is_one_number() -> None:
+    assert tokens("txt me five five five one two three four") == ["txt", "me", "5551234"]
+    assert tokens("555 one two three 4567 or Oh Eight One 2 3") == [
+        "5551234567", "or", "oh", "eight", "one", "2", "3"]  # five digits: not a phone
+    # number words in ordinary chat stay words
+    assert tokens("one two three four go, I want one or two") == [
+        "one", "two", "three", "four", "go", "i", "want", "one", "or", "two"]
+
+
 def test_at_sign_for_a_is_undone_but_addresses_and_ids_stay() -> None:
     assert tokens("dm on whats@pp or wh@ts@pp") == ["dm", "on", "whatsapp", "or", "whatsapp"]
     assert tokens("c@sh only.") == ["cash", "only"]
