@@ -71,7 +71,16 @@ def _mark_ranges() -> str:
 _MARKS = _mark_ranges()
 _WORD = rf"[\w{_MARKS}]+"  # underscores are spaces (see tokens)
 _TOKEN = re.compile(rf"{_WORD}(?:\.{_WORD})*")
+#: a token: a word, or words parted by dots (a domain); a domain's parts may hold
+#: hyphens ("fake-shop.com"), other words are parted by them ("t-shirt")
 _ASCII_TOKEN = re.compile(r"[^\W_]+(?:\.[^\W_]+)*")
+_HYPHENED = r"[^\W_]+(?:-[^\W_]+)*"
+_HYPHENED_WORD = rf"{_WORD}(?:-{_WORD})*"
+#: the same where a text has both "-" and "." (they cost more)
+_ASCII_TOKEN_HYPHENED = re.compile(
+    rf"{_HYPHENED}(?:\.{_HYPHENED})+|[^\W_]+(?:\.[^\W_]+)*")
+_TOKEN_HYPHENED = re.compile(
+    rf"{_HYPHENED_WORD}(?:\.{_HYPHENED_WORD})+|{_WORD}(?:\.{_WORD})*")
 _HAN_CHARS = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"  # Chinese characters (also Japanese)
 _KANA_CHARS = "\u3040-\u30ff"  # hiragana, katakana
 _HANGUL_CHARS = "\u1100-\u11ff\uac00-\ud7af"
@@ -107,6 +116,10 @@ _DOLLAR_AS_S = re.compile(r"(?<!\d)\$+(?=[^\W\d_])")
 _EURO_AS_E = re.compile(r"(?<=[^\W\d_])€(?=[^\W\d_])")
 #: a dot written so a link is not one: "wa[.]me", "bit(dot)ly", "shop {.} com"
 _DEFANGED_DOT = re.compile(r"(?<=[^\W_])\s*[\[({<]\s*(?:\.|dot)\s*[\])}>]\s*(?=[^\W_])")
+#: the same without brackets, before the endings of most contact links: "gmail dot
+#: com", "t dot me", "wa . me" (not "polka dot dress", nor "love it. me too")
+_SPELLED_DOT = re.compile(
+    r"(?<=[^\W_])(?: dot | \. )(?=(?:com|net|org|me|ly|io|co|gg)\b)")
 #: marks left on a Latin letter or digit after NFKC (which composes real accents):
 #: strike-through, underline and stacked "zalgo" marks drawn over a word
 _MARK_ON_LATIN = re.compile(rf"[a-z0-9][{_MARKS}]+")
@@ -212,6 +225,8 @@ def tokens(text: str, spellings: Spellings | None = None) -> list[str]:
     ['ann', 'mail.com', '20', 'or', '20']
     >>> tokens("wa[.]me/5551234 or bit (dot) ly/x (see above)")
     ['wa.me', '5551234', 'or', 'bit.ly', 'x', 'see', 'above']
+    >>> tokens("t dot me/deals, my-shop.com, a t-shirt")
+    ['t.me', 'deals', 'my-shop.com', 'a', 't', 'shirt']
 
     Look-alike letters are read as Latin only in a word that has Latin letters or
     digits, or that they turn wholly Latin: a Russian word stays Russian. Words of
@@ -237,6 +252,8 @@ def tokens(text: str, spellings: Spellings | None = None) -> list[str]:
     if ("(" in text or "[" in text or "{" in text or "<" in text) and (
             "." in text or "dot" in text):
         text = _DEFANGED_DOT.sub(".", text)
+    if (" dot " in text or " . " in text) and _SPELLED_DOT.search(text):
+        text = _SPELLED_DOT.sub(".", text)
     if "@" in text:
         text = _HANDLE.sub(lambda m: "@" + m[1].replace("_", ""), text)
         text = _AT_AS_A.sub("a", text)
@@ -246,10 +263,12 @@ def tokens(text: str, spellings: Spellings | None = None) -> list[str]:
         if _LETTER_BY_DIGIT.search(text):
             text = _LETTERED_RUN.sub(_phone_with_letters, text)
         text = _DIGIT_RUN.sub(_phone, text)
+    hyphened = "-" in text and "." in text
     if text.isascii():
-        found = _ASCII_TOKEN.findall(text)
+        found = (_ASCII_TOKEN_HYPHENED if hyphened else _ASCII_TOKEN).findall(text)
     else:
-        found = _TOKEN.findall(text.replace("_", " ") if "_" in text else text)
+        found = (_TOKEN_HYPHENED if hyphened else _TOKEN).findall(
+            text.replace("_", " ") if "_" in text else text)
     out: list[str] = []
     run: list[str] = []  # consecutive one-character tokens: "s u p e r"
     for token in found:

@@ -170,6 +170,16 @@ def test_a_defanged_link_is_one_domain(written: str) -> None:
                                                          "5.99"]
 
 
+def test_a_link_spelled_out_or_with_hyphens_is_one_domain() -> None:
+    assert tokens("mail fakeseller at gmail dot com or t dot me/deals or wa . me/5551234") == [
+        "mail", "fakeseller", "at", "gmail.com", "or", "t.me", "deals", "or", "wa.me",
+        "5551234"]
+    assert tokens("shop at www.fake-shop.com now") == ["shop", "at", "www.fake-shop.com", "now"]
+    # ordinary words stay apart
+    assert tokens("polka dot dress, love it. me too, a well-known t-shirt.") == [
+        "polka", "dot", "dress", "love", "it", "me", "too", "a", "well", "known", "t", "shirt"]
+
+
 def test_a_campaign_spelled_with_invisible_and_drawn_over_letters_has_one_fingerprint() -> None:
     plain = "dm me on whatsapp for the real superclone deal"
     evasive = ("dm me on wh@ts\u200bapp for the real "
