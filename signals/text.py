@@ -70,9 +70,9 @@ def _mark_ranges() -> str:
 
 _MARKS = _mark_ranges()
 _WORD = rf"[\w{_MARKS}]+"  # underscores are spaces (see tokens)
-_TOKEN = re.compile(rf"{_WORD}(?:\.{_WORD})*")
 #: a token: a word, or words parted by dots (a domain); a domain's parts may hold
 #: hyphens ("fake-shop.com"), other words are parted by them ("t-shirt")
+_TOKEN = re.compile(rf"{_WORD}(?:\.{_WORD})*")
 _ASCII_TOKEN = re.compile(r"[^\W_]+(?:\.[^\W_]+)*")
 _HYPHENED = r"[^\W_]+(?:-[^\W_]+)*"
 _HYPHENED_WORD = rf"{_WORD}(?:-{_WORD})*"
@@ -252,7 +252,7 @@ def tokens(text: str, spellings: Spellings | None = None) -> list[str]:
     if ("(" in text or "[" in text or "{" in text or "<" in text) and (
             "." in text or "dot" in text):
         text = _DEFANGED_DOT.sub(".", text)
-    if (" dot " in text or " . " in text) and _SPELLED_DOT.search(text):
+    if " dot " in text or " . " in text:
         text = _SPELLED_DOT.sub(".", text)
     if "@" in text:
         text = _HANDLE.sub(lambda m: "@" + m[1].replace("_", ""), text)
