@@ -74,13 +74,10 @@ _WORD = rf"[\w{_MARKS}]+"  # underscores are spaces (see tokens)
 #: hyphens ("fake-shop.com"), other words are parted by them ("t-shirt")
 _TOKEN = re.compile(rf"{_WORD}(?:\.{_WORD})*")
 _ASCII_TOKEN = re.compile(r"[^\W_]+(?:\.[^\W_]+)*")
-_HYPHENED = r"[^\W_]+(?:-[^\W_]+)*"
-_HYPHENED_WORD = rf"{_WORD}(?:-{_WORD})*"
-#: the same where a text has both "-" and "." (they cost more)
-_ASCII_TOKEN_HYPHENED = re.compile(
-    rf"{_HYPHENED}(?:\.{_HYPHENED})+|[^\W_]+(?:\.[^\W_]+)*")
-_TOKEN_HYPHENED = re.compile(
-    rf"{_HYPHENED_WORD}(?:\.{_HYPHENED_WORD})+|{_WORD}(?:\.{_WORD})*")
+#: where a text has both "-" and ".": words joined by either, parted afterwards but
+#: for a domain (see _unhyphened); one pass, with no backtracking to cost
+_ASCII_JOINED = re.compile(r"[^\W_]+(?:[-.][^\W_]+)*")
+_JOINED = re.compile(rf"{_WORD}(?:[-.]{_WORD})*")
 _HAN_CHARS = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"  # Chinese characters (also Japanese)
 _KANA_CHARS = "\u3040-\u30ff"  # hiragana, katakana
 _HANGUL_CHARS = "\u1100-\u11ff\uac00-\ud7af"
@@ -265,10 +262,12 @@ def tokens(text: str, spellings: Spellings | None = None) -> list[str]:
         text = _DIGIT_RUN.sub(_phone, text)
     hyphened = "-" in text and "." in text
     if text.isascii():
-        found = (_ASCII_TOKEN_HYPHENED if hyphened else _ASCII_TOKEN).findall(text)
+        found = (_ASCII_JOINED if hyphened else _ASCII_TOKEN).findall(text)
     else:
-        found = (_TOKEN_HYPHENED if hyphened else _TOKEN).findall(
+        found = (_JOINED if hyphened else _TOKEN).findall(
             text.replace("_", " ") if "_" in text else text)
+    if hyphened:
+        found = _unhyphened(found)
     out: list[str] = []
     run: list[str] = []  # consecutive one-character tokens: "s u p e r"
     for token in found:
@@ -303,6 +302,22 @@ def tokens(text: str, spellings: Spellings | None = None) -> list[str]:
     if not _NUMBER_WORD_SET.isdisjoint(out):
         out = _spoken_digits(out)
     return list(map(_read, out)) if spellings is None else spellings.read(out)
+
+
+def _unhyphened(found: list[str]) -> list[str]:
+    """Tokens found with their hyphens, parted at them but for a domain's: one with
+    a dot and two or more characters after its last dot.
+
+    >>> _unhyphened(["www.fake-shop.com", "t-shirt", "2026-12-01", "x-y.z"])
+    ['www.fake-shop.com', 't', 'shirt', '2026', '12', '01', 'x', 'y.z']
+    """
+    out: list[str] = []
+    for token in found:
+        if "-" not in token or ("." in token and len(token.rsplit(".", 1)[1]) >= 2):
+            out.append(token)
+        else:
+            out.extend(token.split("-"))
+    return out
 
 
 @functools.lru_cache(maxsize=1 << 12)
