@@ -70,12 +70,12 @@ def _mark_ranges() -> str:
 
 _MARKS = _mark_ranges()
 _WORD = rf"[\w{_MARKS}]+"  # underscores are spaces (see tokens)
-#: a token: a word, or words parted by dots (a domain); a domain's parts may hold
-#: hyphens ("fake-shop.com"), other words are parted by them ("t-shirt")
+#: a token: a word, or words parted by dots (a domain)
 _TOKEN = re.compile(rf"{_WORD}(?:\.{_WORD})*")
 _ASCII_TOKEN = re.compile(r"[^\W_]+(?:\.[^\W_]+)*")
-#: where a text has both "-" and ".": words joined by either, parted afterwards but
-#: for a domain (see _unhyphened); one pass, with no backtracking to cost
+#: where a text has both "-" and ".": words joined by either, then parted at their
+#: hyphens but in a domain ("fake-shop.com", but "t-shirt": see _unhyphened); one
+#: pass, with no backtracking to cost
 _ASCII_JOINED = re.compile(r"[^\W_]+(?:[-.][^\W_]+)*")
 _JOINED = re.compile(rf"{_WORD}(?:[-.]{_WORD})*")
 _HAN_CHARS = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"  # Chinese characters (also Japanese)
