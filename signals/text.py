@@ -1,11 +1,13 @@
 """Comment and title text, reduced to what coordinated posting and code words share.
 
 Evaders spell a code word many ways: ``superclone``, ``s u p e r c l o n e``,
-``sup3rcl0n3``, ``ꜱᴜᴘᴇʀᴄʟᴏɴᴇ``, or with Cyrillic letters that look Latin. :func:`tokens`
-undoes those: Unicode NFKC and case folding, confusable characters mapped to
-the Latin letter or digit they imitate (the Unicode confusables table, from
-``confusable-homoglyphs``), digits read as letters inside words, runs of
-single letters joined, a letter drawn out (``supeeerclone``) read as the word.
+``sup3rcl0n3``, ``ꜱᴜᴘᴇʀᴄʟᴏɴᴇ``, ``supєяcloиє``, ``ŝüpérçlöñé``, or with Cyrillic
+letters that look Latin. :func:`tokens` undoes those: Unicode NFKC and case
+folding, confusable characters mapped to the Latin letter or digit they imitate
+(the Unicode confusables table, from ``confusable-homoglyphs``), words of
+mixed alphabets or heaped accents read by ``decancer``, digits read as letters
+inside words, runs of single letters joined, a letter drawn out
+(``supeeerclone``) read as the word.
 Emoji and punctuation separate tokens; a domain (``wa.me``) stays one token.
 
 >>> tokens("SUPERCLONE s u p e r c l o n e sup3rcl0n3 \u0455up\u0435r\u0441l\u043en\u0435 🔥")
@@ -30,6 +32,7 @@ from collections.abc import KeysView
 import langcodes
 import mmh3
 from confusable_homoglyphs import utils as _confusable_data
+from decancer_py import parse as _decancer
 from icu4py.breakers import WordBreaker
 from wordfreq import get_frequency_dict
 
@@ -271,6 +274,9 @@ def tokens(text: str, spellings: Spellings | None = None) -> list[str]:
     out: list[str] = []
     run: list[str] = []  # consecutive one-character tokens: "s u p e r"
     for token in found:
+        if (len(token) >= MIN_DISGUISE_CHARS and not token.isascii()
+                and _MAY_BE_DISGUISED.search(token)):
+            token = _undisguised(token)
         if not token.isascii():
             if not _CONFUSABLE.isdisjoint(token):
                 token = _unconfused(token)
@@ -594,6 +600,100 @@ def _unconfused(token: str) -> str:
     if latin.isascii() or any(c.isascii() and c.isalnum() for c in token):
         return latin
     return token
+
+
+def _script_table() -> dict[int, str]:
+    """Each character of the first 8,192 code points as its kind, for
+    :func:`_undisguised`: ``k`` an ASCII letter that looks like a Cyrillic one (as a
+    Cyrillic word may be typed with some), ``a`` any other ASCII letter, ``l`` a Latin
+    letter beyond ASCII, ``h`` a Greek letter that looks like a Cyrillic one (``κ``,
+    ``ό``), ``g`` any other Greek letter, ``c`` Cyrillic, ``d`` a digit, ``.`` a dot or
+    hyphen, ``m`` a combining mark, ``o`` anything else. A character beyond them is
+    left as it is, and counts as ``o`` does."""
+    table = {}
+    for cp in range(0x2000):
+        char = chr(cp)
+        kind = "o"
+        if char.isascii():
+            kind = ("k" if char in _CYRILLIC_LOOKING else "a" if char.isalpha()
+                    else "d" if char.isdigit() else "." if char in ".-" else "o")
+        elif unicodedata.category(char)[0] == "M":
+            kind = "m"
+        elif char.isalpha():
+            name = unicodedata.name(char, "")
+            kind = ("l" if name.startswith("LATIN") else "c" if name.startswith("CYRILLIC")
+                    else "o" if not name.startswith("GREEK")
+                    else "h" if unicodedata.normalize("NFD", char)[0] in _CYRILLIC_LOOKING_GREEK
+                    else "g")
+        table[cp] = kind
+    return table
+
+
+_CYRILLIC_LOOKING = frozenset("abcehijkmopstxy")  # or whose capitals do (B, H, K, M, T)
+_CYRILLIC_LOOKING_GREEK = frozenset("αβγεζηικμνοπρτυφχ")  # or whose capitals do
+_SCRIPT_OF = _script_table()
+_OTHER_KIND = re.compile("[^aklghcdm.]")
+_GREEK_OR_CYRILLIC_RUN = re.compile("[ghc]+")
+#: quick tests: a disguise is read in a word of five or more characters (a shorter
+#: one is seldom a code word), with an ASCII letter, a Latin letter beyond ASCII or
+#: a Greek one (a word of Cyrillic letters only, or of another script, is none)
+MIN_DISGUISE_CHARS = 5
+_MAY_BE_DISGUISED = re.compile("[a-z\u00c0-\u024f\u0370-\u03ff\u1e00-\u1fff]")
+MAX_FOREIGN_RUN = 2  # Greek or Cyrillic letters in a row a Latin disguise may have
+MIN_ACCENT_KINDS = 5  # kinds of accent (acute, caron, tilde, ...) a disguise has
+
+
+@functools.lru_cache(maxsize=1 << 14)  # a chat's words repeat; 2-3 MB when full
+def _undisguised(token: str) -> str:
+    """A word disguised in letters of other alphabets or in accents, as the Latin
+    word it shows (read by ``decancer``); any other word as it is. A disguise:
+
+    * mixes Greek and Cyrillic letters, with a Latin letter or a Greek one unlike
+      any Cyrillic letter (``ωнαтѕαρρ``): a Russian word with a Greek stress mark
+      (``бόльшая``) stays;
+    * or has Greek or Cyrillic letters, two or more but fewer than its Latin ones
+      and never more than ``MAX_FOREIGN_RUN`` in a row, and a Latin letter unlike
+      any Cyrillic one (``supєяcloиє``): a Russian or Ukrainian word typed with a
+      Latin ``a`` or ``i`` (``кaк``, ``вiн``), a unit (``500μg``) and a Russian word
+      glued to a brand (``iphoneдля``) stay;
+    * or has only Latin letters, half or more of them accented, with
+      ``MIN_ACCENT_KINDS`` or more kinds of accent (``ŝüpérçlöñé``): a word of
+      Czech, Lithuanian or Vietnamese has four at most (``příští``, ``įžiūrėti``).
+
+    >>> _undisguised("supєяcloиє"), _undisguised("ωнαтѕαρρ"), _undisguised("ŝüpérçlöñé")
+    ('superclone', 'whatsapp', 'superclone')
+    >>> _undisguised("iphoneдля"), _undisguised("вiн"), _undisguised("příští")
+    ('iphoneдля', 'вiн', 'příští')
+    """
+    kinds = token.translate(_SCRIPT_OF)
+    if _OTHER_KIND.search(kinds):
+        return token
+    greek, cyrillic = "g" in kinds or "h" in kinds, "c" in kinds
+    latin = kinds.count("a") + kinds.count("k") + kinds.count("l")
+    if greek and cyrillic:
+        disguised = "a" in kinds or "g" in kinds
+    elif greek or cyrillic:
+        runs = _GREEK_OR_CYRILLIC_RUN.findall(kinds)
+        foreign = sum(map(len, runs))
+        disguised = ("a" in kinds and 2 <= foreign < latin
+                     and max(map(len, runs)) <= MAX_FOREIGN_RUN)
+    else:
+        accented = kinds.count("l")
+        disguised = (2 * accented >= latin and accented >= MIN_ACCENT_KINDS
+                     and len(_accents(token)) >= MIN_ACCENT_KINDS)
+    if not disguised:
+        return token
+    cured = str(_decancer(token))
+    return cured if _ASCII_JOINED.fullmatch(cured) else token
+
+
+def _accents(token: str) -> set[str]:
+    """The kinds of accent on a word's letters: the marks they decompose into.
+
+    >>> sorted(map(unicodedata.name, _accents("příští")))
+    ['COMBINING ACUTE ACCENT', 'COMBINING CARON']
+    """
+    return {c for c in unicodedata.normalize("NFD", token) if unicodedata.combining(c)}
 
 
 def _words(token: str) -> list[str]:

@@ -6,8 +6,9 @@ import random
 from collections import Counter
 
 import pytest
+from wordfreq import available_languages, get_frequency_dict
 
-from signals.text import Spellings, fingerprint, terms, tokens
+from signals.text import Spellings, _undisguised, fingerprint, terms, tokens
 from streams.simulate import (
     _CAMPAIGN_TEXTS,
     _CODE_WORDS,
@@ -35,6 +36,10 @@ from streams.simulate import (
     " ".join(chr(0x1F1E6 + ord(c) - ord("a")) for c in "superclone"),  # regional indicators,
     "\u200b".join(chr(0x1F1E6 + ord(c) - ord("a")) for c in "superclone"),  # kept apart
     "".join(chr(0x1F1E6 + ord(c) - ord("a")) for c in "superclone"),  # side by side: no flags
+    "\u0455\u03c5\u03c1\u0454\u044fc\u2113\u03c3\u0438\u0454",  # faux Cyrillic
+    "sup\u0454\u044fclo\u0438\u0454",  # Latin with Cyrillic that only roughly looks Latin
+    "\u0405U\u03a1\u0395RCL\u041eN\u0395",  # Greek and Cyrillic capitals, case folded
+    "\u015d\u00fcp\u00e9r\u00e7l\u00f6\u00f1\u00e9",  # an accent on most letters
 ])
 def test_obfuscated_spellings_become_one_term(spelling: str) -> None:
     assert tokens(f"get the {spelling} 🔥🔥 now") == ["get", "the", "superclone", "now"]
@@ -132,6 +137,21 @@ def test_flags_stay_emoji() -> None:
     wh, at, sa, pp = ("".join(chr(0x1F1E6 + ord(c) - ord("a")) for c in pair)
                       for pair in ("wh", "at", "sa", "pp"))
     assert tokens(f"dm {wh}{at}{sa}{pp} {at}{sa}") == ["dm", "whatsapp"]  # Austria, Saudi Arabia
+
+
+def test_real_words_in_other_alphabets_or_with_accents_are_not_read_as_disguises() -> None:
+    telegram = "\u03c4\u0454\u2113\u0454g\u044f\u03b1\u043c"  # Greek, Cyrillic, one Latin letter
+    assert tokens(f"ωнαтѕαρρ {telegram}") == ["whatsapp", "telegram"]
+    # a Ukrainian word typed with a Latin "i", a Russian one with a Greek stress mark, a
+    # unit, a word glued to a brand, and words of languages that put many accents on one
+    assert tokens("вiн бόльшая 500μg iphoneдля") == ["вiн", "бόльшая", "500μg", "iphoneдля"]
+    assert tokens("příští įžiūrėti đường üçüncü ţânţăr") == [
+        "příští", "įžiūrėti", "đường", "üçüncü", "ţânţăr"]
+    # nor is any word of wordfreq's lists of 42 languages
+    for lang in available_languages("small"):
+        changed = [w for w in get_frequency_dict(lang, wordlist="small")
+                   if not w.isascii() and _undisguised(w) != w]
+        assert changed == [], lang
 
 
 def test_a_one_between_letters_reads_as_the_letter_that_makes_a_word() -> None:
