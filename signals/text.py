@@ -114,6 +114,8 @@ _AT_AS_A = re.compile(r"(?<=[^\W\d_])@(?=[^\W\d_]+(?!\w|\.[^\W_]))")
 _DOLLAR_AS_S = re.compile(r"(?<!\d)\$+(?=[^\W\d_])")
 #: "€" for "e" between letters ("sup€rclone"), not by a price ("20€", "€20")
 _EURO_AS_E = re.compile(r"(?<=[^\W\d_])€(?=[^\W\d_])")
+#: "¢" for "c" before a letter ("¢lone", "ѕυρєя¢ℓσиє"), not by a price ("99¢", "¢99")
+_CENT_AS_C = re.compile(r"(?<!\d)¢(?=[^\W\d_])")
 #: a dot written so a link is not one: "wa[.]me", "bit(dot)ly", "shop {.} com"
 _DEFANGED_DOT = re.compile(r"(?<=[^\W_])\s*[\[({<]\s*(?:\.|dot)\s*[\])}>]\s*(?=[^\W_])")
 #: the same without brackets, before the endings of most contact links: "gmail dot
@@ -249,6 +251,8 @@ def tokens(text: str, spellings: Spellings | None = None) -> list[str]:
             text = _MARK_ON_LATIN.sub(lambda m: m[0][0], text)
         if "€" in text:
             text = _EURO_AS_E.sub("e", text)
+        if "¢" in text:
+            text = _CENT_AS_C.sub("c", text)
     if ("(" in text or "[" in text or "{" in text or "<" in text) and (
             "." in text or "dot" in text):
         text = _DEFANGED_DOT.sub(".", text)

@@ -26,6 +26,7 @@ from streams.simulate import (
     "".join(chr(ord(c) + 0xFEE0) for c in "superclone"),  # full-width forms
     "$uperclone", "$up3rcl0ne",  # "$" for "s"
     "sup\u20acrclone", "sup\u20acrcl0n3",  # the euro sign for "e"
+    "super\u00a2lone",  # the cent sign for "c"
     "\ua731\u1d1c\u1d18\u1d07\u0280\u1d04\u029f\u1d0f\u0274\u1d07",  # small capitals
     "s\u1d1c\u1d18\u1d07\u0280\u1d04\u029f\u1d0f\u0274\u1d07",  # after a plain letter
     "super\u200bclone", "super\u00adclone", "super\u2060clo\ufeffne",  # invisible characters
@@ -178,6 +179,7 @@ def test_at_sign_for_a_is_undone_but_addresses_and_ids_stay() -> None:
         "mail", "ann", "shop.com", "line", "abc123", "realdeals"]
     assert tokens("us$ 20, $20, 20$ off") == ["us", "20", "20", "20", "off"]
     assert tokens("20\u20ac off, \u20ac20 or 5\u20acx") == ["20", "off", "20", "or", "5", "x"]
+    assert tokens("99\u00a2 off, \u00a299 or 5\u00a2x") == ["99", "off", "99", "or", "5", "x"]
 
 
 @pytest.mark.parametrize("written", [
