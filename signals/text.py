@@ -197,8 +197,24 @@ def _confusables_to_ascii() -> dict[int, str]:
     return table
 
 
+def _folded_capitals(table: dict[int, str]) -> dict[int, str]:
+    """The table with the lower case of each capital look-alike it maps, where that
+    is not mapped already: case folding has made a Cyrillic capital ``\u0422`` (in
+    ``\u0422\u0415LEGRAM``) a ``\u0442``, which looks Latin only as a capital.
+    The micro sign's ``μ`` is left out, so that ``μg`` is not ``mg``."""
+    folded = dict(table)
+    for cp, target in table.items():
+        lower = chr(cp).casefold()
+        if (len(lower) == 1 and not lower.isascii() and ord(lower) not in table
+                and lower != "\u03bc"):
+            folded[ord(lower)] = target
+    return folded
+
+
 _TO_ASCII = _confusables_to_ascii()
-_CONFUSABLE = frozenset(map(chr, _TO_ASCII))
+#: in a word with Latin letters or digits: capital look-alikes, case folded, too
+_TO_ASCII_IN_LATIN = _folded_capitals(_TO_ASCII)
+_CONFUSABLE = frozenset(map(chr, _TO_ASCII_IN_LATIN))
 
 
 def tokens(text: str, spellings: Spellings | None = None) -> list[str]:
@@ -595,15 +611,29 @@ def _phone_with_letters(match: re.Match[str]) -> str:
 
 def _unconfused(token: str) -> str:
     """Look-alike letters read as the Latin ones they imitate, where the word is
-    meant as Latin: it has Latin letters or digits, or becomes wholly Latin.
+    meant as Latin: it has Latin letters or digits, or becomes wholly Latin. Where
+    it was typed in Latin (most of its letters are, or one unlike any Cyrillic
+    letter is), capital look-alikes count too, case folded: a Ukrainian word typed
+    with a Latin ``i`` (``вiн``) keeps its ``в`` and ``н``.
 
     >>> _unconfused("\u0455up\u0435r"), _unconfused("\u0441\u043e\u0440"), _unconfused("привет")
     ('super', 'cop', 'привет')
+    >>> _unconfused("\u0442\u0435l\u0435gr\u0430\u043c"), _unconfused("вiн")  # case folded
+    ('telegram', 'вiн')
     """
+    if any(c.isascii() and c.isalnum() for c in token):
+        return token.translate(_TO_ASCII_IN_LATIN if _typed_in_latin(token) else _TO_ASCII)
     latin = token.translate(_TO_ASCII)
-    if latin.isascii() or any(c.isascii() and c.isalnum() for c in token):
-        return latin
-    return token
+    return latin if latin.isascii() else token
+
+
+def _typed_in_latin(token: str) -> bool:
+    """Whether most of a word's letters are ASCII, or one of them looks like no
+    Cyrillic letter."""
+    letters = [c for c in token if c.isalpha()]
+    ascii_letters = [c for c in letters if c.isascii()]
+    return (2 * len(ascii_letters) > len(letters)
+            or not _CYRILLIC_LOOKING.issuperset(ascii_letters))
 
 
 def _script_table() -> dict[int, str]:

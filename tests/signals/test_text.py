@@ -40,6 +40,7 @@ from streams.simulate import (
     "\u0455\u03c5\u03c1\u0454\u044fc\u2113\u03c3\u0438\u0454",  # faux Cyrillic
     "sup\u0454\u044fclo\u0438\u0454",  # Latin with Cyrillic that only roughly looks Latin
     "\u0405U\u03a1\u0395RCL\u041eN\u0395",  # Greek and Cyrillic capitals, case folded
+    "SUP\u0395RCLONE",  # one Greek capital, whose lower case looks Latin no more
     "\u015d\u00fcp\u00e9r\u00e7l\u00f6\u00f1\u00e9",  # an accent on most letters
 ])
 def test_obfuscated_spellings_become_one_term(spelling: str) -> None:
@@ -153,6 +154,15 @@ def test_real_words_in_other_alphabets_or_with_accents_are_not_read_as_disguises
         changed = [w for w in get_frequency_dict(lang, wordlist="small")
                    if not w.isascii() and _undisguised(w) != w]
         assert changed == [], lang
+
+
+def test_capital_look_alikes_are_read_in_a_word_typed_in_latin_only() -> None:
+    # Cyrillic capitals whose lower case looks like no Latin letter (Te, Em, En)
+    telegram, hello = "\u0422\u0415L\u0415GR\u0410\u041c", "\u041dELLO"
+    assert tokens(f"{telegram} or {hello} at the S\u0422ORE") == [
+        "telegram", "or", "hello", "at", "the", "store"]
+    # a Cyrillic word typed with a Latin letter or two keeps its Cyrillic ones
+    assert tokens("вiн на\u0442 \u043da") == ["вiн", "на\u0442", "\u043da"]
 
 
 def test_a_one_between_letters_reads_as_the_letter_that_makes_a_word() -> None:
