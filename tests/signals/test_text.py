@@ -162,7 +162,7 @@ def test_capital_look_alikes_are_read_in_a_word_typed_in_latin_only() -> None:
     assert tokens(f"{telegram} or {hello} at the S\u0422ORE") == [
         "telegram", "or", "hello", "at", "the", "store"]
     # a Cyrillic word typed with a Latin letter or two keeps its Cyrillic ones
-    assert tokens("вiн на\u0442 \u043da") == ["вiн", "на\u0442", "\u043da"]
+    assert tokens("вiн \u043da\u0442 \u043da") == ["вiн", "\u043da\u0442", "\u043da"]
 
 
 def test_a_one_between_letters_reads_as_the_letter_that_makes_a_word() -> None:
