@@ -212,7 +212,7 @@ def _folded_capitals(table: dict[int, str]) -> dict[int, str]:
 
 
 _TO_ASCII = _confusables_to_ascii()
-#: in a word with Latin letters or digits: capital look-alikes, case folded, too
+#: in a word typed in Latin (see _unconfused): capital look-alikes, case folded, too
 _TO_ASCII_IN_LATIN = _folded_capitals(_TO_ASCII)
 _CONFUSABLE = frozenset(map(chr, _TO_ASCII_IN_LATIN))
 
