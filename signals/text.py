@@ -630,10 +630,9 @@ def _unconfused(token: str) -> str:
 def _typed_in_latin(token: str) -> bool:
     """Whether most of a word's letters are ASCII, or one of them looks like no
     Cyrillic letter."""
-    letters = [c for c in token if c.isalpha()]
-    ascii_letters = [c for c in letters if c.isascii()]
-    return (2 * len(ascii_letters) > len(letters)
-            or not _CYRILLIC_LOOKING.issuperset(ascii_letters))
+    kinds = token.translate(_SCRIPT_OF)
+    return "a" in kinds or 2 * (kinds.count("a") + kinds.count("k")) > sum(
+        map(str.isalpha, token))
 
 
 def _script_table() -> dict[int, str]:
