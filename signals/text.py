@@ -27,7 +27,7 @@ import itertools
 import re
 import unicodedata
 from collections import OrderedDict
-from collections.abc import KeysView
+from collections.abc import Callable, KeysView
 
 import langcodes
 import mmh3
@@ -81,6 +81,7 @@ _ASCII_TOKEN = re.compile(r"[^\W_]+(?:\.[^\W_]+)*")
 #: pass, with no backtracking to cost
 _ASCII_JOINED = re.compile(r"[^\W_]+(?:[-.][^\W_]+)*")
 _JOINED = re.compile(rf"{_WORD}(?:[-.]{_WORD})*")
+_ASCII_LETTER = re.compile("[a-z]")  # in a word of a text mostly in Latin
 _HAN_CHARS = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"  # Chinese characters (also Japanese)
 _KANA_CHARS = "\u3040-\u30ff"  # hiragana, katakana
 _HANGUL_CHARS = "\u1100-\u11ff\uac00-\ud7af"
@@ -247,8 +248,9 @@ def tokens(text: str, spellings: Spellings | None = None) -> list[str]:
     ['t.me', 'deals', 'my-shop.com', 'a', 't', 'shirt']
 
     Look-alike letters are read as Latin only in a word that has Latin letters or
-    digits, or that they turn wholly Latin: a Russian word stays Russian. Words of
-    scripts written without spaces are found with ICU's dictionaries:
+    digits between letters, or that they turn wholly Latin in a text mostly in Latin
+    letters: a Russian word stays Russian. Words of scripts written without spaces
+    are found with ICU's dictionaries:
 
     >>> tokens("привет, это оригинал? \u0455up\u0435r\u0441l\u043en\u0435")
     ['привет', 'это', 'оригинал', 'superclone']
@@ -293,13 +295,16 @@ def tokens(text: str, spellings: Spellings | None = None) -> list[str]:
         found = _unhyphened(found)
     out: list[str] = []
     run: list[str] = []  # consecutive one-character tokens: "s u p e r"
+    latin_text: _LatinText | None = None  # whether the text is mostly Latin, once asked
     for token in found:
         if (len(token) >= MIN_DISGUISE_CHARS and not token.isascii()
                 and _MAY_BE_DISGUISED.search(token)):
             token = _undisguised(token)
         if not token.isascii():
             if not _CONFUSABLE.isdisjoint(token):
-                token = _unconfused(token)
+                if latin_text is None:
+                    latin_text = _LatinText(found)
+                token = _unconfused(token, latin_text)
             if _UNSPACED.search(token):
                 if run:
                     _flush(run, out)
@@ -609,22 +614,56 @@ def _phone_with_letters(match: re.Match[str]) -> str:
     return _as_phone(run.translate(_LETTERS_AS_DIGITS)) or run
 
 
-def _unconfused(token: str) -> str:
+def _unconfused(token: str, latin_text: Callable[[], bool]) -> str:
     """Look-alike letters read as the Latin ones they imitate, where the word is
-    meant as Latin: it has Latin letters or digits, or becomes wholly Latin. Where
-    it was typed in Latin (most of its letters are, or one unlike any Cyrillic
-    letter is), capital look-alikes count too, case folded: a Ukrainian word typed
-    with a Latin ``i`` (``вiн``) keeps its ``в`` and ``н``.
+    meant as Latin: it has Latin letters or digits between letters, or they make it
+    wholly Latin letters and the text it is one of (its ``words``) is mostly Latin,
+    so words of Russian or Greek chat made only of look-alikes stay (Bulgarian
+    ``\u0433\u043e\u0440\u0435``, up, is not ``rope``), as do a number's Cyrillic or Greek
+    unit or ending (a year's ``\u0433``, a Greek ordinal's ``\u03bf``). Where a word
+    was typed in Latin (most of its letters are, or one unlike any Cyrillic letter
+    is), capital look-alikes count too, case folded: a Ukrainian word typed with a
+    Latin ``i`` (``\u0432i\u043d``) keeps its ``\u0432`` and ``\u043d``. A domain's parts are
+    read one by one.
 
-    >>> _unconfused("\u0455up\u0435r"), _unconfused("\u0441\u043e\u0440"), _unconfused("привет")
-    ('super', 'cop', 'привет')
-    >>> _unconfused("\u0442\u0435l\u0435gr\u0430\u043c"), _unconfused("вiн")  # case folded
+    >>> latin, other = _LatinText(["buy", "now"]), _LatinText(["это"])
+    >>> _unconfused("\u0455up\u0435r", other), _unconfused("привет", latin)
+    ('super', 'привет')
+    >>> _unconfused("\u0442\u0435l\u0435gr\u0430\u043c", other), _unconfused("вiн", other)
     ('telegram', 'вiн')
+    >>> copy = "\u0441\u043e\u0440\u0443"
+    >>> _unconfused(copy, latin), _unconfused(copy, other) == copy
+    ('copy', True)
+    >>> _unconfused("газета.ru", latin), _unconfused("\u0442\u0435l\u0435gr\u0430\u043c.me", other)
+    ('газета.ru', 'telegram.me')
     """
-    if any(c.isascii() and c.isalnum() for c in token):
+    if "." in token:
+        return ".".join(_unconfused(part, latin_text) for part in token.split("."))
+    if _ASCII_LETTER.search(token) or _LEET_WORD.search(token):
         return token.translate(_TO_ASCII_IN_LATIN if _typed_in_latin(token) else _TO_ASCII)
     latin = token.translate(_TO_ASCII)
-    return latin if latin.isascii() else token
+    return latin if latin.isascii() and latin.isalpha() and latin_text() else token
+
+
+class _LatinText:
+    """Whether more of a text's words have an ASCII letter than have none (numbers
+    aside), worked out when first asked.
+
+    >>> _LatinText(["dm", "me", "привет"])(), _LatinText(["ok", "привет"])()
+    (True, False)
+    """
+
+    __slots__ = ("_answer", "_words")
+
+    def __init__(self, words: list[str]) -> None:
+        self._words = words
+        self._answer: bool | None = None
+
+    def __call__(self) -> bool:
+        if self._answer is None:
+            latin = sum(1 for w in self._words if _ASCII_LETTER.search(w))
+            self._answer = 2 * latin > sum(1 for w in self._words if not w.isdigit())
+        return self._answer
 
 
 def _typed_in_latin(token: str) -> bool:

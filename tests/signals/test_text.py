@@ -8,7 +8,7 @@ from collections import Counter
 import pytest
 from wordfreq import available_languages, get_frequency_dict
 
-from signals.text import Spellings, _undisguised, fingerprint, terms, tokens
+from signals.text import _TO_ASCII, Spellings, _undisguised, fingerprint, terms, tokens
 from streams.simulate import (
     _CAMPAIGN_TEXTS,
     _CODE_WORDS,
@@ -163,6 +163,33 @@ def test_capital_look_alikes_are_read_in_a_word_typed_in_latin_only() -> None:
         "telegram", "or", "hello", "at", "the", "store"]
     # a Cyrillic word typed with a Latin letter or two keeps its Cyrillic ones
     assert tokens("вiн \u043da\u0442 \u043da") == ["вiн", "\u043da\u0442", "\u043da"]
+
+
+def test_words_made_only_of_look_alikes_stay_in_their_alphabet_outside_latin_text() -> None:
+    # Russian, Bulgarian and Greek words whose every letter Unicode lists as a look-alike
+    # of a Latin letter or digit: "his", "myself", Burgas, "up", "your"
+    assert tokens("его нет, а себе всё") == ["его", "нет", "а", "себе", "всё"]  # noqa: RUF001
+    assert tokens("горе в Бургас") == ["горе", "в", "бургас"]  # noqa: RUF001
+    assert tokens("γεια σου, για να") == ["γεια", "σου", "για", "να"]  # noqa: RUF001
+    assert tokens("читай газета.ru") == ["читай", "газета.ru"]  # a domain, part by part
+    assert tokens("в 2020г, 20х30, 1ο") == ["в", "2020г", "20х30", "1ο"]  # noqa: RUF001
+    # every such word of wordfreq's lists of these languages, alone (but words typed
+    # with a Latin letter, on two keyboards: those are read as Latin)
+    for lang in ("ru", "uk", "bg", "mk", "el"):
+        alike = [w for w in get_frequency_dict(lang, wordlist="small")
+                 if not w.isascii() and w.translate(_TO_ASCII).isascii()
+                 and not any(c.isascii() and c.isalpha() for c in w)]
+        assert len(alike) > 200, lang
+        read = [w for w in alike if any(t.isascii() and not t.isdigit() for t in tokens(w))]
+        assert read == [], lang
+
+
+def test_a_word_made_only_of_look_alikes_is_read_as_latin_in_latin_text() -> None:
+    copy, shop = "\u0441\u043e\u0440\u0443", "\u0455\u04bb\u043e\u0440"
+    assert tokens(f"buy {copy} at my {shop}") == ["buy", "copy", "at", "my", "shop"]
+    assert tokens(f"see {copy}.com now") == ["see", "copy.com", "now"]
+    assert tokens(f"{copy} ok") == [copy, "ok"]  # as many words of other letters: stays
+    assert tokens("\u04410\u0440\u0443 now") == ["copy", "now"]  # a digit between: Latin
 
 
 def test_a_one_between_letters_reads_as_the_letter_that_makes_a_word() -> None:
