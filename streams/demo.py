@@ -25,9 +25,9 @@ from typing import Any
 import orjson
 from aiokafka import AIOKafkaConsumer
 from prometheus_client.parser import text_string_to_metric_families
-from rich.console import Group
+from rich.console import Group, RenderableType
 from rich.live import Live
-from rich.table import Table
+from rich.padding import Padding
 from rich.text import Text
 
 from streams.localkafka import LocalKafka, cache_dir
@@ -65,18 +65,46 @@ def _scrape(url: str) -> dict[str, float]:
     return totals
 
 
+#: the fields of a signal's first line, and their widths; ``why`` goes under them
+FIELDS = (("time", 8), ("signal_type", 20), ("status", 8), ("severity", 8), ("score", 5))
+WHY_INDENT = 10
+
+
 def _render(rows: deque[dict[str, Any]], totals: dict[str, float], started: float,
             metrics_url: str) -> Group:
-    table = Table(title="risk.signals (newest first)", expand=True)
-    for col in ("time", "signal_type", "status", "entity", "severity", "score", "why"):
-        table.add_column(col, no_wrap=col != "why", overflow="fold")
+    """The demo's screen: the worker's counters, then each signal newest first, a
+    line of its fields and its entity, and under it, wrapped to the terminal's
+    width, why it fired.
+
+    >>> from rich.console import Console
+    >>> sig = {"emitted_ts": 0, "signal_type": "report_spike", "status": "open",
+    ...        "entity_type": "stream", "entity_id": "st-1-1", "severity": "high",
+    ...        "score": 0.95, "observed": {"reports": 28}, "baseline": {"rate": 0.73}}
+    >>> console = Console(width=80, color_system=None)
+    >>> with console.capture() as out:
+    ...     console.print(_render(deque([sig]), {}, time.monotonic(), "http://x/metrics"))
+    >>> lines = out.get().splitlines()
+    >>> lines[4][8:].rstrip()
+    '  report_spike          open      high      0.95   st-1-1'
+    >>> lines[5].rstrip()
+    '          reports=28 | expected: rate=0.73'
+    """
+    head = Text(no_wrap=True, overflow="ellipsis", style="bold")
+    for name, width in FIELDS:
+        head.append(f"{name:<{width}}  ")
+    head.append("entity")
+    lines: list[RenderableType] = [head]
     for sig in rows:
         sev = sig["severity"]
-        table.add_row(
-            time.strftime("%H:%M:%S", time.localtime(sig["emitted_ts"] / 1000)),
-            sig["signal_type"], sig["status"], f'{sig["entity_type"]}:{sig["entity_id"]}',
-            Text(sev, style=SEVERITY_STYLE.get(sev, "")), f'{sig["score"]:.2f}', why(sig),
-        )
+        cells = (time.strftime("%H:%M:%S", time.localtime(sig["emitted_ts"] / 1000)),
+                 sig["signal_type"], sig["status"], sev, f'{sig["score"]:.2f}')
+        line = Text(no_wrap=True, overflow="ellipsis")
+        for (_, width), cell in zip(FIELDS, cells, strict=True):
+            style = SEVERITY_STYLE.get(sev, "") if cell is sev else ""
+            line.append(f"{cell:<{width}}", style=style)
+            line.append("  ")
+        line.append(sig["entity_id"], style="bold")
+        lines += [line, Padding(Text(why(sig), style="dim"), (0, 0, 0, WHY_INDENT))]
     g = totals.get
     header = Text(
         f"up {time.monotonic() - started:,.0f}s | events processed "
@@ -86,7 +114,8 @@ def _render(rows: deque[dict[str, Any]], totals: dict[str, float], started: floa
         f"{g('riskstream_signals_emitted_total', 0):,.0f} | lag "
         f"{g('riskstream_consumer_lag_records', 0):,.0f} | metrics {metrics_url}"
     )
-    return Group(header, table, Text("Ctrl-C stops the demo and everything it started."))
+    return Group(header, Text("risk.signals, newest first", style="bold underline"),
+                 *lines, Text(), Text("Ctrl-C stops the demo and everything it started."))
 
 
 async def _watch(broker: str, metrics_url: str, run_for: float | None) -> None:
