@@ -117,6 +117,10 @@ _DOLLAR_AS_S = re.compile(r"(?<!\d)\$+(?=[^\W\d_])")
 _EURO_AS_E = re.compile(r"(?<=[^\W\d_])€(?=[^\W\d_])")
 #: "¢" for "c" before a letter ("¢lone", "ѕυρєя¢ℓσиє"), not by a price ("99¢", "¢99")
 _CENT_AS_C = re.compile(r"(?<!\d)¢(?=[^\W\d_])")
+#: "|" for "l" or "i" beside letters: "te|egram", "he||o", "|ink", "|phone" (a run
+#: of letters and bars, matched from its start only: a long run of bars is no trap)
+_PIPED = re.compile(r"(?<![^\W\d_])(?<!\|)[^\W\d_]*+(?:\|++[^\W\d_]++)+")
+MAX_PIPES = 3  # a word with more "|"s is not looked up in English
 #: a dot written so a link is not one: "wa[.]me", "bit(dot)ly", "shop {.} com"
 _DEFANGED_DOT = re.compile(r"(?<=[^\W_])\s*[\[({<]\s*(?:\.|dot)\s*[\])}>]\s*(?=[^\W_])")
 #: the same without brackets, before the endings of most contact links: "gmail dot
@@ -281,6 +285,8 @@ def tokens(text: str, spellings: Spellings | None = None) -> list[str]:
         text = _AT_AS_A.sub("a", text)
     if "$" in text:
         text = _DOLLAR_AS_S.sub(lambda m: "s" * len(m[0]), text)
+    if "|" in text:
+        text = _PIPED.sub(lambda m: _unpiped(m[0]), text)
     if _GROUPED_DIGITS.search(text):
         if _LETTER_BY_DIGIT.search(text):
             text = _LETTERED_RUN.sub(_phone_with_letters, text)
@@ -349,6 +355,35 @@ def _unhyphened(found: list[str]) -> list[str]:
         else:
             out.extend(token.split("-"))
     return out
+
+
+@functools.lru_cache(maxsize=1 << 12)
+def _unpiped(run: str) -> str:
+    """Letters with ``|`` among them, read: each ``|`` as ``l`` or ``i``, whichever
+    makes the word English uses most; where no reading is an English word, as ``l``,
+    unless it sets apart words English uses or single letters (``red|blue``,
+    ``s|m|l``), as a separator does.
+
+    >>> tokens("te|egram he||o |phone superc|one, red|blue s|m|l |size|color")
+    ['telegram', 'hello', 'iphone', 'superclone', 'red', 'blue', 'sml', 'size', 'color']
+    >>> tokens("xs|s|m|l|xl")
+    ['xs', 'sml', 'xl']
+    """
+    pipes = run.count("|")
+    best, best_use = run, 0.0
+    for letters in itertools.product("li", repeat=pipes) if pipes <= MAX_PIPES else ():
+        read = iter(letters)
+        candidate = "".join(next(read) if c == "|" else c for c in run)
+        if _VOCABULARY.get(candidate, 0.0) > best_use:
+            best, best_use = candidate, _VOCABULARY[candidate]
+    if best_use:
+        return best
+    pieces = run.split("|")
+    if pieces[0] == "" and len(pieces) > 2:  # "|size|color": a leading separator
+        pieces = pieces[1:]
+    if all(len(p) == 1 or (len(p) > 1 and p in _VOCABULARY) for p in pieces):
+        return run
+    return run.replace("|", "l")
 
 
 @functools.lru_cache(maxsize=1 << 12)

@@ -27,6 +27,7 @@ from streams.simulate import (
     "$uperclone", "$up3rcl0ne",  # "$" for "s"
     "sup\u20acrclone", "sup\u20acrcl0n3",  # the euro sign for "e"
     "super\u00a2lone",  # the cent sign for "c"
+    "superc|one",  # a bar for "l"
     "\ua731\u1d1c\u1d18\u1d07\u0280\u1d04\u029f\u1d0f\u0274\u1d07",  # small capitals
     "s\u1d1c\u1d18\u1d07\u0280\u1d04\u029f\u1d0f\u0274\u1d07",  # after a plain letter
     "super\u200bclone", "super\u00adclone", "super\u2060clo\ufeffne",  # invisible characters
@@ -190,6 +191,17 @@ def test_a_word_made_only_of_look_alikes_is_read_as_latin_in_latin_text() -> Non
     assert tokens(f"see {copy}.com now") == ["see", "copy.com", "now"]
     assert tokens(f"{copy} ok") == [copy, "ok"]  # as many words of other letters: stays
     assert tokens("\u04410\u0440\u0443 now") == ["copy", "now"]  # a digit between: Latin
+
+
+def test_a_bar_beside_letters_reads_as_l_or_i_but_a_separator_stays() -> None:
+    assert tokens("te|egram he||o who|esa|e |phone |ink superc|one") == [
+        "telegram", "hello", "wholesale", "iphone", "link", "superclone"]
+    plain = "dm me on telegram for the wholesale price list"
+    assert fingerprint(tokens("dm me on te|egram for the who|esa|e price |ist")) == fingerprint(
+        tokens(plain)) is not None
+    # between words English uses or single letters, and spaced, it parts them
+    assert tokens("Nike Air|Max red|blue, S|M|L | size 10|12") == [
+        "nike", "air", "max", "red", "blue", "sml", "size", "10", "12"]
 
 
 def test_a_one_between_letters_reads_as_the_letter_that_makes_a_word() -> None:
