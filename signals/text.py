@@ -81,7 +81,7 @@ _ASCII_TOKEN = re.compile(r"[^\W_]+(?:\.[^\W_]+)*")
 #: pass, with no backtracking to cost
 _ASCII_JOINED = re.compile(r"[^\W_]+(?:[-.][^\W_]+)*")
 _JOINED = re.compile(rf"{_WORD}(?:[-.]{_WORD})*")
-_ASCII_LETTER = re.compile("[a-z]")  # in a word of a text mostly in Latin
+_ASCII_LETTER = re.compile("[a-z]")  # (the text is lower case by then)
 _HAN_CHARS = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"  # Chinese characters (also Japanese)
 _KANA_CHARS = "\u3040-\u30ff"  # hiragana, katakana
 _HANGUL_CHARS = "\u1100-\u11ff\uac00-\ud7af"
@@ -652,7 +652,7 @@ def _phone_with_letters(match: re.Match[str]) -> str:
 def _unconfused(token: str, latin_text: Callable[[], bool]) -> str:
     """Look-alike letters read as the Latin ones they imitate, where the word is
     meant as Latin: it has Latin letters or digits between letters, or they make it
-    wholly Latin letters and the text it is one of (its ``words``) is mostly Latin,
+    wholly Latin letters and the text it is one of is mostly Latin (``latin_text``),
     so words of Russian or Greek chat made only of look-alikes stay (Bulgarian
     ``\u0433\u043e\u0440\u0435``, up, is not ``rope``), as do a number's Cyrillic or Greek
     unit or ending (a year's ``\u0433``, a Greek ordinal's ``\u03bf``). Where a word
@@ -669,15 +669,32 @@ def _unconfused(token: str, latin_text: Callable[[], bool]) -> str:
     >>> copy = "\u0441\u043e\u0440\u0443"
     >>> _unconfused(copy, latin), _unconfused(copy, other) == copy
     ('copy', True)
-    >>> _unconfused("газета.ru", latin), _unconfused("\u0442\u0435l\u0435gr\u0430\u043c.me", other)
-    ('газета.ru', 'telegram.me')
+    >>> _unconfused("газета.ru", latin), _unconfused("wa.\u043ce", other)  # capital M, folded
+    ('газета.ru', 'wa.me')
     """
-    if "." in token:
-        return ".".join(_unconfused(part, latin_text) for part in token.split("."))
-    if _ASCII_LETTER.search(token) or _LEET_WORD.search(token):
-        return token.translate(_TO_ASCII_IN_LATIN if _typed_in_latin(token) else _TO_ASCII)
-    latin = token.translate(_TO_ASCII)
-    return latin if latin.isascii() and latin.isalpha() and latin_text() else token
+    if not (_ASCII_LETTER.search(token) or _LEET_WORD.search(token)):
+        return _wholly_latin(token, latin_text)
+    in_latin = _typed_in_latin(token)
+    table = _TO_ASCII_IN_LATIN if in_latin else _TO_ASCII
+    if "." not in token:
+        return token.translate(table)
+    parts = token.split(".")
+    for i, part in enumerate(parts):
+        if _ASCII_LETTER.search(part) or _LEET_WORD.search(part):
+            parts[i] = part.translate(table)
+        elif i == len(parts) - 1 and in_latin:  # "wa.me" with a Cyrillic M and E
+            parts[i] = _wholly_latin(part, lambda: True, table)
+        else:  # a Cyrillic name before a Latin ending stays: "газета.ru"
+            parts[i] = _wholly_latin(part, latin_text)
+    return ".".join(parts)
+
+
+def _wholly_latin(word: str, latin_text: Callable[[], bool],
+                  table: dict[int, str] = _TO_ASCII) -> str:
+    """A word with no Latin letter, as the Latin letters its look-alikes make, if
+    they make it wholly such and its text is mostly Latin; else as it is."""
+    latin = word.translate(table)
+    return latin if latin.isascii() and latin.isalpha() and latin_text() else word
 
 
 class _LatinText:

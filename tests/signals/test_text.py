@@ -173,6 +173,8 @@ def test_words_made_only_of_look_alikes_stay_in_their_alphabet_outside_latin_tex
     assert tokens("горе в Бургас") == ["горе", "в", "бургас"]  # noqa: RUF001
     assert tokens("γεια σου, για να") == ["γεια", "σου", "για", "να"]  # noqa: RUF001
     assert tokens("читай газета.ru") == ["читай", "газета.ru"]  # a domain, part by part
+    # but a link's ending in Cyrillic capitals after a name typed in Latin is read
+    assert tokens("пиши WA.\u041c\u0415/5551234") == ["пиши", "wa.me", "5551234"]
     assert tokens("в 2020г, 20х30, 1ο") == ["в", "2020г", "20х30", "1ο"]  # noqa: RUF001
     # every such word of wordfreq's lists of these languages, alone (but words typed
     # with a Latin letter, on two keyboards: those are read as Latin)
