@@ -142,6 +142,7 @@ _REPEATED = re.compile(r"(?<=(.))\1+")  # the 2nd, 3rd, ... of a run of one char
 _ALPHABETIC = "a-z\u00df-\u024f\u0370-\u03ff\u0400-\u052f\u0561-\u0587"
 #: such a letter written three or more times in a row: drawn out ("reaaal", "даааа")
 _DRAWN_OUT = re.compile(f"([{_ALPHABETIC}])\\1{{2,}}")
+_ROMAN = re.compile("m{0,3}(?:cm|cd|d?c{0,3})(?:xc|xl|l?x{0,3})(?:ix|iv|v?i{0,3})")
 MAX_DRAWN_OUT_RUNS = 3  # a word with more drawn-out letters has every run squeezed to one
 #: English words and how often each is used (wordfreq's "small" list, ~29,000 words of
 #: chat, subtitles, web and books): which of "so" and "soo" a drawn-out "sooo" means
@@ -410,8 +411,14 @@ def _unleet(token: str) -> str:
 
 @functools.lru_cache(maxsize=1 << 13)
 def _read(token: str) -> str:
-    """The token, or the word it draws out (cached: a chat's words repeat)."""
-    return _undrawn(token) if _DRAWN_OUT.search(token) else token
+    """The token, or the word it draws out (cached: a chat's words repeat). A Roman
+    numeral is no drawn-out word: a title's ``Jordan XIII`` is not ``Jordan XI``.
+
+    >>> tokens("Jordan XIII, Henry VIII, xxx, reaaal")
+    ['jordan', 'xiii', 'henry', 'viii', 'xxx', 'real']
+    """
+    return (_undrawn(token) if _DRAWN_OUT.search(token) and not _ROMAN.fullmatch(token)
+            else token)
 
 
 def _undrawn(token: str) -> str:

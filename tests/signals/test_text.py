@@ -112,6 +112,14 @@ def test_runs_of_syllables_and_digits_are_not_drawn_out_letters() -> None:
     assert tokens("ㅋㅋㅋ ハハハハ 5555555") == ["\u110f" * 3, "ハハハハ", "5555555"]
 
 
+def test_roman_numerals_are_not_drawn_out_letters() -> None:
+    # a model or a sequel's number: "Jordan XIII" is another shoe than "Jordan XI"
+    assert tokens("Air Jordan XIII, Final Fantasy VIII, World War III") == [
+        "air", "jordan", "xiii", "final", "fantasy", "viii", "world", "war", "iii"]
+    assert tokens("Henry VIII") == tokens("henry viii", Spellings(16)) == ["henry", "viii"]
+    assert tokens("xiiii siiick") == ["xi", "sick"]  # not numerals: drawn out
+
+
 def test_spellings_read_a_drawn_out_cyrillic_word_as_the_chat_wrote_it() -> None:
     seen = Spellings(capacity=10)
     assert tokens("сссссылка", seen) == ["сылка"]
