@@ -117,6 +117,14 @@ _DOLLAR_AS_S = re.compile(r"(?<!\d)\$+(?=[^\W\d_])")
 _EURO_AS_E = re.compile(r"(?<=[^\W\d_])€(?=[^\W\d_])")
 #: "¢" for "c" before a letter ("¢lone", "ѕυρєя¢ℓσиє"), not by a price ("99¢", "¢99")
 _CENT_AS_C = re.compile(r"(?<!\d)¢(?=[^\W\d_])")
+#: punctuation that is part of a word's spelling, between its letters (see
+#: _in_word_marks): an apostrophe in Ukrainian and Belarusian, Hebrew's geresh and
+#: gershayim, Catalan's middle dot
+_CYRILLIC_APOSTROPHE = re.compile("(?<=[\u0400-\u04ff])['\u2019](?=[\u0400-\u04ff])")
+_HEBREW_GERESH = re.compile("(?<=[\u05d0-\u05ea])['\u2019\u05f3](?=[\u05d0-\u05ea])")
+_HEBREW_GERSHAYIM = re.compile('(?<=[\u05d0-\u05ea])["\u05f4](?=[\u05d0-\u05ea])')
+_CATALAN_DOT = re.compile("(?<=l)\u00b7(?=l)")
+_IN_WORD_MARK = re.compile("['\u2019\u05f3\"\u05f4\u00b7]")  # a quick test for them
 #: "|" for "l" or "i" beside letters: "te|egram", "he||o", "|ink", "|phone" (a run
 #: of letters and bars, matched from its start only: a long run of bars is no trap)
 _PIPED = re.compile(r"(?<![^\W\d_])(?<!\|)[^\W\d_]*+(?:\|++[^\W\d_]++)+")
@@ -276,6 +284,8 @@ def tokens(text: str, spellings: Spellings | None = None) -> list[str]:
             text = _EURO_AS_E.sub("e", text)
         if "¢" in text:
             text = _CENT_AS_C.sub("c", text)
+        if _IN_WORD_MARK.search(text):
+            text = _in_word_marks(text)
     if ("(" in text or "[" in text or "{" in text or "<" in text) and (
             "." in text or "dot" in text):
         text = _DEFANGED_DOT.sub(".", text)
@@ -356,6 +366,23 @@ def _unhyphened(found: list[str]) -> list[str]:
         else:
             out.extend(token.split("-"))
     return out
+
+
+def _in_word_marks(text: str) -> str:
+    """Punctuation that a language writes inside a word, kept in it: an apostrophe
+    between Cyrillic letters (Ukrainian, Belarusian) and Hebrew's geresh as the
+    modifier letter apostrophe, Hebrew's gershayim as the modifier letter double
+    prime (both letters, so the word is one token however it was typed), and
+    Catalan's middle dot between two ``l`` dropped, as it is often typed.
+
+    >>> tokens("п'ять п\u2019ять пʼять, ג'ינס צה\u05f4ל, col·lecció; don't")
+    ['пʼять', 'пʼять', 'пʼять', 'גʼינס', 'צהʺל', 'collecció', 'don', 't']
+    """
+    if "'" in text or "\u2019" in text:
+        text = _CYRILLIC_APOSTROPHE.sub("\u02bc", text)
+    text = _HEBREW_GERESH.sub("\u02bc", text)
+    text = _HEBREW_GERSHAYIM.sub("\u02ba", text)
+    return _CATALAN_DOT.sub("", text) if "\u00b7" in text else text
 
 
 @functools.lru_cache(maxsize=1 << 12)

@@ -279,6 +279,13 @@ def test_real_text_keeps_its_words() -> None:
     assert tokens("مرحبا، هذا أصلي") == ["مرحبا", "هذا", "أصلي"]
     # a Russian word is not read as Latin, though some of its letters look Latin
     assert tokens("Привет, это оригинал") == ["привет", "это", "оригинал"]
+    # punctuation a language writes inside a word stays in it, however it is typed:
+    # a Ukrainian apostrophe, Hebrew's geresh and gershayim, Catalan's middle dot
+    assert tokens("здоров'я, п\u2019ять, пам\u02bcять; don't") == [
+        "здоров\u02bcя", "п\u02bcять", "пам\u02bcять", "don", "t"]
+    assert tokens('\u05d2\'\u05d9\u05e0\u05e1 ב-100 ש"ח, צה\u05f4ל') == [
+        "\u05d2\u02bc\u05d9\u05e0\u05e1", "ב", "100", "ש\u02baח", "צה\u02baל"]  # jeans, 100 shekels
+    assert tokens("una pel·lícula 'ok'") == ["una", "pellícula", "ok"]
 
 
 def test_scripts_without_spaces_are_cut_into_words() -> None:
