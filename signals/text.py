@@ -124,7 +124,6 @@ _CYRILLIC_APOSTROPHE = re.compile("(?<=[\u0400-\u04ff])['\u2019](?=[\u0400-\u04f
 _HEBREW_GERESH = re.compile("(?<=[\u05d0-\u05ea])['\u2019\u05f3](?=[\u05d0-\u05ea])")
 _HEBREW_GERSHAYIM = re.compile('(?<=[\u05d0-\u05ea])["\u05f4](?=[\u05d0-\u05ea])')
 _CATALAN_DOT = re.compile("(?<=l)\u00b7(?=l)")
-_IN_WORD_MARK = re.compile("['\u2019\u05f3\"\u05f4\u00b7]")  # a quick test for them
 #: "|" for "l" or "i" beside letters: "te|egram", "he||o", "|ink", "|phone" (a run
 #: of letters and bars, matched from its start only: a long run of bars is no trap)
 _PIPED = re.compile(r"(?<![^\W\d_])(?<!\|)[^\W\d_]*+(?:\|++[^\W\d_]++)+")
@@ -284,7 +283,8 @@ def tokens(text: str, spellings: Spellings | None = None) -> list[str]:
             text = _EURO_AS_E.sub("e", text)
         if "¢" in text:
             text = _CENT_AS_C.sub("c", text)
-        if _IN_WORD_MARK.search(text):
+        if ("'" in text or "\u2019" in text or '"' in text or "\u05f3" in text
+                or "\u05f4" in text or "\u00b7" in text):  # cheaper than one search
             text = _in_word_marks(text)
     if ("(" in text or "[" in text or "{" in text or "<" in text) and (
             "." in text or "dot" in text):
@@ -380,8 +380,10 @@ def _in_word_marks(text: str) -> str:
     """
     if "'" in text or "\u2019" in text:
         text = _CYRILLIC_APOSTROPHE.sub("\u02bc", text)
-    text = _HEBREW_GERESH.sub("\u02bc", text)
-    text = _HEBREW_GERSHAYIM.sub("\u02ba", text)
+    if "'" in text or "\u2019" in text or "\u05f3" in text:
+        text = _HEBREW_GERESH.sub("\u02bc", text)
+    if '"' in text or "\u05f4" in text:
+        text = _HEBREW_GERSHAYIM.sub("\u02ba", text)
     return _CATALAN_DOT.sub("", text) if "\u00b7" in text else text
 
 
