@@ -107,6 +107,7 @@ _HANDLE = re.compile(r"@([^\W_]+(?:_+[^\W_]+)+)")
 MIN_PHONE_JOIN_DIGITS, MAX_PHONE_DIGITS = 7, 15
 _LEET_WORD = re.compile(r"[^\W\d_]\d+[^\W\d_]")
 _LEET = str.maketrans("013457", "oieast")
+_LEET_BUT_ONES = str.maketrans("03457", "oeast")  # a "1" may be "i" or "l"
 MAX_LEET_ONES = 3  # a word with more "1"s has each read as "i"
 #: "@" for "a" between letters ("whats@pp", "c@sh."), not in an address
 #: ("ann@mail.com") or before an account id ("line@abc123")
@@ -399,15 +400,10 @@ def _unpiped(run: str) -> str:
     >>> tokens("xs|s|m|l|xl")
     ['xs', 'sml', 'xl']
     """
-    pipes = run.count("|")
-    best, best_use = run, 0.0
-    for letters in itertools.product("li", repeat=pipes) if pipes <= MAX_PIPES else ():
-        read = iter(letters)
-        candidate = "".join(next(read) if c == "|" else c for c in run)
-        if _VOCABULARY.get(candidate, 0.0) > best_use:
-            best, best_use = candidate, _VOCABULARY[candidate]
-    if best_use:
-        return best
+    if run.count("|") <= MAX_PIPES:
+        best, best_use = _likeliest(run, "|", "li")
+        if best_use:
+            return best
     pieces = run.split("|")
     if pieces[0] == "" and len(pieces) > 2:  # "|size|color": a leading separator
         pieces = pieces[1:]
@@ -425,17 +421,26 @@ def _unleet(token: str) -> str:
     >>> _unleet("sup3rcl0n3"), _unleet("c1ean"), _unleet("he11o"), _unleet("1t01c0py")
     ('superclone', 'clean', 'hello', 'itoicopy')
     """
-    word = token.translate(_LEET)
-    ones = token.count("1")
-    if not 0 < ones <= MAX_LEET_ONES:
-        return word
-    best, best_use = word, _VOCABULARY.get(word, 0.0)
-    for letters in itertools.product("il", repeat=ones):
-        read = iter(letters)
-        candidate = "".join(next(read) if c == "1" else c for c in token).translate(_LEET)
+    if not 0 < token.count("1") <= MAX_LEET_ONES:
+        return token.translate(_LEET)
+    return _likeliest(token.translate(_LEET_BUT_ONES), "1", "il")[0]
+
+
+def _likeliest(word: str, mark: str, letters: str) -> tuple[str, float]:
+    """``word`` with each ``mark`` read as one of ``letters``, the reading English uses
+    most, and its use; where no reading is an English word, the first letter for each
+    and 0 (a ``1`` or a ``|`` for a letter: see :func:`_unleet`, :func:`_unpiped`).
+
+    >>> _likeliest("he11o", "1", "il")[0], _likeliest("x1x", "1", "il")
+    ('hello', ('xix', 0.0))
+    """
+    best, best_use = word.replace(mark, letters[0]), 0.0
+    for chosen in itertools.product(letters, repeat=word.count(mark)):
+        read = iter(chosen)
+        candidate = "".join(next(read) if c == mark else c for c in word)
         if _VOCABULARY.get(candidate, 0.0) > best_use:
             best, best_use = candidate, _VOCABULARY[candidate]
-    return best
+    return best, best_use
 
 
 @functools.lru_cache(maxsize=1 << 13)

@@ -99,8 +99,8 @@ def _render(rows: deque[dict[str, Any]], totals: dict[str, float], started: floa
         cells = (time.strftime("%H:%M:%S", time.localtime(sig["emitted_ts"] / 1000)),
                  sig["signal_type"], sig["status"], sev, f'{sig["score"]:.2f}')
         line = Text(no_wrap=True, overflow="ellipsis")
-        for (_, width), cell in zip(FIELDS, cells, strict=True):
-            style = SEVERITY_STYLE.get(sev, "") if cell is sev else ""
+        for (name, width), cell in zip(FIELDS, cells, strict=True):
+            style = SEVERITY_STYLE.get(sev, "") if name == "severity" else ""
             line.append(f"{cell:<{width}}", style=style)
             line.append("  ")
         line.append(sig["entity_id"], style="bold")
