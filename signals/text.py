@@ -886,13 +886,60 @@ def _words(token: str) -> list[str]:
     return out
 
 
+#: Cyrillic letters that are words of their own, each over one word in 250 of Russian,
+#: Ukrainian, Bulgarian or Macedonian by wordfreq's counts (``в``, ``и``, ``я``, ...)
+_CYRILLIC_ONE_LETTER_WORDS = frozenset(
+    "\u0430\u0432\u0435\u0437\u0438\u0456\u043a\u043e\u0441\u0443\u044f")
+_ENGLISH_ONE_LETTER_WORDS = "ai"
+MAX_LONE_LETTERS = 2  # English one-letter words a spaced-out word may have on each side
+
+
 def _flush(run: list[str], out: list[str]) -> None:
+    """Single letters in a row (at least three), joined as the word they spell out
+    unless each is a Cyrillic one-letter word; one- or two-letter runs stay apart.
+
+    >>> [tokens(text) for text in ("s u p e r", "и я в шоке", "л ю д и", "a b")]
+    [['super'], ['и', 'я', 'в', 'шоке'], ['люди'], ['a', 'b']]
+    """
     if len(run) >= 3:
         word = "".join(run)
-        out.append(_unleet(word) if _LEET_WORD.search(word) else word)
+        if _LEET_WORD.search(word):
+            out.append(_unleet(word))
+        elif _CYRILLIC_ONE_LETTER_WORDS.issuperset(run):
+            out.extend(run)
+        else:
+            out.extend(_spelled_out(word))
     else:
         out.extend(run)
     run.clear()
+
+
+@functools.lru_cache(maxsize=1 << 10)
+def _spelled_out(letters: str) -> tuple[str, ...]:
+    """Letters spaced out, as the word they spell; or, where that is no English word
+    but English's ``a`` or ``i`` before or after the others leaves one, as those
+    words: the fewest lone letters that do, and of those the reading English uses
+    most. So ``buy a w h a t s a p p`` is ``buy a whatsapp``.
+
+    >>> _spelled_out("awhatsapp"), _spelled_out("telegrami"), _spelled_out("aiphone")
+    (('a', 'whatsapp'), ('telegram', 'i'), ('a', 'iphone'))
+    >>> _spelled_out("asap"), _spelled_out("asuperclone")  # a code word: no telling
+    (('asap',), ('asuperclone',))
+    """
+    if _VOCABULARY.get(_read(letters)) or not letters.isascii():
+        return (letters,)
+    for lone in range(1, 2 * MAX_LONE_LETTERS + 1):
+        best, best_use = (letters,), 0.0
+        for lead in range(max(0, lone - MAX_LONE_LETTERS), min(lone, MAX_LONE_LETTERS) + 1):
+            end = len(letters) - (lone - lead)
+            core = letters[lead:end]
+            if (len(core) >= MIN_TERM_CHARS
+                    and all(c in _ENGLISH_ONE_LETTER_WORDS for c in letters[:lead] + letters[end:])
+                    and _VOCABULARY.get(_read(core), 0.0) > best_use):
+                best, best_use = (*letters[:lead], core, *letters[end:]), _VOCABULARY[_read(core)]
+        if best_use:
+            return best
+    return (letters,)
 
 
 def fingerprint(toks: list[str]) -> str | None:

@@ -214,6 +214,37 @@ def test_a_bar_beside_letters_reads_as_l_or_i_but_a_separator_stays() -> None:
         "nike", "air", "max", "red", "blue", "sml", "size", "10", "12"]
 
 
+def test_english_a_and_i_beside_a_spaced_out_word_stay_words_when_that_leaves_one() -> None:
+    assert tokens("buy a w h a t s a p p") == ["buy", "a", "whatsapp"]
+    assert tokens("on t e l e g r a m i guess") == ["on", "telegram", "i", "guess"]
+    assert tokens("get a i p h o n e") == ["get", "a", "iphone"]  # the fewest lone letters
+    assert tokens("a w h a a a t s a p p") == ["a", "whatsapp"]  # and drawn out
+    # a word English uses is read whole, and a code word it does not know cannot be told
+    assert tokens("a s a p") == ["asap"]
+    assert tokens("a m a z o n") == ["amazon"]
+    assert tokens("a s u p e r c l o n e") == ["asuperclone"]
+    assert terms(tokens("dm me on w h a t s a p p")) == terms(tokens("i w h a t s a p p"))
+
+
+def test_cyrillic_one_letter_words_in_a_row_stay_words() -> None:
+    # "and I am shocked", "and in in", Ukrainian "i in in": each letter is a word
+    assert tokens("\u0430 \u044f \u0432 \u0448\u043e\u043a\u0435") == [
+        "\u0430", "\u044f", "\u0432", "\u0448\u043e\u043a\u0435"]
+    assert tokens("\u0456 \u0432 \u0432 \u043f\u0438\u0442\u0438") == [
+        "\u0456", "\u0432", "\u0432", "\u043f\u0438\u0442\u0438"]
+    # a spaced-out word has other letters too, and is joined
+    assert tokens("\u0442 \u0435 \u043b \u0435 \u0433 \u0440 \u0430 \u043c") == [
+        "\u0442\u0435\u043b\u0435\u0433\u0440\u0430\u043c"]
+
+
+def test_the_cyrillic_one_letter_words_are_those_wordfreq_counts_as_common() -> None:
+    from signals.text import _CYRILLIC_ONE_LETTER_WORDS
+    common = {w for lang in ("ru", "uk", "bg", "mk")
+              for w, f in get_frequency_dict(lang, wordlist="small").items()
+              if len(w) == 1 and "\u0400" <= w <= "\u04ff" and f > 1 / 250}
+    assert common == _CYRILLIC_ONE_LETTER_WORDS
+
+
 def test_a_one_between_letters_reads_as_the_letter_that_makes_a_word() -> None:
     assert tokens("c1ean he11o wh1te go1d") == ["clean", "hello", "white", "gold"]
     assert tokens("leg1t 1t01c0py") == ["legit", "itoicopy"]  # "i" where no reading is a word
