@@ -229,6 +229,7 @@ _TO_ASCII = _confusables_to_ascii()
 #: in a word typed in Latin (see _unconfused): capital look-alikes, case folded, too
 _TO_ASCII_IN_LATIN = _folded_capitals(_TO_ASCII)
 _CONFUSABLE = frozenset(map(chr, _TO_ASCII_IN_LATIN))
+_LOOK_LATIN = frozenset(chr(c) for c, a in _TO_ASCII.items() if a.isalpha())  # in lower case
 
 
 def tokens(text: str, spellings: Spellings | None = None) -> list[str]:
@@ -319,7 +320,9 @@ def tokens(text: str, spellings: Spellings | None = None) -> list[str]:
                 and _MAY_BE_DISGUISED.search(token)):
             token = _undisguised(token)
         if not token.isascii():
-            if not _CONFUSABLE.isdisjoint(token):
+            if not _CONFUSABLE.isdisjoint(token) or (  # or a Cyrillic word typed so: "пo"
+                    not _CYRILLIC_LOOKING_LETTERS.isdisjoint(token)
+                    and _CYRILLIC_LETTER.search(token)):
                 if latin_text is None:
                     latin_text = _LatinText(found)
                 token = _unconfused(token, latin_text)
@@ -698,15 +701,17 @@ def _unconfused(token: str, latin_text: Callable[[], bool]) -> str:
     ``\u0433\u043e\u0440\u0435``, up, is not ``rope``), as do a number's Cyrillic or Greek
     unit or ending (a year's ``\u0433``, a Greek ordinal's ``\u03bf``). Where a word
     was typed in Latin (most of its letters are, or one unlike any Cyrillic letter
-    is), capital look-alikes count too, case folded: a Ukrainian word typed with a
-    Latin ``i`` (``\u0432i\u043d``) keeps its ``\u0432`` and ``\u043d``. A domain's parts are
-    read one by one.
+    is), capital look-alikes count too, case folded; a word not typed in Latin whose
+    Latin letters all look Cyrillic and which has a Cyrillic letter unlike any Latin
+    one is read in Cyrillic (:func:`_with_latin_letters`): a Ukrainian word typed
+    with a Latin ``i`` (``\u0432i\u043d``) is ``\u0432\u0456\u043d``. A domain's parts
+    are read one by one.
 
     >>> latin, other = _LatinText(["buy", "now"]), _LatinText(["это"])
     >>> _unconfused("\u0455up\u0435r", other), _unconfused("привет", latin)
     ('super', 'привет')
     >>> _unconfused("\u0442\u0435l\u0435gr\u0430\u043c", other), _unconfused("вiн", other)
-    ('telegram', 'вiн')
+    ('telegram', 'він')
     >>> copy = "\u0441\u043e\u0440\u0443"
     >>> _unconfused(copy, latin), _unconfused(copy, other) == copy
     ('copy', True)
@@ -718,16 +723,52 @@ def _unconfused(token: str, latin_text: Callable[[], bool]) -> str:
     in_latin = _typed_in_latin(token)
     table = _TO_ASCII_IN_LATIN if in_latin else _TO_ASCII
     if "." not in token:
-        return token.translate(table)
+        return token.translate(table) if in_latin else _with_latin_letters(token, table)
     parts = token.split(".")
     for i, part in enumerate(parts):
         if _ASCII_LETTER.search(part) or _LEET_WORD.search(part):
-            parts[i] = part.translate(table)
+            parts[i] = part.translate(table) if in_latin else _with_latin_letters(part, table)
         elif i == len(parts) - 1 and in_latin:  # "wa.me" with a Cyrillic M and E
             parts[i] = _wholly_latin(part, lambda: True, table)
         else:  # a Cyrillic name before a Latin ending stays: "газета.ru"
             parts[i] = _wholly_latin(part, latin_text)
     return ".".join(parts)
+
+
+#: Latin letters that look like Cyrillic ones, as those (a capital ``H`` as the
+#: Cyrillic capital ``EN``, case folded); not ``b``, which looks like Cyrillic ``ь``
+#: and, as a capital, like the capital ``VE``
+_CYRILLIC_OF_LATIN = str.maketrans(
+    "aceihjkmopstxy",
+    "\u0430\u0441\u0435\u0456\u043d\u0458\u043a\u043c\u043e\u0440\u0455\u0442\u0445\u0443")
+_CYRILLIC_LOOKING_LETTERS = frozenset(map(chr, _CYRILLIC_OF_LATIN))
+_CYRILLIC_LETTER = re.compile("[\u0430-\u045f]")  # in lower case
+#: digits between Cyrillic letters, and the letters they stand for there
+_CYRILLIC_LEET_RUN = re.compile("(?<=[\u0430-\u045f])[0346]+(?=[\u0430-\u045f])")
+_CYRILLIC_LEET = str.maketrans("0346", "\u043e\u0437\u0447\u0431")
+
+
+def _with_latin_letters(word: str, table: dict[int, str]) -> str:
+    """A word with ASCII letters or digits between letters, not typed in Latin (see
+    :func:`_typed_in_latin`): in Cyrillic if it has a Cyrillic letter that looks like
+    no Latin one and every ASCII letter looks like a Cyrillic one (a Ukrainian word
+    typed with a Latin ``i``, Russian ``продам`` disguised with a Latin ``o``), with
+    ``0``, ``3``, ``4`` and ``6`` between letters read as Cyrillic o, ze, che and be;
+    else with its Cyrillic look-alikes read by ``table``, as Latin.
+
+    >>> men, sell = "\u043c\u0435\u043di", "\u043f\u0440o\u0434\u0430\u043c"  # a Latin i, o
+    >>> _with_latin_letters(men, _TO_ASCII), _with_latin_letters(sell, _TO_ASCII)
+    ('\u043c\u0435\u043d\u0456', '\u043f\u0440\u043e\u0434\u0430\u043c')
+    >>> _with_latin_letters("\u043f\u04400\u0434\u0430\u043c", _TO_ASCII)  # a zero for o
+    '\u043f\u0440\u043e\u0434\u0430\u043c'
+    >>> _with_latin_letters("c\u043e\u0440y", _TO_ASCII)  # each Cyrillic letter looks Latin
+    'copy'
+    """
+    if (all(c in _CYRILLIC_LOOKING_LETTERS for c in _ASCII_LETTER.findall(word))
+            and not _LOOK_LATIN.issuperset(_CYRILLIC_LETTER.findall(word))):
+        word = word.translate(_CYRILLIC_OF_LATIN)
+        return _CYRILLIC_LEET_RUN.sub(lambda m: m[0].translate(_CYRILLIC_LEET), word)
+    return word.translate(table)
 
 
 def _wholly_latin(word: str, latin_text: Callable[[], bool],

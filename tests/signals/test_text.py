@@ -155,7 +155,8 @@ def test_real_words_in_other_alphabets_or_with_accents_are_not_read_as_disguises
     assert tokens(f"ωнαтѕαρρ {telegram}") == ["whatsapp", "telegram"]
     # a Ukrainian word typed with a Latin "i", a Russian one with a Greek stress mark, a
     # unit, a word glued to a brand, and words of languages that put many accents on one
-    assert tokens("вiн бόльшая 500μg iphoneдля") == ["вiн", "бόльшая", "500μg", "iphoneдля"]
+    assert tokens("вiн бόльшая 500μg iphoneдля") == [
+        "\u0432\u0456\u043d", "бόльшая", "500μg", "iphoneдля"]
     assert tokens("příští įžiūrėti đường üçüncü ţânţăr") == [
         "příští", "įžiūrėti", "đường", "üçüncü", "ţânţăr"]
     # nor is any word of wordfreq's lists of 42 languages
@@ -170,8 +171,40 @@ def test_capital_look_alikes_are_read_in_a_word_typed_in_latin_only() -> None:
     telegram, hello = "\u0422\u0415L\u0415GR\u0410\u041c", "\u041dELLO"
     assert tokens(f"{telegram} or {hello} at the S\u0422ORE") == [
         "telegram", "or", "hello", "at", "the", "store"]
-    # a Cyrillic word typed with a Latin letter or two keeps its Cyrillic ones
-    assert tokens("вiн \u043da\u0442 \u043da") == ["вiн", "\u043da\u0442", "\u043da"]
+    # a Cyrillic word typed with a Latin letter or two is read in Cyrillic
+    assert tokens("вiн \u043da\u0442 \u043da") == [
+        "\u0432\u0456\u043d", "\u043d\u0430\u0442", "\u043d\u0430"]
+
+
+def test_a_cyrillic_word_typed_with_latin_look_alikes_is_the_word() -> None:
+    sell = "\u043f\u0440\u043e\u0434\u0430\u043c"  # Russian "for sale", plainly
+    for disguised in ("\u043f\u0440o\u0434\u0430\u043c", "\u041f\u0420O\u0414\u0410\u041c",
+                      "\u043fp\u043e\u0434a\u043c"):
+        assert tokens(f"{disguised} \u0434\u0451\u0448\u0435\u0432\u043e") == [
+            sell, "\u0434\u0451\u0448\u0435\u0432\u043e"]
+    # digits for letters, as Russian chat writes them: "fake", "to download"
+    fake = "\u043f\u043e\u0434\u0434\u0435\u043b\u043a\u0430"
+    download = "\u0441\u043a\u0430\u0447\u0430\u0442\u044c"
+    typed = fake.replace("\u043e", "0") + " " + download.replace("\u0447", "4")
+    assert tokens(typed) == [fake, download]
+    # capitals whose Cyrillic twins look Latin only as capitals: "new", "buy"
+    assert tokens("H\u041e\u0412\u042b\u0419 KY\u041f\u0418\u0422\u042c") == [
+        "\u043d\u043e\u0432\u044b\u0439", "\u043a\u0443\u043f\u0438\u0442\u044c"]
+    # a word whose Cyrillic letters all look Latin, typed mostly in Latin, glued to a
+    # brand, or with a digit between letters stays Latin
+    text = "buy c\u043e\u0440y \u0441\u043ep\u0443 iphone\u0434\u043b\u044f \u04410\u0440y"
+    assert tokens(text) == ["buy", "copy", "copy", "iphone\u0434\u043b\u044f", "copy"]
+    # the commonest Russian and Ukrainian words with one look-alike typed in Latin
+    latin = dict(zip("\u0430\u0435\u043e\u0440\u0441\u0443\u0445\u0456", "aeopcyxi", strict=True))
+    for lang in ("ru", "uk"):
+        words = [w for w in list(get_frequency_dict(lang, wordlist="small"))[:2000]
+                 if w.isalpha() and any(c in latin for c in w) and tokens(w) == [w]]
+        assert len(words) > 1000, lang
+        for word in words:
+            i = next(i for i, c in enumerate(word) if c in latin)
+            typed = word[:i] + latin[word[i]] + word[i + 1:]
+            if any(c not in latin and c.translate(_TO_ASCII) == c for c in word):
+                assert tokens(typed) == [word], (lang, word)
 
 
 def test_words_made_only_of_look_alikes_stay_in_their_alphabet_outside_latin_text() -> None:
