@@ -108,6 +108,7 @@ MIN_PHONE_JOIN_DIGITS, MAX_PHONE_DIGITS = 7, 15
 _LEET_WORD = re.compile(r"[^\W\d_]\d+[^\W\d_]")
 _LEET = str.maketrans("013457", "oieast")
 _LEET_BUT_ONES = str.maketrans("03457", "oeast")  # a "1" may be "i" or "l"
+_DIGITS_IN_WORD = re.compile(r"(?<=[^\W\d_])\d+(?=[^\W\d_])")
 MAX_LEET_ONES = 3  # a word with more "1"s has each read as "i"
 #: "@" for "a" between letters ("whats@pp", "c@sh."), not in an address
 #: ("ann@mail.com") or before an account id ("line@abc123")
@@ -423,10 +424,24 @@ def _unleet(token: str) -> str:
 
     >>> _unleet("sup3rcl0n3"), _unleet("c1ean"), _unleet("he11o"), _unleet("1t01c0py")
     ('superclone', 'clean', 'hello', 'itoicopy')
+
+    A model's number is no letters: a word whose every run of digits between letters
+    is one (two or more digits, not all the same, or a digit no letter is read from)
+    stays as written.
+
+    >>> _unleet("iphone15pro"), _unleet("rtx4090ti"), _unleet("s23ultra"), _unleet("g00d")
+    ('iphone15pro', 'rtx4090ti', 's23ultra', 'good')
     """
+    if all(_is_number(run) for run in _DIGITS_IN_WORD.findall(token)):
+        return token
     if not 0 < token.count("1") <= MAX_LEET_ONES:
         return token.translate(_LEET)
     return _likeliest(token.translate(_LEET_BUT_ONES), "1", "il")[0]
+
+
+def _is_number(digits: str) -> bool:
+    return (len(digits) >= 2 and digits.count(digits[0]) < len(digits)) or any(
+        d in "2689" for d in digits)
 
 
 def _likeliest(word: str, mark: str, letters: str) -> tuple[str, float]:

@@ -286,6 +286,14 @@ def test_a_one_between_letters_reads_as_the_letter_that_makes_a_word() -> None:
         tokens(plain)) is not None
 
 
+def test_a_models_number_between_letters_stays_digits() -> None:
+    assert tokens("iPhone15Pro RTX4090Ti Galaxy S23Ultra H2SO4") == [
+        "iphone15pro", "rtx4090ti", "galaxy", "s23ultra", "h2so4"]
+    # one digit, or a run of one digit, is still read as a letter, and so is every
+    # run in a word with another that is no number
+    assert tokens("g00d he11o sup3rcl0n3 1t01c0py") == ["good", "hello", "superclone", "itoicopy"]
+
+
 def test_a_phone_number_spelled_out_in_words_is_one_number() -> None:
     assert tokens("txt me five five five one two three four") == ["txt", "me", "5551234"]
     assert tokens("555 one two three 4567 or Oh Eight One 2 3") == [
