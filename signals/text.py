@@ -28,13 +28,14 @@ import re
 import unicodedata
 from collections import OrderedDict
 from collections.abc import Callable, KeysView
+from importlib import resources
 
 import langcodes
 import mmh3
 from confusable_homoglyphs import utils as _confusable_data
 from decancer_py import parse as _decancer
 from icu4py.breakers import WordBreaker
-from wordfreq import get_frequency_dict
+from wordfreq import available_languages, get_frequency_dict
 
 #: texts with fewer tokens than this get no fingerprint: short ones ("love it") are
 #: posted by many accounts independently
@@ -478,7 +479,12 @@ def _undrawn(token: str) -> str:
     letter (of an alphabetic script) read as one or two of it, whichever makes the
     word English uses most (the word as written counts as a reading too), or one
     where no reading is an English word (a code word, a word of another language or
-    script). A domain is left as it is.
+    script). A domain is left as it is. A word that other languages write with three
+    of a letter (``signals/long_run_words.txt``) is read as such where its language
+    uses it more than English uses any other reading:
+
+    >>> tokens("maaari maaaaari schifffahrt schiffffahrt hmmmm")
+    ['maaari', 'maaari', 'schifffahrt', 'schifffahrt', 'hmm']
 
     >>> tokens("sooo reaaal whaaatsappp pleeeease goood hmmmm superrrclone wa.meee")
     ['so', 'real', 'whatsapp', 'please', 'good', 'hmm', 'superclone', 'wa.meee']
@@ -504,15 +510,56 @@ def _undrawn(token: str) -> str:
         return squeezed
     best_use = _VOCABULARY.get(token, 0.0)
     best = token if best_use else squeezed
-    for doubled in itertools.product((False, True), repeat=len(runs)):
+    for lengths in itertools.product((1, 2, 3), repeat=len(runs)):
         parts, at = [], 0
-        for m, two in zip(runs, doubled, strict=True):
-            parts += [token[at:m.start()], m[1] * (2 if two else 1)]
+        for m, n in zip(runs, lengths, strict=True):
+            parts += [token[at:m.start()], m[1] * n]
             at = m.end()
         word = "".join(parts) + token[at:]
-        if _VOCABULARY.get(word, 0.0) > best_use:
-            best, best_use = word, _VOCABULARY[word]
+        use = max(_VOCABULARY.get(word, 0.0), _LONG_RUN_WORDS.get(word, 0.0))
+        if use > best_use:
+            best, best_use = word, use
     return best
+
+
+def long_run_words(min_use: float = 1e-6) -> dict[str, tuple[float, list[str]]]:
+    """The words of wordfreq's small lists, used at least ``min_use`` of the time,
+    that are written with a letter three times in a row, with their use (in the
+    language that uses them most) and languages: their readings with each such run
+    as one or two of the letter are rarer in that language and in English (so
+    ``hmmm`` is drawn out); no Roman numeral, and no letter repeated alone.
+    ``signals/long_run_words.txt`` holds them (a test checks). This loads every
+    small list: it is for that file, not for a worker."""
+    found: dict[str, tuple[float, list[str]]] = {}
+    for lang in sorted(available_languages("small")):
+        freq = get_frequency_dict(lang, wordlist="small")
+        for word, use in freq.items():
+            runs = list(_DRAWN_OUT.finditer(word))
+            if (use < min_use or not runs or not word.isalpha() or len(set(word)) == 1
+                    or _ROMAN.fullmatch(word) or len(runs) > MAX_DRAWN_OUT_RUNS):
+                continue
+            readings = set()
+            for lengths in itertools.product((1, 2), repeat=len(runs)):
+                parts, at = [], 0
+                for m, n in zip(runs, lengths, strict=True):
+                    parts += [word[at:m.start()], m[1] * n]
+                    at = m.end()
+                readings.add("".join(parts) + word[at:])
+            if all(max(freq.get(r, 0.0), _VOCABULARY.get(r, 0.0)) < use for r in readings):
+                most, langs = found.get(word, (0.0, []))
+                found[word] = (max(most, use), [*langs, lang])
+    return found
+
+
+def _long_run_table() -> dict[str, float]:
+    lines = resources.files("signals").joinpath("long_run_words.txt").read_text("utf-8")
+    return {word: float(use) for word, use, _ in map(str.split, lines.splitlines())}
+
+
+#: words of many languages written with a letter three times in a row (Filipino
+#: ``maaari``, German ``schifffahrt``), with their use: read as written, and drawn
+#: out, as them where no English reading is used more
+_LONG_RUN_WORDS = _long_run_table()
 
 
 #: a letter written twice in a row: how a code word may be spelled plainly ("mirrorgrade")

@@ -120,6 +120,24 @@ def test_roman_numerals_are_not_drawn_out_letters() -> None:
     assert tokens("xiiii siiick") == ["xi", "sick"]  # not numerals: drawn out
 
 
+def test_words_written_with_a_letter_three_times_are_read_as_written() -> None:
+    # Filipino "may", "could"; German "shipping", "gym"; Russian "in the USSR"
+    assert tokens("maaari maaaring Schifffahrt Fitnessstudio") == [
+        "maaari", "maaaring", "schifffahrt", "fitnessstudio"]
+    assert tokens("\u0432 \u0421\u0421\u0421\u0420") == ["\u0432", "\u0441\u0441\u0441\u0440"]
+    # drawn out further, they are read as written, and English still comes first
+    assert tokens("maaaaari schiffffahrt hmmm sooo") == ["maaari", "schifffahrt", "hmm", "so"]
+    assert tokens("maaari", Spellings(16)) == ["maaari"]
+
+
+def test_the_long_run_words_file_is_what_wordfreqs_lists_give() -> None:
+    from importlib import resources
+
+    from signals.text import long_run_words
+    rows = resources.files("signals").joinpath("long_run_words.txt").read_text("utf-8")
+    assert [line.split()[0] for line in rows.splitlines()] == sorted(long_run_words())
+
+
 def test_spellings_read_a_drawn_out_cyrillic_word_as_the_chat_wrote_it() -> None:
     seen = Spellings(capacity=10)
     assert tokens("сссссылка", seen) == ["сылка"]
