@@ -510,9 +510,10 @@ def _undrawn(token: str) -> str:
         return squeezed
     best_use = _VOCABULARY.get(token, 0.0)
     best = token if best_use else squeezed
-    for lengths in itertools.product((1, 2, 3), repeat=len(runs)):
+    lengths = (1, 2, 3) if squeezed in _LONG_RUN_SQUEEZED else (1, 2)
+    for chosen in itertools.product(lengths, repeat=len(runs)):
         parts, at = [], 0
-        for m, n in zip(runs, lengths, strict=True):
+        for m, n in zip(runs, chosen, strict=True):
             parts += [token[at:m.start()], m[1] * n]
             at = m.end()
         word = "".join(parts) + token[at:]
@@ -560,6 +561,7 @@ def _long_run_table() -> dict[str, float]:
 #: ``maaari``, German ``schifffahrt``), with their use: read as written, and drawn
 #: out, as them where no English reading is used more
 _LONG_RUN_WORDS = _long_run_table()
+_LONG_RUN_SQUEEZED = frozenset(_DRAWN_OUT.sub(r"\1", word) for word in _LONG_RUN_WORDS)
 
 
 #: a letter written twice in a row: how a code word may be spelled plainly ("mirrorgrade")
