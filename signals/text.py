@@ -27,7 +27,7 @@ import itertools
 import re
 import unicodedata
 from collections import OrderedDict
-from collections.abc import Callable, KeysView
+from collections.abc import Callable, Iterator, KeysView
 from importlib import resources
 
 import langcodes
@@ -510,17 +510,25 @@ def _undrawn(token: str) -> str:
         return squeezed
     best_use = _VOCABULARY.get(token, 0.0)
     best = token if best_use else squeezed
-    lengths = (1, 2, 3) if squeezed in _LONG_RUN_SQUEEZED else (1, 2)
+    for word in _readings(token, runs, (1, 2, 3) if squeezed in _LONG_RUN_SQUEEZED else (1, 2)):
+        use = max(_VOCABULARY.get(word, 0.0), _LONG_RUN_WORDS.get(word, 0.0))
+        if use > best_use:
+            best, best_use = word, use
+    return best
+
+
+def _readings(token: str, runs: list[re.Match[str]], lengths: tuple[int, ...]) -> Iterator[str]:
+    """The token with each of its ``runs`` of a letter written each of ``lengths`` times.
+
+    >>> list(_readings("sooo", list(_DRAWN_OUT.finditer("sooo")), (1, 2)))
+    ['so', 'soo']
+    """
     for chosen in itertools.product(lengths, repeat=len(runs)):
         parts, at = [], 0
         for m, n in zip(runs, chosen, strict=True):
             parts += [token[at:m.start()], m[1] * n]
             at = m.end()
-        word = "".join(parts) + token[at:]
-        use = max(_VOCABULARY.get(word, 0.0), _LONG_RUN_WORDS.get(word, 0.0))
-        if use > best_use:
-            best, best_use = word, use
-    return best
+        yield "".join(parts) + token[at:]
 
 
 def long_run_words(min_use: float = 1e-6) -> dict[str, tuple[float, list[str]]]:
@@ -539,14 +547,8 @@ def long_run_words(min_use: float = 1e-6) -> dict[str, tuple[float, list[str]]]:
             if (use < min_use or not runs or not word.isalpha() or len(set(word)) == 1
                     or _ROMAN.fullmatch(word) or len(runs) > MAX_DRAWN_OUT_RUNS):
                 continue
-            readings = set()
-            for lengths in itertools.product((1, 2), repeat=len(runs)):
-                parts, at = [], 0
-                for m, n in zip(runs, lengths, strict=True):
-                    parts += [word[at:m.start()], m[1] * n]
-                    at = m.end()
-                readings.add("".join(parts) + word[at:])
-            if all(max(freq.get(r, 0.0), _VOCABULARY.get(r, 0.0)) < use for r in readings):
+            if all(max(freq.get(r, 0.0), _VOCABULARY.get(r, 0.0)) < use
+                   for r in _readings(word, runs, (1, 2))):
                 most, langs = found.get(word, (0.0, []))
                 found[word] = (max(most, use), [*langs, lang])
     return found
