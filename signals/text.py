@@ -441,6 +441,11 @@ def _unleet(token: str) -> str:
 
 
 def _is_number(digits: str) -> bool:
+    """Whether digits between letters are a number, not letters (see :func:`_unleet`).
+
+    >>> _is_number("15"), _is_number("2"), _is_number("11"), _is_number("0")
+    (True, True, False, False)
+    """
     return (len(digits) >= 2 and digits.count(digits[0]) < len(digits)) or any(
         d in "2689" for d in digits)
 
