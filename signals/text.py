@@ -317,14 +317,19 @@ def tokens(text: str, spellings: Spellings | None = None) -> list[str]:
     out: list[str] = []
     run: list[str] = []  # consecutive one-character tokens: "s u p e r"
     latin_text: _LatinText | None = None  # whether the text is mostly Latin, once asked
+    mixed_text: bool | None = None  # whether it has ASCII and Cyrillic letters, once asked
     for token in found:
         if (len(token) >= MIN_DISGUISE_CHARS and not token.isascii()
                 and _MAY_BE_DISGUISED.search(token)):
             token = _undisguised(token)
         if not token.isascii():
-            if not _CONFUSABLE.isdisjoint(token) or (  # or a Cyrillic word typed so: "пo"
-                    not _CYRILLIC_LOOKING_LETTERS.isdisjoint(token)
-                    and _CYRILLIC_LETTER.search(token)):
+            confused = not _CONFUSABLE.isdisjoint(token)
+            if not confused:  # but a Cyrillic word typed with a Latin letter may be: "пo"
+                if mixed_text is None:
+                    mixed_text = bool(_ASCII_LETTER.search(text) and _CYRILLIC_LETTER.search(text))
+                confused = mixed_text and bool(
+                    _ASCII_LETTER.search(token) and _CYRILLIC_LETTER.search(token))
+            if confused:
                 if latin_text is None:
                     latin_text = _LatinText(found)
                 token = _unconfused(token, latin_text)
