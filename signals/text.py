@@ -547,8 +547,9 @@ def long_run_words(min_use: float = 1e-6) -> dict[str, tuple[float, list[str]]]:
     language that uses them most) and languages: their readings with each such run
     as one or two of the letter are rarer in that language and in English (so
     ``hmmm`` is drawn out); no Roman numeral, and no letter repeated alone.
-    ``signals/long_run_words.txt`` holds them (a test checks). This loads every
-    small list: it is for that file, not for a worker."""
+    ``signals/long_run_words.txt`` holds them, as :func:`long_run_file` writes them
+    (a test checks). This loads every small list: it is for that file, not for a
+    worker."""
     found: dict[str, tuple[float, list[str]]] = {}
     for lang in sorted(available_languages("small")):
         freq = get_frequency_dict(lang, wordlist="small")
@@ -562,6 +563,14 @@ def long_run_words(min_use: float = 1e-6) -> dict[str, tuple[float, list[str]]]:
                 most, langs = found.get(word, (0.0, []))
                 found[word] = (max(most, use), [*langs, lang])
     return found
+
+
+def long_run_file() -> str:
+    """The text of ``signals/long_run_words.txt``: a line a word, with its use and
+    languages. To write it again: ``python -c "from signals.text import long_run_file;
+    open('signals/long_run_words.txt', 'w').write(long_run_file())"``."""
+    return "".join(f"{word} {use:.3g} {','.join(langs)}\n"
+                   for word, (use, langs) in sorted(long_run_words().items()))
 
 
 def _long_run_table() -> dict[str, float]:
@@ -818,9 +827,10 @@ _CYRILLIC_OF_LATIN = str.maketrans(
     "aceihjkmopstxy",
     "\u0430\u0441\u0435\u0456\u043d\u0458\u043a\u043c\u043e\u0440\u0455\u0442\u0445\u0443")
 _CYRILLIC_LOOKING_LETTERS = frozenset(map(chr, _CYRILLIC_OF_LATIN))
-_CYRILLIC_LETTER = re.compile("[\u0430-\u045f]")  # in lower case
+_CYRILLIC_LOWER = "\u0430-\u045f"  # the Cyrillic letters of Russian, Ukrainian, ..., in lower case
+_CYRILLIC_LETTER = re.compile(f"[{_CYRILLIC_LOWER}]")
 #: digits between Cyrillic letters, and the letters they stand for there
-_CYRILLIC_LEET_RUN = re.compile("(?<=[\u0430-\u045f])[0346]+(?=[\u0430-\u045f])")
+_CYRILLIC_LEET_RUN = re.compile(f"(?<=[{_CYRILLIC_LOWER}])[0346]+(?=[{_CYRILLIC_LOWER}])")
 _CYRILLIC_LEET = str.maketrans("0346", "\u043e\u0437\u0447\u0431")
 
 
@@ -1050,10 +1060,12 @@ def _spelled_out(letters: str) -> tuple[str, ...]:
         for lead in range(max(0, lone - MAX_LONE_LETTERS), min(lone, MAX_LONE_LETTERS) + 1):
             end = len(letters) - (lone - lead)
             core = letters[lead:end]
-            if (len(core) >= MIN_TERM_CHARS
-                    and all(c in _ENGLISH_ONE_LETTER_WORDS for c in letters[:lead] + letters[end:])
-                    and _VOCABULARY.get(_read(core), 0.0) > best_use):
-                best, best_use = (*letters[:lead], core, *letters[end:]), _VOCABULARY[_read(core)]
+            if len(core) < MIN_TERM_CHARS or not all(
+                    c in _ENGLISH_ONE_LETTER_WORDS for c in letters[:lead] + letters[end:]):
+                continue
+            use = _VOCABULARY.get(_read(core), 0.0)
+            if use > best_use:
+                best, best_use = (*letters[:lead], core, *letters[end:]), use
         if best_use:
             return best
     return (letters,)
