@@ -164,11 +164,13 @@ def _rewrites() -> dict[int, str | None]:
     space and joiners, soft hyphen, bidi controls, tag characters) dropped, so they
     do not split a word; the negative circled and squared letters (which NFKC leaves
     as they are) and the small capitals of "fancy text" (``ꜱᴜᴘᴇʀᴄʟᴏɴᴇ``, which
-    Unicode does not list as confusable) read as the letters they show; and the
+    Unicode does not list as confusable) read as the letters they show; the
     digits of the scripts of the basic plane (Arabic-Indic, Devanagari, Thai, ...) as
-    ASCII digits, so a phone number is one term however it is written."""
+    ASCII digits, so a phone number is one term however it is written; and so the
+    circled digits and numbers NFKC leaves as they are (negative, double and dingbat
+    ones: ``❺``, ``⓹``, ``➎``, ``⓫``), as NFKC reads ``⑤`` and ``⑪``."""
     table: dict[int, str | None] = {}
-    for cp in range(0x10000):
+    for cp in itertools.chain(range(0x10000), range(*_ENCLOSED_SUPPLEMENT)):
         category = unicodedata.category(chr(cp))
         if category == "Cf":
             table[cp] = None
@@ -177,6 +179,9 @@ def _rewrites() -> dict[int, str | None]:
         elif category == "Ll" and (small := _SMALL_CAPITAL.fullmatch(
                 unicodedata.name(chr(cp), ""))):
             table[cp] = small[1].lower()
+        elif (category == "No" and "CIRCLED" in unicodedata.name(chr(cp), "")
+              and unicodedata.normalize("NFKC", chr(cp)) == chr(cp)):
+            table[cp] = str(int(unicodedata.numeric(chr(cp))))
     for first, last in _ASTRAL_FORMATS:
         table.update(dict.fromkeys(range(first, last + 1)))
     for first in _BOXED_LETTERS:  # 🅐-🅩, 🅰-🆉
@@ -190,6 +195,7 @@ _SMALL_CAPITAL = re.compile(r"LATIN LETTER SMALL CAPITAL ([A-Z])")
 #: controls, and tag characters (also used to hide text in plain sight)
 _ASTRAL_FORMATS = ((0x1BCA0, 0x1BCA3), (0xE0001, 0xE0001), (0xE0020, 0xE007F))
 _BOXED_LETTERS = (0x1F150, 0x1F170)
+_ENCLOSED_SUPPLEMENT = (0x1F100, 0x1F200)  # where the circled sans-serif zeros are
 _REWRITES = _rewrites()
 # quick tests: a class of the basic plane is tested by a bitmap, one beyond it range
 # by range, so that one is kept short (a few ranges)

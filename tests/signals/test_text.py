@@ -446,11 +446,22 @@ def test_terms_skip_short_tokens_and_small_numbers() -> None:
     *("".join(chr(zero + int(c)) if c.isdigit() else c for c in "555-123-4567")
       for zero in (0x660, 0x6F0, 0x966, 0xE50)),  # Arabic-Indic, Persian, Devanagari, Thai
     "".join(c + "\ufe0f\u20e3" if c.isdigit() else c for c in "555-123-4567"),  # keycaps
+    *("".join(chr(one + int(c) - 1) if c.isdigit() else c for c in "555-123-4567")
+      for one in (0x2460, 0x2776, 0x2780, 0x278A, 0x24F5)),  # circled: plain (NFKC),
+    # negative, sans-serif and negative sans-serif dingbats, double (no zero among them)
+    "\u2464\u277a\u24f9-\u278a\u2781\u24f7-\u2779\u277a\u2785\u2786",  # mixed
     "555-l23-4567", "555 I23 4567", "(555) l23-4567",  # letters for digits
 ])
 def test_a_phone_number_written_in_groups_is_one_term(written: str) -> None:
     assert terms(tokens(f"dm me {written} for the real one")) == {"5551234567", "real", "the",
                                                                    "for", "one"}
+
+
+def test_circled_zeros_and_numbers_read_as_digits() -> None:
+    # negative circled zero, the dingbat sans-serif zeros (beyond the basic plane),
+    # and numbers: negative circled eleven, dingbat ten, double circled ten
+    assert tokens("box \u24ff\U0001F10B\U0001F10C row \u24eb set \u277f and \u24fe") == [
+        "box", "000", "row", "11", "set", "10", "and", "10"]
 
 
 def test_letters_are_read_as_digits_only_inside_a_phone_number() -> None:
