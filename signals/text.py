@@ -26,7 +26,7 @@ import functools
 import itertools
 import re
 import unicodedata
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from collections.abc import Callable, Iterator, KeysView
 from importlib import resources
 
@@ -35,6 +35,7 @@ import mmh3
 from confusable_homoglyphs import utils as _confusable_data
 from decancer_py import parse as _decancer
 from icu4py.breakers import WordBreaker
+from icu4py.messageformat import MessageFormat
 from wordfreq import available_languages, get_frequency_dict
 
 #: texts with fewer tokens than this get no fingerprint: short ones ("love it") are
@@ -364,7 +365,7 @@ def tokens(text: str, spellings: Spellings | None = None) -> list[str]:
         out.append(token)
     if run:
         _flush(run, out)
-    if not _NUMBER_WORD_SET.isdisjoint(out):
+    if not _NUMBER_WORD_LANGUAGES.keys().isdisjoint(out):
         out = _spoken_digits(out)
     return list(map(_read, out)) if spellings is None else spellings.read(out)
 
@@ -704,40 +705,79 @@ def _is_region(pair: str) -> bool:
     return bool(langcodes.tag_is_valid("und-" + code))
 
 
-#: English number words, as a phone number is spelled out to hide it
-_NUMBER_WORDS = {w: str(d) for d, w in enumerate((
-    "zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"))} | {"oh": "0"}
-_NUMBER_WORD_SET = frozenset(_NUMBER_WORDS)
-MIN_SPOKEN_WORDS = 3  # number words a text needs for one to be read as a digit
+#: digits that are one character, not a word, in these languages' spelling of them
+#: (Chinese and Japanese kanji, Sino-Korean syllables)
+_CHARACTER_DIGITS = frozenset({"ja", "ko", "zh"})
+MIN_SPOKEN_WORDS = 3  # number words a run needs to be read as one number
+
+
+def _number_tables() -> tuple[dict[str, str], ...]:
+    """Each language's words for the digits 0-9, as :func:`tokens` reads them: ICU's
+    spellout of each digit (CLDR's number rules, for every language wordfreq has),
+    a Latin one also without its accents, as chat often types it (``tres``,
+    ``funf``, ``mot``), and English ``oh`` for zero. Languages ICU spells in English
+    give no table of their own.
+
+    >>> tables = _number_tables()
+    >>> [t["dua"] for t in tables if "delapan" in t], [t["oh"] for t in tables if "five" in t]
+    (['2'], ['0'])
+    """
+    tables: dict[tuple[str, ...], dict[str, str]] = {}
+    for lang in sorted(available_languages()):
+        if lang in _CHARACTER_DIGITS:
+            continue
+        spell = MessageFormat("{n, spellout}", lang)
+        words = tuple(spell.format({"n": digit}) for digit in range(10))
+        table = tables.setdefault(words, {"oh": "0"} if words[1] == "one" else {})
+        for digit, word in enumerate(words):
+            plain = "".join(c for c in unicodedata.normalize("NFD", word)
+                            if not unicodedata.combining(c))
+            for spelling in (word, plain) if plain.isascii() else (word,):
+                if len(read := tokens(spelling)) == 1:
+                    table[read[0]] = str(digit)
+    return tuple(tables.values())
 
 
 def _spoken_digits(found: list[str]) -> list[str]:
-    """Tokens with a phone number spelled out in English words, or in words and
-    digits, as one number: a run of such tokens with 7-15 digits, in a text with
-    ``MIN_SPOKEN_WORDS`` or more number words. Fewer digits are words as they
-    were (``one two three go``).
+    """Tokens with a phone number spelled out in words of one language, or in its
+    words and digits, as one number: a run of such tokens with 7-15 digits and
+    ``MIN_SPOKEN_WORDS`` or more words. Fewer are words as they were (``one two
+    three go``, ``1000 to 2000``: ``to`` is two in Danish).
 
     >>> tokens("call five five five one two three four, or 555 one two three 4")
     ['call', '5551234', 'or', '5551234']
+    >>> tokens("wa nol delapan satu dua tiga empat lima enam")  # Indonesian
+    ['wa', '08123456']
+    >>> tokens("zap cinco cinco cinco um dois tres quatro")  # Portuguese, accents left out
+    ['zap', '5551234']
     >>> tokens("one two three go, this one or 2")
     ['one', 'two', 'three', 'go', 'this', 'one', 'or', '2']
+    >>> tokens("from 1000 to 2000 to 3000 to 4000")
+    ['from', '1000', 'to', '2000', 'to', '3000', 'to', '4000']
     """
-    if sum(map(_NUMBER_WORD_SET.__contains__, found)) < MIN_SPOKEN_WORDS:
+    words = [t for t in found if t in _NUMBER_WORD_LANGUAGES]
+    if len(words) < MIN_SPOKEN_WORDS:
         return found
+    count = Counter(itertools.chain.from_iterable(
+        _NUMBER_WORD_LANGUAGES[w] for w in words))
+    for lang, n in count.items():
+        if n >= MIN_SPOKEN_WORDS:
+            found = _joined_digits(found, _NUMBER_TABLES[lang])
+    return found
+
+
+def _joined_digits(found: list[str], table: dict[str, str]) -> list[str]:
     out: list[str] = []
-    for numeric, group in itertools.groupby(found, key=_numeric):
+    for numeric, group in itertools.groupby(
+            found, key=lambda t: t in table or (t.isascii() and t.isdigit())):
         run = list(group)
-        if numeric and not _NUMBER_WORD_SET.isdisjoint(run):
-            digits = "".join(_NUMBER_WORDS.get(t, t) for t in run)
+        if numeric and sum(map(table.__contains__, run)) >= MIN_SPOKEN_WORDS:
+            digits = "".join(table.get(t, t) for t in run)
             if MIN_PHONE_JOIN_DIGITS <= len(digits) <= MAX_PHONE_DIGITS:
                 out.append(digits)
                 continue
         out.extend(run)
     return out
-
-
-def _numeric(token: str) -> bool:
-    return token in _NUMBER_WORDS or (token.isascii() and token.isdigit())
 
 
 def _phone(match: re.Match[str]) -> str:
@@ -1130,3 +1170,13 @@ def terms(toks: list[str]) -> KeysView[str]:
         t for t in toks if (MIN_TERM_CHARS <= len(t) <= MAX_TERM_CHARS
                             or (len(t) == MIN_DENSE_TERM_CHARS and _DENSE.search(t)))
         and (len(t) >= MIN_PHONE_DIGITS or not t.isdigit())).keys()
+
+
+#: built last, since a table's words are read by tokens(), as the text's are; until
+#: then no text has a number word (a table's words are read one at a time)
+_NUMBER_TABLES: tuple[dict[str, str], ...] = ()
+_NUMBER_WORD_LANGUAGES: dict[str, tuple[int, ...]] = {}
+_NUMBER_TABLES = _number_tables()
+_NUMBER_WORD_LANGUAGES = {
+    word: tuple(i for i, t in enumerate(_NUMBER_TABLES) if word in t)
+    for word in set().union(*_NUMBER_TABLES)}

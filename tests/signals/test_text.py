@@ -6,6 +6,7 @@ import random
 from collections import Counter
 
 import pytest
+from icu4py.messageformat import MessageFormat
 from wordfreq import available_languages, get_frequency_dict
 
 from signals.text import _TO_ASCII, Spellings, _undisguised, fingerprint, terms, tokens
@@ -319,6 +320,42 @@ def test_a_phone_number_spelled_out_in_words_is_one_number() -> None:
     # number words in ordinary chat stay words
     assert tokens("one two three four go, I want one or two") == [
         "one", "two", "three", "four", "go", "i", "want", "one", "or", "two"]
+
+
+@pytest.mark.parametrize("lang", sorted(set(available_languages()) - {"ja", "ko", "zh"}))
+def test_a_phone_number_spelled_out_in_any_language_is_one_number(lang: str) -> None:
+    spell = MessageFormat("{n, spellout}", lang)
+    spoken = " ".join(spell.format({"n": int(d)}) for d in "0812345679")
+    assert tokens(f"wa {spoken} ok") == ["wa", "0812345679", "ok"], spoken
+
+
+@pytest.mark.parametrize(("written", "read"), [
+    ("null eins fünf eins zwei drei vier fünf sechs", "015123456"),  # German
+    ("null eins funf 1 2 drei vier funf sechs", "015123456"),  # without the umlaut, digits
+    ("không chín một hai ba bốn năm sáu bảy", "091234567"),  # Vietnamese
+    ("khong chin mot hai ba bon nam sau bay", "091234567"),  # typed without its marks
+    ("s\u0131f\u0131r beş üç iki bir dört alt\u0131 yedi", "05321467"),  # Turkish, dotless i
+    ("восемь девять один два три четыре пять шесть", "89123456"),  # Russian
+    ("शून्य नौ आठ सात छह पाँच चार तीन", "09876543"),  # Hindi
+    ("cero cinco 55 uno dos tres cuatro", "05551234"),  # Spanish words and digits
+])
+def test_a_phone_number_spelled_in_other_languages_and_plainer_spellings(
+        written: str, read: str) -> None:
+    assert tokens(f"call {written} now") == ["call", read, "now"]
+
+
+def test_number_words_of_other_languages_in_ordinary_chat_stay_words() -> None:
+    # Danish "to" is two, "et" one; Dutch "een" is one and "a"; Vietnamese "năm" is
+    # five and "year": too few words in a run, or too few digits, stay as they were
+    for text in ("prices from 1000 to 2000 to 3000 to 4000",
+                 "how to get to the link to buy et cetera",
+                 "een twee drie, ik wil een tas",
+                 "năm nay không có hai ba cái"):
+        assert "".join(tokens(text)).isdigit() is False
+        assert tokens(text) == [t for w in text.replace(",", "").split() for t in tokens(w)]
+    # a run in one language's words is not joined with another language's
+    assert tokens("cinco cinco cinco five one two three") == [
+        "cinco", "cinco", "cinco", "five", "one", "two", "three"]
 
 
 def test_at_sign_for_a_is_undone_but_addresses_and_ids_stay() -> None:
