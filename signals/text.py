@@ -89,12 +89,16 @@ _KANA_CHARS = "\u3040-\u30ff"  # hiragana, katakana
 _HANGUL_CHARS = "\u1100-\u11ff\uac00-\ud7af"
 #: scripts written without spaces between words (Thai, Lao, Burmese, Khmer, Chinese,
 #: Japanese): split by ICU's dictionaries
-_UNSPACED = re.compile(f"[\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff{_KANA_CHARS}{_HAN_CHARS}]")
+_UNSPACED_CHARS = f"\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff{_KANA_CHARS}{_HAN_CHARS}"
+_UNSPACED = re.compile(f"[{_UNSPACED_CHARS}]")
 _HAN = re.compile(f"[{_HAN_CHARS}]")
 #: scripts whose characters are syllables or morphemes: two make a word
 _DENSE = re.compile(f"[{_HANGUL_CHARS}{_KANA_CHARS}{_HAN_CHARS}]")
-#: a run of digit groups that may be a phone number: "555-123-4567", "(555) 123 4567"
-_DIGIT_RUN = re.compile(r"(?<![\w+])\+?\(?\d[\d \-().]*\d")
+#: a run of digit groups that may be a phone number: "555-123-4567", "(555) 123 4567",
+#: not after a letter ("abc555-123-4567") but for one of a script written without
+#: spaces, or Korean, which writes a word's particles onto it ("電話は090-1234-5678")
+_DIGIT_RUN = re.compile(
+    rf"(?<![^\W{_UNSPACED_CHARS}{_HANGUL_CHARS}])(?<!\+)\+?\(?\d[\d \-().]*\d")
 _GROUPED_DIGITS = re.compile(r"\d[ \-().]+\d")  # a quick test before _DIGIT_RUN
 #: the same with letters for digits in its groups ("o812-3456-789o"); each group has a
 #: real digit, so a word after a number ("0812 3456 789 lol") is not read into it
@@ -107,6 +111,12 @@ _DATE = re.compile(r"\d{4}-\d{1,2}-\d{1,2}|\d{1,2}[\-.]\d{1,2}[\-.]\d{2,4}")
 #: a handle written with underscores: "@real_deals_shop"
 _HANDLE = re.compile(r"@([^\W_]+(?:_+[^\W_]+)+)")
 MIN_PHONE_JOIN_DIGITS, MAX_PHONE_DIGITS = 7, 15
+#: digits Chinese and Japanese write as characters (ideographic zero and 零 for zero),
+#: in a run of 7-15 of them (a phone number), maybe in groups: read as ASCII digits
+_KANJI_DIGITS = "\u3007\u96f6\u4e00\u4e8c\u4e09\u56db\u4e94\u516d\u4e03\u516b\u4e5d"
+_KANJI_DIGIT_RUN = re.compile(
+    f"[{_KANJI_DIGITS}](?:[ \\-\u30fc\u2010]*[{_KANJI_DIGITS}]){{{MIN_PHONE_JOIN_DIGITS - 1},}}")
+_FROM_KANJI = str.maketrans(_KANJI_DIGITS + "\u30fc\u2010", "00123456789--")  # ー and hyphen as -
 _LEET_WORD = re.compile(r"[^\W\d_]\d+[^\W\d_]")
 _LEET = str.maketrans("013457", "oieast")
 _LEET_BUT_ONES = str.maketrans("03457", "oeast")  # a "1" may be "i" or "l"
@@ -294,6 +304,8 @@ def tokens(text: str, spellings: Spellings | None = None) -> list[str]:
             text = _EURO_AS_E.sub("e", text)
         if "¢" in text:
             text = _CENT_AS_C.sub("c", text)
+        if _KANJI_DIGIT_RUN.search(text):
+            text = _KANJI_DIGIT_RUN.sub(_from_kanji, text)
         if ("'" in text or "\u2019" in text or '"' in text or "\u05f3" in text
                 or "\u05f4" in text or "\u00b7" in text):  # cheaper than one search
             text = _in_word_marks(text)
@@ -780,6 +792,18 @@ def _joined_digits(found: list[str], table: dict[str, str]) -> list[str]:
     return out
 
 
+def _from_kanji(match: re.Match[str]) -> str:
+    """A run of 7-15 kanji digits, maybe in groups, in ASCII digits; a longer one as
+    it was.
+
+    >>> tokens("\u3007\u4e5d\u3007-\u4e00\u4e8c\u4e09\u56db-\u4e94\u516d\u4e03\u516b")
+    ['09012345678']
+    """
+    run = match[0]
+    digits = sum(c in _KANJI_DIGITS for c in run)
+    return run.translate(_FROM_KANJI) if digits <= MAX_PHONE_DIGITS else run
+
+
 def _phone(match: re.Match[str]) -> str:
     """A phone number written in groups, as one number; anything else as it was.
     A number counts as a phone when it has 7-15 digits in 3 or more groups (2 after
@@ -792,7 +816,8 @@ def _phone(match: re.Match[str]) -> str:
     >>> tokens("sizes 100 200 300, restock 2026-12-01, rp 1.299.000")
     ['sizes', '100', '200', '300', 'restock', '2026', '12', '01', 'rp', '1.299.000']
     """
-    return _as_phone(match[0]) or match[0]
+    phone = _as_phone(match[0])
+    return match[0] if phone is None else f" {phone} "  # apart from letters beside it
 
 
 def _as_phone(run: str) -> str | None:
@@ -1034,6 +1059,9 @@ def _accents(token: str) -> set[str]:
     return {c for c in unicodedata.normalize("NFD", token) if unicodedata.combining(c)}
 
 
+_PHONE_DIGITS = re.compile(rf"(?<!\d)(\d{{{MIN_PHONE_JOIN_DIGITS},{MAX_PHONE_DIGITS}}})(?!\d)")
+
+
 def _words(token: str) -> list[str]:
     """A run of text without spaces (Thai, Japanese, Chinese), cut into words.
     Single Chinese characters in a row are joined, as single letters are: the
@@ -1043,7 +1071,17 @@ def _words(token: str) -> list[str]:
     ['สินค้า', 'นี้', 'ของ', 'แท้']
     >>> _words("正品包包加微信")  # 正品 (genuine), 加微信 (add me on WeChat)
     ['正品', '包包', '加微信']
+
+    A phone number's 7-15 digits are a word of their own: ICU parts digits from
+    Chinese and Japanese characters, but not from Thai letters (so a price,
+    ``ราคา100บาท``, stays one word):
+
+    >>> _words("โทร0812345678นะ"), _words("ราคา100บาท")
+    (['โทร', '0812345678', 'นะ'], ['ราคา100บาท'])
     """
+    if _PHONE_DIGITS.search(token):
+        return [w for part in _PHONE_DIGITS.split(token) if part for w in (
+            [part] if part.isdigit() else _words(part))]
     out: list[str] = []
     joined = False  # whether out[-1] is single Chinese characters in a row
     for w in WordBreaker(token, "root"):

@@ -344,6 +344,38 @@ def test_a_phone_number_spelled_in_other_languages_and_plainer_spellings(
     assert tokens(f"call {written} now") == ["call", read, "now"]
 
 
+@pytest.mark.parametrize(("written", "read"), [
+    ("\u96fb\u8a71\u306f090-1234-5678\u3067\u3059", "09012345678"),  # after Japanese
+    ("\u96fb\u8a71\u306f\u3007\u4e5d\u3007-\u4e00\u4e8c\u4e09\u56db-"
+     "\u4e94\u516d\u4e03\u516b\u3067\u3059", "09012345678"),  # in kanji, in groups
+    ("\u3007\u4e5d\u3007\u30fc\u4e00\u4e8c\u4e09\u56db\u30fc"
+     "\u4e94\u516d\u4e03\u516b", "09012345678"),  # parted by the long-vowel mark
+    ("\u52a0\u5fae\u4fe1\u4e00\u4e09\u516b\u4e00\u4e8c\u4e09\u56db"
+     "\u4e94\u516d\u4e03\u516b", "13812345678"),  # Chinese
+    ("\u0e42\u0e17\u0e23081-234-5678\u0e19\u0e30", "0812345678"),  # between Thai words
+    ("\u0e42\u0e17\u0e230812345678\u0e19\u0e30", "0812345678"),  # not in groups
+    ("\uc804\ud654010-1234-5678\ub85c", "01012345678"),  # a Korean particle on it
+])
+def test_a_phone_number_beside_letters_of_unspaced_scripts_or_in_kanji_is_one_number(
+        written: str, read: str) -> None:
+    assert read in tokens(written)
+    assert not any(read in t and t != read for t in tokens(written))
+
+
+def test_kanji_digits_in_ordinary_text_and_numbers_after_latin_letters_stay() -> None:
+    # a year and a count in kanji: fewer than 7 digits in a row
+    assert "".join(tokens("\u4e8c\u3007\u4e8c\u516d\u5e74 \u4e00\u7dd2\u306b"
+                          "\u4e00\u4e8c\u4e09")).isdigit() is False
+    assert not any(t.isdigit() for t in tokens("\u4e8c\u3007\u4e8c\u516d\u5e74"))
+    # 16 kanji digits in a row are too many for a phone number
+    assert not any(t.isdigit() for t in tokens("\u4e00\u4e8c\u4e09\u56db" * 4))
+    # after a Latin letter a run of digits is part of the word, as before
+    assert tokens("abc555-123-4567") == ["abc555", "123", "4567"]
+    # a Thai price keeps its digits (only a phone number's 7-15 are parted)
+    assert tokens("\u0e23\u0e32\u0e04\u0e32100\u0e1a\u0e32\u0e17") == [
+        "\u0e23\u0e32\u0e04\u0e32100\u0e1a\u0e32\u0e17"]
+
+
 def test_number_words_of_other_languages_in_ordinary_chat_stay_words() -> None:
     # Danish "to" is two, "et" one; Dutch "een" is one and "a"; Vietnamese "năm" is
     # five and "year": too few words in a run, or too few digits, stay as they were
