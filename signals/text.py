@@ -117,6 +117,11 @@ _KANJI_DIGITS = "\u3007\u96f6\u4e00\u4e8c\u4e09\u56db\u4e94\u516d\u4e03\u516b\u4
 _KANJI_DIGIT_RUN = re.compile(
     f"[{_KANJI_DIGITS}](?:[ \\-\u30fc\u2010]*[{_KANJI_DIGITS}]){{{MIN_PHONE_JOIN_DIGITS - 1},}}")
 _FROM_KANJI = str.maketrans(_KANJI_DIGITS + "\u30fc\u2010", "00123456789--")  # ー and hyphen as -
+#: a digit group's separator as a phone's keyboard or a word processor types it: dashes
+#: (hyphen, en and em dash, minus sign, ...) and bullets or middle dots between digits,
+#: read as "-" and "." ("0812\u20143456\u20147890", "555\u2022123\u20224567")
+_DIGIT_SEPARATOR = re.compile(
+    "(\\d ?)(?:([\u2010-\u2015\u2212\ufe58\ufe63])|[\u00b7\u2022\u2219\u22c5])(?= ?\\d)")
 _LEET_WORD = re.compile(r"[^\W\d_]\d+[^\W\d_]")
 _LEET = str.maketrans("013457", "oieast")
 _LEET_BUT_ONES = str.maketrans("03457", "oeast")  # a "1" may be "i" or "l"
@@ -306,6 +311,8 @@ def tokens(text: str, spellings: Spellings | None = None) -> list[str]:
             text = _CENT_AS_C.sub("c", text)
         if _KANJI_DIGIT_RUN.search(text):
             text = _KANJI_DIGIT_RUN.sub(_from_kanji, text)
+        if _DIGIT_SEPARATOR.search(text):
+            text = _DIGIT_SEPARATOR.sub(lambda m: m[1] + ("-" if m[2] else "."), text)
         if ("'" in text or "\u2019" in text or '"' in text or "\u05f3" in text
                 or "\u05f4" in text or "\u00b7" in text):  # cheaper than one search
             text = _in_word_marks(text)

@@ -519,6 +519,9 @@ def test_terms_skip_short_tokens_and_small_numbers() -> None:
       for one in (0x2460, 0x2776, 0x2780, 0x278A, 0x24F5)),  # circled: plain (NFKC),
     # negative, sans-serif and negative sans-serif dingbats, double (no zero among them)
     "\u2464\u277a\u24f9-\u278a\u2781\u24f7-\u2779\u277a\u2785\u2786",  # mixed
+    *(f"555{sep}123{sep}4567" for sep in (
+        "\u2013", "\u2014", " \u2013 ", "\u2212", "\u2011",  # en, em dash, minus, no-break
+        "\u2022", "\u00b7", "\u22c5")),  # bullet, middle dot, dot operator
     "555-l23-4567", "555 I23 4567", "(555) l23-4567",  # letters for digits
 ])
 def test_a_phone_number_written_in_groups_is_one_term(written: str) -> None:
@@ -531,6 +534,13 @@ def test_circled_zeros_and_numbers_read_as_digits() -> None:
     # and numbers: negative circled eleven, dingbat ten, double circled ten
     assert tokens("box \u24ff\U0001F10B\U0001F10C row \u24eb set \u277f and \u24fe") == [
         "box", "000", "row", "11", "set", "10", "and", "10"]
+
+
+def test_dashes_and_dots_between_other_numbers_part_them_as_before() -> None:
+    # as "10-20" and "2026-12-01" are, ranges and dates typed with other dashes stay apart
+    assert tokens("pages 10\u201320, 1990\u20142000, on 2026\u201312\u201301, 3\u00b75") == [
+        "pages", "10", "20", "1990", "2000", "on", "2026", "12", "01", "3", "5"]
+    assert tokens("rock\u2014paper\u2014scissors") == ["rock", "paper", "scissors"]
 
 
 def test_letters_are_read_as_digits_only_inside_a_phone_number() -> None:
