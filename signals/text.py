@@ -779,9 +779,9 @@ def _spoken_digits(found: list[str]) -> list[str]:
         return found
     count = Counter(itertools.chain.from_iterable(
         _NUMBER_WORD_LANGUAGES[w] for w in words))
-    for lang, n in count.items():
+    for table, n in count.items():  # each language's table with enough of its words
         if n >= MIN_SPOKEN_WORDS:
-            found = _joined_digits(found, _NUMBER_TABLES[lang])
+            found = _joined_digits(found, _NUMBER_TABLES[table])
     return found
 
 
