@@ -728,18 +728,23 @@ def _is_region(pair: str) -> bool:
 #: (Chinese and Japanese kanji, Sino-Korean syllables)
 _CHARACTER_DIGITS = frozenset({"ja", "ko", "zh"})
 MIN_SPOKEN_WORDS = 3  # number words a run needs to be read as one number
+#: digit words a language says in phone numbers that ICU's spellout does not give:
+#: English "oh" for zero, Brazilian Portuguese "meia" (half a dozen) for six
+_SPOKEN_DIGITS = {"en": {"oh": "0"}, "pt": {"meia": "6"}}
 
 
 def _number_tables() -> tuple[dict[str, str], ...]:
     """Each language's words for the digits 0-9, as :func:`tokens` reads them: ICU's
     spellout of each digit (CLDR's number rules, for every language wordfreq has),
     a Latin one also without its accents, as chat often types it (``tres``,
-    ``funf``, ``mot``), and English ``oh`` for zero. Languages ICU spells in English
-    give no table of their own.
+    ``funf``, ``mot``), and the words of ``_SPOKEN_DIGITS``. Languages ICU spells
+    in English give no table of their own.
 
     >>> tables = _number_tables()
     >>> [t["dua"] for t in tables if "delapan" in t], [t["oh"] for t in tables if "five" in t]
     (['2'], ['0'])
+    >>> [t["meia"] for t in tables if "dois" in t]
+    ['6']
     """
     tables: dict[tuple[str, ...], dict[str, str]] = {}
     for lang in sorted(available_languages()):
@@ -747,7 +752,8 @@ def _number_tables() -> tuple[dict[str, str], ...]:
             continue
         spell = MessageFormat("{n, spellout}", lang)
         words = tuple(spell.format({"n": digit}) for digit in range(10))
-        table = tables.setdefault(words, {"oh": "0"} if words[1] == "one" else {})
+        table = tables.setdefault(words, {})
+        table.update(_SPOKEN_DIGITS.get(lang, {}))
         for digit, word in enumerate(words):
             plain = "".join(c for c in unicodedata.normalize("NFD", word)
                             if not unicodedata.combining(c))

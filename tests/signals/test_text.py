@@ -338,6 +338,7 @@ def test_a_phone_number_spelled_out_in_any_language_is_one_number(lang: str) -> 
     ("восемь девять один два три четыре пять шесть", "89123456"),  # Russian
     ("शून्य नौ आठ सात छह पाँच चार तीन", "09876543"),  # Hindi
     ("cero cinco 55 uno dos tres cuatro", "05551234"),  # Spanish words and digits
+    ("nove meia meia um dois tres quatro", "9661234"),  # Brazilian "meia" for six
 ])
 def test_a_phone_number_spelled_in_other_languages_and_plainer_spellings(
         written: str, read: str) -> None:
