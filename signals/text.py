@@ -120,8 +120,10 @@ _FROM_KANJI = str.maketrans(_KANJI_DIGITS + "\u30fc\u2010", "00123456789--")  # 
 #: a digit group's separator as a phone's keyboard or a word processor types it: dashes
 #: (hyphen, en and em dash, minus sign, ...) and bullets or middle dots between digits,
 #: read as "-" and "." ("0812\u20143456\u20147890", "555\u2022123\u20224567")
-_DIGIT_SEPARATOR = re.compile(
-    "(\\d ?)(?:([\u2010-\u2015\u2212\ufe58\ufe63])|[\u00b7\u2022\u2219\u22c5])(?= ?\\d)")
+_DASHES, _DOTS = "\u2010-\u2015\u2212\ufe58\ufe63", "\u00b7\u2022\u2219\u22c5"
+_DIGIT_SEPARATOR = re.compile(f"(\\d ?)(?:([{_DASHES}])|[{_DOTS}])(?= ?\\d)")
+#: a quick test before both: one scan for any of their characters
+_KANJI_OR_SEPARATOR = re.compile(f"[{_KANJI_DIGITS}{_DASHES}{_DOTS}]")
 _LEET_WORD = re.compile(r"[^\W\d_]\d+[^\W\d_]")
 _LEET = str.maketrans("013457", "oieast")
 _LEET_BUT_ONES = str.maketrans("03457", "oeast")  # a "1" may be "i" or "l"
@@ -309,10 +311,9 @@ def tokens(text: str, spellings: Spellings | None = None) -> list[str]:
             text = _EURO_AS_E.sub("e", text)
         if "¢" in text:
             text = _CENT_AS_C.sub("c", text)
-        if _KANJI_DIGIT_RUN.search(text):
+        if _KANJI_OR_SEPARATOR.search(text):
             text = _KANJI_DIGIT_RUN.sub(_from_kanji, text)
-        if _DIGIT_SEPARATOR.search(text):
-            text = _DIGIT_SEPARATOR.sub(lambda m: m[1] + ("-" if m[2] else "."), text)
+            text = _DIGIT_SEPARATOR.sub(_as_separator, text)
         if ("'" in text or "\u2019" in text or '"' in text or "\u05f3" in text
                 or "\u05f4" in text or "\u00b7" in text):  # cheaper than one search
             text = _in_word_marks(text)
@@ -805,6 +806,12 @@ def _joined_digits(found: list[str], table: dict[str, str]) -> list[str]:
     return out
 
 
+def _as_separator(match: re.Match[str]) -> str:
+    """A dash between digits as ``-``, a bullet or middle dot as ``.`` (see
+    ``_DIGIT_SEPARATOR``)."""
+    return match[1] + ("-" if match[2] else ".")
+
+
 def _from_kanji(match: re.Match[str]) -> str:
     """A run of 7-15 kanji digits, maybe in groups, in ASCII digits; a longer one as
     it was.
@@ -1225,7 +1232,6 @@ def terms(toks: list[str]) -> KeysView[str]:
 
 #: built last, since a table's words are read by tokens(), as the text's are; until
 #: then no text has a number word (a table's words are read one at a time)
-_NUMBER_TABLES: tuple[dict[str, str], ...] = ()
 _NUMBER_WORD_LANGUAGES: dict[str, tuple[int, ...]] = {}
 _NUMBER_TABLES = _number_tables()
 _NUMBER_WORD_LANGUAGES = {
