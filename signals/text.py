@@ -729,17 +729,37 @@ def _is_region(pair: str) -> bool:
 #: (Chinese and Japanese kanji, Sino-Korean syllables)
 _CHARACTER_DIGITS = frozenset({"ja", "ko", "zh"})
 MIN_SPOKEN_WORDS = 3  # number words a run needs to be read as one number
+MIN_HOMOGRAPH_USE = 1e-3  # a digit word another language uses this often is no evidence
 #: digit words a language says in phone numbers that ICU's spellout does not give:
 #: English "oh" for zero, Brazilian Portuguese "meia" (half a dozen) for six
 _SPOKEN_DIGITS = {"en": {"oh": "0"}, "pt": {"meia": "6"}}
 
 
+def _digit_words(lang: str) -> dict[str, str]:
+    """A language's words for the digits 0-9, as :func:`tokens` reads them, with the
+    digit each stands for: ICU's spellout of each digit (CLDR's number rules), a
+    Latin one also without its accents, as chat often types it (``tres``, ``funf``,
+    ``mot``), and the words of ``_SPOKEN_DIGITS``.
+
+    >>> _digit_words("id")["delapan"], _digit_words("de")["funf"], _digit_words("pt")["meia"]
+    ('8', '5', '6')
+    """
+    spell = MessageFormat("{n, spellout}", lang)
+    table = dict(_SPOKEN_DIGITS.get(lang, {}))
+    for digit in range(10):
+        word = spell.format({"n": digit})
+        plain = "".join(c for c in unicodedata.normalize("NFD", word)
+                        if not unicodedata.combining(c))
+        for spelling in (word, plain) if plain.isascii() else (word,):
+            if len(read := tokens(spelling)) == 1:
+                table[read[0]] = str(digit)
+    return table
+
+
 def _number_tables() -> tuple[dict[str, str], ...]:
-    """Each language's words for the digits 0-9, as :func:`tokens` reads them: ICU's
-    spellout of each digit (CLDR's number rules, for every language wordfreq has),
-    a Latin one also without its accents, as chat often types it (``tres``,
-    ``funf``, ``mot``), and the words of ``_SPOKEN_DIGITS``. Languages ICU spells
-    in English give no table of their own.
+    """Each language's words for the digits 0-9 (:func:`_digit_words`), for every
+    language wordfreq has but those that write a digit as one character. Languages
+    ICU spells in English give no table of their own.
 
     >>> tables = _number_tables()
     >>> [t["dua"] for t in tables if "delapan" in t], [t["oh"] for t in tables if "five" in t]
@@ -753,22 +773,41 @@ def _number_tables() -> tuple[dict[str, str], ...]:
             continue
         spell = MessageFormat("{n, spellout}", lang)
         words = tuple(spell.format({"n": digit}) for digit in range(10))
-        table = tables.setdefault(words, {})
-        table.update(_SPOKEN_DIGITS.get(lang, {}))
-        for digit, word in enumerate(words):
+        tables.setdefault(words, {}).update(_digit_words(lang))
+    return tuple(tables.values())
+
+
+def number_homographs(min_use: float = MIN_HOMOGRAPH_USE) -> list[str]:
+    """The digit words of :func:`_number_tables` that a language whose digit word
+    they are not (or not for that digit) uses at least ``min_use`` of the time, by
+    wordfreq's small lists with accents left out as in the tables: English ``to``
+    (Danish two), French ``et`` (Danish one), Spanish ``en`` (Swedish one), ... Such
+    a word is read as its digit in a run that holds enough other number words, but
+    does not count towards them. ``_NUMBER_HOMOGRAPHS`` holds them (a test checks).
+    This loads every small list: it is for that constant, not for a worker."""
+    own = {lang: {} if lang in _CHARACTER_DIGITS else _digit_words(lang)
+           for lang in available_languages("small")}
+    words = {w: {t[w] for t in _NUMBER_TABLES if w in t} for w in set().union(*_NUMBER_TABLES)}
+    found: set[str] = set()
+    for lang, digit_words in own.items():
+        used: dict[str, float] = {}
+        for word, use in get_frequency_dict(lang, wordlist="small").items():
             plain = "".join(c for c in unicodedata.normalize("NFD", word)
                             if not unicodedata.combining(c))
-            for spelling in (word, plain) if plain.isascii() else (word,):
-                if len(read := tokens(spelling)) == 1:
-                    table[read[0]] = str(digit)
-    return tuple(tables.values())
+            for spelling in {word, plain}:
+                used[spelling] = max(used.get(spelling, 0.0), use)
+        found.update(w for w, digits in words.items()
+                     if used.get(w, 0.0) >= min_use and digit_words.get(w) not in digits)
+    return sorted(found)
 
 
 def _spoken_digits(found: list[str]) -> list[str]:
     """Tokens with a phone number spelled out in words of one language, or in its
     words and digits, as one number: a run of such tokens with 7-15 digits and
-    ``MIN_SPOKEN_WORDS`` or more words. Fewer are words as they were (``one two
-    three go``, ``1000 to 2000``: ``to`` is two in Danish).
+    ``MIN_SPOKEN_WORDS`` or more words, not counting a word another language uses
+    for something else (``_NUMBER_HOMOGRAPHS``), which is read as its digit in such
+    a run. Fewer are words as they were (``one two three go``, ``1000 to 2000``:
+    ``to`` is two in Danish, and English).
 
     >>> tokens("call five five five one two three four, or 555 one two three 4")
     ['call', '5551234', 'or', '5551234']
@@ -780,8 +819,12 @@ def _spoken_digits(found: list[str]) -> list[str]:
     ['one', 'two', 'three', 'go', 'this', 'one', 'or', '2']
     >>> tokens("from 1000 to 2000 to 3000 to 4000")
     ['from', '1000', 'to', '2000', 'to', '3000', 'to', '4000']
+    >>> tokens("sizes 3 to 5 to 7 to 9")
+    ['sizes', '3', 'to', '5', 'to', '7', 'to', '9']
+    >>> tokens("nul otte et to tre fire fem")  # Danish: "et" and "to" read in the run
+    ['0812345']
     """
-    words = [t for t in found if t in _NUMBER_WORD_LANGUAGES]
+    words = [t for t in found if t in _NUMBER_WORD_LANGUAGES and t not in _NUMBER_HOMOGRAPHS]
     if len(words) < MIN_SPOKEN_WORDS:
         return found
     count = Counter(itertools.chain.from_iterable(
@@ -797,7 +840,8 @@ def _joined_digits(found: list[str], table: dict[str, str]) -> list[str]:
     for numeric, group in itertools.groupby(
             found, key=lambda t: t in table or (t.isascii() and t.isdigit())):
         run = list(group)
-        if numeric and sum(map(table.__contains__, run)) >= MIN_SPOKEN_WORDS:
+        if numeric and sum(t in table and t not in _NUMBER_HOMOGRAPHS
+                           for t in run) >= MIN_SPOKEN_WORDS:
             digits = "".join(table.get(t, t) for t in run)
             if MIN_PHONE_JOIN_DIGITS <= len(digits) <= MAX_PHONE_DIGITS:
                 out.append(digits)
@@ -1234,6 +1278,11 @@ def terms(toks: list[str]) -> KeysView[str]:
 #: then no text has a number word (a table's words are read one at a time)
 _NUMBER_WORD_LANGUAGES: dict[str, tuple[int, ...]] = {}
 _NUMBER_TABLES = _number_tables()
+#: digit words other languages use for something else (number_homographs() gives them;
+#: a test checks): English "to" (Danish two), French "et" (Danish one), ...
+_NUMBER_HOMOGRAPHS = frozenset({
+    "ba", "dos", "du", "eins", "en", "et", "hat", "het", "iki", "mot", "ni", "nic", "pat",
+    "sau", "tam", "to", "tres", "tri", "u", "um", "un", "\u00e9n", "\u062f\u0648"})
 _NUMBER_WORD_LANGUAGES = {
     word: tuple(i for i, t in enumerate(_NUMBER_TABLES) if word in t)
     for word in set().union(*_NUMBER_TABLES)}

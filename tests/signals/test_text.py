@@ -381,12 +381,28 @@ def test_number_words_of_other_languages_in_ordinary_chat_stay_words() -> None:
     # five and "year": too few words in a run, or too few digits, stay as they were
     for text in ("prices from 1000 to 2000 to 3000 to 4000",
                  "how to get to the link to buy et cetera",
+                 # a word another language uses for something else does not count
+                 # towards a run's number words (English "to", French "et")
+                 "sizes 3 to 5 to 7 to 9", "packs of 10 to 20 to 30 to 40",
+                 "choisir 1 et 2 et 3 et 4 et 5",
                  "een twee drie, ik wil een tas",
                  "năm nay không có hai ba cái"):
         assert tokens(text) == [t for w in text.replace(",", "").split() for t in tokens(w)]
     # a run in one language's words is not joined with another language's
     assert tokens("cinco cinco cinco five one two three") == [
         "cinco", "cinco", "cinco", "five", "one", "two", "three"]
+
+
+def test_a_homograph_is_read_as_its_digit_inside_a_run_of_other_number_words() -> None:
+    # Danish "et" (one) and "to" (two) are French "and" and English "to"
+    assert tokens("ring nul otte et to tre fire fem") == ["ring", "0812345"]
+    assert tokens("zero six un deux trois quatre cinq") == ["0612345"]
+
+
+def test_the_number_homographs_are_what_wordfreqs_lists_give() -> None:
+    from signals.text import _NUMBER_HOMOGRAPHS, number_homographs
+    assert sorted(_NUMBER_HOMOGRAPHS) == number_homographs()
+    assert {"to", "et"} <= _NUMBER_HOMOGRAPHS and not {"one", "two", "tre"} & _NUMBER_HOMOGRAPHS
 
 
 def test_at_sign_for_a_is_undone_but_addresses_and_ids_stay() -> None:
