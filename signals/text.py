@@ -735,6 +735,15 @@ MIN_HOMOGRAPH_USE = 1e-3  # a digit word another language uses this often is no 
 _SPOKEN_DIGITS = {"en": {"oh": "0"}, "pt": {"meia": "6"}}
 
 
+def _unaccented(word: str) -> str:
+    """``word`` without its combining marks.
+
+    >>> _unaccented("fünf"), _unaccented("không")
+    ('funf', 'khong')
+    """
+    return "".join(c for c in unicodedata.normalize("NFD", word) if not unicodedata.combining(c))
+
+
 def _digit_words(lang: str) -> dict[str, str]:
     """A language's words for the digits 0-9, as :func:`tokens` reads them, with the
     digit each stands for: ICU's spellout of each digit (CLDR's number rules), a
@@ -748,8 +757,7 @@ def _digit_words(lang: str) -> dict[str, str]:
     table = dict(_SPOKEN_DIGITS.get(lang, {}))
     for digit in range(10):
         word = spell.format({"n": digit})
-        plain = "".join(c for c in unicodedata.normalize("NFD", word)
-                        if not unicodedata.combining(c))
+        plain = _unaccented(word)
         for spelling in (word, plain) if plain.isascii() else (word,):
             if len(read := tokens(spelling)) == 1:
                 table[read[0]] = str(digit)
@@ -792,9 +800,7 @@ def number_homographs(min_use: float = MIN_HOMOGRAPH_USE) -> list[str]:
     for lang, digit_words in own.items():
         used: dict[str, float] = {}
         for word, use in get_frequency_dict(lang, wordlist="small").items():
-            plain = "".join(c for c in unicodedata.normalize("NFD", word)
-                            if not unicodedata.combining(c))
-            for spelling in {word, plain}:
+            for spelling in {word, _unaccented(word)}:
                 used[spelling] = max(used.get(spelling, 0.0), use)
         found.update(w for w, digits in words.items()
                      if used.get(w, 0.0) >= min_use and digit_words.get(w) not in digits)
@@ -824,7 +830,7 @@ def _spoken_digits(found: list[str]) -> list[str]:
     >>> tokens("nul otte et to tre fire fem")  # Danish: "et" and "to" read in the run
     ['0812345']
     """
-    words = [t for t in found if t in _NUMBER_WORD_LANGUAGES and t not in _NUMBER_HOMOGRAPHS]
+    words = [t for t in found if t in _NUMBER_WORD_LANGUAGES]
     if len(words) < MIN_SPOKEN_WORDS:
         return found
     count = Counter(itertools.chain.from_iterable(
@@ -1283,6 +1289,7 @@ _NUMBER_TABLES = _number_tables()
 _NUMBER_HOMOGRAPHS = frozenset({
     "ba", "dos", "du", "eins", "en", "et", "hat", "het", "iki", "mot", "ni", "nic", "pat",
     "sau", "tam", "to", "tres", "tri", "u", "um", "un", "\u00e9n", "\u062f\u0648"})
+#: the words that count towards a run's number words, with the tables that hold them
 _NUMBER_WORD_LANGUAGES = {
     word: tuple(i for i, t in enumerate(_NUMBER_TABLES) if word in t)
-    for word in set().union(*_NUMBER_TABLES)}
+    for word in set().union(*_NUMBER_TABLES) - _NUMBER_HOMOGRAPHS}
