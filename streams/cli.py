@@ -247,10 +247,15 @@ def build_parser() -> argparse.ArgumentParser:
 
     bn = bsub.add_parser("nab", help="the production univariate detector over the NAB corpus")
     bn.add_argument("--data", required=True, help="NAB directory (data/, labels/, config/)")
-    bn.add_argument("--out", required=True, help="results directory (NAB layout)")
+    what = bn.add_mutually_exclusive_group(required=True)
+    what.add_argument("--out", help="run the detector; results directory (NAB layout)")
+    what.add_argument("--score", metavar="RESULTS",
+                      help="score result files already written instead, any detector's: "
+                           "RESULTS/<category>/<detector>_<file>.csv (NAB layout; "
+                           "<detector> is RESULTS' own name)")
     bn.add_argument("--summary", help="also write the scores as JSON to this file")
     bn.add_argument("--policy", help="policy YAML whose purchase_anomaly detector to score "
-                                     "(default: bundled)")
+                                     "(default: bundled; with --out only)")
 
     bs = bsub.add_parser("scenarios", help="precision, recall and delay per signal type, "
                                            "through the real pipeline on a local broker")
@@ -326,12 +331,20 @@ def _bench(args: argparse.Namespace) -> int:
             raise ConfigError("--profile: py-spy not found (it comes with the bench extra: "
                               "pip install -e '.[bench]')")
     if args.bench == "nab":
-        from streams.bench.nab import run_nab
+        from streams.bench.nab import run_nab, score_results
 
         data = Path(args.data)
         if not (data / "labels" / "combined_windows.json").is_file():
             raise ConfigError(f"--data {data}: no labels/combined_windows.json (the NAB corpus "
                               "directory holds data/, labels/ and config/)")
+        if args.score:
+            if args.policy:
+                raise ConfigError("--policy: only with --out (--score reads scores already "
+                                  "written, whatever detector wrote them)")
+            if not Path(args.score).is_dir():
+                raise ConfigError(f"--score {args.score}: not a directory")
+            score_results(data, Path(args.score), args.summary)
+            return 0
         out = Path(args.out)
         try:
             out.mkdir(parents=True, exist_ok=True)

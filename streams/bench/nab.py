@@ -7,6 +7,12 @@ nothing tuned per file or per category, no labels read while scoring. Results
 are written in NAB's layout and scored with :mod:`streams.bench.nab_score`::
 
     riskstream bench nab --data ../shared/datasets/nab --out nab-results
+
+``--score DIR`` instead scores result files already in NAB's layout (another
+detector's, from NAB's own runner, or an earlier ``--out``), so any detector
+is scored by the same code::
+
+    riskstream bench nab --data ../shared/datasets/nab --score nab-results/record
 """
 
 from __future__ import annotations
@@ -14,7 +20,7 @@ from __future__ import annotations
 import csv
 import functools
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -33,6 +39,7 @@ from streams.bench.nab_score import (
     prepare_rows,
     probation_length,
 )
+from streams.errors import ConfigError
 
 NAB_SIGNAL = "purchase_anomaly"  # the metric-series signal whose detector NAB measures
 PROFILES = ("standard", "reward_low_FP_rate", "reward_low_FN_rate")
@@ -112,19 +119,110 @@ def _counts(files: list[tuple[list[float], Rows]], threshold: float) -> str:
             f"{false} false positive{'' if false == 1 else 's'}")
 
 
+def labelled_series(data_dir: Path) -> Iterator[tuple[str, list[str], list[float], Rows]]:
+    """Each labelled series of the corpus: its path under ``data/``, stamps,
+    values, and its rows as the scorer takes them (windows, probation)."""
+    windows = orjson.loads((data_dir / "labels" / "combined_windows.json").read_bytes())
+    for rel in sorted(windows):
+        stamps, values = read_series(data_dir / "data" / rel)
+        index = {_time(t): i for i, t in enumerate(stamps)}
+        limits = [(index[_time(a)], index[_time(b)]) for a, b in windows[rel]]
+        yield rel, stamps, values, prepare_rows(len(values), limits,
+                                                probation_length(len(values)))
+
+
+def read_scores(path: Path, stamps: list[str]) -> list[float]:
+    """The ``anomaly_score`` column of a NAB result file, checked row by row
+    against its data file's ``stamps``; a file that does not fit is refused
+    with its name and line.
+
+    >>> import tempfile
+    >>> f = Path(tempfile.mkdtemp()) / "r.csv"
+    >>> _ = f.write_text("timestamp,value,anomaly_score\\n2015-01-01 00:00:00,3,0.5\\n")
+    >>> read_scores(f, ["2015-01-01 00:00:00"])
+    [0.5]
+    >>> read_scores(f, ["2015-01-01 00:05:00"])  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    streams.errors.ConfigError: --score: ...r.csv line 2: timestamp 2015-01-01 00:00:00, \
+its data file has 2015-01-01 00:05:00
+    >>> f.unlink(); f.parent.rmdir()
+    """
+    if not path.is_file():
+        raise ConfigError(f"--score: {path}: no such file (one result file per data file, "
+                          "<category>/<detector>_<file>)")
+    scores: list[float] = []
+    with path.open(newline="") as fh:
+        reader = csv.DictReader(fh)
+        if "anomaly_score" not in (reader.fieldnames or []):
+            raise ConfigError(f"--score: {path}: no anomaly_score column")
+        for line, row in enumerate(reader, start=2):
+            where = f"--score: {path} line {line}"
+            if len(scores) == len(stamps):
+                raise ConfigError(f"{where}: more rows than its data file's {len(stamps)}")
+            stamp = row.get("timestamp")
+            if stamp is not None and _time(stamp) != _time(stamps[len(scores)]):
+                raise ConfigError(f"{where}: timestamp {stamp}, its data file has "
+                                  f"{stamps[len(scores)]}")
+            try:
+                score = float(row["anomaly_score"])
+            except (TypeError, ValueError):
+                raise ConfigError(f"{where}: anomaly_score {row['anomaly_score']!r} is not "
+                                  "a number") from None
+            if not 0.0 <= score <= 1.0:
+                raise ConfigError(f"{where}: anomaly_score {score} is not in [0, 1]")
+            scores.append(score)
+    if len(scores) != len(stamps):
+        raise ConfigError(f"--score: {path}: {len(scores)} rows, its data file has "
+                          f"{len(stamps)}")
+    return scores
+
+
+def _best_rows(files: list[tuple[list[float], Rows]], profiles: dict[str, Any]
+               ) -> tuple[dict[str, float], list[tuple[str, str, str]]]:
+    """Each profile's score at its best threshold: the summary and the table rows."""
+    results: dict[str, float] = {}
+    rows = []
+    for profile in PROFILES:
+        r = corpus_scores(files, profiles[profile]["CostMatrix"])
+        results[SUMMARY_NAMES[profile]] = round(r["score"], 2)
+        rows.append((profile, f"{r['score']:.1f}",
+                     f"raw {r['raw']:.2f} (null {r['null']:.2f}, perfect {r['perfect']:.2f}), "
+                     f"threshold {r['threshold']:.4f}: {_counts(files, r['threshold'])}"))
+    return results, rows
+
+
+def _profiles(data_dir: Path) -> dict[str, Any]:
+    profiles: dict[str, Any] = orjson.loads((data_dir / "config" / "profiles.json").read_bytes())
+    return profiles
+
+
+def score_results(data_dir: Path, results_dir: Path, summary: str | None = None
+                  ) -> dict[str, float]:
+    """Score result files already in NAB's layout under ``results_dir`` (named
+    after their detector, as NAB names them) and print the table."""
+    name = results_dir.resolve().name
+    files = []
+    for rel, stamps, _values, rows_of_file in labelled_series(data_dir):
+        category, fname = rel.split("/", 1)
+        scores = read_scores(results_dir / category / f"{name}_{fname}", stamps)
+        files.append((scores, rows_of_file))
+    results, rows = _best_rows(files, _profiles(data_dir))
+    show(f"NAB, {len(files)} series, result files of {name} in {results_dir}", rows)
+    if summary:
+        Path(summary).write_bytes(orjson.dumps(results, option=orjson.OPT_INDENT_2))
+    return results
+
+
 def run_nab(data_dir: Path, out_dir: Path, summary: str | None = None,
             policy: Policy | None = None) -> dict[str, Any]:
-    windows = orjson.loads((data_dir / "labels" / "combined_windows.json").read_bytes())
-    profiles = orjson.loads((data_dir / "config" / "profiles.json").read_bytes())
+    profiles = _profiles(data_dir)
     policy = policy or load_policy()
     sp = policy.signals[NAB_SIGNAL]
     name, make = sp.detector, production_detector(policy)
     files: list[tuple[list[float], Rows]] = []
     one_side: list[tuple[list[float], Rows]] = []  # with the signal's direction
     gated: list[tuple[list[float], Rows]] = []  # learned as the worker learns
-    for rel in sorted(windows):
-        path = data_dir / "data" / rel
-        stamps, values = read_series(path)
+    for rel, stamps, values, rows_of_file in labelled_series(data_dir):
         scores = run_series(values, make=make)
         category, fname = rel.split("/", 1)
         target = out_dir / name / category / f"{name}_{fname}"
@@ -133,22 +231,11 @@ def run_nab(data_dir: Path, out_dir: Path, summary: str | None = None,
             w = csv.writer(fh)
             w.writerow(["timestamp", "value", "anomaly_score"])
             w.writerows(zip(stamps, values, scores, strict=True))
-        index = {_time(t): i for i, t in enumerate(stamps)}
-        limits = [(index[_time(a)], index[_time(b)]) for a, b in windows[rel]]
-        rows_of_file = prepare_rows(len(values), limits, probation_length(len(values)))
         files.append((scores, rows_of_file))
         one_side.append((run_series(values, sp.direction, make), rows_of_file))
         gated.append((run_series(values, sp.direction, make, worker=sp,
                                  window_ms=policy.windows.size_s * 1000), rows_of_file))
-    results: dict[str, Any] = {}
-    rows = []
-    for profile in PROFILES:
-        weights = profiles[profile]["CostMatrix"]
-        r = corpus_scores(files, weights)
-        results[SUMMARY_NAMES[profile]] = round(r["score"], 2)
-        rows.append((profile, f"{r['score']:.1f}",
-                     f"raw {r['raw']:.2f} (null {r['null']:.2f}, perfect {r['perfect']:.2f}), "
-                     f"threshold {r['threshold']:.4f}: {_counts(files, r['threshold'])}"))
+    results, rows = _best_rows(files, profiles)
     at_open = _counts(files, sp.open_score)  # the same for every profile
     for profile in PROFILES:  # where the worker opens, rather than at NAB's best threshold
         r = corpus_scores(files, profiles[profile]["CostMatrix"], threshold=sp.open_score)
