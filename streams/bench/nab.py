@@ -131,6 +131,18 @@ def labelled_series(data_dir: Path) -> Iterator[tuple[str, list[str], list[float
                                                 probation_length(len(values)))
 
 
+def _same_time(a: str, b: str) -> bool | None:
+    """Whether two NAB timestamps name the same time; None if either is no time.
+
+    >>> _same_time("2015-01-01 00:00:00", "2015-01-01 00:00:00.000000"), _same_time("x", "")
+    (True, None)
+    """
+    try:
+        return _time(a) == _time(b)
+    except ValueError:
+        return None
+
+
 def read_scores(path: Path, stamps: list[str]) -> list[float]:
     """The ``anomaly_score`` column of a NAB result file, checked row by row
     against its data file's ``stamps``; a file that does not fit is refused
@@ -160,7 +172,7 @@ its data file has 2015-01-01 00:05:00
             if len(scores) == len(stamps):
                 raise ConfigError(f"{where}: more rows than its data file's {len(stamps)}")
             stamp = row.get("timestamp")
-            if stamp is not None and _time(stamp) != _time(stamps[len(scores)]):
+            if stamp is not None and _same_time(stamp, stamps[len(scores)]) is not True:
                 raise ConfigError(f"{where}: timestamp {stamp}, its data file has "
                                   f"{stamps[len(scores)]}")
             try:
@@ -196,6 +208,11 @@ def _profiles(data_dir: Path) -> dict[str, Any]:
     return profiles
 
 
+def _write_summary(summary: str | None, results: dict[str, float]) -> None:
+    if summary:
+        Path(summary).write_bytes(orjson.dumps(results, option=orjson.OPT_INDENT_2))
+
+
 def score_results(data_dir: Path, results_dir: Path, summary: str | None = None
                   ) -> dict[str, float]:
     """Score result files already in NAB's layout under ``results_dir`` (named
@@ -208,8 +225,7 @@ def score_results(data_dir: Path, results_dir: Path, summary: str | None = None
         files.append((scores, rows_of_file))
     results, rows = _best_rows(files, _profiles(data_dir))
     show(f"NAB, {len(files)} series, result files of {name} in {results_dir}", rows)
-    if summary:
-        Path(summary).write_bytes(orjson.dumps(results, option=orjson.OPT_INDENT_2))
+    _write_summary(summary, results)
     return results
 
 
@@ -253,6 +269,5 @@ def run_nab(data_dir: Path, out_dir: Path, summary: str | None = None,
             rows.append((f"{profile}, {label}", f"{r['score']:.1f}", note))
     show(f"NAB, {len(files)} series, detector {name} (policy of {NAB_SIGNAL}); "
          f"results in {out_dir / name}", rows)
-    if summary:
-        Path(summary).write_bytes(orjson.dumps(results, option=orjson.OPT_INDENT_2))
+    _write_summary(summary, results)
     return results

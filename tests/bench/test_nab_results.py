@@ -89,6 +89,7 @@ def test_another_detectors_files_are_scored_by_their_rows(tmp_path) -> None:
     (lambda rows: rows[:-1], "spike.csv: 199 rows, its data file has 200"),
     (lambda rows: [*rows, [stamp(ROWS), 1.0, 0.0]], "line 202: more rows than"),
     (lambda rows: [rows[0], rows[2], rows[1], *rows[3:]], "line 3: timestamp 2015-01-01 00:10:00"),
+    (lambda rows: [*rows[:3], ["yesterday", 1.0, 0.0], *rows[4:]], "line 5: timestamp yesterday"),
     (lambda rows: [*rows[:5], [stamp(5), 1.0, "high"], *rows[6:]], "line 7: anomaly_score 'high'"),
     (lambda rows: [*rows[:5], [stamp(5), 1.0, 1.5], *rows[6:]], "line 7: anomaly_score 1.5 is not"),
 ])
