@@ -16,6 +16,7 @@ from typing import Any
 import orjson
 from aiokafka import AIOKafkaConsumer
 
+from streams.simulate import matches
 from streams.topics import SIGNALS_TOPIC
 
 
@@ -42,22 +43,33 @@ async def read_signals(broker: str, seconds: float, from_beginning: bool) -> lis
 def score_labels(signals: list[dict[str, Any]], labels: list[dict[str, Any]]) -> list[str]:
     """One line per label: found or missed, and the delay from scenario start to signal.
 
-    >>> label = {"scenario": "report_spike", "entity_id": "s1", "start_ts": 1000}
+    A signal is about a scenario as ``bench scenarios`` decides it
+    (:func:`streams.simulate.matches`): a code word by the spelling the detector
+    reads, a comment campaign by its accounts; the line then names the signal's
+    entity too.
+
+    >>> label = {"scenario": "report_spike", "entity_type": "stream", "entity_id": "s1",
+    ...          "start_ts": 1000}
     >>> sig = {"signal_type": "report_spike", "entity_id": "s1", "status": "open",
     ...        "emitted_ts": 91000, "window_end": 61000}
     >>> score_labels([sig], [label])
     ['report_spike s1: found, 90.0 s after the scenario started (window end + 30.0 s)']
+    >>> word = {"scenario": "emerging_term", "entity_type": "term", "entity_id": "1to1copy",
+    ...         "region": "US", "start_ts": 1000}
+    >>> score_labels([dict(sig, signal_type="emerging_term", entity_id="itoicopy|US")], [word])
+    ['emerging_term 1to1copy: found as itoicopy|US, 90.0 s after the scenario started \
+(window end + 30.0 s)']
     """
     lines = []
     for lb in labels:
-        hits = [s for s in signals if s["signal_type"] == lb["scenario"]
-                and s["entity_id"] == lb["entity_id"] and s["status"] == "open"]
+        hits = [s for s in signals if s["status"] == "open" and matches(lb, s)]
         if not hits:
             lines.append(f"{lb['scenario']} {lb['entity_id']}: missed")
             continue
         first = min(hits, key=lambda s: s["emitted_ts"])
         delay = (first["emitted_ts"] - lb["start_ts"]) / 1000
         after_window = (first["emitted_ts"] - first["window_end"]) / 1000
-        lines.append(f"{lb['scenario']} {lb['entity_id']}: found, {delay:.1f} s after the "
-                     f"scenario started (window end + {after_window:.1f} s)")
+        seen_as = "" if first["entity_id"] == lb["entity_id"] else f" as {first['entity_id']}"
+        lines.append(f"{lb['scenario']} {lb['entity_id']}: found{seen_as}, {delay:.1f} s after "
+                     f"the scenario started (window end + {after_window:.1f} s)")
     return lines
