@@ -408,7 +408,7 @@ def _tail(args: argparse.Namespace) -> int:
     if args.labels:
         with open(args.labels, "rb") as fh:
             labels = [orjson.loads(line) for line in fh if line.strip()]
-        for line in score_labels(signals, labels):
+        for line in score_labels(signals, labels, until_ms=int(time.time() * 1000)):
             print(line, file=sys.stderr)
     return 0
 

@@ -40,8 +40,13 @@ async def read_signals(broker: str, seconds: float, from_beginning: bool) -> lis
     return out
 
 
-def score_labels(signals: list[dict[str, Any]], labels: list[dict[str, Any]]) -> list[str]:
+def score_labels(signals: list[dict[str, Any]], labels: list[dict[str, Any]],
+                 until_ms: int | None = None) -> list[str]:
     """One line per label: found or missed, and the delay from scenario start to signal.
+    With ``until_ms``, when reading stopped (the wall clock, which a run at
+    ``--speed 1`` keeps with event time), a scenario not found says how long it
+    had run by then, or that it had not started (the labels file lists every
+    scenario planned, from the simulator's start).
 
     A signal is about a scenario as ``bench scenarios`` decides it
     (:func:`streams.simulate.matches`): a code word by the spelling the detector
@@ -59,12 +64,22 @@ def score_labels(signals: list[dict[str, Any]], labels: list[dict[str, Any]]) ->
     >>> score_labels([dict(sig, signal_type="emerging_term", entity_id="itoicopy|US")], [word])
     ['emerging_term 1to1copy: found as itoicopy|US, 90.0 s after the scenario started \
 (window end + 30.0 s)']
+    >>> score_labels([], [label, dict(label, start_ts=50_000)], until_ms=41_000)
+    ['report_spike s1: missed (reading stopped 40.0 s after it started)', \
+'report_spike s1: not started when reading stopped']
     """
     lines = []
     for lb in labels:
         hits = [s for s in signals if s["status"] == "open" and matches(lb, s)]
         if not hits:
-            lines.append(f"{lb['scenario']} {lb['entity_id']}: missed")
+            if until_ms is None:
+                lines.append(f"{lb['scenario']} {lb['entity_id']}: missed")
+            elif until_ms < lb["start_ts"]:
+                lines.append(f"{lb['scenario']} {lb['entity_id']}: not started when reading "
+                             "stopped")
+            else:
+                lines.append(f"{lb['scenario']} {lb['entity_id']}: missed (reading stopped "
+                             f"{(until_ms - lb['start_ts']) / 1000:.1f} s after it started)")
             continue
         first = min(hits, key=lambda s: s["emitted_ts"])
         delay = (first["emitted_ts"] - lb["start_ts"]) / 1000

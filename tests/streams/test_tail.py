@@ -35,3 +35,13 @@ def test_a_comment_campaign_is_found_by_its_accounts() -> None:
         "coordinated_comments cluster-7-2: found as fp-018fff6a06fcca82, 130.0 s after the "
         "scenario started (window end + 11.0 s)"]
     assert score_labels([other], [label]) == ["coordinated_comments cluster-7-2: missed"]
+
+
+def test_a_scenario_not_found_says_whether_it_had_started_when_reading_stopped() -> None:
+    labels = [{"scenario": "purchase_anomaly", "entity_type": "stream", "entity_id": f"st-{i}",
+               "start_ts": start} for i, start in enumerate((1_000, 500_000))]
+    assert score_labels([opened("purchase_anomaly", "st-0")], labels, until_ms=400_000) == [
+        "purchase_anomaly st-0: found, 130.0 s after the scenario started (window end + 11.0 s)",
+        "purchase_anomaly st-1: not started when reading stopped"]
+    assert score_labels([], labels, until_ms=560_000)[1] == (
+        "purchase_anomaly st-1: missed (reading stopped 60.0 s after it started)")
