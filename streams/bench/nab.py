@@ -131,16 +131,17 @@ def labelled_series(data_dir: Path) -> Iterator[tuple[str, list[str], list[float
                                                 probation_length(len(values)))
 
 
-def _same_time(a: str, b: str) -> bool | None:
-    """Whether two NAB timestamps name the same time; None if either is no time.
+def _same_time(a: str, b: datetime) -> bool:
+    """Whether NAB timestamp ``a`` names time ``b``; text that is no time does not.
 
-    >>> _same_time("2015-01-01 00:00:00", "2015-01-01 00:00:00.000000"), _same_time("x", "")
-    (True, None)
+    >>> b = _time("2015-01-01 00:00:00.000000")
+    >>> _same_time("2015-01-01 00:00:00", b), _same_time("yesterday", b)
+    (True, False)
     """
     try:
-        return _time(a) == _time(b)
+        return _time(a) == b
     except ValueError:
-        return None
+        return False
 
 
 def read_scores(path: Path, stamps: list[str]) -> list[float]:
@@ -162,6 +163,7 @@ its data file has 2015-01-01 00:05:00
     if not path.is_file():
         raise ConfigError(f"--score: {path}: no such file (one result file per data file, "
                           "<category>/<detector>_<file>)")
+    times = [_time(t) for t in stamps]
     scores: list[float] = []
     with path.open(newline="") as fh:
         reader = csv.DictReader(fh)
@@ -172,7 +174,7 @@ its data file has 2015-01-01 00:05:00
             if len(scores) == len(stamps):
                 raise ConfigError(f"{where}: more rows than its data file's {len(stamps)}")
             stamp = row.get("timestamp")
-            if stamp is not None and _same_time(stamp, stamps[len(scores)]) is not True:
+            if stamp is not None and not _same_time(stamp, times[len(scores)]):
                 raise ConfigError(f"{where}: timestamp {stamp}, its data file has "
                                   f"{stamps[len(scores)]}")
             try:
