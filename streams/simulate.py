@@ -55,6 +55,9 @@ WORDS = (
     "how", "much", "does", "it", "fit", "true", "to", "great", "deal", "link", "please",
     "show", "back", "again", "what", "material", "is", "so", "cute", "need", "one",
 )
+# ordinary titles use the scenario sellers' words too (``new``, ``brand new``,
+# ``authentic``): a scenario is told by what its seller does, not by a word of its title
+TITLE_WORDS = (*WORDS, "new", "brand", "authentic", "original", "sale", "vintage")
 EMOJI = ("😍", "🔥", "👍", "💯", "🙏", "😂", "✨")
 ENGAGEMENT_MIX = (("comment", 35), ("like", 40), ("share", 4), ("follow", 10), ("gift", 5),
                   ("purchase", 6))
@@ -414,7 +417,8 @@ class Simulator:
                 yield from self._scenario(sc, ts, live)
 
     def _title(self, s: _Stream) -> str:
-        return f"{s.category.split('/')[1]} live " + " ".join(self.rng.choices(WORDS, k=3))
+        return f"{s.category.split('/')[1]} live " + " ".join(
+            self.rng.choices(TITLE_WORDS, k=3))
 
     def _bulk_listings(self, ts: int) -> Iterator[Event]:
         """An established seller listing a handful of items at once (a new collection,
@@ -444,7 +448,7 @@ class Simulator:
             price = round(PRICE_BANDS[category] * math.exp(rng.gauss(0, 0.5)), 2)
             yield self._listing(max(at, ts), "listing_created", self._id("li-"), seller, region,
                                 category, price, title=f"{category.split('/')[1]} " + " ".join(
-                                    rng.choices(WORDS, k=4)), seller_account_age_days=age)
+                                    rng.choices(TITLE_WORDS, k=4)), seller_account_age_days=age)
 
     def _shop_uploads(self, ts: int) -> Iterator[Event]:
         """Each of ``daily_shops`` established shops uploading its catalogue once a day,
@@ -480,7 +484,7 @@ class Simulator:
                 self._listings.pop(0)
             return self._listing(ts, "listing_created", item[0], item[1], region, category, price,
                                  title=f"{category.split('/')[1]} " + " ".join(
-                                     rng.choices(WORDS, k=4)),
+                                     rng.choices(TITLE_WORDS, k=4)),
                                  seller_account_age_days=rng.randint(30, 3000))
         listing_id, seller, region, category, price = rng.choice(self._listings)
         kind = rng.choices(("price_changed", "listing_updated", "listing_removed",
@@ -492,7 +496,7 @@ class Simulator:
         if kind == "listing_updated":
             return self._listing(ts, kind, listing_id, seller, region, category, price,
                                  title=f"{category.split('/')[1]} " + " ".join(
-                                     rng.choices(WORDS, k=4)))
+                                     rng.choices(TITLE_WORDS, k=4)))
         if kind == "listing_reported":
             user, _ = self._user()
             return self._listing(ts, kind, listing_id, seller, region, category,
@@ -583,7 +587,7 @@ class Simulator:
                 yield self._listing(ts + rng.randrange(1000), "listing_created",
                                     self._id("li-"), sc.entity_id, sc.region, category, price,
                                     title=f"new {category.split('/')[1]} " + " ".join(
-                                        rng.choices(WORDS, k=3)), seller_account_age_days=2)
+                                        rng.choices(TITLE_WORDS, k=3)), seller_account_age_days=2)
         elif sc.kind == "segment_report_surge":
             # the counterfeit sellers' streams draw reports at about 20x the usual rate,
             # and the segment's other streams at 5x: enough, on a big one, for a

@@ -75,3 +75,11 @@ def test_price_campaigns_alternate_a_bait_drop_and_a_new_listing_at_bait() -> No
     kinds = {e["event_type"] for _, _, e in events if e.get("listing_id") in
              {lb["entity_id"] for lb in sim.labels()} and e["event_type"] != "product_pin"}
     assert kinds == {"listing_created", "price_changed"}  # one campaign of each
+
+
+def test_ordinary_titles_use_the_scenario_sellers_words() -> None:
+    """A scenario listing is not told by its title: ordinary sellers write ``new``,
+    ``brand new`` and ``authentic`` too, so those words have a usual count."""
+    _, events = _run(scenarios=())
+    words = {w for _, _, e in events if "title" in e for w in e["title"].split()}
+    assert {"new", "brand", "authentic"} <= words
