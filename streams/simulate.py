@@ -55,9 +55,11 @@ WORDS = (
     "how", "much", "does", "it", "fit", "true", "to", "great", "deal", "link", "please",
     "show", "back", "again", "what", "material", "is", "so", "cute", "need", "one",
 )
-# ordinary titles use the scenario sellers' words too (``new``, ``brand new``,
-# ``authentic``): a scenario is told by what its seller does, not by a word of its title
-TITLE_WORDS = (*WORDS, "new", "brand", "authentic", "original", "sale", "vintage")
+# ordinary sellers open some titles with the words the scenario sellers' titles use
+# (``brand new``, ``authentic``, ``new``), so a scenario is told by what it does, not by
+# a word that clean traffic never writes
+TITLE_OPENERS = ("new", "brand new", "authentic", "original", "sale")
+TITLE_OPENER_SHARE = 0.3
 EMOJI = ("😍", "🔥", "👍", "💯", "🙏", "😂", "✨")
 ENGAGEMENT_MIX = (("comment", 35), ("like", 40), ("share", 4), ("follow", 10), ("gift", 5),
                   ("purchase", 6))
@@ -198,6 +200,8 @@ class Simulator:
         # bulk listing draws from its own generator, so the rest of the traffic draws what
         # it drew without it (only its event and listing ids move on)
         self._bulk_rng = random.Random(f"bulk-{config.seed}")
+        # so do ordinary titles' openers: the traffic is what it was but for those words
+        self._title_rng = random.Random(f"titles-{config.seed}")
         # pending bulk listings: (ts, (seller, region, category, account age in days))
         self._bulk: list[tuple[int, tuple[str, str, str, int]]] = []
         # daily shops draw from their own generator too: (seller, region, category, age,
@@ -417,8 +421,24 @@ class Simulator:
                 yield from self._scenario(sc, ts, live)
 
     def _title(self, s: _Stream) -> str:
-        return f"{s.category.split('/')[1]} live " + " ".join(
-            self.rng.choices(TITLE_WORDS, k=3))
+        return self._opened(f"{s.category.split('/')[1]} live " + " ".join(
+            self.rng.choices(WORDS, k=3)))
+
+    def _opened(self, title: str) -> str:
+        """An ordinary title, opened ``TITLE_OPENER_SHARE`` of the time by one of
+        ``TITLE_OPENERS``.
+
+        >>> sim = Simulator(SimConfig(seed=1, scenarios=()))
+        >>> titles = [sim._opened("bags color size") for _ in range(1000)]
+        >>> 250 < sum(t != "bags color size" for t in titles) < 350
+        True
+        >>> sorted({t.removesuffix(" bags color size") for t in titles} - {"bags color size"})
+        ['authentic', 'brand new', 'new', 'original', 'sale']
+        """
+        rng = self._title_rng
+        if rng.random() < TITLE_OPENER_SHARE:
+            return f"{rng.choice(TITLE_OPENERS)} {title}"
+        return title
 
     def _bulk_listings(self, ts: int) -> Iterator[Event]:
         """An established seller listing a handful of items at once (a new collection,
@@ -446,9 +466,9 @@ class Simulator:
         """New listings at their times (not before ``ts``), priced and titled from ``rng``."""
         for at, (seller, region, category, age) in due:
             price = round(PRICE_BANDS[category] * math.exp(rng.gauss(0, 0.5)), 2)
+            title = self._opened(f"{category.split('/')[1]} " + " ".join(rng.choices(WORDS, k=4)))
             yield self._listing(max(at, ts), "listing_created", self._id("li-"), seller, region,
-                                category, price, title=f"{category.split('/')[1]} " + " ".join(
-                                    rng.choices(TITLE_WORDS, k=4)), seller_account_age_days=age)
+                                category, price, title=title, seller_account_age_days=age)
 
     def _shop_uploads(self, ts: int) -> Iterator[Event]:
         """Each of ``daily_shops`` established shops uploading its catalogue once a day,
@@ -483,8 +503,8 @@ class Simulator:
             if len(self._listings) > 5000:
                 self._listings.pop(0)
             return self._listing(ts, "listing_created", item[0], item[1], region, category, price,
-                                 title=f"{category.split('/')[1]} " + " ".join(
-                                     rng.choices(TITLE_WORDS, k=4)),
+                                 title=self._opened(f"{category.split('/')[1]} " + " ".join(
+                                     rng.choices(WORDS, k=4))),
                                  seller_account_age_days=rng.randint(30, 3000))
         listing_id, seller, region, category, price = rng.choice(self._listings)
         kind = rng.choices(("price_changed", "listing_updated", "listing_removed",
@@ -495,8 +515,8 @@ class Simulator:
                                  previous_price=price)
         if kind == "listing_updated":
             return self._listing(ts, kind, listing_id, seller, region, category, price,
-                                 title=f"{category.split('/')[1]} " + " ".join(
-                                     rng.choices(TITLE_WORDS, k=4)))
+                                 title=self._opened(f"{category.split('/')[1]} " + " ".join(
+                                     rng.choices(WORDS, k=4))))
         if kind == "listing_reported":
             user, _ = self._user()
             return self._listing(ts, kind, listing_id, seller, region, category,
@@ -587,7 +607,7 @@ class Simulator:
                 yield self._listing(ts + rng.randrange(1000), "listing_created",
                                     self._id("li-"), sc.entity_id, sc.region, category, price,
                                     title=f"new {category.split('/')[1]} " + " ".join(
-                                        rng.choices(TITLE_WORDS, k=3)), seller_account_age_days=2)
+                                        rng.choices(WORDS, k=3)), seller_account_age_days=2)
         elif sc.kind == "segment_report_surge":
             # the counterfeit sellers' streams draw reports at about 20x the usual rate,
             # and the segment's other streams at 5x: enough, on a big one, for a
