@@ -463,7 +463,8 @@ class Simulator:
 
     def _created(self, rng: random.Random, due: list[tuple[int, tuple[str, str, str, int]]],
                  ts: int) -> Iterator[Event]:
-        """New listings at their times (not before ``ts``), priced and titled from ``rng``."""
+        """New listings at their times (not before ``ts``), priced and titled from ``rng``
+        (a title's opener from the titles' own generator)."""
         for at, (seller, region, category, age) in due:
             price = round(PRICE_BANDS[category] * math.exp(rng.gauss(0, 0.5)), 2)
             title = self._opened(f"{category.split('/')[1]} " + " ".join(rng.choices(WORDS, k=4)))

@@ -3,6 +3,7 @@ from __future__ import annotations
 import orjson
 import pytest
 
+from streams import simulate
 from streams.contract import decode
 from streams.simulate import SCENARIOS, SimConfig, Simulator
 
@@ -83,3 +84,20 @@ def test_ordinary_titles_use_the_scenario_sellers_words() -> None:
     _, events = _run(scenarios=())
     words = {w for _, _, e in events if "title" in e for w in e["title"].split()}
     assert {"new", "brand", "authentic"} <= words
+
+
+def test_title_openers_leave_the_rest_of_the_traffic_as_it_was(monkeypatch) -> None:
+    """Openers draw from a generator of their own: without them every event is the same,
+    and every title the same but for the opener in front."""
+    _, opened = _run()
+    monkeypatch.setattr(simulate, "TITLE_OPENER_SHARE", 0.0)
+    _, plain = _run()
+    assert len(opened) == len(plain)
+    changed = 0
+    for (_, _, a), (_, _, b) in zip(opened, plain, strict=True):
+        title_a, title_b = a.pop("title", None), b.pop("title", None)
+        assert a == b
+        if title_a != title_b:
+            changed += 1
+            assert title_a.removesuffix(" " + title_b) in simulate.TITLE_OPENERS
+    assert changed > 0
