@@ -440,6 +440,11 @@ class Simulator:
             return f"{rng.choice(TITLE_OPENERS)} {title}"
         return title
 
+    def _item_title(self, rng: random.Random, category: str) -> str:
+        """An ordinary listing's title: its category's noun and four chat words from
+        ``rng``, perhaps opened (:meth:`_opened`)."""
+        return self._opened(f"{category.split('/')[1]} " + " ".join(rng.choices(WORDS, k=4)))
+
     def _bulk_listings(self, ts: int) -> Iterator[Event]:
         """An established seller listing a handful of items at once (a new collection,
         stock from a supplier): ``BULK_SIZE`` new listings within ``BULK_SPAN_MS``, in
@@ -467,7 +472,7 @@ class Simulator:
         (a title's opener from the titles' own generator)."""
         for at, (seller, region, category, age) in due:
             price = round(PRICE_BANDS[category] * math.exp(rng.gauss(0, 0.5)), 2)
-            title = self._opened(f"{category.split('/')[1]} " + " ".join(rng.choices(WORDS, k=4)))
+            title = self._item_title(rng, category)
             yield self._listing(max(at, ts), "listing_created", self._id("li-"), seller, region,
                                 category, price, title=title, seller_account_age_days=age)
 
@@ -504,8 +509,7 @@ class Simulator:
             if len(self._listings) > 5000:
                 self._listings.pop(0)
             return self._listing(ts, "listing_created", item[0], item[1], region, category, price,
-                                 title=self._opened(f"{category.split('/')[1]} " + " ".join(
-                                     rng.choices(WORDS, k=4))),
+                                 title=self._item_title(rng, category),
                                  seller_account_age_days=rng.randint(30, 3000))
         listing_id, seller, region, category, price = rng.choice(self._listings)
         kind = rng.choices(("price_changed", "listing_updated", "listing_removed",
@@ -516,8 +520,7 @@ class Simulator:
                                  previous_price=price)
         if kind == "listing_updated":
             return self._listing(ts, kind, listing_id, seller, region, category, price,
-                                 title=self._opened(f"{category.split('/')[1]} " + " ".join(
-                                     rng.choices(WORDS, k=4))))
+                                 title=self._item_title(rng, category))
         if kind == "listing_reported":
             user, _ = self._user()
             return self._listing(ts, kind, listing_id, seller, region, category,

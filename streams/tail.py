@@ -71,20 +71,20 @@ def score_labels(signals: list[dict[str, Any]], labels: list[dict[str, Any]],
     lines = []
     for lb in labels:
         hits = [s for s in signals if s["status"] == "open" and matches(lb, s)]
+        name = f"{lb['scenario']} {lb['entity_id']}"
         if not hits:
             if until_ms is None:
-                lines.append(f"{lb['scenario']} {lb['entity_id']}: missed")
+                lines.append(f"{name}: missed")
             elif until_ms < lb["start_ts"]:
-                lines.append(f"{lb['scenario']} {lb['entity_id']}: not started when reading "
-                             "stopped")
+                lines.append(f"{name}: not started when reading stopped")
             else:
-                lines.append(f"{lb['scenario']} {lb['entity_id']}: missed (reading stopped "
+                lines.append(f"{name}: missed (reading stopped "
                              f"{(until_ms - lb['start_ts']) / 1000:.1f} s after it started)")
             continue
         first = min(hits, key=lambda s: s["emitted_ts"])
         delay = (first["emitted_ts"] - lb["start_ts"]) / 1000
         after_window = (first["emitted_ts"] - first["window_end"]) / 1000
         seen_as = "" if first["entity_id"] == lb["entity_id"] else f" as {first['entity_id']}"
-        lines.append(f"{lb['scenario']} {lb['entity_id']}: found{seen_as}, {delay:.1f} s after "
+        lines.append(f"{name}: found{seen_as}, {delay:.1f} s after "
                      f"the scenario started (window end + {after_window:.1f} s)")
     return lines
