@@ -190,8 +190,11 @@ def build_parser() -> argparse.ArgumentParser:
     d = sub.add_parser("demo", help="local broker + worker + simulator + live signal table")
     d.add_argument("--port", type=_port, default=9092, help="local broker port")
     d.add_argument("--metrics-port", type=_metrics_port, default=9308)
-    d.add_argument("--rate", type=_rate, default=200.0)
-    d.add_argument("--speed", type=_non_negative, default=1.0)
+    d.add_argument("--rate", type=_rate, default=200.0,
+                   help="simulated events per second of event time (default 200)")
+    d.add_argument("--speed", type=_non_negative, default=1.0,
+                   help="event-time seconds per wall-clock second in the live part "
+                        "(default 1; 0 = as fast as possible)")
     d.add_argument("--seed", type=int, default=7)
     d.add_argument("--for", dest="run_for", type=float,
                    help="stop by itself after this many seconds (default: until Ctrl-C)")
@@ -263,7 +266,9 @@ def build_parser() -> argparse.ArgumentParser:
                     help="seeds, e.g. 7001-7010,42 (default 7001-7030: never used while tuning)")
     bs.add_argument("--minutes", type=_count, default=40,
                     help="event-time minutes per seed (default 40)")
-    bs.add_argument("--rate", type=_rate, default=150.0)
+    bs.add_argument("--rate", type=_rate, default=150.0,
+                    help="simulated events per second of event time (default 150, the "
+                         "tuning seeds' rate)")
     bs.add_argument("--types", type=_scenarios, default="all",
                     help="signal types whose scenarios to inject and score, comma-separated "
                          "(default all: every type the policy enables)")
