@@ -52,6 +52,9 @@ class CatalogueEntry:
     relevant: Callable[[WindowAggregate], bool] | None = None
     #: the detector's baseline in the units a reviewer reads, added to the signal's
     baseline_view: Callable[[dict[str, float]], dict[str, float]] | None = None
+    #: whether a window holds live text (chat, stream titles): for a signal with a
+    #: warm-up, such windows also warm up on a clock of their own in their region
+    live_text: Callable[[WindowAggregate], bool] | None = None
 
 
 SNAPSHOT_INTERVAL_MS = 10_000  # the contract: viewer snapshots are sent every ~10 s
@@ -462,6 +465,22 @@ def _term_features(agg: WindowAggregate) -> dict[str, float] | None:
                          TERM_USES_PER_ACCOUNT * f.get("distinct_accounts", 0.0), places)}
 
 
+def _term_live(agg: WindowAggregate) -> bool:
+    """Whether the term was used in a stream (its chat or title) in the window: a
+    region whose first chat comes long after its first listings has to learn the
+    words of its chat before judging them.
+
+    >>> def term(**features: float) -> WindowAggregate:
+    ...     return WindowAggregate(entity_type="term", entity_id="size|JP", region="JP",
+    ...                            window_start=0, window_end=60_000, features=features)
+    >>> _term_live(term(distinct_listings=1.0))
+    False
+    >>> _term_live(term(distinct_listings=1.0, distinct_streams=1.0))
+    True
+    """
+    return agg.features.get("distinct_streams", 0.0) > 0.0
+
+
 def _term_evidence(agg: WindowAggregate) -> dict[str, Any]:
     term, _, region = agg.entity_id.rpartition("|")
     out: dict[str, Any] = {"term": term, "region": region}
@@ -500,7 +519,8 @@ CATALOGUE: dict[str, CatalogueEntry] = {
         # every term window is sent, even a single use: a term's uses are spread over
         # the input partitions, and dropping small partials would bias its baseline low
         CatalogueEntry("emerging_term", 8, "term", {"count_surge": CountSurgeDetector},
-                       _term_features, _text_observed, _term_evidence),
+                       _term_features, _text_observed, _term_evidence,
+                       live_text=_term_live),
     )
 }
 BY_CODE = {entry.code: entry for entry in CATALOGUE.values()}

@@ -52,9 +52,11 @@ class Engine:
         self.window_ms = policy.windows.size_s * 1000
         self._by_entity: dict[str, list[tuple[str, SignalPolicy]]] = {}
         # (signal type, region) -> start of its warm-up (very low once restored history
-        # shows it warm), and the latest window start seen there, of any entity type
-        self._first_ws: dict[tuple[str, str], int] = {}
-        self._last_ws: dict[tuple[str, str], int] = {}
+        # shows it warm), and the latest window start seen there, of any entity type;
+        # (signal type, region, "live") -> the same for its windows of live text
+        self._first_ws: dict[tuple[str, ...], int] = {}
+        self._last_ws: dict[tuple[str, ...], int] = {}
+        self._seen_from: dict[str, int] = {}  # region -> first window start this engine saw
         self._warmups: list[tuple[str, SignalPolicy, int]] = []
         # per entity type, the signals whose detectors keep something past the TTL, each
         # with one detector, reloaded for each state the sweep asks about
@@ -111,8 +113,10 @@ class Engine:
         if ctx != agg.context:
             agg = _with_context(agg, ctx)
         # every window of the region, whatever its type, moves the warm-ups on
-        warming = {name: self._warming(name, agg, state, code, before, sp.warmup_s,
-                                       sp.rewarm_after_s)
+        seen = self._seen_from.get(agg.region)
+        if seen is None or agg.window_start < seen:
+            self._seen_from[agg.region] = agg.window_start
+        warming = {name: self._warmups_of(name, sp, code, agg, state, before)
                    for name, sp, code in self._warmups}
         signals: list[Signal] = []
         for name, sp in self._by_entity.get(agg.entity_type, ()):
@@ -182,10 +186,32 @@ class Engine:
             emitted_ts=emitted_ts,
         )
 
-    def _warming(self, name: str, agg: WindowAggregate, state: EntityState, code: int,
-                 before: int, warmup_s: int, rewarm_after_s: int | None = None) -> bool:
-        """Whether signal ``name`` is still within ``warmup_s`` of its warm-up in the
-        window's region. A region warms up from the first window this engine sees of
+    def _warmups_of(self, name: str, sp: SignalPolicy, code: int, agg: WindowAggregate,
+                    state: EntityState, before: int) -> bool:
+        """Whether signal ``name`` still warms up for this window: in its region (see
+        :meth:`_warming`), or, for a window of the signal's own entity type that
+        holds live text (``CatalogueEntry.live_text``), on the region's clock of live
+        text, which only such windows move and which keeps its start in the state
+        under the negated code. A region whose chat starts long after its listings
+        (a small market's first stream) has its chat's words learned before they are
+        judged, as a region's first words are at start."""
+        warming = self._warming((name, agg.region), code, agg, state, before, sp.warmup_s,
+                                sp.rewarm_after_s)
+        entry = CATALOGUE[name]
+        if (entry.live_text is not None and agg.entity_type == entry.entity_type
+                and entry.live_text(agg)):
+            live = self._warming((name, agg.region, "live"), -code, agg, state, before,
+                                 sp.warmup_s, sp.rewarm_after_s,
+                                 seen_from=self._seen_from[agg.region])
+            warming = warming or live
+        return warming
+
+    def _warming(self, key: tuple[str, ...], code: int, agg: WindowAggregate,
+                 state: EntityState, before: int, warmup_s: int,
+                 rewarm_after_s: int | None = None, seen_from: int | None = None) -> bool:
+        """Whether warm-up ``key`` (a signal and the window's region) is still within
+        ``warmup_s`` of its start, kept in the state under ``code`` while it is. A
+        region warms up from the first window this engine sees of
         it, of any entity type, and again after a silence of more than
         ``rewarm_after_s`` (default ``warmup_s``): by then the usual counts of its
         entities have faded (or expired), and every common word would look new. Any
@@ -198,8 +224,10 @@ class Engine:
         start, and this engine warms up from the earlier of the two starts: a
         worker that takes over partitions during a deployment's first minutes goes
         on warming exactly as long as the one that gave them up. If the state
-        carries no start, the saving engine was warm: so is this one, at once."""
-        key, ws, span = (name, agg.region), agg.window_start, warmup_s * 1000
+        carries no start and its history is older than this engine's (than
+        ``seen_from``, if given: the clock of live text starts after the region's
+        first windows), the saving engine was warm: so is this one, at once."""
+        ws, span = agg.window_start, warmup_s * 1000
         last = self._last_ws.get(key)
         quiet = span if rewarm_after_s is None else rewarm_after_s * 1000
         silent = last is None or ws - last > quiet  # new to this engine, or back
@@ -208,7 +236,8 @@ class Engine:
             saved = state.warm.get(code)
             if saved is not None:
                 first = min(first, saved * 1000)
-            elif before < first:  # history this engine did not see, saved warm
+            elif before < (first if seen_from is None else seen_from):
+                # history this engine did not see, saved warm
                 first = -(2**62)
         self._first_ws[key] = first
         self._last_ws[key] = ws if last is None else max(last, ws)

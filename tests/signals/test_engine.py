@@ -196,6 +196,49 @@ def test_a_region_warms_up_when_first_seen_and_after_a_silence() -> None:
     assert [s.status for s in us.signals] == ["open"]
 
 
+def _titled(i: int, texts: float, term: str) -> WindowAggregate:
+    """A term's window of listing titles only: no chat, no stream title."""
+    agg = _term(i, texts, term)
+    return WindowAggregate(**{f: getattr(agg, f) for f in agg.__struct_fields__} | {
+        "features": agg.features | {"distinct_streams": 0.0, "distinct_listings": texts}})
+
+
+def test_a_regions_first_chat_after_its_warm_up_warms_up_on_its_own() -> None:
+    policy = load_policy()
+    warm = policy.signals["emerging_term"].warmup_s // 60
+    engine = Engine(policy)
+    for i in range(warm + 2):  # Japan has listings from the start, no stream yet
+        engine.process(_titled(i, 1.0, f"item{i}|JP"), None, emitted_ts=0)
+    size = engine.process(_titled(warm + 1, 1.0, "size|JP"), None, emitted_ts=0).state
+    # a term of titles alone is judged: the region has warmed up on its listings
+    titled = engine.process(_titled(warm + 2, 30.0, "code|JP"), None, emitted_ts=0)
+    assert [s.status for s in titled.signals] == ["open"]
+    # Japan's first stream goes live: the words of its chat are all new to the region,
+    # so they are learned for a warm-up of their own before any is judged
+    first_chat = [engine.process(_term(warm + 3 + i, 30.0, f"word{i}|JP"), None,
+                                 emitted_ts=0).signals for i in range(warm)]
+    assert first_chat == [[]] * warm
+    # a word of the titles too: its history is this engine's own, not a sign of a
+    # warm worker before it
+    chatted = engine.process(_term(warm + 4, 30.0, "size|JP"), size, emitted_ts=0)
+    assert chatted.signals == [] and chatted.state.warm == {-8: (warm + 3) * 60}
+    after = engine.process(_term(2 * warm + 3, 30.0, "chatcode|JP"), None, emitted_ts=0)
+    assert [s.status for s in after.signals] == ["open"]
+
+
+def test_a_restart_is_warm_at_once_for_chat_with_history() -> None:
+    policy = load_policy()
+    warm = policy.signals["emerging_term"].warmup_s // 60
+    engine, state = Engine(policy), None
+    for i in range(warm + 3):  # a word of the region's chat, seen since the start
+        state = engine.process(_term(i, 1.0, "show|JP"), state, emitted_ts=0).state
+    assert state is not None and state.warm == {}
+    restarted = Engine(policy)  # its first window: this word, its state restored
+    surge = restarted.process(_term(warm + 4, 30.0, "show|JP"),
+                              decode_state(encode_state(state)), emitted_ts=0)
+    assert [s.status for s in surge.signals] == ["open"]
+
+
 def _cluster(i: int, fingerprint: str, accounts: float) -> WindowAggregate:
     return WindowAggregate(
         entity_type="account_cluster", entity_id=fingerprint, region="BR",
