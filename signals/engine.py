@@ -194,15 +194,18 @@ class Engine:
         text, which only such windows move and which keeps its start in the state
         under the negated code. A region whose chat starts long after its listings
         (a small market's first stream) has its chat's words learned before they are
-        judged, as a region's first words are at start."""
+        judged, as a region's first words are at start. That clock starts again only
+        after the region's live text was silent for the entity TTL (or
+        ``rewarm_after_s``, if longer): a shorter silence is what a term's remembered
+        peak covers, and the chat that comes back is judged at once."""
         warming = self._warming((name, agg.region), code, agg, state, before, sp.warmup_s,
                                 sp.rewarm_after_s)
         entry = CATALOGUE[name]
         if (entry.live_text is not None and agg.entity_type == entry.entity_type
                 and entry.live_text(agg)):
+            quiet = max(sp.rewarm_after_s or sp.warmup_s, self.policy.entity_ttl_s)
             live = self._warming((name, agg.region, "live"), -code, agg, state, before,
-                                 sp.warmup_s, sp.rewarm_after_s,
-                                 seen_from=self._seen_from[agg.region])
+                                 sp.warmup_s, quiet, seen_from=self._seen_from[agg.region])
             warming = warming or live
         return warming
 

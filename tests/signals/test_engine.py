@@ -226,6 +226,28 @@ def test_a_regions_first_chat_after_its_warm_up_warms_up_on_its_own() -> None:
     assert [s.status for s in after.signals] == ["open"]
 
 
+def test_a_regions_chat_warms_up_again_only_after_a_silence_of_the_ttl() -> None:
+    policy = load_policy()
+    warm = policy.signals["emerging_term"].warmup_s // 60
+    ttl = policy.entity_ttl_s // 60
+    engine = Engine(policy)
+    for i in range(warm + 1):  # Japan's listings and chat, from the start
+        engine.process(_titled(i, 1.0, f"item{i}|JP"), None, emitted_ts=0)
+        engine.process(_term(i, 1.0, f"word{i}|JP"), None, emitted_ts=0)
+    # its chat falls silent for twice the warm-up while its listings go on: the words
+    # that come back are what the remembered peak is for, and a new one is judged
+    back = 3 * warm + 1
+    for i in range(warm + 1, back):
+        engine.process(_titled(i, 1.0, f"item{i}|JP"), None, emitted_ts=0)
+    chat = engine.process(_term(back, 30.0, "code|JP"), None, emitted_ts=0)
+    assert [s.status for s in chat.signals] == ["open"]
+    # silent for longer than the TTL: every word of its chat has expired, warm up again
+    later = back + ttl + 1
+    for i in range(back + 1, later):
+        engine.process(_titled(i, 1.0, f"item{i}|JP"), None, emitted_ts=0)
+    assert engine.process(_term(later, 30.0, "again|JP"), None, emitted_ts=0).signals == []
+
+
 def test_a_restart_is_warm_at_once_for_chat_with_history() -> None:
     policy = load_policy()
     warm = policy.signals["emerging_term"].warmup_s // 60
