@@ -248,6 +248,24 @@ def test_a_regions_chat_warms_up_again_only_after_a_silence_of_the_ttl() -> None
     assert engine.process(_term(later, 30.0, "again|JP"), None, emitted_ts=0).signals == []
 
 
+def test_a_worker_taking_over_during_a_chat_warm_up_goes_on_warming() -> None:
+    policy = load_policy()
+    warm = policy.signals["emerging_term"].warmup_s // 60
+    first, state = Engine(policy), None
+    for i in range(warm + 2):  # Japan has listings from the start
+        first.process(_titled(i, 1.0, f"item{i}|JP"), None, emitted_ts=0)
+    for i in range(warm + 2, warm + 5):  # its first chat: a warm-up of its own
+        state = first.process(_term(i, 1.0, "great|JP"), state, emitted_ts=0).state
+    assert state is not None and state.warm == {-8: (warm + 2) * 60}
+    # a rebalance hands the word to a second worker, whose first window it is
+    second = Engine(policy)
+    restored = decode_state(encode_state(state))
+    early = second.process(_term(warm + 5, 30.0, "great|JP"), restored, emitted_ts=0)
+    assert early.signals == []  # the chat's warm-up began at warm + 2: not over yet
+    late = second.process(_term(2 * warm + 2, 90.0, "great|JP"), early.state, emitted_ts=0)
+    assert [s.status for s in late.signals] == ["open"]
+
+
 def test_a_restart_is_warm_at_once_for_chat_with_history() -> None:
     policy = load_policy()
     warm = policy.signals["emerging_term"].warmup_s // 60
