@@ -30,7 +30,7 @@ import msgspec
 from detectors import CountSurgeDetector
 from detectors.base import Detector
 from signals.aggregate import WindowAggregate
-from signals.catalogue import BY_CODE, CATALOGUE
+from signals.catalogue import BY_CODE, CATALOGUE, CatalogueEntry
 from signals.lifecycle import Lifecycle
 from signals.policy import Policy, SignalPolicy, off_side
 from signals.record import Signal, signal_id
@@ -57,7 +57,7 @@ class Engine:
         self._first_ws: dict[tuple[str, ...], int] = {}
         self._last_ws: dict[tuple[str, ...], int] = {}
         self._seen_from: dict[str, int] = {}  # region -> first window start this engine saw
-        self._warmups: list[tuple[str, SignalPolicy, int]] = []
+        self._warmups: list[tuple[str, SignalPolicy, CatalogueEntry]] = []
         # per entity type, the signals whose detectors keep something past the TTL, each
         # with one detector, reloaded for each state the sweep asks about
         self._remembering: dict[str, list[tuple[int, Detector]]] = {}
@@ -70,7 +70,7 @@ class Engine:
                     self._remembering.setdefault(entity_type, []).append(
                         (CATALOGUE[name].code, kept))
                 if sp.warmup_s:
-                    self._warmups.append((name, sp, CATALOGUE[name].code))
+                    self._warmups.append((name, sp, CATALOGUE[name]))
         # one emerging_term detector, reloaded for each state term_rank reads
         term_sp = policy.signals.get("emerging_term")
         det = None if term_sp is None else CATALOGUE["emerging_term"].detectors[
@@ -116,8 +116,8 @@ class Engine:
         seen = self._seen_from.get(agg.region)
         if seen is None or agg.window_start < seen:
             self._seen_from[agg.region] = agg.window_start
-        warming = {name: self._warmups_of(name, sp, code, agg, state, before)
-                   for name, sp, code in self._warmups}
+        warming = {name: self._warmups_of(sp, entry, agg, state, before)
+                   for name, sp, entry in self._warmups}
         signals: list[Signal] = []
         for name, sp in self._by_entity.get(agg.entity_type, ()):
             emitted = self._run(name, sp, agg, state, emitted_ts, idle, warming.get(name, False))
@@ -186,9 +186,9 @@ class Engine:
             emitted_ts=emitted_ts,
         )
 
-    def _warmups_of(self, name: str, sp: SignalPolicy, code: int, agg: WindowAggregate,
+    def _warmups_of(self, sp: SignalPolicy, entry: CatalogueEntry, agg: WindowAggregate,
                     state: EntityState, before: int) -> bool:
-        """Whether signal ``name`` still warms up for this window: in its region (see
+        """Whether the signal of ``entry`` still warms up for this window: in its region (see
         :meth:`_warming`), or, for a window of the signal's own entity type that
         holds live text (``CatalogueEntry.live_text``), on the region's clock of live
         text, which only such windows move and which keeps its start in the state
@@ -198,9 +198,9 @@ class Engine:
         after the region's live text was silent for the entity TTL (or
         ``rewarm_after_s``, if longer): a shorter silence is what a term's remembered
         peak covers, and the chat that comes back is judged at once."""
+        name, code = entry.signal_type, entry.code
         warming = self._warming((name, agg.region), code, agg, state, before, sp.warmup_s,
                                 sp.rewarm_after_s)
-        entry = CATALOGUE[name]
         if (entry.live_text is not None and agg.entity_type == entry.entity_type
                 and entry.live_text(agg)):
             quiet = max(sp.rewarm_after_s or sp.warmup_s, self.policy.entity_ttl_s)

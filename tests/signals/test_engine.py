@@ -199,8 +199,8 @@ def test_a_region_warms_up_when_first_seen_and_after_a_silence() -> None:
 def _titled(i: int, texts: float, term: str) -> WindowAggregate:
     """A term's window of listing titles only: no chat, no stream title."""
     agg = _term(i, texts, term)
-    return WindowAggregate(**{f: getattr(agg, f) for f in agg.__struct_fields__} | {
-        "features": agg.features | {"distinct_streams": 0.0, "distinct_listings": texts}})
+    return msgspec.structs.replace(
+        agg, features=agg.features | {"distinct_streams": 0.0, "distinct_listings": texts})
 
 
 def test_a_regions_first_chat_after_its_warm_up_warms_up_on_its_own() -> None:
