@@ -97,7 +97,7 @@ class FirstUse(msgspec.Struct, array_like=True, frozen=True):
                       "first_ts": float(self.ts), "distinct_accounts": 1.0,
                       "distinct_texts": 0.0,
                       "distinct_streams": 0.0 if self.stream is None else 1.0,
-                      "distinct_listings": 0.0},
+                      "distinct_listings": 0.0, "distinct_sellers": 0.0},
             samples=samples, breakdown={"regions": {self.region: 1}})
 
 

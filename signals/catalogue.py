@@ -416,6 +416,7 @@ def _text_observed(agg: WindowAggregate, x: dict[str, float]) -> dict[str, Any]:
            "streams": int(f.get("distinct_streams", 0)),
            "listings": int(f.get("distinct_listings", 0))}
     if agg.entity_type == "term":
+        out["sellers"] = int(f.get("distinct_sellers", 0))  # who wrote those listings
         out["distinct_texts"] = int(f.get("distinct_texts", 0))
     return out
 
@@ -444,23 +445,31 @@ TERM_USES_PER_STREAM = 2.0
 
 def _term_features(agg: WindowAggregate) -> dict[str, float] | None:
     """How widely the term was used in the region's comments and titles: its distinct
-    texts, but at most two per account, two per stream and one per listing (a
-    listing has one title).
+    texts, but at most two per account, two per stream and one per seller's titles.
 
     A big stream going live raises every common word's uses but not the number of
-    streams they are used in, while a code word spreads from stream to stream. One
-    copied text (a campaign: ``coordinated_comments``) counts as one, one account
+    streams they are used in, while a code word spreads from stream to stream. In
+    the same way a shop's bulk upload of twenty listings raises the uses of every
+    word of its titles but not the number of sellers who wrote them. One copied
+    text (a campaign: ``coordinated_comments``) counts as one, one account
     repeating itself as two.
 
-    >>> agg = WindowAggregate(entity_type="term", entity_id="dmaprice|US", region="US",
-    ...     window_start=0, window_end=60_000, features={"n_use": 11.0,
-    ...     "distinct_accounts": 7.0, "distinct_texts": 10.0, "distinct_streams": 6.0})
-    >>> _term_features(agg)
+    >>> def term(**features: float) -> WindowAggregate:
+    ...     return WindowAggregate(entity_type="term", entity_id="dmaprice|US", region="US",
+    ...                            window_start=0, window_end=60_000, features=features)
+    >>> _term_features(term(n_use=11.0, distinct_accounts=7.0, distinct_texts=10.0,
+    ...                     distinct_streams=6.0))
     {'count': 10.0}
+    >>> _term_features(term(n_use=5.0, distinct_accounts=2.0, distinct_texts=5.0,
+    ...                     distinct_listings=5.0, distinct_sellers=2.0))  # a bulk upload
+    {'count': 2.0}
+
+    A part written before sellers were counted has no ``distinct_sellers``: its
+    listings count, one each, as they did then.
     """
     f = agg.features
-    places = TERM_USES_PER_STREAM * f.get("distinct_streams", 0.0) + f.get(
-        "distinct_listings", 0.0)
+    titles = f.get("distinct_sellers", f.get("distinct_listings", 0.0))
+    places = TERM_USES_PER_STREAM * f.get("distinct_streams", 0.0) + titles
     return {"count": min(f.get("distinct_texts", 0.0),
                          TERM_USES_PER_ACCOUNT * f.get("distinct_accounts", 0.0), places)}
 

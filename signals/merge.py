@@ -64,6 +64,7 @@ _MIN_FEATURES = frozenset(("first_ts",))
 _SETS = {"account": ("distinct_accounts", MAX_ACCOUNTS),
          "stream": ("distinct_streams", MAX_PLACES),
          "listing": ("distinct_listings", MAX_PLACES),
+         "seller": ("distinct_sellers", MAX_PLACES),
          "context": ("distinct_texts", MAX_CONTEXTS),
          "text": (None, MAX_TEXTS)}
 

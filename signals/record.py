@@ -16,7 +16,7 @@ MAX_SAMPLE_IDS = 20
 # per text entity (comment fingerprint, term) and window: distinct members kept, whose
 # counts stop there; the ingest stage keeps them and merging partials unites them
 MAX_ACCOUNTS = 100
-MAX_PLACES = 50  # streams, and listings
+MAX_PLACES = 50  # streams, listings, and the sellers who wrote those listings
 MAX_CONTEXTS = 30  # distinct texts (hashes) a term was used in
 MAX_TEXTS = 3  # raw texts, as a reviewer's example
 

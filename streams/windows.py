@@ -224,7 +224,7 @@ class _TextAcc:
     term in a region (``term``): who used it, where, and a few examples."""
 
     __slots__ = ("accounts", "contexts", "count", "entity_id", "entity_type", "first_ts", "ids",
-                 "listings", "region", "regions", "streams", "texts", "young")
+                 "listings", "region", "regions", "sellers", "streams", "texts", "young")
 
     def __init__(self, entity_type: str, entity_id: str, region: str) -> None:
         self.entity_type = entity_type
@@ -236,6 +236,7 @@ class _TextAcc:
         self.accounts: set[str] = set()
         self.streams: set[str] = set()
         self.listings: set[str] = set()
+        self.sellers: set[str] | None = None  # who wrote the titles (made when first needed)
         self.contexts: set[str] = set()  # distinct texts (hashes) a term was used in
         self.ids: list[str] = []
         self.texts: list[str] = []
@@ -253,8 +254,14 @@ class _TextAcc:
         if stream is not None:
             if len(self.streams) < MAX_PLACES:
                 self.streams.add(stream)
-        elif listing is not None and len(self.listings) < MAX_PLACES:
-            self.listings.add(listing)
+        elif listing is not None:
+            if len(self.listings) < MAX_PLACES:
+                self.listings.add(listing)
+            if account is not None:
+                if self.sellers is None:
+                    self.sellers = set()
+                if len(self.sellers) < MAX_PLACES:
+                    self.sellers.add(account)
         if context is not None and len(self.contexts) < MAX_CONTEXTS:
             self.contexts.add(context)
         if len(self.ids) < MAX_SAMPLE_IDS:
@@ -272,6 +279,8 @@ class _TextAcc:
             samples["stream"] = sorted(self.streams)
         if self.listings:
             samples["listing"] = sorted(self.listings)
+        if self.sellers:
+            samples["seller"] = sorted(self.sellers)
         return WindowAggregate(
             entity_type=self.entity_type, entity_id=self.entity_id, region=self.region,
             window_start=window_start, window_end=window_end,
@@ -280,7 +289,8 @@ class _TextAcc:
                       "distinct_accounts": float(len(self.accounts)),
                       "distinct_texts": float(len(self.contexts)),
                       "distinct_streams": float(len(self.streams)),
-                      "distinct_listings": float(len(self.listings))},
+                      "distinct_listings": float(len(self.listings)),
+                      "distinct_sellers": float(len(self.sellers or ()))},
             samples=samples, breakdown={"regions": self.regions} if self.regions else {})
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import orjson
 
+from signals.aggregate import WindowAggregate
 from signals.engine import Engine
 from signals.merge import Merger
 from signals.policy import load_policy
@@ -158,3 +159,49 @@ def test_a_titles_own_category_words_are_no_emerging_term() -> None:
     assert out[("term", "tomica|ID")].features["n_use"] == 3.0  # other words count
     # a comment is no title: there the word counts
     assert ("term", "cards|US") in _closed([_comment(1, "s1", "u1", "cards here")])
+
+
+def test_a_shops_bulk_upload_counts_its_seller_once_for_a_term() -> None:
+    # a shop lists four items titled with "show" in one minute, two of them on another
+    # partition, and another seller one: the word's window counts two sellers' titles
+    # (every common word of a bulk upload would be an emerging term otherwise); a
+    # third seller using it makes it three, enough for a word the region never used
+    warm = load_policy().signals["emerging_term"].warmup_s // 60
+    ts = (warm + 2) * 60_000 + 1_000
+
+    def title(i: int, seller: str, text: str):
+        return decode(LISTING_TOPIC, raw(listing(
+            event_id=f"l{i}", listing_id=f"li-{i}", seller_id=seller, region="DE",
+            currency="EUR", ts=ts + i, title=text)))
+
+    shop = [title(i, "shop", f"show {word} size") for i, word in
+            enumerate(("red", "blue", "green", "black"))]
+    other = [title(9, "sl-2", "show again does much")]
+    third = [title(10, "sl-3", "show me this one")]
+
+    def judged(parts: list[list]) -> tuple[dict[str, float], list[str]]:
+        engine = Engine(load_policy())
+        for i in range(warm + 1):  # the region's words, warmed up
+            engine.process(WindowAggregate(
+                entity_type="term", entity_id=f"w{i}|DE", region="DE",
+                window_start=i * 60_000, window_end=(i + 1) * 60_000,
+                features={"n_use": 1.0, "distinct_texts": 1.0, "distinct_accounts": 1.0,
+                          "distinct_streams": 1.0}), None, emitted_ts=0)
+        merger = Merger(settle_ms=0)
+        for part in parts:
+            pw = PartitionWindows(size_ms=60_000, lateness_ms=0, young_days=7)
+            for offset, ev in enumerate(part):
+                pw.fold(ev, offset)
+            for agg in pw.close_all():
+                if agg.entity_id == "show|DE":
+                    merger.add(agg, now_ms=0)
+        [merged] = merger.drain()
+        result = engine.process(merged, None, emitted_ts=0)
+        return merged.features, [s.status for s in result.signals]
+
+    features, opened = judged([shop[:2] + other, shop[2:]])
+    assert (features["distinct_listings"], features["distinct_sellers"]) == (5.0, 2.0)
+    assert opened == []
+    features, opened = judged([shop[:2] + other, shop[2:] + third])
+    assert features["distinct_sellers"] == 3.0
+    assert opened == ["open"]
