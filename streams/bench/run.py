@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import re
 import shutil
 import subprocess
 import sys
@@ -30,12 +31,42 @@ from streams.localworker import free_port_pair
 START_ATTEMPTS = 3  # a free port picked can be taken before the broker binds it
 
 
+_LEVEL = re.compile(r"^\[[^\]]*\] ([A-Z]+) ")  # a log entry's first line, and its level
+_FRAME = re.compile(r"^\s+(at |\.\.\. \d+ more)")  # a stack trace's frames
+_ROUTINE = frozenset(("INFO", "DEBUG", "TRACE"))
+
+
 def _tail(log: Path, lines: int = 15) -> str:
-    """The last lines of a log file, or nothing if it is not there."""
+    """The last lines of a broker's log that say why it stopped: its entries of a
+    routine level (a config dump's lines with them) and stack frames are left out, or,
+    if that leaves none, the last lines of all. Nothing if the log is not there or
+    empty.
+
+    >>> import tempfile
+    >>> log = Path(tempfile.mkdtemp()) / "server.log"
+    >>> _ = log.write_text("[t] INFO starting with\\n\\tport = 9092\\n"
+    ...     "[t] ERROR bind failed (kafka.Kafka)\\n"
+    ...     "Caused by: java.net.BindException: Address already in use\\n"
+    ...     "\\tat sun.nio.ch.Net.bind0(Native Method)\\n\\t... 17 more\\n"
+    ...     "[t] INFO still starting\\n")
+    >>> print(_tail(log), end="")
+    --- server.log:
+    [t] ERROR bind failed (kafka.Kafka)
+    Caused by: java.net.BindException: Address already in use
+    """
     if not log.is_file():
         return ""
-    last = log.read_text(errors="replace").splitlines()[-lines:]
-    return f"--- {log.name}:\n" + "\n".join(last) + "\n"
+    every = log.read_text(errors="replace").splitlines()
+    if not every:
+        return ""
+    kept, routine = [], False
+    for line in every:
+        entry = _LEVEL.match(line)
+        if entry:
+            routine = entry.group(1) in _ROUTINE
+        if not routine and not _FRAME.match(line):
+            kept.append(line)
+    return f"--- {log.name}:\n" + "\n".join(kept[-lines:] or every[-lines:]) + "\n"
 
 
 @contextlib.contextmanager
