@@ -445,7 +445,7 @@ TERM_USES_PER_STREAM = 2.0
 
 def _term_features(agg: WindowAggregate) -> dict[str, float] | None:
     """How widely the term was used in the region's comments and titles: its distinct
-    texts, but at most two per account, two per stream and one per seller's titles.
+    texts, but at most twice its accounts, two per stream and one per seller's titles.
 
     A big stream going live raises every common word's uses but not the number of
     streams they are used in, while a code word spreads from stream to stream. In
