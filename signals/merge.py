@@ -71,8 +71,35 @@ _SETS = {"account": ("distinct_accounts", MAX_ACCOUNTS),
 SETTLE_MS = 120_000  # fallback: partial windows of a spread entity wait at most this
 
 
+def _sellers_counted(part: WindowAggregate) -> WindowAggregate:
+    """A term's part written before sellers were counted (it has listings but no
+    ``distinct_sellers``) with each of its listings counted as a seller, as its
+    version counted them; merged as it is with a newer part, its titles would count
+    for nothing. Its listing ids then stand in the merged ``seller`` sample: such
+    parts come only from workers not yet upgraded.
+
+    >>> old = WindowAggregate(entity_type="term", entity_id="show|DE", region="DE",
+    ...     window_start=0, window_end=60_000, samples={"listing": ["li-1", "li-2"]},
+    ...     features={"distinct_listings": 2.0, "distinct_texts": 2.0})
+    >>> new = WindowAggregate(entity_type="term", entity_id="show|DE", region="DE",
+    ...     window_start=0, window_end=60_000, samples={"listing": ["li-3"], "seller": ["s"]},
+    ...     features={"distinct_listings": 1.0, "distinct_sellers": 1.0})
+    >>> merge(old, new).features["distinct_sellers"], merge(new, old).features["distinct_sellers"]
+    (3.0, 3.0)
+    >>> merge(new, new).features["distinct_sellers"]
+    1.0
+    """
+    f = part.features
+    if part.entity_type != "term" or "distinct_sellers" in f or not f.get("distinct_listings"):
+        return part
+    return msgspec.structs.replace(
+        part, features={**f, "distinct_sellers": f["distinct_listings"]},
+        samples={**part.samples, "seller": list(part.samples.get("listing", ()))})
+
+
 def merge(a: WindowAggregate, b: WindowAggregate) -> WindowAggregate:
     """Two partial windows of one entity and one window start, as one."""
+    a, b = _sellers_counted(a), _sellers_counted(b)
     features = dict(a.features)
     for k, v in b.features.items():
         if k in _MAX_FEATURES:

@@ -42,3 +42,29 @@ def test_the_same_partition_may_send_a_part_of_each_window() -> None:
     assert m.add(_part(1.0, ["a"], ws=0), 0, "listing.events:0")
     assert m.add(_part(1.0, ["b"], ws=60_000), 0, "listing.events:0")
     assert [w.window_start for w in m.drain()] == [0, 60_000]
+
+
+def _term_part(listings: list[str], sellers: list[str] | None) -> WindowAggregate:
+    features = {"distinct_listings": float(len(listings)), "distinct_texts": 4.0}
+    samples = {"listing": listings}
+    if sellers is not None:  # parts written before sellers were counted have none
+        features["distinct_sellers"] = float(len(sellers))
+        samples["seller"] = sellers
+    return WindowAggregate(entity_type="term", entity_id="show|DE", region="DE",
+                           window_start=0, window_end=60_000, features=features,
+                           samples=samples)
+
+
+def test_a_term_part_from_a_worker_not_yet_upgraded_counts_its_listings_as_sellers() -> None:
+    # during a rolling upgrade one partition's part may come from the version before
+    # sellers were counted: its titles count one a listing, as that version counted
+    # them, however many newer parts it meets and in whatever order
+    for order in ((0, 1, 2), (1, 0, 2), (1, 2, 0)):
+        parts = [_term_part(["li-1", "li-2", "li-3"], None),
+                 _term_part(["li-4"], ["shop"]), _term_part(["li-5"], ["shop"])]
+        m = Mergers(settle_ms=60_000)
+        for i in order:
+            assert m.add(parts[i], 0, f"listing.events:{i}")
+        [w] = m.drain()
+        assert w.features["distinct_sellers"] == 4.0, order
+        assert w.features["distinct_listings"] == 5.0
