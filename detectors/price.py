@@ -54,6 +54,9 @@ import math
 
 from detectors.base import Detector, squash
 
+#: new listings a category's band must have learned before it judges a price
+BAND_MIN_N = 10
+
 #: prices are compared as logs; a price below this (0: free) counts as this, so a
 #: listing given away or priced at a token amount sits far below any usual price
 MIN_PRICE = 0.01
@@ -78,10 +81,12 @@ class PriceShiftDetector(Detector):
     version = "3"  # 3: an established seller's new listing has a bar of its own
 
     def __init__(self, scale: float = 1.0, half: float = 1.2, band_half: float = 4.0,
-                 band_min_std: float = 0.4, band_min_n: int = 10,
+                 band_min_std: float = 0.4, band_min_n: int = BAND_MIN_N,
                  established_band_half: float = 5.0) -> None:
         if band_min_std <= 0:
             raise ValueError("band_min_std must be above 0")
+        if band_min_n < 1:
+            raise ValueError("band_min_n must be at least 1")
         if established_band_half < band_half:
             raise ValueError("established_band_half must be at least band_half")
         self.scale = scale

@@ -11,7 +11,7 @@ reviewer gets as observed values and evidence.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,7 +25,7 @@ from detectors import (
     RecordDetector,
     ViewerInflationDetector,
 )
-from detectors.price import log_price
+from detectors.price import BAND_MIN_N, log_price
 from signals.aggregate import WindowAggregate
 from signals.record import MAX_SAMPLE_IDS
 
@@ -48,8 +48,9 @@ class CatalogueEntry:
     features: Callable[[WindowAggregate], dict[str, float] | None]
     observed: Callable[[WindowAggregate, dict[str, float]], dict[str, Any]]
     evidence: Callable[[WindowAggregate], dict[str, Any]]
-    #: whether a window can matter at all; others are not even sent to the detect stage
-    relevant: Callable[[WindowAggregate], bool] | None = None
+    #: whether a window can matter at all, given the signal's detector parameters from
+    #: the policy; others are not even sent to the detect stage
+    relevant: Callable[[WindowAggregate, Mapping[str, float]], bool] | None = None
     #: the detector's baseline in the units a reviewer reads, added to the signal's
     baseline_view: Callable[[dict[str, float]], dict[str, float]] | None = None
     #: whether a window holds live text (chat, stream titles): for a signal with a
@@ -272,26 +273,29 @@ def _price_features(agg: WindowAggregate) -> dict[str, float] | None:
 #: ordinary: judging each would keep a state per listing); a window with neither a
 #: price change nor a new listing is not judged
 PRICE_BAND_PRESCREEN = 2.0
-BAND_MIN_LISTINGS = 10  # listings a band must have learned before it prescreens
 
 
-def _price_relevant(agg: WindowAggregate) -> bool:
-    """
+def _price_relevant(agg: WindowAggregate, params: Mapping[str, float]) -> bool:
+    """Whether the window holds a price change, or a new listing far enough below a
+    band old enough to judge it (the policy's ``band_min_n``, as the detector reads it).
+
     >>> band = {"band_log_mean": log_price(100.0), "band_log_std": 0.3, "band_n": 500.0}
     >>> def window(price, created=1.0):
     ...     return WindowAggregate(entity_type="listing", entity_id="li-1", region="US",
     ...         window_start=0, window_end=60_000, features=band | {
     ...             "price_min": price, "price_last": price, "n_listing_created": created})
-    >>> _price_relevant(window(6.0)), _price_relevant(window(90.0))
+    >>> _price_relevant(window(6.0), {}), _price_relevant(window(90.0), {})
     (True, False)
-    >>> _price_relevant(window(6.0, created=0.0))  # an old listing, no price change here
+    >>> _price_relevant(window(6.0, created=0.0), {})  # an old listing, no price change here
+    False
+    >>> _price_relevant(window(6.0), {"band_min_n": 600})  # a band too young for the policy
     False
     """
     f = agg.features
     if "price_reference" in f:
         return True
-    if (not f.get("n_listing_created") or f.get("band_n", 0.0) < BAND_MIN_LISTINGS
-            or "price_min" not in f):
+    if (not f.get("n_listing_created") or "price_min" not in f
+            or f.get("band_n", 0.0) < params.get("band_min_n", BAND_MIN_N)):
         return False
     spread = max(f["band_log_std"], 0.1)
     return f["band_log_mean"] - log_price(f["price_min"]) >= PRICE_BAND_PRESCREEN * spread
@@ -517,14 +521,14 @@ CATALOGUE: dict[str, CatalogueEntry] = {
                        relevant=_price_relevant),
         CatalogueEntry("listing_burst", 5, "seller", {"poisson_rate": PoissonRateDetector},
                        _burst_features, _burst_observed, _burst_evidence,
-                       relevant=lambda agg: agg.features.get("n_listing_created", 0.0) > 0),
+                       relevant=lambda agg, _: agg.features.get("n_listing_created", 0.0) > 0),
         CatalogueEntry("segment_report_surge", 6, "segment",
                        {"rate_cusum": RateCusumDetector, "poisson_rate": PoissonRateDetector},
                        _segment_features, _segment_observed, _segment_evidence),
         CatalogueEntry("coordinated_comments", 7, "account_cluster",
                        {"count_surge": CountSurgeDetector},
                        _cluster_features, _text_observed, _cluster_evidence,
-                       relevant=lambda agg: agg.features.get("distinct_accounts", 0.0) >= 2),
+                       relevant=lambda agg, _: agg.features.get("distinct_accounts", 0.0) >= 2),
         # every term window is sent, even a single use: a term's uses are spread over
         # the input partitions, and dropping small partials would bias its baseline low
         CatalogueEntry("emerging_term", 8, "term", {"count_surge": CountSurgeDetector},

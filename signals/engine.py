@@ -85,9 +85,9 @@ class Engine:
     def wants(self, agg: WindowAggregate) -> bool:
         """True when some enabled signal could judge this window: a listing window
         without a price change, or a seller window without a new listing, cannot."""
-        for name, _ in self._by_entity.get(agg.entity_type, ()):
+        for name, sp in self._by_entity.get(agg.entity_type, ()):
             relevant = CATALOGUE[name].relevant
-            if relevant is None or relevant(agg):
+            if relevant is None or relevant(agg, sp.params):
                 return True
         return False
 

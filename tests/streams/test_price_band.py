@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import math
 import random
+from pathlib import Path
 
 import pytest
+import yaml
 
 from signals.engine import Engine
-from signals.policy import load_policy
+from signals.policy import Policy, PolicyError, load_policy, parse_policy
 from signals.state import EntityState, encode_state
 from streams.band_store import changed_states, restore_bands
 from streams.ingest import IngestCore, Raw
@@ -34,10 +36,12 @@ def _run(core: IngestCore, parts: list[list[dict]]) -> list:
     return closed
 
 
-def _opened(*aggs) -> list[str]:
-    """The listings, of ``aggs``, on which the default policy opens ``price_anomaly``."""
-    engine = Engine(load_policy())
-    return [s.entity_id for agg in aggs for s in engine.process(agg, None, 0).signals
+def _opened(*aggs, policy: Policy | None = None) -> list[str]:
+    """The listings, of ``aggs``, on which ``policy`` (the default one) opens
+    ``price_anomaly``, of the windows it sends to detection."""
+    engine = Engine(policy or load_policy())
+    return [s.entity_id for agg in aggs if engine.wants(agg)
+            for s in engine.process(agg, None, 0).signals
             if s.signal_type == "price_anomaly" and s.status == "open"]
 
 
@@ -92,6 +96,23 @@ def test_a_band_is_per_currency_and_needs_enough_listings() -> None:
     signals = Engine(load_policy()).process(jp, None, 0).signals
     assert [s for s in signals if s.signal_type == "price_anomaly"] == []  # too few yet
     assert load_policy().signals["price_anomaly"].params["band_min_n"] == 10
+
+
+def test_a_policy_may_judge_a_younger_band() -> None:
+    core = IngestCore(window_ms=60_000, lateness_ms=0, young_days=7)
+    later = BASE_TS + 120_000
+    new = [listing(event_id="jp", listing_id="li-jp", ts=later, price=4.0, currency="JPY"),
+           _closing(later + 61_000, "end")]
+    closed = _run(core, [_ordinary(200, seed=1), _ordinary(8, seed=3, currency="JPY") + new])
+    [jp] = [a for a in closed if a.entity_id == "li-jp"]
+    assert jp.features["band_n"] == 8.0
+    doc = yaml.safe_load(Path("signals/default_policy.yaml").read_text())
+    doc["signals"]["price_anomaly"]["params"]["band_min_n"] = 6
+    assert _opened(jp) == []  # the bundled policy waits for 10 listings
+    assert _opened(jp, policy=parse_policy(yaml.safe_dump(doc))) == ["li-jp"]
+    doc["signals"]["price_anomaly"]["params"]["band_min_n"] = 0
+    with pytest.raises(PolicyError, match="band_min_n must be at least 1"):
+        parse_policy(yaml.safe_dump(doc))
 
 
 def test_bait_prices_barely_move_the_band() -> None:
