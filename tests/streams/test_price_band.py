@@ -90,12 +90,12 @@ def test_a_band_is_per_currency_and_needs_enough_listings() -> None:
     later = BASE_TS + 120_000
     new = [listing(event_id="jp", listing_id="li-jp", ts=later, price=6.0, currency="JPY"),
            _closing(later + 61_000, "end")]
-    closed = _run(core, [_ordinary(200, seed=1), _ordinary(9, seed=3, currency="JPY") + new])
+    closed = _run(core, [_ordinary(200, seed=1), _ordinary(5, seed=3, currency="JPY") + new])
     [jp] = [a for a in closed if a.entity_id == "li-jp"]
-    assert jp.features["band_n"] == 9.0  # the USD listings taught the JPY band nothing
+    assert jp.features["band_n"] == 5.0  # the USD listings taught the JPY band nothing
     signals = Engine(load_policy()).process(jp, None, 0).signals
     assert [s for s in signals if s.signal_type == "price_anomaly"] == []  # too few yet
-    assert load_policy().signals["price_anomaly"].params["band_min_n"] == 10
+    assert load_policy().signals["price_anomaly"].params["band_min_n"] == 6
 
 
 def test_a_policy_may_judge_a_younger_band() -> None:
@@ -106,10 +106,10 @@ def test_a_policy_may_judge_a_younger_band() -> None:
     closed = _run(core, [_ordinary(200, seed=1), _ordinary(8, seed=3, currency="JPY") + new])
     [jp] = [a for a in closed if a.entity_id == "li-jp"]
     assert jp.features["band_n"] == 8.0
+    assert _opened(jp) == ["li-jp"]  # the bundled policy judges a band of 6 or more
     doc = yaml.safe_load(Path("signals/default_policy.yaml").read_text())
-    doc["signals"]["price_anomaly"]["params"]["band_min_n"] = 6
-    assert _opened(jp) == []  # the bundled policy waits for 10 listings
-    assert _opened(jp, policy=parse_policy(yaml.safe_dump(doc))) == ["li-jp"]
+    doc["signals"]["price_anomaly"]["params"]["band_min_n"] = 10
+    assert _opened(jp, policy=parse_policy(yaml.safe_dump(doc))) == []  # one that waits
     doc["signals"]["price_anomaly"]["params"]["band_min_n"] = 0
     with pytest.raises(PolicyError, match="band_min_n must be at least 1"):
         parse_policy(yaml.safe_dump(doc))
