@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from signals.aggregate import WindowAggregate
 from signals.engine import Engine
 from signals.policy import Policy, PolicyError, load_policy, parse_policy
 from signals.state import EntityState, encode_state
@@ -85,26 +86,28 @@ def test_an_established_sellers_cheap_new_listing_must_sit_further_below() -> No
     assert "seller_account_age_days" not in result.state.context()  # the window shows it
 
 
-def test_a_band_is_per_currency_and_needs_enough_listings() -> None:
+def _jpy_listing(band: int, price: float) -> WindowAggregate:
+    """The window of a new JPY listing at ``price``, after ``band`` ordinary JPY
+    listings and 200 USD ones."""
     core = IngestCore(window_ms=60_000, lateness_ms=0, young_days=7)
     later = BASE_TS + 120_000
-    new = [listing(event_id="jp", listing_id="li-jp", ts=later, price=6.0, currency="JPY"),
+    new = [listing(event_id="jp", listing_id="li-jp", ts=later, price=price, currency="JPY"),
            _closing(later + 61_000, "end")]
-    closed = _run(core, [_ordinary(200, seed=1), _ordinary(5, seed=3, currency="JPY") + new])
+    closed = _run(core, [_ordinary(200, seed=1), _ordinary(band, seed=3, currency="JPY") + new])
     [jp] = [a for a in closed if a.entity_id == "li-jp"]
+    return jp
+
+
+def test_a_band_is_per_currency_and_needs_enough_listings() -> None:
+    jp = _jpy_listing(5, 6.0)
     assert jp.features["band_n"] == 5.0  # the USD listings taught the JPY band nothing
     signals = Engine(load_policy()).process(jp, None, 0).signals
     assert [s for s in signals if s.signal_type == "price_anomaly"] == []  # too few yet
     assert load_policy().signals["price_anomaly"].params["band_min_n"] == 6
 
 
-def test_a_policy_may_judge_a_younger_band() -> None:
-    core = IngestCore(window_ms=60_000, lateness_ms=0, young_days=7)
-    later = BASE_TS + 120_000
-    new = [listing(event_id="jp", listing_id="li-jp", ts=later, price=4.0, currency="JPY"),
-           _closing(later + 61_000, "end")]
-    closed = _run(core, [_ordinary(200, seed=1), _ordinary(8, seed=3, currency="JPY") + new])
-    [jp] = [a for a in closed if a.entity_id == "li-jp"]
+def test_the_policy_sets_how_young_a_band_may_judge() -> None:
+    jp = _jpy_listing(8, 4.0)
     assert jp.features["band_n"] == 8.0
     assert _opened(jp) == ["li-jp"]  # the bundled policy judges a band of 6 or more
     doc = yaml.safe_load(Path("signals/default_policy.yaml").read_text())
