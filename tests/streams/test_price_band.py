@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import random
-from pathlib import Path
+from importlib import resources
 
 import pytest
 import yaml
@@ -110,7 +110,7 @@ def test_the_policy_sets_how_young_a_band_may_judge() -> None:
     jp = _jpy_listing(8, 4.0)
     assert jp.features["band_n"] == 8.0
     assert _opened(jp) == ["li-jp"]  # the bundled policy judges a band of 6 or more
-    doc = yaml.safe_load(Path("signals/default_policy.yaml").read_text())
+    doc = yaml.safe_load(resources.files("signals").joinpath("default_policy.yaml").read_text())
     doc["signals"]["price_anomaly"]["params"]["band_min_n"] = 10
     assert _opened(jp, policy=parse_policy(yaml.safe_dump(doc))) == []  # one that waits
     doc["signals"]["price_anomaly"]["params"]["band_min_n"] = 0
