@@ -83,3 +83,15 @@ def squash(z: float, half: float) -> float:
         return 0.0
     z2 = z * z
     return z2 / (z2 + half * half)
+
+
+def unsquash(score: float, half: float) -> float:
+    """The surprise at which :func:`squash` gives ``score``: its inverse (infinite
+    for a score of 1 or more, which no surprise reaches).
+
+    >>> unsquash(0.5, 4.0), round(unsquash(squash(7.0, 3.7), 3.7), 9), unsquash(1.0, 4.0)
+    (4.0, 7.0, inf)
+    """
+    if score >= 1.0:
+        return math.inf
+    return half * math.sqrt(max(score, 0.0) / (1.0 - score))

@@ -52,7 +52,7 @@ from __future__ import annotations
 
 import math
 
-from detectors.base import Detector, squash
+from detectors.base import Detector, squash, unsquash
 
 #: new listings a category's band must have learned before it judges a price
 BAND_MIN_N = 10
@@ -108,6 +108,15 @@ class PriceShiftDetector(Detector):
             return 0.0
         spread = max(float(x["band_log_std"]), self.band_min_std)
         return (float(x["band_log_mean"]) - float(x["log_low"])) / spread
+
+    def band_bar(self, score: float) -> float:
+        """How many std below its band a new listing must sit for its band to score
+        ``score`` (a young seller's, the lower bar): ``band_half`` at 0.5.
+
+        >>> round(PriceShiftDetector(band_half=3.7).band_bar(0.6), 2)
+        4.53
+        """
+        return unsquash(score, self.band_half)
 
     def score_one(self, x: dict[str, float]) -> float:
         ref = self._reference(x)

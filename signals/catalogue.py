@@ -11,9 +11,9 @@ reviewer gets as observed values and evidence.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from detectors import (
     CountSurgeDetector,
@@ -25,9 +25,12 @@ from detectors import (
     RecordDetector,
     ViewerInflationDetector,
 )
-from detectors.price import BAND_MIN_N, log_price
+from detectors.price import log_price
 from signals.aggregate import WindowAggregate
 from signals.record import MAX_SAMPLE_IDS
+
+if TYPE_CHECKING:
+    from signals.policy import SignalPolicy
 
 ENGAGEMENT_TYPES = ("comment", "like", "share", "follow", "gift", "purchase")
 
@@ -48,9 +51,9 @@ class CatalogueEntry:
     features: Callable[[WindowAggregate], dict[str, float] | None]
     observed: Callable[[WindowAggregate, dict[str, float]], dict[str, Any]]
     evidence: Callable[[WindowAggregate], dict[str, Any]]
-    #: whether a window can matter at all, given the signal's detector parameters from
-    #: the policy; others are not even sent to the detect stage
-    relevant: Callable[[WindowAggregate, Mapping[str, float]], bool] | None = None
+    #: whether a window can matter at all, given the signal's policy (its detector
+    #: parameters, its open bar); others are not even sent to the detect stage
+    relevant: Callable[[WindowAggregate, SignalPolicy], bool] | None = None
     #: the detector's baseline in the units a reviewer reads, added to the signal's
     baseline_view: Callable[[dict[str, float]], dict[str, float]] | None = None
     #: whether a window holds live text (chat, stream titles): for a signal with a
@@ -270,35 +273,47 @@ def _price_features(agg: WindowAggregate) -> dict[str, float] | None:
 
 #: a new listing's window is judged only when its lowest price sits at least this many
 #: standard deviations of log price below its category's band (most new listings are
-#: ordinary: judging each would keep a state per listing); a window with neither a
-#: price change nor a new listing is not judged
+#: ordinary: judging each would keep a state per listing), or less when the policy's
+#: bar opens nearer; a window with neither a price change nor a new listing is not judged
 PRICE_BAND_PRESCREEN = 2.0
 
 
-def _price_relevant(agg: WindowAggregate, params: Mapping[str, float]) -> bool:
+def _price_relevant(agg: WindowAggregate, sp: SignalPolicy) -> bool:
     """Whether the window holds a price change, or a new listing far enough below a
-    band old enough to judge it (the policy's ``band_min_n``, as the detector reads it).
+    band old enough to judge it: measured as the policy's detector measures it (its
+    ``band_min_n``, ``band_min_std``), and never further below than its bar to open.
 
-    >>> band = {"band_log_mean": log_price(100.0), "band_log_std": 0.3, "band_n": 500.0}
+    >>> import msgspec
+    >>> from signals.policy import load_policy
+    >>> sp = load_policy().signals["price_anomaly"]
+    >>> band = {"band_log_mean": log_price(100.0), "band_log_std": 0.5, "band_n": 500.0}
     >>> def window(price, created=1.0):
     ...     return WindowAggregate(entity_type="listing", entity_id="li-1", region="US",
     ...         window_start=0, window_end=60_000, features=band | {
     ...             "price_min": price, "price_last": price, "n_listing_created": created})
-    >>> _price_relevant(window(6.0), {}), _price_relevant(window(90.0), {})
+    >>> _price_relevant(window(6.0), sp), _price_relevant(window(90.0), sp)
     (True, False)
-    >>> _price_relevant(window(6.0, created=0.0), {})  # an old listing, no price change here
+    >>> _price_relevant(window(6.0, created=0.0), sp)  # an old listing, no price change here
     False
-    >>> _price_relevant(window(6.0), {"band_min_n": 600})  # a band too young for the policy
+    >>> young = sp.params | {"band_min_n": 600}  # a band too young for that policy
+    >>> _price_relevant(window(6.0), msgspec.structs.replace(sp, params=young))
     False
+    >>> near = sp.params | {"band_half": 1.4}  # opens 1.71 std below: under 42.4 here
+    >>> [_price_relevant(window(p), msgspec.structs.replace(sp, params=near)) for p in (40, 45)]
+    [True, False]
     """
     f = agg.features
     if "price_reference" in f:
         return True
-    if (not f.get("n_listing_created") or "price_min" not in f
-            or f.get("band_n", 0.0) < params.get("band_min_n", BAND_MIN_N)):
+    if not f.get("n_listing_created") or "price_min" not in f:
         return False
-    spread = max(f["band_log_std"], 0.1)
-    return f["band_log_mean"] - log_price(f["price_min"]) >= PRICE_BAND_PRESCREEN * spread
+    make: Callable[..., PriceShiftDetector] = PriceShiftDetector  # params are floats
+    det = make(**sp.params)
+    z = det.band_z({"new_listing": 1.0, "band_n": f.get("band_n", 0.0),
+                    "band_log_mean": f.get("band_log_mean", math.nan),
+                    "band_log_std": f.get("band_log_std", math.nan),
+                    "log_low": log_price(f["price_min"])})
+    return z > 0.0 and z >= min(PRICE_BAND_PRESCREEN, det.band_bar(sp.open_score))
 
 
 def _price_observed(agg: WindowAggregate, x: dict[str, float]) -> dict[str, Any]:

@@ -87,7 +87,7 @@ class Engine:
         without a price change, or a seller window without a new listing, cannot."""
         for name, sp in self._by_entity.get(agg.entity_type, ()):
             relevant = CATALOGUE[name].relevant
-            if relevant is None or relevant(agg, sp.params):
+            if relevant is None or relevant(agg, sp):
                 return True
         return False
 

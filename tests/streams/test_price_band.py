@@ -106,16 +106,40 @@ def test_a_band_is_per_currency_and_needs_enough_listings() -> None:
     assert load_policy().signals["price_anomaly"].params["band_min_n"] == 6
 
 
+def _bundled_price_policy() -> tuple[dict, dict]:
+    """The bundled policy as YAML data, and its ``price_anomaly`` entry, to edit."""
+    doc = yaml.safe_load(resources.files("signals").joinpath("default_policy.yaml").read_text())
+    return doc, doc["signals"]["price_anomaly"]
+
+
 def test_the_policy_sets_how_young_a_band_may_judge() -> None:
     jp = _jpy_listing(8, 4.0)
     assert jp.features["band_n"] == 8.0
     assert _opened(jp) == ["li-jp"]  # the bundled policy judges a band of 6 or more
-    doc = yaml.safe_load(resources.files("signals").joinpath("default_policy.yaml").read_text())
-    doc["signals"]["price_anomaly"]["params"]["band_min_n"] = 10
+    doc, price = _bundled_price_policy()
+    price["params"]["band_min_n"] = 10
     assert _opened(jp, policy=parse_policy(yaml.safe_dump(doc))) == []  # one that waits
-    doc["signals"]["price_anomaly"]["params"]["band_min_n"] = 0
+    price["params"]["band_min_n"] = 0
     with pytest.raises(PolicyError, match="band_min_n must be at least 1"):
         parse_policy(yaml.safe_dump(doc))
+
+
+def test_a_policy_whose_bar_sits_nearer_the_band_is_not_cut_short() -> None:
+    # 38.67 sits 1.9 std (0.5 in log price) below a usual 100: short of the bundled bar
+    # (4.53 std), past one of 1.84 std set by band_half 1.5, or by open_score 0.2
+    near = WindowAggregate(entity_type="listing", entity_id="li-near", region="US",
+                           window_start=BASE_TS, window_end=BASE_TS + 60_000, features={
+                               "price_min": 38.67, "price_last": 38.67, "n_listing_created": 1.0,
+                               "band_log_mean": math.log(100.0), "band_log_std": 0.5,
+                               "band_n": 500.0})
+    assert _opened(near) == []
+    doc, price = _bundled_price_policy()
+    price["params"]["band_half"] = 1.5
+    assert _opened(near, policy=parse_policy(yaml.safe_dump(doc))) == ["li-near"]
+    doc, price = _bundled_price_policy()
+    price.update(open_score=0.2, resolve_score=0.1)
+    price["severity"]["low"] = 0.2
+    assert _opened(near, policy=parse_policy(yaml.safe_dump(doc))) == ["li-near"]
 
 
 def test_bait_prices_barely_move_the_band() -> None:
