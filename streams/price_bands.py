@@ -4,7 +4,10 @@ A band summarises the log prices of new listings in one category and
 currency. Its first :data:`YOUNG` prices are kept and summarised robustly
 (their median, and their spread around it with each deviation capped at 2
 robust std), so a few junk prices among them (a listing at 0 or 1 as a
-placeholder, a burst of bait) do not set the band. After that the band is an exponentially
+placeholder, a burst of bait) do not set the band. While young, a band takes one
+price per seller (the first; the seller is kept as a 24-bit hash): one shop's
+bulk upload of premium items, or one bait seller's dozen listings, is one price
+among its first, not the band. After that the band is an exponentially
 weighted mean and variance (:class:`~detectors.ewma.EWMeanVar`) started from
 that summary: a plain mean up to 500 listings, then a slow moving one, a price
 beyond 3 std learned as if at that bound.
@@ -38,6 +41,7 @@ from __future__ import annotations
 
 import math
 import statistics
+import zlib
 from array import array
 from typing import TypeAlias
 
@@ -57,10 +61,39 @@ WINSOR = 2.0  # young prices beyond this many robust std of their median count a
 _WINSOR_VAR = 0.9205  # E[min(z^2, WINSOR^2)] for a standard normal z
 
 POOL_KEY = "*"  # export/restore key of the pooled spread (band keys hold a "|")
-_YOUNG_TAG, _GROWN_TAG = 0.0, 1.0  # first float of an exported band
+# first float of an exported band: young (prices only, as versions before sellers
+# were kept wrote it), grown, young with its sellers' hashes
+_YOUNG_TAG, _GROWN_TAG, _YOUNG_SELLERS_TAG = 0.0, 1.0, 2.0
+NO_SELLER = -1.0  # a price whose seller is unknown: it counts as a seller of its own
 
-#: young: its log prices so far (doubles); then a running summary
-Band: TypeAlias = "array[float] | EWMeanVar"
+
+def seller_hash(seller: str | None) -> float:
+    """A seller id as a float that survives the state topic's float32 (24 bits).
+
+    >>> seller_hash("sl-1") == seller_hash("sl-1") != seller_hash("sl-2")
+    True
+    >>> seller_hash(None) == NO_SELLER, 0.0 <= seller_hash("sl-1") < 2 ** 24
+    (True, True)
+    """
+    return NO_SELLER if seller is None else float(zlib.crc32(seller.encode()) & 0xFFFFFF)
+
+
+class _Young:
+    """A young band: its log prices so far, and the hash of each one's seller."""
+
+    __slots__ = ("prices", "sellers")
+
+    def __init__(self, prices: list[float] | None = None,
+                 sellers: list[float] | None = None) -> None:
+        self.prices = array("d", prices or ())
+        self.sellers = array("d", sellers or [NO_SELLER] * len(self.prices))
+
+    def has(self, seller: float) -> bool:
+        return seller != NO_SELLER and seller in self.sellers
+
+
+#: young: its prices and sellers so far; then a running summary
+Band: TypeAlias = "_Young | EWMeanVar"
 
 
 def _robust(prices: array[float]) -> tuple[float, float]:
@@ -91,22 +124,36 @@ class PriceBands:
         self._pool = EWMeanVar(1.0)  # of squared deviations from their band's centre
         self._changed: set[str] = set()
 
-    def learn(self, key: str, price: float) -> None:
-        """Learn a new listing's price in band ``key``."""
+    def learn(self, key: str, price: float, seller: str | None = None) -> None:
+        """Learn a new listing's price in band ``key``: while the band is young, only
+        the first of each seller's (``None``: a seller of its own).
+
+        >>> bands = PriceBands()
+        >>> for price in (900.0, 950.0, 880.0, 920.0):  # one shop's premium collection
+        ...     bands.learn("fashion/bags|USD", price, seller="sl-shop")
+        >>> bands.learn("fashion/bags|USD", 100.0, seller="sl-2")
+        >>> bands.snapshot("fashion/bags|USD")[2]  # two sellers: two prices
+        2
+        """
         band: Band | None = self._bands.get(key)
         if band is None:
-            band = array("d")
+            band = _Young()
         self._bands[key] = band  # (again: keeps a busy band among the recent ones)
-        self._changed.add(key)
         x = log_price(price)
-        if isinstance(band, array):
-            if len(band) >= POOL_FROM:
-                self._learn_pool(x - _robust(band)[0])
-            band.append(x)
-            if len(band) == YOUNG:  # grown up: a running summary from here on
-                centre, var = _robust(band)
+        if isinstance(band, _Young):
+            who = seller_hash(seller)
+            if band.has(who):
+                return
+            self._changed.add(key)
+            if len(band.prices) >= POOL_FROM:
+                self._learn_pool(x - _robust(band.prices)[0])
+            band.prices.append(x)
+            band.sellers.append(who)
+            if len(band.prices) == YOUNG:  # grown up: a running summary from here on
+                centre, var = _robust(band.prices)
                 self._bands[key] = EWMeanVar(1.0 / (YOUNG + 1), centre, var, YOUNG)
             return
+        self._changed.add(key)
         self._learn_pool(x - band.mean)
         band.alpha = max(ALPHA, 1.0 / (band.n + 1))
         band.update(x, clip=CLIP, min_std=max(MIN_STD, self._pool_std()))
@@ -146,8 +193,8 @@ class PriceBands:
         band: Band | None = self._bands.get(key)
         if band is None:
             return None
-        if isinstance(band, array):
-            return [_YOUNG_TAG, *band]
+        if isinstance(band, _Young):
+            return [_YOUNG_SELLERS_TAG, *band.prices, *band.sellers]
         return [_GROWN_TAG, *band.state()]
 
     def restore(self, key: str, values: list[float]) -> None:
@@ -158,8 +205,11 @@ class PriceBands:
             self._pool.load(values)
             return
         tag, rest = (values[0], values[1:]) if values else (None, [])
-        if tag == _YOUNG_TAG and 0 < len(rest) < YOUNG:
-            self._bands[key] = array("d", rest)
+        if tag == _YOUNG_TAG and 0 < len(rest) < YOUNG:  # sellers unknown
+            self._bands[key] = _Young(rest)
+        elif tag == _YOUNG_SELLERS_TAG and len(rest) % 2 == 0 and 0 < len(rest) < 2 * YOUNG:
+            half = len(rest) // 2
+            self._bands[key] = _Young(rest[:half], rest[half:])
         elif tag == _GROWN_TAG and len(rest) == 3:
             band = EWMeanVar(ALPHA)
             band.load(rest)
@@ -173,9 +223,9 @@ class PriceBands:
         band: Band | None = self._bands.get(key)
         if band is None:
             return None
-        if isinstance(band, array):
-            n = len(band)
-            centre, var = _robust(band)
+        if isinstance(band, _Young):
+            n = len(band.prices)
+            centre, var = _robust(band.prices)
         else:
             n, centre, var = band.n, band.mean, band.var
         if self._pool.n >= YOUNG:

@@ -587,7 +587,7 @@ class PartitionWindows:
         self._fold_seller_age(acc, age)
         price = ev.price  # type: ignore[attr-defined]
         if tag == "listing_created":  # the band: what new listings of the category cost
-            self._bands.learn(band_key, price)
+            self._bands.learn(band_key, price, ev.seller_id)
         if acc.price_ref < 0 and tag == "price_changed":
             acc.price_ref = ev.previous_price  # type: ignore[attr-defined]
         if acc.price_min < 0 or price < acc.price_min:

@@ -25,7 +25,8 @@ LISTINGS = "listing.events"
 def _ordinary(n: int, seed: int = 1, currency: str = "USD") -> list[dict]:
     rng = random.Random(seed)
     return [listing(event_id=f"o{seed}-{i}", listing_id=f"li-{seed}-{i}", ts=BASE_TS + i * 100,
-                    price=round(100.0 * math.exp(rng.gauss(0, 0.5)), 2), currency=currency)
+                    seller_id=f"sl-{seed}-{i}", currency=currency,
+                    price=round(100.0 * math.exp(rng.gauss(0, 0.5)), 2))
             for i in range(n)]
 
 
@@ -142,6 +143,43 @@ def test_a_policy_whose_bar_sits_nearer_the_band_is_not_cut_short() -> None:
     assert _opened(near, policy=parse_policy(yaml.safe_dump(doc))) == ["li-near"]
 
 
+def _young_jpy_band(listed: list[tuple[str, float]]) -> dict[str, WindowAggregate]:
+    """The windows of new JPY listings, each ``(seller, price)`` in turn, after 200
+    ordinary USD ones (for the pooled spread), by listing id ``li-jp-<i>``."""
+    core = IngestCore(window_ms=60_000, lateness_ms=0, young_days=7)
+    later = BASE_TS + 120_000
+    new = [listing(event_id=f"jp{i}", listing_id=f"li-jp-{i}", seller_id=seller, ts=later + i,
+                   price=price, currency="JPY", seller_account_age_days=3)
+           for i, (seller, price) in enumerate(listed)]
+    closed = _run(core, [_ordinary(200, seed=1), [*new, _closing(later + 61_000, "end")]])
+    return {a.entity_id: a for a in closed if a.entity_id.startswith("li-jp-")}
+
+
+def test_one_shops_bulk_upload_is_one_price_of_a_young_band() -> None:
+    for others, band_n in ((2, 3.0), (5, 6.0)):
+        rng = random.Random(6)
+        premium = [("sl-shop", round(2_000.0 * math.exp(rng.gauss(0, 0.2)), 2))
+                   for _ in range(8)]
+        ordinary = [(f"sl-{i}", round(100.0 * math.exp(rng.gauss(0, 0.5)), 2))
+                    for i in range(others)]
+        windows = _young_jpy_band(premium + ordinary + [("sl-new", 95.0)])
+        last = windows[f"li-jp-{len(premium) + others}"]
+        # the shop's first price and the other sellers': with two, too young to judge
+        # (counting every listing, a band of 10 centred on the shop's 1,850 flags it)
+        assert last.features["band_n"] == band_n
+        assert _opened(last) == []
+    assert abs(math.exp(last.features["band_log_mean"]) - 100.0) < 40.0
+
+
+def test_one_bait_sellers_listings_do_not_become_a_young_band() -> None:
+    rng = random.Random(7)
+    ordinary = [(f"sl-{i}", round(100.0 * math.exp(rng.gauss(0, 0.5)), 2)) for i in range(6)]
+    windows = _young_jpy_band(ordinary + [("sl-bait", 4.0)] * 10)
+    first, tenth = windows["li-jp-6"], windows["li-jp-15"]
+    assert first.features["band_n"] == 6.0 and tenth.features["band_n"] == 7.0
+    assert _opened(first, tenth) == ["li-jp-6", "li-jp-15"]  # the tenth as the first
+
+
 def test_bait_prices_barely_move_the_band() -> None:
     core = IngestCore(window_ms=60_000, lateness_ms=0, young_days=7)
     later = BASE_TS + 120_000
@@ -227,6 +265,25 @@ def test_a_restarted_worker_judges_a_bait_price_with_the_bands_it_saved() -> Non
     fresh = IngestCore(window_ms=60_000, lateness_ms=0, young_days=7)
     [unjudged] = [a for a in _run(fresh, [new]) if a.entity_id == "li-bait"]
     assert _opened(unjudged) == []
+
+
+def test_a_young_bands_sellers_come_back_with_it() -> None:
+    bands, saved = PriceBands(), StateMap()
+    for i in range(5):
+        bands.learn("toys/figures|JPY", 30.0 + i, seller=f"sl-{i}")
+    for key, state in changed_states(bands, newest_ts=BASE_TS):
+        saved.apply(key, encode_state(state))  # as the state topic holds it (float32)
+    again = PriceBands()
+    restore_bands(again, saved)
+    again.learn("toys/figures|JPY", 900.0, seller="sl-0")  # a seller it has a price of
+    assert again.snapshot("toys/figures|JPY")[2] == 5
+    again.learn("toys/figures|JPY", 33.0, seller="sl-9")
+    assert again.snapshot("toys/figures|JPY")[2] == 6
+    # a young band as a version that kept no sellers saved it: each price its own seller
+    older = PriceBands()
+    older.restore("toys/figures|JPY", [0.0, *(math.log(30.0 + i) for i in range(5))])
+    older.learn("toys/figures|JPY", 31.0, seller="sl-0")
+    assert older.snapshot("toys/figures|JPY")[2] == 6
 
 
 def test_only_bands_learned_since_the_last_save_are_written_again() -> None:
