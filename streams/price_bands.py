@@ -142,8 +142,8 @@ class PriceBands:
         x = log_price(price)
         if isinstance(band, _Young):
             who = seller_hash(seller)
-            if band.has(who):
-                return
+            if band.has(who):  # it teaches neither the band nor the pooled spread: a
+                return  # premium upload, all far from a young centre, would widen every band
             self._changed.add(key)
             if len(band.prices) >= POOL_FROM:
                 self._learn_pool(x - _robust(band.prices)[0])
