@@ -302,17 +302,14 @@ def _price_relevant(agg: WindowAggregate, sp: SignalPolicy) -> bool:
     >>> [_price_relevant(window(p), msgspec.structs.replace(sp, params=near)) for p in (40, 45)]
     [True, False]
     """
-    f = agg.features
-    if "price_reference" in f:
+    if "price_reference" in agg.features:
         return True
-    if not f.get("n_listing_created") or "price_min" not in f:
+    x = _price_features(agg)  # band_z reads what the detector will read
+    if x is None:
         return False
     make: Callable[..., PriceShiftDetector] = PriceShiftDetector  # params are floats
     det = make(**sp.params)
-    z = det.band_z({"new_listing": 1.0, "band_n": f.get("band_n", 0.0),
-                    "band_log_mean": f.get("band_log_mean", math.nan),
-                    "band_log_std": f.get("band_log_std", math.nan),
-                    "log_low": log_price(f["price_min"])})
+    z = det.band_z(x)  # 0 for no new listing, or a band younger than band_min_n
     return z > 0.0 and z >= min(PRICE_BAND_PRESCREEN, det.band_bar(sp.open_score))
 
 
