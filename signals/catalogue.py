@@ -62,6 +62,7 @@ class CatalogueEntry:
 
 
 SNAPSHOT_INTERVAL_MS = 10_000  # the contract: viewer snapshots are sent every ~10 s
+MIN_LIVE_FRACTION = 0.5  # a rate per live minute needs at least half a window live
 
 
 def live_fraction(agg: WindowAggregate) -> float:
@@ -124,17 +125,27 @@ def _report_evidence(agg: WindowAggregate) -> dict[str, Any]:
 def _inflation_features(agg: WindowAggregate) -> dict[str, float] | None:
     """Viewers, engagement per full window, and the share of the window live.
 
+    A window the stream was live for less than half of (its first or last) is
+    neither judged nor learned: one snapshot stands for anything up to ten seconds
+    live, so its engagement per viewer can be off by any factor, and a stream's
+    first window would start its baseline there.
+
     >>> agg = WindowAggregate(entity_type="stream", entity_id="s", region="US",
     ...     window_start=0, window_end=60_000, features={"n_viewer_snapshot": 3.0,
     ...     "viewers_mean": 900.0, "n_comment": 4.0, "n_like": 2.0})
     >>> _inflation_features(agg)
     {'viewers': 900.0, 'engagement': 12.0, 'live': 0.5}
+    >>> agg.features["n_viewer_snapshot"] = 2.0  # two snapshots: live 11-20 s
+    >>> _inflation_features(agg) is None
+    True
     """
     f = agg.features
     if f.get("n_viewer_snapshot", 0) == 0:
         return None
-    engagement = sum(f.get(f"n_{t}", 0.0) for t in ENGAGEMENT_TYPES)
     live = live_fraction(agg)
+    if live < MIN_LIVE_FRACTION:
+        return None
+    engagement = sum(f.get(f"n_{t}", 0.0) for t in ENGAGEMENT_TYPES)
     return {"viewers": f["viewers_mean"], "engagement": engagement / live, "live": live}
 
 
@@ -158,9 +169,6 @@ def _inflation_evidence(agg: WindowAggregate) -> dict[str, Any]:
 
 # --- purchase_anomaly -----------------------------------------------------
 
-MIN_PURCHASE_LIVE_FRACTION = 0.5
-
-
 def _purchase_features(agg: WindowAggregate) -> dict[str, float] | None:
     """Young-account purchases in the window (per full live minute), on the
     Anscombe scale ``2 sqrt(n + 3/8)``, where a Poisson count has a spread of about 1
@@ -182,7 +190,7 @@ def _purchase_features(agg: WindowAggregate) -> dict[str, float] | None:
     if agg.features.get("viewers_mean", 0.0) <= 0:
         return None
     fraction = live_fraction(agg)
-    if fraction < MIN_PURCHASE_LIVE_FRACTION:
+    if fraction < MIN_LIVE_FRACTION:
         return None
     count = agg.features.get("young_purchases", 0.0) / fraction
     return {"value": 2.0 * math.sqrt(count + 0.375)}

@@ -383,6 +383,30 @@ def test_one_young_purchase_in_a_streams_last_seconds_is_no_brushing() -> None:
     assert [s.status for s in half if s.signal_type == "purchase_anomaly"] == ["open"]
 
 
+def _audience(i: int, viewers: float, engagement: float, snapshots: float = 6.0
+              ) -> WindowAggregate:
+    return WindowAggregate(
+        entity_type="stream", entity_id="live-1", region="US", window_start=i * MIN,
+        window_end=(i + 1) * MIN,
+        features={"viewers_mean": viewers, "n_viewer_snapshot": snapshots,
+                  "n_comment": engagement / 2, "n_like": engagement / 2},
+    )
+
+
+def test_a_streams_first_seconds_do_not_start_its_engagement_baseline() -> None:
+    # the demo's viewer_inflation stream: live 1-2 s of its first window (one snapshot,
+    # read as 10 s), then about 1,600 engagement events a minute on 1,000 viewers
+    first = _audience(0, 1062.0, 37.0, snapshots=1.0)
+    usual = [_audience(i, 1000.0 + 40.0 * (i % 3), 1600.0 + 60.0 * (i % 2)) for i in range(1, 7)]
+    bought = _audience(7, 10_300.0, 1610.0)  # ten times the viewers, the same engagement
+    _, signals = _run([first, *usual, bought])
+    opened = [s for s in signals if s.signal_type == "viewer_inflation"]
+    assert [s.status for s in opened] == ["open"]
+    assert opened[0].window_start == 7 * MIN
+    _, quiet = _run([first, *usual])
+    assert [s for s in quiet if s.signal_type == "viewer_inflation"] == []
+
+
 def test_purchase_anomaly_opens_on_a_rise_not_when_a_busy_sale_ends() -> None:
     busy = [_sales(i, 20.0 + (i % 3)) for i in range(30)]
     _, after_sale = _run(busy + [_sales(30 + i, 0.0) for i in range(5)])
