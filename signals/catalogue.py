@@ -81,6 +81,19 @@ def live_fraction(agg: WindowAggregate) -> float:
     return min(1.0, max(snapshots, 1.0) * SNAPSHOT_INTERVAL_MS / length)
 
 
+def judged_live_fraction(agg: WindowAggregate) -> float | None:
+    """:func:`live_fraction`, or None when under ``MIN_LIVE_FRACTION``: a stream's
+    first or last seconds, too short to scale a count to a minute by.
+
+    >>> agg = WindowAggregate(entity_type="stream", entity_id="s", region="US",
+    ...     window_start=0, window_end=60_000, features={"n_viewer_snapshot": 2.0})
+    >>> judged_live_fraction(agg) is None
+    True
+    """
+    live = live_fraction(agg)
+    return None if live < MIN_LIVE_FRACTION else live
+
+
 def _share(part: float, whole: float) -> float:
     return round(part / whole, 4) if whole > 0 else 0.0
 
@@ -142,8 +155,8 @@ def _inflation_features(agg: WindowAggregate) -> dict[str, float] | None:
     f = agg.features
     if f.get("n_viewer_snapshot", 0) == 0:
         return None
-    live = live_fraction(agg)
-    if live < MIN_LIVE_FRACTION:
+    live = judged_live_fraction(agg)
+    if live is None:
         return None
     engagement = sum(f.get(f"n_{t}", 0.0) for t in ENGAGEMENT_TYPES)
     return {"viewers": f["viewers_mean"], "engagement": engagement / live, "live": live}
@@ -189,8 +202,8 @@ def _purchase_features(agg: WindowAggregate) -> dict[str, float] | None:
     """
     if agg.features.get("viewers_mean", 0.0) <= 0:
         return None
-    fraction = live_fraction(agg)
-    if fraction < MIN_LIVE_FRACTION:
+    fraction = judged_live_fraction(agg)
+    if fraction is None:
         return None
     count = agg.features.get("young_purchases", 0.0) / fraction
     return {"value": 2.0 * math.sqrt(count + 0.375)}
