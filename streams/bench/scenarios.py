@@ -2,7 +2,9 @@
 
 For each evaluation seed, a fresh local broker is preloaded with a simulated
 run (every signal type the policy enables injected twice, or those of
-``--types``; everything else clean traffic) and one ``riskstream worker``
+``--types``; everything else clean traffic; the run starts a part of a window
+drawn from the seed after a window's start, so its scenarios start anywhere in
+a window, :func:`sim_config`) and one ``riskstream worker``
 (with ``--policy``, if given) reads it from the start; its signals are matched
 with the simulator's labels:
 
