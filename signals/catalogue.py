@@ -59,6 +59,10 @@ class CatalogueEntry:
     #: whether a window holds live text (chat, stream titles): for a signal with a
     #: warm-up, such windows also warm up on a clock of their own in their region
     live_text: Callable[[WindowAggregate], bool] | None = None
+    #: signal types of the same entity whose open episode makes its windows unfit
+    #: to learn from (fake viewers say nothing of a stream's reports per viewer);
+    #: the engine judges those types first in each window
+    unlearned_while: tuple[str, ...] = ()
 
 
 SNAPSHOT_INTERVAL_MS = 10_000  # the contract: viewer snapshots are sent every ~10 s
@@ -541,7 +545,8 @@ CATALOGUE: dict[str, CatalogueEntry] = {
     e.signal_type: e
     for e in (
         CatalogueEntry("report_spike", 1, "stream", {"poisson_rate": PoissonRateDetector},
-                       _report_features, _report_observed, _report_evidence),
+                       _report_features, _report_observed, _report_evidence,
+                       unlearned_while=("viewer_inflation",)),
         CatalogueEntry("viewer_inflation", 2, "stream",
                        {"viewer_inflation": ViewerInflationDetector},
                        _inflation_features, _inflation_observed, _inflation_evidence),

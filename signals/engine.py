@@ -71,6 +71,14 @@ class Engine:
                         (CATALOGUE[name].code, kept))
                 if sp.warmup_s:
                     self._warmups.append((name, sp, CATALOGUE[name]))
+        # a type another one stops learning while it is open is judged first, so that
+        # its episode is known in the window it opens (signals still come in policy order)
+        first = {other for runs in self._by_entity.values() for name, _ in runs
+                 for other in CATALOGUE[name].unlearned_while}
+        self._order: dict[str, list[int]] = {
+            entity_type: [i for i, (name, _) in enumerate(runs) if name in first]
+            + [i for i, (name, _) in enumerate(runs) if name not in first]
+            for entity_type, runs in self._by_entity.items()}
         # one emerging_term detector, reloaded for each state term_rank reads
         term_sp = policy.signals.get("emerging_term")
         det = None if term_sp is None else CATALOGUE["emerging_term"].detectors[
@@ -118,12 +126,23 @@ class Engine:
             self._seen_from[agg.region] = agg.window_start
         warming = {name: self._warmups_of(sp, entry, agg, state, before)
                    for name, sp, entry in self._warmups}
-        signals: list[Signal] = []
-        for name, sp in self._by_entity.get(agg.entity_type, ()):
-            emitted = self._run(name, sp, agg, state, emitted_ts, idle, warming.get(name, False))
-            if emitted is not None:
-                signals.append(emitted)
-        return Result(state, signals)
+        runs = self._by_entity.get(agg.entity_type, [])
+        emitted: dict[int, Signal] = {}
+        for i in self._order.get(agg.entity_type, ()):
+            name, sp = runs[i]
+            signal = self._run(name, sp, agg, state, emitted_ts, idle, warming.get(name, False))
+            if signal is not None:
+                emitted[i] = signal
+        return Result(state, [emitted[i] for i in sorted(emitted)])
+
+    @staticmethod
+    def _open_on(state: EntityState, names: tuple[str, ...]) -> bool:
+        """True when one of these signal types has an episode open on the entity."""
+        for name in names:
+            life = state.life.get(CATALOGUE[name].code)
+            if life is not None and Lifecycle(life).is_open:
+                return True
+        return False
 
     def _run(
         self, name: str, sp: SignalPolicy, agg: WindowAggregate, state: EntityState,
@@ -154,7 +173,7 @@ class Engine:
         # between resolve_score and open_score either, where the first minute of an
         # attack often lands and would otherwise teach the baseline to expect it;
         # unless that has lasted adopt_after_windows: then it is the new normal
-        if x is not None and life.learn:
+        if x is not None and life.learn and not self._open_on(state, entry.unlearned_while):
             detector.learn_one(x)
         if x is not None:
             detector.remember_one(x)  # e.g. a seller's habit: from flagged windows too

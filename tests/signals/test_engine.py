@@ -477,3 +477,36 @@ def test_a_new_term_opens_on_three_texts_from_two_accounts_in_two_streams() -> N
     assert texts("onestream|US", 3.0, 2.0, 1.0) == []  # one chat's in-joke
     assert texts("oneaccount|US", 3.0, 1.0, 3.0) == []  # one account repeating itself
     assert texts("code|US", 3.0, 2.0, 2.0) == ["open"]
+
+
+def _shown(i: int, viewers: float, reports: float) -> WindowAggregate:
+    """A stream's window: about one engagement event a real viewer (1,100), reports."""
+    engagement = 1100.0 + 30.0 * (i % 3)
+    return WindowAggregate(
+        entity_type="stream", entity_id="live-2", region="US", window_start=i * MIN,
+        window_end=(i + 1) * MIN,
+        features={"viewers_mean": viewers, "n_viewer_snapshot": 6.0,
+                  "n_comment": engagement / 2, "n_like": engagement / 2,
+                  "n_report": reports, "distinct_reporters": reports},
+        context={"seller_id": "x9", "category": "fashion/bags"})
+
+
+def test_fake_viewers_do_not_teach_a_stream_its_report_rate() -> None:
+    # a bench stream (seed 7001 at 60 events/s): 1,100 viewers shown as 7,000 for ten
+    # minutes drew its usual report every few minutes; back to its real audience, a
+    # few more reports than usual must not read as a spike
+    usual = [_shown(i, 1100.0, float(i % 4 == 1)) for i in range(6)]
+    bought = [_shown(6 + i, 7000.0, float(i % 4 == 1)) for i in range(10)]
+    _, signals = _run([*usual, *bought, _shown(16, 1106.0, 5.0)])
+    assert [s.status for s in signals if s.signal_type == "viewer_inflation"] == ["open"]
+    assert [s for s in signals if s.signal_type == "report_spike"] == []
+    # as if its real audience had been shown all along
+    honest = [_shown(6 + i, 1100.0, float(i % 4 == 1)) for i in range(10)]
+    _, quiet = _run([*usual, *honest, _shown(16, 1106.0, 5.0)])
+    assert [s for s in quiet if s.signal_type == "report_spike"] == []
+    # a real spike after the inflation still opens; and in one window the signals
+    # come in policy order, though viewer_inflation is judged first
+    _, spiked = _run([*usual, *bought, _shown(16, 1106.0, 8.0)])
+    assert [s.status for s in spiked if s.signal_type == "report_spike"] == ["open"]
+    _, both = _run([*usual, _shown(6, 7000.0, 40.0)])
+    assert [s.signal_type for s in both] == ["report_spike", "viewer_inflation"]
