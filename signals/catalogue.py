@@ -63,6 +63,11 @@ class CatalogueEntry:
     #: to learn from (fake viewers say nothing of a stream's reports per viewer);
     #: the engine judges those types first in each window
     unlearned_while: tuple[str, ...] = ()
+    #: the detector's input while one of ``unlearned_while`` is open, from the window,
+    #: the input as usual, and that type's detector baseline (a stream's reports are
+    #: judged against its real audience, not its bought one)
+    judged_while: Callable[[WindowAggregate, dict[str, float], dict[str, float]],
+                           dict[str, float]] | None = None
 
 
 SNAPSHOT_INTERVAL_MS = 10_000  # the contract: viewer snapshots are sent every ~10 s
@@ -121,12 +126,40 @@ def _report_features(agg: WindowAggregate) -> dict[str, float] | None:
     return {"count": agg.features.get("n_report", 0.0), "exposure": exposure}
 
 
+def _report_honest(agg: WindowAggregate, x: dict[str, float],
+                   inflation: dict[str, float]) -> dict[str, float]:
+    """Reports judged against a stream's real audience while its ``viewer_inflation``
+    episode is open: bought viewers do not report, and seven times the audience
+    would expect seven times the reports, hiding a real spike. The real audience is
+    the larger of the stream's usual viewers (the inflation detector's baseline,
+    which learns no inflated window) and the audience its engagement implies at its
+    usual engagement per viewer; never more than the viewers shown.
+
+    >>> agg = WindowAggregate(entity_type="stream", entity_id="s", region="US",
+    ...     window_start=0, window_end=60_000, features={"viewers_mean": 7000.0,
+    ...     "n_viewer_snapshot": 6.0, "n_report": 6.0, "n_comment": 1200.0})
+    >>> usual = {"viewers": 1100.0, "engagement_per_viewer": 1.0}
+    >>> _report_honest(agg, _report_features(agg), usual)
+    {'count': 6.0, 'exposure': 1.2, 'audience': 1200.0}
+    """
+    shown = agg.features["viewers_mean"]
+    audience = inflation.get("viewers", shown)
+    engaged, per_viewer = _inflation_features(agg), inflation.get("engagement_per_viewer", 0.0)
+    if engaged is not None and per_viewer > 0.0:
+        audience = max(audience, (engaged["engagement"] + 1.0) / per_viewer - 1.0)
+    audience = min(max(audience, 1.0), shown)
+    return x | {"exposure": audience / 1000.0 * live_fraction(agg), "audience": audience}
+
+
 def _report_observed(agg: WindowAggregate, x: dict[str, float]) -> dict[str, Any]:
-    return {
+    out = {
         "reports": int(x["count"]),
         "viewers_mean": round(agg.features["viewers_mean"], 1),
         "reports_per_1k_viewers": round(x["count"] / x["exposure"], 3),
     }
+    if "audience" in x:  # viewer_inflation open: the rate is per real viewer
+        out["viewers_judged"] = round(x["audience"], 1)
+    return out
 
 
 def _report_evidence(agg: WindowAggregate) -> dict[str, Any]:
@@ -546,7 +579,7 @@ CATALOGUE: dict[str, CatalogueEntry] = {
     for e in (
         CatalogueEntry("report_spike", 1, "stream", {"poisson_rate": PoissonRateDetector},
                        _report_features, _report_observed, _report_evidence,
-                       unlearned_while=("viewer_inflation",)),
+                       unlearned_while=("viewer_inflation",), judged_while=_report_honest),
         CatalogueEntry("viewer_inflation", 2, "stream",
                        {"viewer_inflation": ViewerInflationDetector},
                        _inflation_features, _inflation_observed, _inflation_evidence),

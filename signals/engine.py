@@ -136,13 +136,25 @@ class Engine:
         return Result(state, [emitted[i] for i in sorted(emitted)])
 
     @staticmethod
-    def _open_on(state: EntityState, names: tuple[str, ...]) -> bool:
-        """True when one of these signal types has an episode open on the entity."""
+    def _open_of(state: EntityState, names: tuple[str, ...]) -> str | None:
+        """The first of these signal types with an episode open on the entity."""
         for name in names:
             life = state.life.get(CATALOGUE[name].code)
             if life is not None and Lifecycle(life).is_open:
-                return True
-        return False
+                return name
+        return None
+
+    def _baseline_of(self, name: str, state: EntityState) -> dict[str, float]:
+        """The baseline of signal type ``name``'s detector on the entity ({} if none)."""
+        sp, saved = self.policy.signals.get(name), state.detector(CATALOGUE[name].code)
+        if sp is None or saved is None:  # not in the policy (now), or nothing learned
+            return {}
+        detector = CATALOGUE[name].detectors[sp.detector](**sp.params)
+        try:
+            detector.load(saved)
+        except ValueError:  # left by another detector (a changed policy): nothing learned
+            return {}
+        return detector.baseline()
 
     def _run(
         self, name: str, sp: SignalPolicy, agg: WindowAggregate, state: EntityState,
@@ -158,6 +170,9 @@ class Engine:
                 detector = entry.detectors[sp.detector](**sp.params)
         life = Lifecycle(state.life.get(entry.code))
         x = entry.features(agg)
+        held = self._open_of(state, entry.unlearned_while)
+        if x is not None and held is not None and entry.judged_while is not None:
+            x = entry.judged_while(agg, x, self._baseline_of(held, state))
         if x is not None:
             x["idle_windows"] = float(idle)  # windows since the entity's previous one
         score = 0.0 if x is None else detector.score_one(x)
@@ -173,7 +188,7 @@ class Engine:
         # between resolve_score and open_score either, where the first minute of an
         # attack often lands and would otherwise teach the baseline to expect it;
         # unless that has lasted adopt_after_windows: then it is the new normal
-        if x is not None and life.learn and not self._open_on(state, entry.unlearned_while):
+        if x is not None and life.learn and held is None:
             detector.learn_one(x)
         if x is not None:
             detector.remember_one(x)  # e.g. a seller's habit: from flagged windows too

@@ -510,3 +510,27 @@ def test_fake_viewers_do_not_teach_a_stream_its_report_rate() -> None:
     assert [s.status for s in spiked if s.signal_type == "report_spike"] == ["open"]
     _, both = _run([*usual, _shown(6, 7000.0, 40.0)])
     assert [s.signal_type for s in both] == ["report_spike", "viewer_inflation"]
+
+
+def test_fake_viewers_do_not_hide_a_real_report_spike() -> None:
+    # 1,100 real viewers shown as 7,000 would expect about six times the reports: a
+    # spike of 8 reports must open as it does on the real audience, from the window
+    # the inflation opens in, and the signal says which audience it was judged on
+    usual = [_shown(i, 1100.0, float(i % 4 == 1)) for i in range(6)]
+    for at in (6, 9):
+        bought = [_shown(i, 7000.0, 8.0 if i == at else float(i % 4 == 1))
+                  for i in range(6, 10)]
+        _, signals = _run([*usual, *bought])
+        spike = next(s for s in signals if s.signal_type == "report_spike")
+        assert spike.status == "open" and spike.window_start == at * MIN
+        assert spike.observed["viewers_mean"] == 7000.0
+        assert 1000.0 <= spike.observed["viewers_judged"] <= 1200.0
+        honest = [_shown(i, 1100.0, 8.0 if i == at else float(i % 4 == 1))
+                  for i in range(6, 10)]
+        _, real = _run([*usual, *honest])
+        same = next(s for s in real if s.signal_type == "report_spike")
+        assert abs(spike.score - same.score) < 0.05 and "viewers_judged" not in same.observed
+    # a few reports, usual for the real audience, still do not open
+    bought = [_shown(i, 7000.0, 2.0) for i in range(6, 10)]
+    _, quiet = _run([*usual, *bought])
+    assert [s.signal_type for s in quiet] == ["viewer_inflation"]
