@@ -144,30 +144,35 @@ class Engine:
                 return name
         return None
 
-    def _baseline_of(self, name: str, state: EntityState) -> dict[str, float]:
-        """The baseline of signal type ``name``'s detector on the entity ({} if none)."""
-        sp, saved = self.policy.signals.get(name), state.detector(CATALOGUE[name].code)
-        if sp is None or saved is None:  # not in the policy (now), or nothing learned
-            return {}
-        detector = CATALOGUE[name].detectors[sp.detector](**sp.params)
+    @staticmethod
+    def _saved(entry: CatalogueEntry, sp: SignalPolicy, state: EntityState) -> Detector | None:
+        """The signal's detector as the entity's state left it; None if it holds none,
+        or one left by another detector (a changed policy)."""
+        saved = state.detector(entry.code)
+        if saved is None:
+            return None
+        detector = entry.detectors[sp.detector](**sp.params)
         try:
             detector.load(saved)
-        except ValueError:  # left by another detector (a changed policy): nothing learned
-            return {}
-        return detector.baseline()
+        except ValueError:
+            return None
+        return detector
+
+    def _baseline_of(self, name: str, state: EntityState) -> dict[str, float]:
+        """The baseline of signal type ``name``'s detector on the entity ({} if none)."""
+        sp = self.policy.signals.get(name)
+        detector = None if sp is None else self._saved(CATALOGUE[name], sp, state)
+        return {} if detector is None else detector.baseline()
 
     def _run(
         self, name: str, sp: SignalPolicy, agg: WindowAggregate, state: EntityState,
         emitted_ts: int, idle: int, warming: bool,
     ) -> Signal | None:
         entry = CATALOGUE[name]
-        detector = entry.detectors[sp.detector](**sp.params)
-        saved = state.detector(entry.code)
-        if saved is not None:
-            try:
-                detector.load(saved)
-            except ValueError:  # left by another detector (a changed policy): learn afresh
-                detector = entry.detectors[sp.detector](**sp.params)
+        # none saved, or one left by another detector (a changed policy): learn afresh
+        detector = self._saved(entry, sp, state)
+        if detector is None:
+            detector = entry.detectors[sp.detector](**sp.params)
         life = Lifecycle(state.life.get(entry.code))
         x = entry.features(agg)
         held = self._open_of(state, entry.unlearned_while)
