@@ -15,7 +15,7 @@ from typing import IO, Any
 import orjson
 
 from signals.policy import PolicyError, load_policy
-from streams.errors import ConfigError
+from streams.errors import BrokerUnreachable, ConfigError
 from streams.localkafka import LocalKafka, LocalKafkaError, cache_dir, fetch_jars
 
 
@@ -56,7 +56,7 @@ def _non_negative(text: str) -> float:
     return value
 
 
-def _rate(text: str) -> float:
+def _positive(text: str) -> float:
     value = _float(text)
     if not 0 < value < math.inf:
         raise argparse.ArgumentTypeError(f"must be > 0, not {text}")
@@ -168,7 +168,7 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("simulate", help="produce simulated events with labelled scenarios")
     _add_broker(s)
     s.add_argument("--seed", type=int, default=7)
-    s.add_argument("--rate", type=_rate, default=200.0,
+    s.add_argument("--rate", type=_positive, default=200.0,
                    help="events per second of event time (default 200)")
     s.add_argument("--duration", type=_count, default=3600, help="seconds of event time")
     s.add_argument("--speed", type=_non_negative, default=1.0,
@@ -190,13 +190,13 @@ def build_parser() -> argparse.ArgumentParser:
     d = sub.add_parser("demo", help="local broker + worker + simulator + live signal table")
     d.add_argument("--port", type=_port, default=9092, help="local broker port")
     d.add_argument("--metrics-port", type=_metrics_port, default=9308)
-    d.add_argument("--rate", type=_rate, default=200.0,
+    d.add_argument("--rate", type=_positive, default=200.0,
                    help="simulated events per second of event time (default 200)")
     d.add_argument("--speed", type=_non_negative, default=1.0,
                    help="event-time seconds per wall-clock second in the live part "
                         "(default 1; 0 = as fast as possible)")
     d.add_argument("--seed", type=int, default=7)
-    d.add_argument("--for", dest="run_for", type=float,
+    d.add_argument("--for", dest="run_for", type=_positive,
                    help="stop by itself after this many seconds (default: until Ctrl-C)")
 
     k = sub.add_parser("kafka", help="run a local single-node Kafka broker (KRaft)")
@@ -215,7 +215,7 @@ def build_parser() -> argparse.ArgumentParser:
     t = sub.add_parser("tail", help="print signals from risk.signals as JSON lines")
     _add_broker(t)
     t.add_argument("--from-beginning", action="store_true")
-    t.add_argument("--for", dest="run_for", type=float, default=10.0,
+    t.add_argument("--for", dest="run_for", type=_positive, default=10.0,
                    help="seconds to read (default 10)")
     t.add_argument("--labels", type=_readable,
                    help="scenario labels to score the signals against")
@@ -226,11 +226,11 @@ def build_parser() -> argparse.ArgumentParser:
                                             "latency; memory per tracked entity")
     bt.add_argument("--events", type=_count, default=200_000,
                     help="preloaded events (default 200000)")
-    bt.add_argument("--rate", type=_rate, default=500.0,
+    bt.add_argument("--rate", type=_positive, default=500.0,
                     help="simulated events per second of event time in the preload")
     bt.add_argument("--partitions", type=_count, default=4)
     bt.add_argument("--seed", type=int, default=7)
-    bt.add_argument("--live-rate", type=_rate, default=5000.0,
+    bt.add_argument("--live-rate", type=_positive, default=5000.0,
                     help="events/s of the live latency run (default 5000)")
     bt.add_argument("--live-seconds", type=_count, default=180)
     bt.add_argument("--warmup-seconds", type=_count, default=300,
@@ -266,7 +266,7 @@ def build_parser() -> argparse.ArgumentParser:
                     help="seeds, e.g. 7001-7010,42 (default 7001-7030: never used while tuning)")
     bs.add_argument("--minutes", type=_count, default=40,
                     help="event-time minutes per seed (default 40)")
-    bs.add_argument("--rate", type=_rate, default=150.0,
+    bs.add_argument("--rate", type=_positive, default=150.0,
                     help="simulated events per second of event time (default 150, the "
                          "tuning seeds' rate)")
     bs.add_argument("--types", type=_scenarios, default="all",
@@ -291,6 +291,9 @@ def main(argv: list[str] | None = None) -> int:
     except (ConfigError, PolicyError, LocalKafkaError) as exc:
         print(f"riskstream: {exc}", file=sys.stderr)
         return 2
+    except BrokerUnreachable as exc:
+        print(f"riskstream {args.command}: {exc}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         return 130
 

@@ -15,7 +15,9 @@ from typing import Any
 
 import orjson
 from aiokafka import AIOKafkaConsumer
+from aiokafka.errors import KafkaConnectionError
 
+from streams.errors import BrokerUnreachable
 from streams.simulate import matches
 from streams.topics import SIGNALS_TOPIC
 
@@ -23,7 +25,11 @@ from streams.topics import SIGNALS_TOPIC
 async def read_signals(broker: str, seconds: float, from_beginning: bool) -> list[dict[str, Any]]:
     consumer = AIOKafkaConsumer(SIGNALS_TOPIC, bootstrap_servers=broker, group_id=None,
                                 auto_offset_reset="earliest" if from_beginning else "latest")
-    await consumer.start()
+    try:
+        await consumer.start()
+    except KafkaConnectionError:
+        await consumer.stop()
+        raise BrokerUnreachable(broker) from None
     out: list[dict[str, Any]] = []
     deadline = time.monotonic() + seconds
     try:

@@ -11,6 +11,7 @@ from aiokafka.errors import KafkaConnectionError, TopicAlreadyExistsError
 from aiokafka.partitioner import murmur2
 
 from streams.contract import LISTING_TOPIC, LIVESTREAM_TOPIC, VERDICTS_TOPIC
+from streams.errors import BrokerUnreachable
 
 SIGNALS_TOPIC = "risk.signals"
 DLQ_TOPIC = "riskstream.dlq"
@@ -30,7 +31,8 @@ async def ensure_topics(
     broker: str, names: tuple[str, ...], partitions: int, timeout_s: float = 60.0,
     compacted: tuple[str, ...] = (), configs: dict[str, dict[str, str]] | None = None,
 ) -> None:
-    """Create the topics that do not exist yet (waits for the broker to answer);
+    """Create the topics that do not exist yet (waits up to ``timeout_s`` for the broker
+    to answer, then raises :class:`~streams.errors.BrokerUnreachable`);
     those named in ``compacted`` get ``cleanup.policy=compact``, those in
     ``configs`` the topic settings given there."""
     deadline = asyncio.get_running_loop().time() + timeout_s
@@ -42,7 +44,7 @@ async def ensure_topics(
         except KafkaConnectionError:
             await admin.close()
             if asyncio.get_running_loop().time() > deadline:
-                raise
+                raise BrokerUnreachable(broker, timeout_s) from None
             await asyncio.sleep(1.0)
     try:
         existing = set(await admin.list_topics())

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import asyncio
+import socket
 from pathlib import Path
 
 import orjson
@@ -7,7 +9,8 @@ import pytest
 
 from streams.cli import main
 from streams.config import Settings
-from streams.errors import ConfigError
+from streams.errors import BrokerUnreachable, ConfigError
+from streams.topics import ensure_topics
 
 
 def test_env_prefix_and_overrides() -> None:
@@ -51,6 +54,8 @@ def test_check_policy_refuses_a_bad_file(tmp_path, capsys) -> None:
     (["simulate", "--rate", "inf", "--out", "/dev/null"], "--rate"),
     (["kafka", "start", "--port", "99999"], "--port"),
     (["demo", "--metrics-port", "-1"], "--metrics-port"),
+    (["demo", "--for", "-5"], "--for"),
+    (["tail", "--for", "0"], "--for"),
 ])
 def test_bad_flag_is_refused_with_its_name(argv: list[str], flag: str, capsys) -> None:
     with pytest.raises(SystemExit) as info:
@@ -181,3 +186,24 @@ def test_an_output_checked_at_start_is_not_left_behind(tmp_path, capsys) -> None
     assert main(argv) == 2  # refused: no NAB corpus there
     assert "--data" in capsys.readouterr().err
     assert not summary.exists()
+
+
+def _silent_address() -> str:
+    """host:port where nothing listens (a port the system just handed out and took back)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return f"127.0.0.1:{sock.getsockname()[1]}"
+
+
+def test_tail_without_a_broker_says_so_in_one_line(capsys) -> None:
+    broker = _silent_address()
+    assert main(["tail", "--broker", broker, "--for", "5"]) == 1
+    err = capsys.readouterr().err
+    assert f"riskstream tail: no Kafka broker answers at {broker}: " in err
+    assert "`riskstream kafka start`" in err
+
+
+def test_a_broker_that_never_answers_is_named_after_the_wait() -> None:
+    broker = _silent_address()
+    with pytest.raises(BrokerUnreachable, match=f"answers at {broker} \\(waited 1 s\\)"):
+        asyncio.run(ensure_topics(broker, ("risk.signals",), 4, timeout_s=1.0))
