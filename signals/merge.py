@@ -34,6 +34,7 @@ source and window, so a repeat is not counted twice.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 
 import msgspec
@@ -46,6 +47,7 @@ from signals.record import (
     MAX_SAMPLE_IDS,
     MAX_TEXTS,
 )
+from signals.state import packed
 
 #: entity types whose windows arrive in partials (their events are keyed otherwise),
 #: and the input topics whose partitions each send one
@@ -131,7 +133,7 @@ def merge(a: WindowAggregate, b: WindowAggregate) -> WindowAggregate:
         context=a.context | b.context, ended=a.ended or b.ended)
 
 
-_pack_use = msgspec.msgpack.Encoder().encode
+_pack_use = functools.partial(packed, msgspec.msgpack.Encoder())
 _unpack_use = msgspec.msgpack.Decoder(FirstUse).decode
 
 
