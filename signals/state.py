@@ -103,8 +103,8 @@ _head_decoder = msgspec.msgpack.Decoder(StateHead)
 def packed(encoder: msgspec.msgpack.Encoder, obj: object) -> bytes:
     """``encoder.encode(obj)``, in an object of its own size: for bytes held long. (The
     encoder's own result is its buffer shrunk in place, and held as that it kept up
-    to a third more memory than its bytes: 311 against 262 B per tracked stream in
-    ``python -m streams.bench.memory``.)
+    to a third more memory than its bytes: about 308 against 260 B per tracked
+    stream in ``python -m streams.bench.memory --entities 100000 --churn-rounds 0``.)
 
     >>> packed(_encoder, [1, "a"]) == _encoder.encode([1, "a"])
     True
