@@ -50,4 +50,3 @@ class BrokerUnreachable(RiskstreamError):
         super().__init__(f"no Kafka broker answers at {broker}{waited}: start one with "
                          "`riskstream kafka start`, or give its address with --broker or "
                          "RISKSTREAM_BROKER")
-        self.broker = broker
