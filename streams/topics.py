@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
+from collections.abc import Iterator
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
@@ -12,6 +14,8 @@ from aiokafka.partitioner import murmur2
 
 from streams.contract import LISTING_TOPIC, LIVESTREAM_TOPIC, VERDICTS_TOPIC
 from streams.errors import BrokerUnreachable
+
+log = logging.getLogger("riskstream.topics")
 
 SIGNALS_TOPIC = "risk.signals"
 DLQ_TOPIC = "riskstream.dlq"
@@ -36,16 +40,8 @@ async def ensure_topics(
     those named in ``compacted`` get ``cleanup.policy=compact``, those in
     ``configs`` the topic settings given there."""
     deadline = asyncio.get_running_loop().time() + timeout_s
-    while True:
-        admin = AIOKafkaAdminClient(bootstrap_servers=broker, request_timeout_ms=10_000)
-        try:
-            await admin.start()
-            break
-        except KafkaConnectionError:
-            await admin.close()
-            if asyncio.get_running_loop().time() > deadline:
-                raise BrokerUnreachable(broker, timeout_s) from None
-            await asyncio.sleep(1.0)
+    with _each_line_once(logging.getLogger("aiokafka")):
+        admin = await _admin_when_up(broker, timeout_s, deadline)
     try:
         existing = set(await admin.list_topics())
         missing = [n for n in names if n not in existing]
@@ -61,6 +57,58 @@ async def ensure_topics(
     if missing:
         await asyncio.wait_for(_until_served(broker, missing, partitions),
                                max(deadline - asyncio.get_running_loop().time(), 1.0))
+
+
+async def _admin_when_up(broker: str, timeout_s: float, deadline: float) -> AIOKafkaAdminClient:
+    """An admin client connected to ``broker``, trying once a second until ``deadline``;
+    the wait is announced once, on the first refusal."""
+    first = True
+    while True:
+        admin = AIOKafkaAdminClient(bootstrap_servers=broker, request_timeout_ms=10_000)
+        try:
+            await admin.start()
+            return admin
+        except KafkaConnectionError:
+            await admin.close()
+            if asyncio.get_running_loop().time() > deadline:
+                raise BrokerUnreachable(broker, timeout_s) from None
+            if first:
+                log.warning("no Kafka broker answers at %s yet: trying again each second "
+                            "for up to %.0f s", broker, timeout_s)
+                first = False
+            await asyncio.sleep(1.0)
+
+
+@contextlib.contextmanager
+def _each_line_once(logger: logging.Logger) -> Iterator[None]:
+    """While inside, ``logger`` lets each distinct message through once: a client
+    retrying a broker that is down logs the same "Unable connect" line on every try.
+
+    >>> seen = []
+    >>> class Keep(logging.Handler):
+    ...     def emit(self, record): seen.append(record.getMessage())
+    >>> lg = logging.getLogger("doctest.once"); lg.propagate = False; lg.addHandler(Keep())
+    >>> with _each_line_once(lg):
+    ...     for reason in ("refused", "refused", "timed out", "refused"):
+    ...         lg.error("Unable connect: %s", reason)
+    >>> lg.error("Unable connect: %s", "refused")  # outside: as before
+    >>> seen
+    ['Unable connect: refused', 'Unable connect: timed out', 'Unable connect: refused']
+    """
+    shown: set[str] = set()
+
+    def first_time(record: logging.LogRecord) -> bool:
+        text = record.getMessage()
+        if text in shown:
+            return False
+        shown.add(text)
+        return True
+
+    logger.addFilter(first_time)
+    try:
+        yield
+    finally:
+        logger.removeFilter(first_time)
 
 
 async def _until_served(broker: str, names: list[str], partitions: int) -> None:

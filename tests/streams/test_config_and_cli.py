@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import socket
 from pathlib import Path
 
@@ -207,3 +208,14 @@ def test_a_broker_that_never_answers_is_named_after_the_wait() -> None:
     broker = _silent_address()
     with pytest.raises(BrokerUnreachable, match=f"answers at {broker} \\(waited 1 s\\)"):
         asyncio.run(ensure_topics(broker, ("risk.signals",), 4, timeout_s=1.0))
+
+
+def test_the_wait_for_a_broker_is_told_once_not_on_every_try(caplog) -> None:
+    broker = _silent_address()
+    with caplog.at_level(logging.WARNING), pytest.raises(BrokerUnreachable):
+        asyncio.run(ensure_topics(broker, ("risk.signals",), 4, timeout_s=2.5))
+    lines = [r.getMessage() for r in caplog.records]
+    assert sum(f"answers at {broker} yet" in line for line in lines) == 1
+    refused = [line for line in lines if line.startswith("Unable connect")]
+    assert len(refused) == 1 and broker in refused[0]  # the client's reason, once of 3-4 tries
+    assert not logging.getLogger("aiokafka").filters  # and later logs are left as they were
