@@ -9,6 +9,10 @@ A bad value is refused at start with the variable's name and the value given.
 Traceback (most recent call last):
 ...
 streams.errors.ConfigError: RISKSTREAM_METRICS_PORT='many': Expected `int`
+>>> Settings.from_env({}, metrics_port=70000)  # from the flag
+Traceback (most recent call last):
+...
+streams.errors.ConfigError: --metrics-port=70000: Expected `int` <= 65535
 """
 
 from __future__ import annotations
@@ -51,18 +55,22 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             var = PREFIX + name.upper()
             if var in env:
                 values[name] = env[var]
-        values.update({k: v for k, v in overrides.items() if v is not None})
+        flags = {k: v for k, v in overrides.items() if v is not None}
+        values.update(flags)
         try:
             return msgspec.convert(values, cls, strict=False)
         except msgspec.ValidationError as exc:
             message = str(exc)
             field = message.rsplit("`$.", 1)[-1].rstrip("`") if "`$." in message else ""
-            var = PREFIX + field.upper() if field else "settings"
             reason = message.split(" - at ")[0]
-            if field in values:  # say what was given (a variable's value is always a str)
-                var += f"={values[field]!r}"
+            if field in flags:  # a flag's value: name the flag the user typed
+                given = "--" + field.replace("_", "-") + f"={flags[field]}"
+            elif field in values:  # a variable's value (always a str): show it as given
+                given = PREFIX + field.upper() + f"={values[field]!r}"
                 reason = reason.removesuffix(", got `str`")
-            raise ConfigError(f"{var}: {reason}") from None
+            else:
+                given = PREFIX + field.upper() if field else "settings"
+            raise ConfigError(f"{given}: {reason}") from None
 
     @property
     def windows_topic(self) -> str:

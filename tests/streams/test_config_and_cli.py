@@ -35,7 +35,14 @@ def test_bad_setting_shows_its_value() -> None:
     assert str(info.value) == "RISKSTREAM_DEDUP_CAPACITY='lots': Expected `int`"
     with pytest.raises(ConfigError) as info:
         Settings.from_env({}, partitions=0)  # a flag's override
-    assert str(info.value) == "RISKSTREAM_PARTITIONS=0: Expected `int` >= 1"
+    assert str(info.value) == "--partitions=0: Expected `int` >= 1"
+
+
+def test_a_bad_flag_is_named_as_typed_not_as_its_variable(capsys) -> None:
+    assert main(["worker", "--metrics-port", "99999", "--broker", _silent_address()]) == 2
+    err = capsys.readouterr().err
+    assert "--metrics-port=99999: Expected `int` <= 65535" in err
+    assert "RISKSTREAM_" not in err
 
 
 def test_check_policy_refuses_a_bad_file(tmp_path, capsys) -> None:
