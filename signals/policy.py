@@ -142,13 +142,20 @@ def _check(policy: Policy) -> None:
                               "open_score, or an open signal would have no severity")
 
 
+_KINDS = {str: "text", list: "a list", int: "a number", float: "a number", bool: "true or false"}
+
+
 def parse_policy(text: str) -> Policy:
     """Parse and validate a policy from YAML text."""
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         raise PolicyError(f"policy: not valid YAML: {exc}") from None
-    signals = data.get("signals") if isinstance(data, dict) else None
+    if not isinstance(data, dict):
+        got = "an empty file" if data is None else _KINDS.get(type(data), "a single value")
+        raise PolicyError(f"policy: expected a mapping of settings (`version: 1`, "
+                          f"`signals: ...`), got {got}")
+    signals = data.get("signals")
     if isinstance(signals, dict):  # check entries one by one, so errors name the signal
         for name, entry in signals.items():
             try:
@@ -167,12 +174,22 @@ def parse_policy(text: str) -> Policy:
 
 
 def load_policy(path: str | Path | None = None) -> Policy:
-    """Load the policy at ``path``, or the bundled default when it is None."""
+    """Load the policy at ``path``, or the bundled default when it is None; an error
+    names the file.
+
+    >>> load_policy("/dev/null")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    signals.policy.PolicyError: policy /dev/null: expected a mapping ..., got an empty file
+    """
     if path is None:
         text = resources.files("signals").joinpath("default_policy.yaml").read_text()
-    else:
-        try:
-            text = Path(path).read_text()
-        except OSError as exc:
-            raise PolicyError(f"policy: cannot read {path}: {exc.strerror}") from None
-    return parse_policy(text)
+        return parse_policy(text)
+    try:
+        text = Path(path).read_text()
+    except OSError as exc:
+        raise PolicyError(f"policy: cannot read {path}: {exc.strerror}") from None
+    try:
+        return parse_policy(text)
+    except PolicyError as exc:
+        raise PolicyError(str(exc).replace("policy:", f"policy {path}:", 1)) from None

@@ -113,3 +113,21 @@ def test_not_yaml_and_missing_file() -> None:
         load_policy("/nonexistent/policy.yaml")
     with pytest.raises(PolicyError, match="version"):
         parse_policy("version: 2")
+
+
+@pytest.mark.parametrize(("text", "got"), [("", "an empty file"), ("report_spike", "text"),
+                                           ("- version: 1", "a list")])
+def test_a_file_that_is_no_mapping_is_told_what_it_holds(tmp_path, text: str, got: str) -> None:
+    path = tmp_path / "policy.yaml"
+    path.write_text(text)
+    with pytest.raises(PolicyError) as info:
+        load_policy(path)
+    assert str(info.value) == (f"policy {path}: expected a mapping of settings "
+                               f"(`version: 1`, `signals: ...`), got {got}")
+
+
+def test_an_error_in_a_policy_file_names_the_file(tmp_path) -> None:
+    path = tmp_path / "strict.yaml"
+    path.write_text("version: 2\n")
+    with pytest.raises(PolicyError, match=f"^policy {path}: .*version"):
+        load_policy(path)
