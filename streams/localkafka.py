@@ -119,6 +119,7 @@ class LocalKafka:
             pid = int(self.pid_file.read_text().strip())
         except (FileNotFoundError, ValueError):
             return None
+        _reap(pid)  # a broker this process started and that died is a zombie until then
         try:
             os.kill(pid, 0)
         except ProcessLookupError:
