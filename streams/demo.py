@@ -2,8 +2,9 @@
 
 Starts (or reuses) the local Kafka broker, a worker process and a simulator
 process, then shows signals as they arrive on ``risk.signals`` next to the
-worker's own counters read from its ``/metrics``. Ctrl-C stops everything it
-started, in reverse order.
+worker's own counters read from its ``/metrics``. Ctrl-C (or SIGTERM) stops
+everything it started, in reverse order; so does the worker or the simulator
+stopping by itself, which the demo then reports with the end of its log.
 """
 
 from __future__ import annotations
@@ -14,11 +15,13 @@ import contextlib
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import time
 import urllib.request
 from collections import deque
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -30,12 +33,61 @@ from rich.live import Live
 from rich.padding import Padding
 from rich.text import Text
 
+from signals.policy import load_policy
+from streams.config import Settings
+from streams.errors import ConfigError, RiskstreamError
 from streams.localkafka import LocalKafka, cache_dir
 from streams.topics import PUBLIC_TOPICS, SIGNALS_TOPIC, ensure_topics
 
 WARMUP_S = 600  # event-time history produced at full speed, so baselines exist at once
 ROWS = 15
 SEVERITY_STYLE = {"low": "cyan", "medium": "yellow", "high": "red", "critical": "bold white on red"}
+LOG_TAIL_LINES = 5  # of a child's log, shown when it stops by itself
+
+
+class ChildStopped(RiskstreamError):
+    """A process the demo started (the broker, the worker or the simulator) stopped by
+    itself.
+
+    >>> print(ChildStopped("worker", "exit code 1", Path("w.log"), ["OSError: in use"]))
+    the worker stopped by itself (exit code 1); the end of w.log:
+      OSError: in use
+    >>> print(ChildStopped("simulator", "killed by SIGKILL", Path("s.log"), []))
+    the simulator stopped by itself (killed by SIGKILL); its log, s.log, is empty
+    """
+
+    def __init__(self, name: str, how: str, log: Path, tail: list[str]) -> None:
+        said = "".join(f"\n  {line}" for line in tail)
+        where = f"the end of {log}:{said}" if tail else f"its log, {log}, is empty"
+        super().__init__(f"the {name} stopped by itself ({how}); {where}")
+
+
+class _Watched:
+    """A process the demo started, the log it writes to, and how to tell it stopped:
+    ``stopped()`` is None while it runs, else how it ended."""
+
+    def __init__(self, name: str, log: Path, stopped: Callable[[], str | None]) -> None:
+        self.name, self.log, self.stopped = name, log, stopped
+
+    @classmethod
+    def child(cls, name: str, proc: subprocess.Popen[bytes], log: Path) -> _Watched:
+        def stopped() -> str | None:
+            code = proc.poll()
+            if code is None:
+                return None
+            return f"killed by {signal.Signals(-code).name}" if code < 0 else f"exit code {code}"
+        return cls(name, log, stopped)
+
+    def check(self) -> None:
+        """Raise :class:`ChildStopped` if it has stopped."""
+        how = self.stopped()
+        if how is not None:
+            try:
+                text = self.log.read_text(errors="replace").splitlines()
+            except FileNotFoundError:
+                text = []
+            raise ChildStopped(self.name, how, self.log,
+                               [line for line in text if line.strip()][-LOG_TAIL_LINES:])
 
 
 def why(sig: dict[str, Any]) -> str:
@@ -118,7 +170,8 @@ def _render(rows: deque[dict[str, Any]], totals: dict[str, float], started: floa
                  *lines, Text(), Text("Ctrl-C stops the demo and everything it started."))
 
 
-async def _watch(broker: str, metrics_url: str, run_for: float | None) -> None:
+async def _watch(broker: str, metrics_url: str, run_for: float | None,
+                 watched: list[_Watched]) -> None:
     consumer = AIOKafkaConsumer(SIGNALS_TOPIC, bootstrap_servers=broker,
                                 auto_offset_reset="latest", group_id=None)
     await consumer.start()
@@ -129,6 +182,8 @@ async def _watch(broker: str, metrics_url: str, run_for: float | None) -> None:
     try:
         with Live(_render(rows, totals, started, metrics_url), refresh_per_second=2) as live:
             while run_for is None or time.monotonic() - started < run_for:
+                for proc in watched:
+                    proc.check()
                 batch = await consumer.getmany(timeout_ms=500)
                 for records in batch.values():
                     for rec in records:
@@ -138,7 +193,10 @@ async def _watch(broker: str, metrics_url: str, run_for: float | None) -> None:
                     last_scrape = time.monotonic()
                 live.update(_render(rows, totals, started, metrics_url))
     finally:
-        await consumer.stop()
+        # with its broker gone, aiokafka's stop re-raises the cancellation of its own
+        # fetch task; whatever ended the watch (Ctrl-C, a process that stopped) goes on
+        with contextlib.suppress(asyncio.CancelledError):
+            await consumer.stop()
 
 
 def _stop(proc: subprocess.Popen[bytes], name: str, timeout_s: float = 20.0) -> None:
@@ -154,11 +212,28 @@ def _stop(proc: subprocess.Popen[bytes], name: str, timeout_s: float = 20.0) -> 
 
 
 def _interrupt(signum: int, frame: object) -> None:
-    """SIGTERM stops the demo as Ctrl-C does: through the clean-up below."""
-    raise KeyboardInterrupt
+    """SIGTERM stops the demo as Ctrl-C does: as a SIGINT, which inside the event loop
+    cancels the watch (and outside it raises KeyboardInterrupt), then the clean-up."""
+    signal.raise_signal(signal.SIGINT)
+
+
+def _check_port_free(port: int) -> None:
+    """Refuse a metrics port something listens on already (another worker or demo):
+    the demo's worker would stop at once, unable to serve its metrics there."""
+    with socket.socket() as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the worker's server
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError as exc:
+            raise ConfigError(f"--metrics-port {port}: in use ({exc.strerror}): another "
+                              "worker or demo may be running; stop it or give another port"
+                              ) from None
 
 
 def run_demo(args: argparse.Namespace) -> int:
+    settings = Settings.from_env(metrics_port=args.metrics_port)  # what the worker will read
+    load_policy(settings.policy)
+    _check_port_free(args.metrics_port)
     signal.signal(signal.SIGTERM, _interrupt)
     kafka = LocalKafka(port=args.port, data_dir=cache_dir() / "demo-kafka-data")
     started_kafka = kafka.pid() is None
@@ -167,6 +242,7 @@ def run_demo(args: argparse.Namespace) -> int:
     logs = Path(".riskstream") / "demo"
     logs.mkdir(parents=True, exist_ok=True)
     procs: list[tuple[str, subprocess.Popen[bytes]]] = []
+    stopped: ChildStopped | None = None
     with (logs / "worker.log").open("wb") as wlog, (logs / "simulator.log").open("wb") as slog:
         try:
             with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C or SIGTERM: clean up below
@@ -187,8 +263,17 @@ def run_demo(args: argparse.Namespace) -> int:
                      "--labels", str(logs / "labels.jsonl")],
                     env=env, stdout=slog, stderr=subprocess.STDOUT)))
                 print(f"worker and simulator started; logs in {logs}/", flush=True)
+                watched = [_Watched.child(name, proc, Path(log.name))
+                           for (name, proc), log in zip(procs, (wlog, slog), strict=True)]
+                if started_kafka:
+                    watched.append(_Watched(
+                        "Kafka broker", kafka.log_file,
+                        lambda: None if kafka.pid() is not None else "its process is gone"))
                 url = f"http://127.0.0.1:{args.metrics_port}/metrics"
-                asyncio.run(_watch(kafka.bootstrap, url, args.run_for))
+                try:
+                    asyncio.run(_watch(kafka.bootstrap, url, args.run_for, watched))
+                except ChildStopped as exc:
+                    stopped = exc
         finally:
             signal.signal(signal.SIGTERM, signal.SIG_IGN)  # a second one must not cut this short
             signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -198,4 +283,7 @@ def run_demo(args: argparse.Namespace) -> int:
             if started_kafka:
                 kafka.stop()
             print("stopped.", flush=True)
+    if stopped is not None:
+        print(f"riskstream demo: {stopped}", file=sys.stderr)
+        return 1
     return 0

@@ -196,11 +196,15 @@ def test_an_output_checked_at_start_is_not_left_behind(tmp_path, capsys) -> None
     assert not summary.exists()
 
 
-def _silent_address() -> str:
-    """host:port where nothing listens (a port the system just handed out and took back)."""
+def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
-        return f"127.0.0.1:{sock.getsockname()[1]}"
+        return int(sock.getsockname()[1])
+
+
+def _silent_address() -> str:
+    """host:port where nothing listens (a port the system just handed out and took back)."""
+    return f"127.0.0.1:{_free_port()}"
 
 
 def test_tail_without_a_broker_says_so_in_one_line(capsys) -> None:
@@ -226,3 +230,42 @@ def test_the_wait_for_a_broker_is_told_once_not_on_every_try(caplog) -> None:
     refused = [line for line in lines if line.startswith("Unable connect")]
     assert len(refused) == 1 and broker in refused[0]  # the client's reason, once of 3-4 tries
     assert not logging.getLogger("aiokafka").filters  # and later logs are left as they were
+
+
+def test_the_demo_refuses_a_metrics_port_it_could_not_read(capsys) -> None:
+    with pytest.raises(SystemExit) as info:
+        main(["demo", "--metrics-port", "0"])  # the worker would take any port; the demo reads one
+    assert info.value.code == 2
+    assert "--metrics-port: must be a port number, 1-65535, not 0" in capsys.readouterr().err
+
+
+def _no_broker_start(monkeypatch) -> None:
+    """A demo that gets as far as starting its broker fails the test at once."""
+    from streams.localkafka import LocalKafka
+
+    def refuse(self, timeout_s: float = 90.0) -> int:
+        raise AssertionError("the demo went on to start its broker")
+    monkeypatch.setattr(LocalKafka, "start", refuse)
+
+
+def test_the_demo_refuses_a_metrics_port_in_use_before_starting_anything(
+        monkeypatch, capsys) -> None:
+    _no_broker_start(monkeypatch)
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        assert main(["demo", "--metrics-port", str(port)]) == 2
+    out = capsys.readouterr()
+    assert f"--metrics-port {port}: in use" in out.err
+    assert "starting Kafka" not in out.out
+
+
+def test_the_demo_refuses_a_bad_policy_variable_before_starting_anything(
+        tmp_path, monkeypatch, capsys) -> None:
+    _no_broker_start(monkeypatch)
+    monkeypatch.setenv("RISKSTREAM_POLICY", str(tmp_path / "missing.yaml"))
+    assert main(["demo", "--metrics-port", str(_free_port())]) == 2
+    out = capsys.readouterr()
+    assert f"cannot read {tmp_path / 'missing.yaml'}" in out.err
+    assert "starting Kafka" not in out.out
