@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal, get_args, get_type_hints
 
 import msgspec
 
@@ -38,7 +38,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     metrics_host: str = "127.0.0.1"
     metrics_port: Port = 9308
     data_dir: str = ".riskstream/worker"
-    log_level: str = "info"
+    log_level: Literal["debug", "info", "warning", "error", "critical"] = "info"
     max_future_s: Annotated[int, msgspec.Meta(ge=0)] = 3600
     max_past_s: Annotated[int, msgspec.Meta(ge=0)] = 7 * 24 * 3600
     dedup_capacity: Annotated[int, msgspec.Meta(ge=0)] = 100_000
@@ -57,6 +57,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
                 values[name] = env[var]
         flags = {k: v for k, v in overrides.items() if v is not None}
         values.update(flags)
+        if isinstance(values.get("log_level"), str):  # INFO and info alike
+            values["log_level"] = values["log_level"].lower()
         try:
             return msgspec.convert(values, cls, strict=False)
         except msgspec.ValidationError as exc:
@@ -70,6 +72,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
                 reason = reason.removesuffix(", got `str`")
             else:
                 given = PREFIX + field.upper() if field else "settings"
+            choices = get_args(get_type_hints(cls).get(field)) if field else ()
+            if reason.startswith("Invalid enum value") and choices:
+                reason += f" (one of {', '.join(choices)})"
             raise ConfigError(f"{given}: {reason}") from None
 
     @property

@@ -23,10 +23,19 @@ def test_env_prefix_and_overrides() -> None:
 @pytest.mark.parametrize(("var", "value"), [("RISKSTREAM_PARTITIONS", "0"),
                                             ("RISKSTREAM_METRICS_PORT", "70000"),
                                             ("RISKSTREAM_MAX_PAST_S", "soon"),
-                                            ("RISKSTREAM_MAX_TERM_STATES", "0")])
+                                            ("RISKSTREAM_MAX_TERM_STATES", "0"),
+                                            ("RISKSTREAM_LOG_LEVEL", "loud")])
 def test_bad_setting_names_the_variable(var: str, value: str) -> None:
     with pytest.raises(ConfigError, match=var):
         Settings.from_env({var: value})
+
+
+def test_a_log_level_is_one_logging_knows_in_either_case() -> None:
+    assert Settings.from_env({"RISKSTREAM_LOG_LEVEL": "WARNING"}).log_level == "warning"
+    with pytest.raises(ConfigError) as info:  # the worker used to start, then fail on it
+        Settings.from_env({"RISKSTREAM_LOG_LEVEL": "verbose"})
+    assert str(info.value) == ("RISKSTREAM_LOG_LEVEL='verbose': Invalid enum value 'verbose' "
+                               "(one of debug, info, warning, error, critical)")
 
 
 def test_bad_setting_shows_its_value() -> None:
