@@ -58,6 +58,7 @@ from signals.policy import Policy
 from signals.record import Signal
 from streams.band_store import SAVE_INTERVAL_S, changed_states, restore_bands
 from streams.config import Settings
+from streams.errors import ConfigError
 from streams.held import HeldRecords, hold_parts
 from streams.ingest import IngestCore
 from streams.ingest_loop import IngestLoop
@@ -325,16 +326,34 @@ def create_app(settings: Settings, policy: Policy, metrics: Metrics) -> faust.Ap
     return app
 
 
-def run_worker(settings: Settings, policy: Policy) -> None:
-    """Serve metrics, then run the worker until SIGINT or SIGTERM."""
-    Path(settings.data_dir).mkdir(parents=True, exist_ok=True)
-    # the ingest loop allocates a few objects per event and frees them at window close:
-    # collect the young generation every 50k allocations instead of every 700
-    gc.set_threshold(*GC_THRESHOLDS)
+def serve_metrics(settings: Settings) -> Metrics:
+    """What a worker needs of its host, taken before it waits for a broker: its data
+    directory, and ``/metrics`` served; a :class:`ConfigError` names the setting."""
+    try:
+        Path(settings.data_dir).mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ConfigError(f"RISKSTREAM_DATA_DIR={settings.data_dir!r}: cannot create it: "
+                          f"{exc.strerror}") from None
     disable_created_metrics()  # type: ignore[no-untyped-call]
     registry = CollectorRegistry()
     metrics = build_metrics(registry)
-    start_http_server(settings.metrics_port, addr=settings.metrics_host, registry=registry)
+    try:
+        start_http_server(settings.metrics_port, addr=settings.metrics_host, registry=registry)
+    except OSError as exc:
+        raise ConfigError(
+            f"metrics on {settings.metrics_host}:{settings.metrics_port}: cannot serve them "
+            f"there ({exc.strerror}): another worker may hold the port; choose another with "
+            "--metrics-port or RISKSTREAM_METRICS_PORT (host: RISKSTREAM_METRICS_HOST)"
+        ) from None
+    return metrics
+
+
+def run_worker(settings: Settings, policy: Policy, metrics: Metrics) -> None:
+    """Run the worker until SIGINT or SIGTERM, counting into ``metrics`` (see
+    :func:`serve_metrics`)."""
+    # the ingest loop allocates a few objects per event and frees them at window close:
+    # collect the young generation every 50k allocations instead of every 700
+    gc.set_threshold(*GC_THRESHOLDS)
     app = create_app(settings, policy, metrics)
     worker = faust.Worker(app, loglevel=settings.log_level, quiet=True,
                           logging_config=logging_config(settings.log_level))

@@ -390,17 +390,18 @@ def _kafka(args: argparse.Namespace) -> int:
 
 
 def _worker(args: argparse.Namespace) -> int:
-    from streams.app import run_worker
+    from streams.app import run_worker, serve_metrics
     from streams.config import Settings
     from streams.topics import PUBLIC_TOPICS, ensure_topics
 
     settings = Settings.from_env(broker=args.broker, policy=args.policy,
                                  metrics_port=args.metrics_port, app_id=args.app_id)
     policy = load_policy(settings.policy)
+    metrics = serve_metrics(settings)
     asyncio.run(ensure_topics(
         settings.broker, (*PUBLIC_TOPICS, settings.windows_topic, settings.state_topic),
         settings.partitions, compacted=(settings.state_topic,)))
-    run_worker(settings, policy)
+    run_worker(settings, policy, metrics)
     return 0
 
 

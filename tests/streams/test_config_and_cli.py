@@ -278,3 +278,24 @@ def test_the_demo_refuses_a_bad_policy_variable_before_starting_anything(
     out = capsys.readouterr()
     assert f"cannot read {tmp_path / 'missing.yaml'}" in out.err
     assert "starting Kafka" not in out.out
+
+
+def test_a_worker_refuses_a_metrics_port_in_use_before_waiting_for_a_broker(capsys) -> None:
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        assert main(["worker", "--broker", _silent_address(), "--metrics-port", str(port)]) == 2
+    err = capsys.readouterr().err
+    assert f"metrics on 127.0.0.1:{port}: cannot serve them there (" in err
+    assert "no Kafka broker" not in err  # refused at once, not after the broker's wait
+
+
+def test_a_worker_refuses_a_data_dir_it_cannot_create(tmp_path, monkeypatch, capsys) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    monkeypatch.setenv("RISKSTREAM_DATA_DIR", str(blocker / "worker"))
+    assert main(["worker", "--broker", _silent_address(),
+                 "--metrics-port", str(_free_port())]) == 2
+    err = capsys.readouterr().err
+    assert f"RISKSTREAM_DATA_DIR='{blocker / 'worker'}': cannot create it: Not a directory" in err
