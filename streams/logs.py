@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import time
+from collections.abc import Callable
 from typing import Any
 
 import orjson
@@ -32,13 +34,57 @@ class JsonFormatter(logging.Formatter):
         return orjson.dumps(out, default=str).decode()
 
 
+REPEAT_S = 30.0  # a warning or error said again within this long is held back
+
+
+class RepeatFilter(logging.Filter):
+    """Lets a warning or error through once every ``every_s`` seconds: while a broker is
+    down, each Kafka client logs the same few lines on every retry (thousands a minute).
+    The next one let through carries ``repeated``, how many like it were held back;
+    lines below WARNING, and lines that differ in any field, all pass.
+
+    >>> clock = iter([0.0, 1.0, 2.0, 31.0]).__next__
+    >>> f = RepeatFilter(every_s=30, clock=clock)
+    >>> recs = [logging.makeLogRecord({"msg": "node down", "levelno": 40}) for _ in range(4)]
+    >>> [f.filter(r) for r in recs], recs[3].repeated
+    ([True, False, False, True], 2)
+    """
+
+    def __init__(self, every_s: float = REPEAT_S, clock: Callable[[], float] = time.monotonic,
+                 max_kept: int = 10_000) -> None:
+        super().__init__()
+        self.every_s, self.clock, self.max_kept = every_s, clock, max_kept
+        self._seen: dict[tuple[Any, ...], list[float]] = {}  # line -> [shown at, held back]
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno < logging.WARNING:
+            return True
+        extra = sorted((k, repr(v)) for k, v in vars(record).items() if k not in _STANDARD)
+        key = (record.name, record.levelno, record.getMessage(), *extra)
+        now = self.clock()
+        seen = self._seen.get(key)
+        if seen is not None and now - seen[0] < self.every_s:
+            seen[1] += 1
+            return False
+        if seen is not None and seen[1]:
+            record.repeated = int(seen[1])
+        if seen is None and len(self._seen) >= self.max_kept:
+            self._seen = {k: v for k, v in self._seen.items() if now - v[0] < self.every_s}
+            if len(self._seen) >= self.max_kept:  # all recent and all different: start over
+                self._seen.clear()
+        self._seen[key] = [now, 0]
+        return True
+
+
 def logging_config(level: str) -> dict[str, Any]:
-    """A ``logging.config.dictConfig`` that writes JSON lines to stderr."""
+    """A ``logging.config.dictConfig`` that writes JSON lines to stderr, a warning or
+    error said again within :data:`REPEAT_S` held back (:class:`RepeatFilter`)."""
     return {
         "version": 1,
         "disable_existing_loggers": False,
         "formatters": {"json": {"()": JsonFormatter}},
+        "filters": {"repeats": {"()": RepeatFilter}},
         "handlers": {"stderr": {"class": "logging.StreamHandler", "formatter": "json",
-                                "stream": "ext://sys.stderr"}},
+                                "stream": "ext://sys.stderr", "filters": ["repeats"]}},
         "root": {"level": level.upper(), "handlers": ["stderr"]},
     }

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
 from collections.abc import Iterator
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
@@ -14,6 +15,7 @@ from aiokafka.partitioner import murmur2
 
 from streams.contract import LISTING_TOPIC, LIVESTREAM_TOPIC, VERDICTS_TOPIC
 from streams.errors import BrokerUnreachable
+from streams.logs import RepeatFilter
 
 log = logging.getLogger("riskstream.topics")
 
@@ -81,7 +83,7 @@ async def _admin_when_up(broker: str, timeout_s: float, deadline: float) -> AIOK
 
 @contextlib.contextmanager
 def _each_line_once(logger: logging.Logger) -> Iterator[None]:
-    """While inside, ``logger`` lets each distinct message through once: a client
+    """While inside, ``logger`` lets each distinct warning or error through once: a client
     retrying a broker that is down logs the same "Unable connect" line on every try.
 
     >>> seen = []
@@ -95,20 +97,12 @@ def _each_line_once(logger: logging.Logger) -> Iterator[None]:
     >>> seen
     ['Unable connect: refused', 'Unable connect: timed out', 'Unable connect: refused']
     """
-    shown: set[str] = set()
-
-    def first_time(record: logging.LogRecord) -> bool:
-        text = record.getMessage()
-        if text in shown:
-            return False
-        shown.add(text)
-        return True
-
-    logger.addFilter(first_time)
+    once = RepeatFilter(every_s=math.inf)
+    logger.addFilter(once)
     try:
         yield
     finally:
-        logger.removeFilter(first_time)
+        logger.removeFilter(once)
 
 
 async def _until_served(broker: str, names: list[str], partitions: int) -> None:

@@ -1,0 +1,67 @@
+"""A worker rides out its broker's restart: it keeps running, reads on once the broker
+is back, and its log stays short while the broker is down (every Kafka client in it
+logs the same few lines on each retry, thousands a minute, unless they are held back).
+
+It has a broker of its own, since it stops it.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from streams.localkafka import LocalKafka
+from streams.localworker import WorkerProcess, free_port_pair
+
+PROCESSED = "riskstream_events_processed_total"
+DOWN_S = 20.0
+
+
+def _until(what: str, test, timeout_s: float) -> None:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout_s
+    while not test():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"not within {timeout_s:.0f} s: {what}")
+        time.sleep(0.5)
+
+
+def _loud_lines(log: Path) -> list[str]:
+    return [line for line in log.read_text(errors="replace").splitlines()
+            if '"level":"ERROR"' in line or '"level":"WARNING"' in line]
+
+
+def test_a_worker_reads_on_after_its_broker_restarts_and_logs_the_outage_briefly(
+        tmp_path: Path) -> None:
+    kafka = LocalKafka(port=free_port_pair(), data_dir=tmp_path / "kafka")
+    kafka.start()
+    worker = WorkerProcess(kafka.bootstrap, tmp_path, "broker-restart")
+    with (tmp_path / "simulator.log").open("wb") as slog:
+        simulator = subprocess.Popen(
+            [sys.executable, "-m", "streams.cli", "simulate", "--broker", kafka.bootstrap,
+             "--rate", "50", "--duration", "900", "--seed", "5"],
+            stdout=slog, stderr=subprocess.STDOUT)
+    try:
+        worker.wait_started()
+        _until("the worker reads events", lambda: worker.metric(PROCESSED) > 0, 120)
+        quiet_before = len(_loud_lines(worker.log))
+
+        kafka.stop()
+        time.sleep(DOWN_S)
+        assert worker.proc.poll() is None  # still running, without its broker
+        kafka.start()
+
+        back = worker.metric(PROCESSED)
+        _until("the worker reads on", lambda: worker.metric(PROCESSED) > back + 200, 120)
+        assert worker.proc.poll() is None and simulator.poll() is None
+        outage = _loud_lines(worker.log)[quiet_before:]
+        # each client's retries log a line every 100 ms or so: about 5,000 lines in 20 s
+        # when each goes out; held back to one per distinct line per 30 s, a few dozen
+        assert len(outage) < 100, f"{len(outage)} lines, e.g. {outage[-3:]}"
+        assert any("Unable connect" in line for line in outage)  # the outage is still told
+    finally:
+        simulator.terminate()
+        simulator.wait(30)
+        worker.stop()
+        kafka.stop()
