@@ -3,8 +3,9 @@
 Starts (or reuses) the local Kafka broker, a worker process and a simulator
 process, then shows signals as they arrive on ``risk.signals`` next to the
 worker's own counters read from its ``/metrics``. Ctrl-C (or SIGTERM) stops
-everything it started, in reverse order; so does the worker or the simulator
-stopping by itself, which the demo then reports with the end of its log.
+everything it started, in reverse order; so does the worker, the simulator or
+the broker it started stopping by itself, which the demo then reports with the
+end of that one's log.
 """
 
 from __future__ import annotations
