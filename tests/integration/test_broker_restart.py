@@ -10,6 +10,7 @@ from __future__ import annotations
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from streams.localkafka import LocalKafka
@@ -19,7 +20,7 @@ PROCESSED = "riskstream_events_processed_total"
 DOWN_S = 20.0
 
 
-def _until(what: str, test, timeout_s: float) -> None:  # type: ignore[no-untyped-def]
+def _until(what: str, test: Callable[[], bool], timeout_s: float) -> None:
     deadline = time.monotonic() + timeout_s
     while not test():
         if time.monotonic() > deadline:
