@@ -17,6 +17,7 @@ import orjson
 from signals.policy import PolicyError, load_policy
 from streams.errors import BrokerUnreachable, ConfigError
 from streams.localkafka import LocalKafka, LocalKafkaError, cache_dir, fetch_jars
+from streams.logs import plain_warnings
 
 
 def _float(text: str) -> float:
@@ -410,7 +411,8 @@ def _tail(args: argparse.Namespace) -> int:
     from streams.tail import read_signals, score_labels
 
     settings = Settings.from_env(broker=args.broker)
-    signals = asyncio.run(read_signals(settings.broker, args.run_for, args.from_beginning))
+    with plain_warnings():
+        signals = asyncio.run(read_signals(settings.broker, args.run_for, args.from_beginning))
     if args.labels:
         with open(args.labels, "rb") as fh:
             labels = [orjson.loads(line) for line in fh if line.strip()]
@@ -497,10 +499,11 @@ def _simulate(args: argparse.Namespace) -> int:
     from streams.producer import produce
 
     settings = Settings.from_env(broker=args.broker)
-    n = asyncio.run(produce(sim, settings.broker, args.speed,
-                            pace_from_ts=start_ts + args.warmup * 1000,
-                            partitions=settings.partitions,
-                            clock_anchored=args.start_ts is None and args.speed == 1.0))
+    with plain_warnings():
+        n = asyncio.run(produce(sim, settings.broker, args.speed,
+                                pace_from_ts=start_ts + args.warmup * 1000,
+                                partitions=settings.partitions,
+                                clock_anchored=args.start_ts is None and args.speed == 1.0))
     print(f"produced {n} events to {settings.broker}", file=sys.stderr)
     return 0
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import sys
 import time
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Iterator
+from typing import Any, TextIO
 
 import orjson
 
@@ -88,3 +90,48 @@ def logging_config(level: str) -> dict[str, Any]:
                                 "stream": "ext://sys.stderr", "filters": ["repeats"]}},
         "root": {"level": level.upper(), "handlers": ["stderr"]},
     }
+
+
+class PlainFormatter(logging.Formatter):
+    """``LEVEL logger: message``, and how many like it :class:`RepeatFilter` held back.
+
+    >>> rec = logging.makeLogRecord({"msg": "node down", "levelname": "WARNING",
+    ...                              "name": "aiokafka", "repeated": 41})
+    >>> PlainFormatter().format(rec)
+    'WARNING aiokafka: node down (41 more like it held back)'
+    """
+
+    def __init__(self) -> None:
+        super().__init__("%(levelname)s %(name)s: %(message)s")
+
+    def format(self, record: logging.LogRecord) -> str:
+        line = super().format(record)
+        held = getattr(record, "repeated", 0)
+        return f"{line} ({held} more like it held back)" if held else line
+
+
+@contextlib.contextmanager
+def plain_warnings(stream: TextIO | None = None) -> Iterator[None]:
+    r"""While inside, warnings and errors go to ``stream`` (stderr) as plain lines, each
+    distinct one at most once per :data:`REPEAT_S`: for the command-line tools that have
+    no logging set up, whose Kafka client would otherwise print every retry while its
+    broker is down (hundreds of lines a minute). The handler goes when the block ends.
+
+    >>> import io
+    >>> out = io.StringIO()
+    >>> with plain_warnings(out):
+    ...     for _ in range(3):
+    ...         logging.getLogger("doctest.plain").warning("Unable connect")
+    >>> out.getvalue()
+    'WARNING doctest.plain: Unable connect\n'
+    """
+    handler = logging.StreamHandler(stream or sys.stderr)
+    handler.setLevel(logging.WARNING)
+    handler.setFormatter(PlainFormatter())
+    handler.addFilter(RepeatFilter())
+    root = logging.getLogger()
+    root.addHandler(handler)
+    try:
+        yield
+    finally:
+        root.removeHandler(handler)

@@ -1,6 +1,7 @@
 """A worker rides out its broker's restart: it keeps running, reads on once the broker
 is back, and its log stays short while the broker is down (every Kafka client in it
-logs the same few lines on each retry, thousands a minute, unless they are held back).
+logs the same few lines on each retry, thousands a minute, unless they are held back);
+so does the log of the simulator feeding it.
 
 It has a broker of its own, since it stops it.
 """
@@ -47,6 +48,7 @@ def test_a_worker_reads_on_after_its_broker_restarts_and_logs_the_outage_briefly
         worker.wait_started()
         _until("the worker reads events", lambda: worker.metric(PROCESSED) > 0, 120)
         quiet_before = len(_loud_lines(worker.log))
+        sim_before = len((tmp_path / "simulator.log").read_text().splitlines())
 
         kafka.stop()
         time.sleep(DOWN_S)
@@ -61,6 +63,10 @@ def test_a_worker_reads_on_after_its_broker_restarts_and_logs_the_outage_briefly
         # when each goes out; held back to one per distinct line per 30 s, a few dozen
         assert len(outage) < 100, f"{len(outage)} lines, e.g. {outage[-3:]}"
         assert any("Unable connect" in line for line in outage)  # the outage is still told
+        # the simulator's producer: about 900 lines in 20 s when each goes out
+        sim_outage = (tmp_path / "simulator.log").read_text().splitlines()[sim_before:]
+        assert len(sim_outage) < 30, f"{len(sim_outage)} lines, e.g. {sim_outage[-3:]}"
+        assert any("Unable connect" in line for line in sim_outage)
     finally:
         simulator.terminate()
         simulator.wait(30)
