@@ -180,8 +180,9 @@ async def _watch(broker: str, metrics_url: str, run_for: float | None,
     started = time.monotonic()
     totals: dict[str, float] = {}
     last_scrape = 0.0
+    live = Live(_render(rows, totals, started, metrics_url), refresh_per_second=2)
     try:
-        with Live(_render(rows, totals, started, metrics_url), refresh_per_second=2) as live:
+        with live:
             while run_for is None or time.monotonic() - started < run_for:
                 for proc in watched:
                     proc.check()
@@ -194,6 +195,8 @@ async def _watch(broker: str, metrics_url: str, run_for: float | None,
                     last_scrape = time.monotonic()
                 live.update(_render(rows, totals, started, metrics_url))
     finally:
+        if not live.console.is_terminal:  # piped, the last table ends without a line break
+            live.console.line()
         # with its broker gone, aiokafka's stop re-raises the cancellation of its own
         # fetch task; whatever ended the watch (Ctrl-C, a process that stopped) goes on
         with contextlib.suppress(asyncio.CancelledError):

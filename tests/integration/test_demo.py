@@ -81,7 +81,8 @@ def test_sigterm_stops_the_demos_worker_simulator_and_broker(tmp_path: Path) -> 
     finally:
         _kill_left(demo, tmp_path)
     text = out.read_text(errors="replace")
-    assert "stopping..." in text and "stopped." in text
+    lines = text.splitlines()
+    assert "stopping..." in lines and "stopped." in lines  # each on a line of its own
     assert "Traceback" not in text  # stopped as Ctrl-C stops it, not mid-loop
     assert broker.pid() is None  # the broker it started is gone, not left running
     assert _running_in(tmp_path) == []  # and so are the worker and the simulator
