@@ -43,7 +43,8 @@ class RepeatFilter(logging.Filter):
     """Lets a warning or error through once every ``every_s`` seconds: while a broker is
     down, each Kafka client logs the same few lines on every retry (thousands a minute).
     The next one let through carries ``repeated``, how many like it were held back;
-    lines below WARNING, and lines that differ in any field, all pass.
+    lines below WARNING, and lines that differ in any field or in their exception's
+    type or text, all pass.
 
     >>> clock = iter([0.0, 1.0, 2.0, 31.0]).__next__
     >>> f = RepeatFilter(every_s=30, clock=clock)
@@ -62,7 +63,8 @@ class RepeatFilter(logging.Filter):
         if record.levelno < logging.WARNING:
             return True
         extra = sorted((k, repr(v)) for k, v in vars(record).items() if k not in _STANDARD)
-        key = (record.name, record.levelno, record.getMessage(), *extra)
+        exc = record.exc_info[1] if record.exc_info else None  # same message, other error
+        key = (record.name, record.levelno, record.getMessage(), repr(exc), *extra)
         now = self.clock()
         seen = self._seen.get(key)
         if seen is not None and now - seen[0] < self.every_s:
