@@ -26,7 +26,7 @@ def test_the_same_message_with_another_error_is_shown_and_the_same_error_held_ba
     assert shown == [True, True, False, True]
 
 
-def test_plain_warnings_counts_what_it_held_back_and_leaves_no_handler() -> None:
+def test_plain_warnings_shows_each_line_once_and_leaves_no_handler() -> None:
     root = logging.getLogger()
     before = list(root.handlers)
     out = io.StringIO()
