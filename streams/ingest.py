@@ -94,6 +94,7 @@ class BatchOutput:
     first_uses: list[FirstUse] = field(default_factory=list)
     consumed: int = 0  # records taken from the front of the batch (see ``until_ts``)
     head_ts: int | None = None  # event time of the record it stopped at, if it stopped
+    last_ts: int | None = None  # event time of the last record folded, if any was
 
 
 class _Partition:
@@ -173,6 +174,7 @@ class IngestCore:
         newest = self.newest_ts
         future_limit, past_limit = self._limits(newest, now_ms)
         processed = duplicates = 0
+        last_ts = None
         until = 2**63 if until_ts is None else until_ts
         consumed = len(records)
         for i, rec in enumerate(records):
@@ -210,6 +212,7 @@ class IngestCore:
                 dead_by_kind[exc.kind] = dead_by_kind.get(exc.kind, 0) + 1
                 continue
             processed += 1
+            last_ts = ts
             if ts > newest:
                 newest = ts
                 future_limit, past_limit = self._limits(newest, now_ms)
@@ -218,11 +221,39 @@ class IngestCore:
         out.processed = processed
         out.duplicates = duplicates
         out.closed = windows.close_ready()
+        out.last_ts = last_ts
+        self._take(windows, out)
+        return out
+
+    def advance(self, topic: str, partition: int, ts: int) -> BatchOutput:
+        """Move a quiet partition's event time on to ``ts`` (:mod:`streams.idle`) and
+        close the windows that completes. A partition with no event yet is left.
+
+        >>> core = IngestCore(window_ms=60_000, lateness_ms=10_000, young_days=7)
+        >>> ev = {"schema_version": 1, "event_id": "e1", "event_type": "like", "ts": 5_000,
+        ...       "stream_id": "s1", "seller_id": "x", "region": "US", "user_id": "u1", "count": 1}
+        >>> out = core.process("livestream.events", 0, [Raw(0, b"s1", orjson.dumps(ev))])
+        >>> out.closed, out.last_ts, core.advance("livestream.events", 0, 69_999).closed
+        ([], 5000, [])
+        >>> [w.entity_id for w in core.advance("livestream.events", 0, 70_000).closed]
+        ['s1']
+        >>> core.commit_offset("livestream.events", 0, 1), core.reached("livestream.events", 0)
+        (1, 70000)
+        """
+        out = BatchOutput()
+        part = self._parts.get((topic, partition))
+        if part is not None:
+            out.closed = part.windows.advance(ts)
+            self._take(part.windows, out)
+        return out
+
+    @staticmethod
+    def _take(windows: PartitionWindows, out: BatchOutput) -> None:
+        """Hand on what closing windows gathered besides the windows."""
         if windows.started:
             out.started, windows.started = windows.started, []
         if windows.first_uses:
             out.first_uses, windows.first_uses = windows.first_uses, []
-        return out
 
     def _limits(self, newest: int, now_ms: int | None) -> tuple[int, int]:
         """The event times beyond which a record is too far in the future or past."""

@@ -601,6 +601,13 @@ class PartitionWindows:
         ready = [start for start in self._buckets if start <= horizon]
         return self._close(sorted(ready))
 
+    def advance(self, ts: int) -> list[WindowAggregate]:
+        """Move event time on to ``ts`` with no event (a quiet partition,
+        :mod:`streams.idle`); close the windows that completes."""
+        if ts > self.max_ts >= 0:
+            self.max_ts = ts
+        return self.close_ready()
+
     def close_all(self) -> list[WindowAggregate]:
         """Close every open window (end of a finite replay)."""
         return self._close(sorted(self._buckets))
