@@ -38,6 +38,7 @@ class Metrics:
     events_dead_lettered: Counter
     events_duplicate: Counter
     windows_closed: Counter
+    windows_closed_idle: Counter
     windows_stale: Counter
     windows_skipped: Counter
     windows_evaluated: Counter
@@ -78,6 +79,11 @@ def build_metrics(registry: CollectorRegistry) -> Metrics:
             "riskstream_windows_closed_total",
             "Per-entity event-time windows closed and handed to detection.",
             ["entity_type"], registry=registry),
+        windows_closed_idle=Counter(
+            "riskstream_windows_closed_idle_total",
+            "Windows closed by the wall clock: their input partition, live and caught up, "
+            "delivered nothing for RISKSTREAM_IDLE_CLOSE_S (also in windows_closed_total).",
+            ["topic"], registry=registry),
         windows_stale=Counter(
             "riskstream_windows_stale_total",
             "Closed windows ignored because a later one of the entity was already processed "
@@ -164,6 +170,7 @@ def build_metrics(registry: CollectorRegistry) -> Metrics:
         m.events_processed.labels(topic=topic)
         m.events_duplicate.labels(topic=topic)
         m.consumer_lag.labels(topic=topic)
+        m.windows_closed_idle.labels(topic=topic)
         m.processing_latency.labels(topic=topic)
         for kind in ERROR_KINDS:
             m.events_dead_lettered.labels(topic=topic, kind=kind)

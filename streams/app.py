@@ -293,6 +293,7 @@ def create_app(settings: Settings, policy: Policy, metrics: Metrics) -> faust.Ap
     ingest = IngestLoop(core, metrics, settings.broker, f"{settings.app_id}-ingest",
                         settings.windows_topic, engine.wants, settings.batch_max_records,
                         read_skew_ms=settings.read_skew_s * 1000,
+                        idle_close_ms=settings.idle_close_s * 1000,
                         windows_partitions=settings.partitions,
                         spread_topics=tuple(sorted({
                             topic for t, topics in SPREAD_SOURCES.items() if engine.watches(t)

@@ -45,6 +45,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     max_term_states: Annotated[int, msgspec.Meta(ge=1)] = MAX_TERM_STATES
     batch_max_records: Annotated[int, msgspec.Meta(ge=1)] = 5000
     read_skew_s: Annotated[int, msgspec.Meta(ge=0)] = 10
+    idle_close_s: Annotated[int, msgspec.Meta(ge=0)] = 10
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> Settings:

@@ -40,6 +40,7 @@ from signals.aggregate import (
 from signals.metrics import Metrics
 from streams.align import Alignment
 from streams.contract import INPUT_TOPICS
+from streams.idle import IdleClocks
 from streams.ingest import BatchOutput, IngestCore
 from streams.topics import DLQ_TOPIC, key_partition
 from streams.windows import StreamStart
@@ -68,6 +69,7 @@ class _Rebalance(ConsumerRebalanceListener):
                 self.loop.pending.pop(tp, None)
                 self.loop.aligned.forget(tp)
                 self.loop.fetched_at.pop(tp, None)
+                self.loop.idle.forget(tp)
 
     async def on_partitions_assigned(self, assigned: list[TopicPartition]) -> None:
         log.info("input partitions assigned", extra={"partitions": len(assigned)})
@@ -92,13 +94,16 @@ class IngestLoop:
         spread_topics: tuple[str, ...] = (),
         remember: Callable[[list[StreamStart]], Awaitable[list[asyncio.Future[Any]]]] | None = None,
         on_assigned: Callable[[], Awaitable[object]] | None = None,
+        idle_close_ms: int = 10_000,
     ) -> None:
         """``remember``: stores the categories of streams that started, returning the
         sends to await before the next commit. ``on_assigned``: awaited when input
         partitions are assigned, before any is read (the worker: the state store
         catching up, so the categories their last owner stored are known).
         ``read_skew_ms``: how far in event time one partition is folded past the
-        earliest one with records left (:mod:`streams.align`)."""
+        earliest one with records left (:mod:`streams.align`). ``idle_close_ms``: how
+        long a live, caught-up partition delivers nothing before its event time follows
+        the wall clock, less as much, closing its windows (:mod:`streams.idle`; 0: never)."""
         self.remember = remember
         self.on_assigned = on_assigned
         self.windows_partitions = windows_partitions
@@ -116,6 +121,7 @@ class IngestLoop:
         self.aligned: Alignment[TopicPartition] = Alignment(read_skew_ms,
                                                             cap=2 * batch_max_records)
         self.fetched_at: dict[TopicPartition, float] = {}  # when records last came
+        self.idle: IdleClocks[TopicPartition] = IdleClocks(idle_close_ms)
         self.consumer: AIOKafkaConsumer | None = None
         self.producer: AIOKafkaProducer | None = None
         # held while fetched records are folded and their windows sent: a rebalance
@@ -178,6 +184,7 @@ class IngestLoop:
                 now_ms = int(time.time() * 1000)
                 while await self._fold_due(now, now_ms, sends):
                     pass
+                await self._close_quiet(now_ms, sends)
                 self._flow()
                 if sends:
                     await asyncio.gather(*sends)
@@ -201,6 +208,9 @@ class IngestLoop:
                 continue
             next_offset = records[out.consumed - 1].offset + 1
             created = records[0].timestamp / 1000.0
+            if out.last_ts is not None:
+                self.idle.delivered(tp, now_ms, records[out.consumed - 1].timestamp,
+                                    out.last_ts)
             aligned.folded(tp, out.consumed, out.head_ts)  # drops them from ``records``
             if out.started and self.remember is not None:
                 sends.extend(await self.remember(out.started))
@@ -227,6 +237,28 @@ class IngestLoop:
             if high is not None and high > await self.consumer.position(tp):
                 out.append((tp, self.core.reached(tp.topic, tp.partition)))
         return out
+
+    async def _close_quiet(self, now_ms: int, sends: list[asyncio.Future[Any]]) -> None:
+        """Move the event time of each quiet, caught-up partition of live events on with
+        the wall clock (:mod:`streams.idle`), closing the windows that completes."""
+        assert self.consumer is not None
+        consumer = self.consumer
+        for tp in consumer.assignment():
+            high = consumer.highwater(tp)
+            position = -1 if high is None else await consumer.position(tp)
+            caught_up = high is not None and position >= high and not self.aligned.buffered(tp)
+            clock = self.idle.clock(tp, now_ms, consumer.last_poll_timestamp(tp), caught_up)
+            if clock is None:
+                continue
+            out = self.core.advance(tp.topic, tp.partition, clock)
+            if out.started and self.remember is not None:
+                sends.extend(await self.remember(out.started))
+            if out.closed or out.first_uses:
+                self.metrics.windows_closed_idle.labels(topic=tp.topic).inc(len(out.closed))
+                sends.extend(await self._forward(out, tp))
+                self.pending[tp] = self.core.commit_offset(tp.topic, tp.partition, position)
+            if tp.topic in self.spread_topics:
+                sends.extend(await self._watermark(tp))
 
     def _flow(self) -> None:
         """Pause the partitions whose buffer is full; resume those drained to half."""
