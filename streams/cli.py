@@ -358,13 +358,16 @@ def _bench(args: argparse.Namespace) -> int:
             raise ConfigError(f"--out {out}: cannot create: {exc.strerror}") from None
         run_nab(data, out, args.summary, load_policy(args.policy))
         return 0
+    # their own Kafka clients print their warnings plainly, each line once per 30 s
     if args.bench == "scenarios":
         from streams.bench.scenarios import run_scenarios
 
-        return run_scenarios(args)
+        with plain_warnings():
+            return run_scenarios(args)
     from streams.bench.run import run_throughput
 
-    return run_throughput(args)
+    with plain_warnings():
+        return run_throughput(args)
 
 
 def _kafka(args: argparse.Namespace) -> int:

@@ -79,6 +79,20 @@ class RepeatFilter(logging.Filter):
         self._seen[key] = [now, 0]
         return True
 
+    def held_back(self) -> list[tuple[str, str, str, int]]:
+        """``(logger, level, message, count)`` of each line held back since it was last
+        shown, for a summary when logging ends.
+
+        >>> f = RepeatFilter(every_s=30, clock=iter([0.0, 1.0, 2.0]).__next__)
+        >>> [f.filter(logging.makeLogRecord({"msg": "node down", "levelno": 40,
+        ...                                  "name": "aiokafka"})) for _ in range(3)]
+        [True, False, False]
+        >>> f.held_back()
+        [('aiokafka', 'ERROR', 'node down', 2)]
+        """
+        return [(key[0], logging.getLevelName(key[1]), key[2], int(seen[1]))
+                for key, seen in self._seen.items() if seen[1]]
+
 
 def logging_config(level: str) -> dict[str, Any]:
     """A ``logging.config.dictConfig`` that writes JSON lines to stderr, a warning or
@@ -117,23 +131,29 @@ def plain_warnings(stream: TextIO | None = None) -> Iterator[None]:
     r"""While inside, warnings and errors go to ``stream`` (stderr) as plain lines, each
     distinct one at most once per :data:`REPEAT_S`: for the command-line tools that have
     no logging set up, whose Kafka client would otherwise print every retry while its
-    broker is down (hundreds of lines a minute). The handler goes when the block ends.
+    broker is down (hundreds of lines a minute). The handler goes when the block ends,
+    saying how many of each line it held back since that line was last shown.
 
     >>> import io
     >>> out = io.StringIO()
     >>> with plain_warnings(out):
     ...     for _ in range(3):
     ...         logging.getLogger("doctest.plain").warning("Unable connect")
-    >>> out.getvalue()
-    'WARNING doctest.plain: Unable connect\n'
+    >>> print(out.getvalue(), end="")
+    WARNING doctest.plain: Unable connect
+    WARNING doctest.plain: Unable connect (2 more like it held back)
     """
-    handler = logging.StreamHandler(stream or sys.stderr)
+    out = stream or sys.stderr
+    handler = logging.StreamHandler(out)
     handler.setLevel(logging.WARNING)
     handler.setFormatter(PlainFormatter())
-    handler.addFilter(RepeatFilter())
+    repeats = RepeatFilter()
+    handler.addFilter(repeats)
     root = logging.getLogger()
     root.addHandler(handler)
     try:
         yield
     finally:
         root.removeHandler(handler)
+        for name, level, message, held in repeats.held_back():
+            out.write(f"{level} {name}: {message} ({held} more like it held back)\n")

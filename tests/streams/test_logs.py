@@ -26,7 +26,7 @@ def test_the_same_message_with_another_error_is_shown_and_the_same_error_held_ba
     assert shown == [True, True, False, True]
 
 
-def test_plain_warnings_shows_each_line_once_and_leaves_no_handler() -> None:
+def test_plain_warnings_shows_each_line_once_counts_the_rest_and_leaves_no_handler() -> None:
     root = logging.getLogger()
     before = list(root.handlers)
     out = io.StringIO()
@@ -38,8 +38,10 @@ def test_plain_warnings_shows_each_line_once_and_leaves_no_handler() -> None:
         log.warning("another line")
     assert root.handlers == before
     log.error("after the block")  # no longer to ``out``
+    # when the block ends, how many of each line were held back since it was shown
     assert out.getvalue().splitlines() == [
-        "ERROR test.plain: Unable connect to node 1", "WARNING test.plain: another line"]
+        "ERROR test.plain: Unable connect to node 1", "WARNING test.plain: another line",
+        "ERROR test.plain: Unable connect to node 1 (3 more like it held back)"]
 
 
 def test_plain_formatter_says_how_many_were_held_back() -> None:
