@@ -28,6 +28,7 @@ from typing import Any
 
 import orjson
 from aiokafka import AIOKafkaConsumer
+from aiokafka.errors import KafkaError
 from prometheus_client.parser import text_string_to_metric_families
 from rich.console import Group, RenderableType
 from rich.live import Live
@@ -36,8 +37,9 @@ from rich.text import Text
 
 from signals.policy import load_policy
 from streams.config import Settings
-from streams.errors import ConfigError, RiskstreamError
+from streams.errors import BrokerUnreachable, ConfigError, RiskstreamError
 from streams.localkafka import LocalKafka, cache_dir
+from streams.logs import plain_warnings
 from streams.topics import PUBLIC_TOPICS, SIGNALS_TOPIC, ensure_topics
 
 WARMUP_S = 600  # event-time history produced at full speed, so baselines exist at once
@@ -171,11 +173,33 @@ def _render(rows: deque[dict[str, Any]], totals: dict[str, float], started: floa
                  *lines, Text(), Text("Ctrl-C stops the demo and everything it started."))
 
 
+async def _start(consumer: AIOKafkaConsumer, broker: str, watched: list[_Watched]) -> None:
+    """Start the consumer of signals, checking on the processes meanwhile: a broker that
+    dies now leaves the consumer asking for metadata for up to 40 s, then raising."""
+    starting = asyncio.ensure_future(consumer.start())
+    try:
+        while not starting.done():
+            for proc in watched:
+                proc.check()
+            await asyncio.wait([starting], timeout=0.5)
+        try:
+            starting.result()
+        except KafkaError as exc:
+            for proc in watched:  # one that stopped since is what to report
+                proc.check()
+            raise BrokerUnreachable(broker) from exc
+    except BaseException:
+        starting.cancel()
+        with contextlib.suppress(asyncio.CancelledError, KafkaError):
+            await consumer.stop()
+        raise
+
+
 async def _watch(broker: str, metrics_url: str, run_for: float | None,
                  watched: list[_Watched]) -> None:
     consumer = AIOKafkaConsumer(SIGNALS_TOPIC, bootstrap_servers=broker,
                                 auto_offset_reset="latest", group_id=None)
-    await consumer.start()
+    await _start(consumer, broker, watched)
     rows: deque[dict[str, Any]] = deque(maxlen=ROWS)
     started = time.monotonic()
     totals: dict[str, float] = {}
@@ -275,7 +299,8 @@ def run_demo(args: argparse.Namespace) -> int:
                         lambda: None if kafka.pid() is not None else "its process is gone"))
                 url = f"http://127.0.0.1:{args.metrics_port}/metrics"
                 try:
-                    asyncio.run(_watch(kafka.bootstrap, url, args.run_for, watched))
+                    with plain_warnings():  # the Kafka client's retries, once per 30 s
+                        asyncio.run(_watch(kafka.bootstrap, url, args.run_for, watched))
                 except ChildStopped as exc:
                     stopped = exc
         finally:

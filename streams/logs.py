@@ -126,6 +126,15 @@ class PlainFormatter(logging.Formatter):
         return f"{line} ({held} more like it held back)" if held else line
 
 
+class _ToStderr(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes to ``sys.stderr`` as it is at each line: a live display (the demo's) puts
+    its own in place while it runs, and prints what comes above its table."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.stream = sys.stderr
+        super().emit(record)
+
+
 @contextlib.contextmanager
 def plain_warnings(stream: TextIO | None = None) -> Iterator[None]:
     r"""While inside, warnings and errors go to ``stream`` (stderr) as plain lines, each
@@ -143,8 +152,7 @@ def plain_warnings(stream: TextIO | None = None) -> Iterator[None]:
     WARNING doctest.plain: Unable connect
     WARNING doctest.plain: Unable connect (2 more like it held back)
     """
-    out = stream or sys.stderr
-    handler = logging.StreamHandler(out)
+    handler = _ToStderr() if stream is None else logging.StreamHandler(stream)
     handler.setLevel(logging.WARNING)
     handler.setFormatter(PlainFormatter())
     repeats = RepeatFilter()
@@ -156,4 +164,5 @@ def plain_warnings(stream: TextIO | None = None) -> Iterator[None]:
     finally:
         root.removeHandler(handler)
         for name, level, message, held in repeats.held_back():
-            out.write(f"{level} {name}: {message} ({held} more like it held back)\n")
+            (stream or sys.stderr).write(
+                f"{level} {name}: {message} ({held} more like it held back)\n")
