@@ -137,11 +137,12 @@ class _ToStderr(logging.StreamHandler):  # type: ignore[type-arg]
 
 @contextlib.contextmanager
 def plain_warnings(stream: TextIO | None = None) -> Iterator[None]:
-    r"""While inside, warnings and errors go to ``stream`` (stderr) as plain lines, each
-    distinct one at most once per :data:`REPEAT_S`: for the command-line tools that have
-    no logging set up, whose Kafka client would otherwise print every retry while its
-    broker is down (hundreds of lines a minute). The handler goes when the block ends,
-    saying how many of each line it held back since that line was last shown.
+    r"""While inside, warnings and errors go to ``stream`` (``sys.stderr`` as it is at
+    each line, if not given) as plain lines, each distinct one at most once per
+    :data:`REPEAT_S`: for the command-line tools that have no logging set up, whose Kafka
+    client would otherwise print every retry while its broker is down (hundreds of lines
+    a minute). The handler goes when the block ends, saying how many of each line it held
+    back since that line was last shown.
 
     >>> import io
     >>> out = io.StringIO()
