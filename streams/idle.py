@@ -71,12 +71,7 @@ class IdleClocks(Generic[K]):
     def delivered(self, part: K, now_ms: int, created_ms: int, event_ts: int) -> None:
         """``part`` folded records at ``now_ms``; the last was written at ``created_ms``
         (its Kafka timestamp) and dated ``event_ts``."""
-        live = abs(created_ms - event_ts) <= self.idle_ms
-        state = self._parts.get(part)
-        if state is None:
-            self._parts[part] = _Quiet(now_ms, live)
-        else:
-            state.delivered_at, state.live = now_ms, live
+        self._parts[part] = _Quiet(now_ms, abs(created_ms - event_ts) <= self.idle_ms)
 
     def clock(self, part: K, now_ms: int, polled_ms: int | None, caught_up: bool
               ) -> int | None:

@@ -222,7 +222,10 @@ class IngestCore:
         out.duplicates = duplicates
         out.closed = windows.close_ready()
         out.last_ts = last_ts
-        self._take(windows, out)
+        if windows.started:
+            out.started, windows.started = windows.started, []
+        if windows.first_uses:
+            out.first_uses, windows.first_uses = windows.first_uses, []
         return out
 
     def advance(self, topic: str, partition: int, ts: int) -> BatchOutput:
@@ -244,16 +247,8 @@ class IngestCore:
         part = self._parts.get((topic, partition))
         if part is not None:
             out.closed = part.windows.advance(ts)
-            self._take(part.windows, out)
+            out.first_uses, part.windows.first_uses = part.windows.first_uses, []
         return out
-
-    @staticmethod
-    def _take(windows: PartitionWindows, out: BatchOutput) -> None:
-        """Hand on what closing windows gathered besides the windows."""
-        if windows.started:
-            out.started, windows.started = windows.started, []
-        if windows.first_uses:
-            out.first_uses, windows.first_uses = windows.first_uses, []
 
     def _limits(self, newest: int, now_ms: int | None) -> tuple[int, int]:
         """The event times beyond which a record is too far in the future or past."""

@@ -251,8 +251,6 @@ class IngestLoop:
             if clock is None:
                 continue
             out = self.core.advance(tp.topic, tp.partition, clock)
-            if out.started and self.remember is not None:
-                sends.extend(await self.remember(out.started))
             if out.closed or out.first_uses:
                 self.metrics.windows_closed_idle.labels(topic=tp.topic).inc(len(out.closed))
                 sends.extend(await self._forward(out, tp))

@@ -57,21 +57,6 @@ async def _send(broker: str, events: list[dict[str, Any]]) -> None:
         await producer.stop()
 
 
-async def _read(broker: str, topic: str, timeout_s: float, until: Any) -> list[Any]:
-    consumer = AIOKafkaConsumer(topic, bootstrap_servers=broker, group_id=None,
-                                auto_offset_reset="earliest")
-    await consumer.start()
-    got: list[Any] = []
-    deadline = time.monotonic() + timeout_s
-    try:
-        while time.monotonic() < deadline and not until(got):
-            for records in (await consumer.getmany(timeout_ms=500)).values():
-                got.extend(records)
-    finally:
-        await consumer.stop()
-    return got
-
-
 def _windows(records: list[Any]) -> list[str]:
     return [w.entity_id for r in records if r.key == BATCH_KEY for w in decode_batch(r.value)]
 
@@ -96,27 +81,29 @@ async def _scenario(broker: str, idle_close_ms: int, wait_s: float) -> dict[str,
                                                    (recorded, now - 3_600_000))
                for i in range(1, 4)]
     await _send(broker, events)
-    metrics = build_metrics(CollectorRegistry())
+    registry = CollectorRegistry()
+    metrics = build_metrics(registry)
     group = f"idle-{idle_close_ms}"
     loop = IngestLoop(IngestCore(window_ms=5_000, lateness_ms=2_000, young_days=7), metrics,
                       broker, group, WINDOWS, lambda agg: True, idle_close_ms=idle_close_ms)
     task = asyncio.create_task(loop.run())
     try:
-        await _read(broker, WINDOWS, wait_s, lambda got: live_stream in _windows(got))
+        await read_all(broker, WINDOWS, lambda got: live_stream in _windows(got), wait_s)
         await asyncio.sleep(3)  # a commit, and any other window that would close
-        closed = _windows(await _read(broker, WINDOWS, 3, lambda got: False))
+        closed = _windows(await read_all(broker, WINDOWS, lambda got: False, 3))
         committed = await _committed(broker, group)
         # a record for the window just closed, 15 s or more behind the clock: late
         await _send(broker, [live("report", event_id="after", stream_id=live_stream,
                                   ts=now - 1_000, user_id="u9")])
-        dead = await _read(broker, DLQ_TOPIC, wait_s / 2, lambda got: len(got) > 0)
+        dead = await read_all(broker, DLQ_TOPIC, lambda got: len(got) > 0, wait_s / 2)
         assert not task.done(), task
     finally:
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
     return {"live": live_stream, "recorded": recorded, "closed": closed,
             "dead": [orjson.loads(r.value) for r in dead], "committed": committed,
-            "idle_closed": metrics.windows_closed_idle.labels(topic=TOPIC)._value.get()}
+            "idle_closed": registry.get_sample_value("riskstream_windows_closed_idle_total",
+                                                     {"topic": TOPIC})}
 
 
 def test_a_quiet_partition_of_live_events_closes_its_windows(tmp_path: Path) -> None:
