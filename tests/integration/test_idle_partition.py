@@ -73,6 +73,9 @@ async def _committed(broker: str, group: str) -> list[int | None]:
 async def _scenario(broker: str, idle_close_ms: int, wait_s: float) -> dict[str, Any]:
     await ensure_topics(broker, (*PUBLIC_TOPICS, WINDOWS), PARTITIONS)
     live_stream, recorded = _stream_on(0), _stream_on(1)
+    # the live stream's records (now - 2 s to now - 1 s) must share one 5 s window
+    while not 200 <= (time.time() * 1000 - 2_000) % 5_000 <= 3_000:
+        await asyncio.sleep(0.1)
     now = int(time.time() * 1000)
     events = [live("viewer_snapshot", event_id=f"{s}-v", stream_id=s, ts=ts, viewers=200)
               for s, ts in ((live_stream, now - 2_000), (recorded, now - 3_600_000))]
