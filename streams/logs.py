@@ -165,5 +165,6 @@ def plain_warnings(stream: TextIO | None = None) -> Iterator[None]:
     finally:
         root.removeHandler(handler)
         for name, level, message, held in repeats.held_back():
-            (stream or sys.stderr).write(
-                f"{level} {name}: {message} ({held} more like it held back)\n")
+            line = handler.format(logging.makeLogRecord(
+                {"name": name, "levelname": level, "msg": message, "repeated": held}))
+            (stream or sys.stderr).write(line + "\n")
