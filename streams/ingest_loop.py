@@ -242,6 +242,8 @@ class IngestLoop:
         """Move the event time of each quiet, caught-up partition of live events on with
         the wall clock (:mod:`streams.idle`), closing the windows that completes."""
         assert self.consumer is not None
+        if not self.idle.idle_ms:  # off: no partition's position to look up every turn
+            return
         consumer = self.consumer
         for tp in consumer.assignment():
             high = consumer.highwater(tp)
