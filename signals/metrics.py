@@ -20,12 +20,16 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 from signals.catalogue import CATALOGUE
 from signals.record import SEVERITIES, STATUSES
+from signals.verdicts import UNKNOWN_TYPE, VERDICTS
 
 INPUT_TOPICS = ("livestream.events", "listing.events")
-ERROR_KINDS = (
+VERDICTS_TOPIC = "governance.verdicts"
+# the kinds of error a verdict record can have; an event can also have the rest
+VERDICT_ERROR_KINDS = (
     "too_large", "not_json", "not_object", "missing_field", "wrong_type", "out_of_range",
-    "unknown_event_type", "too_long", "ts_future", "ts_past", "late",
+    "too_long",
 )
+ERROR_KINDS = (*VERDICT_ERROR_KINDS, "unknown_event_type", "ts_future", "ts_past", "late")
 ENTITY_TYPES = ("stream", "seller", "listing")
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 DELAY_BUCKETS = (1, 2.5, 5, 10, 20, 30, 45, 60, 90, 120, 180, 300, 600)
@@ -48,6 +52,7 @@ class Metrics:
     windows_records_held: Gauge
     windows_held_seconds: Gauge
     signals_emitted: Counter
+    verdicts: Counter
     processing_latency: Histogram
     signal_delay: Histogram
     consumer_lag: Gauge
@@ -65,7 +70,8 @@ def build_metrics(registry: CollectorRegistry) -> Metrics:
     m = Metrics(
         events_processed=Counter(
             "riskstream_events_processed_total",
-            "Input records decoded, validated and folded into a window.",
+            "Input records decoded, validated and used: an event folded into a window, "
+            "a verdict counted.",
             ["topic"], registry=registry),
         events_dead_lettered=Counter(
             "riskstream_events_dead_lettered_total",
@@ -124,6 +130,12 @@ def build_metrics(registry: CollectorRegistry) -> Metrics:
             "riskstream_signals_emitted_total",
             "Signal records written to risk.signals.",
             ["signal_type", "severity", "status"], registry=registry),
+        verdicts=Counter(
+            "riskstream_verdicts_total",
+            "Verdicts on signals read from governance.verdicts, by the signal's type "
+            "(unknown: a signal id not among the newest 100,000 of the last 7 days on "
+            "risk.signals).",
+            ["signal_type", "verdict"], registry=registry),
         processing_latency=Histogram(
             "riskstream_processing_latency_seconds",
             "From a record's broker timestamp to the end of the batch that folded it "
@@ -174,6 +186,12 @@ def build_metrics(registry: CollectorRegistry) -> Metrics:
         m.processing_latency.labels(topic=topic)
         for kind in ERROR_KINDS:
             m.events_dead_lettered.labels(topic=topic, kind=kind)
+    m.events_processed.labels(topic=VERDICTS_TOPIC)
+    for kind in VERDICT_ERROR_KINDS:
+        m.events_dead_lettered.labels(topic=VERDICTS_TOPIC, kind=kind)
+    for signal_type in (*CATALOGUE, UNKNOWN_TYPE):
+        for verdict in VERDICTS:
+            m.verdicts.labels(signal_type=signal_type, verdict=verdict)
     for entity_type in ENTITY_TYPES:
         m.windows_closed.labels(entity_type=entity_type)
         m.windows_stale.labels(entity_type=entity_type)

@@ -58,6 +58,7 @@ from signals.policy import Policy
 from signals.record import Signal
 from streams.band_store import SAVE_INTERVAL_S, changed_states, restore_bands
 from streams.config import Settings
+from streams.contract import VERDICTS_TOPIC
 from streams.errors import ConfigError
 from streams.held import HeldRecords, hold_parts
 from streams.ingest import IngestCore
@@ -65,8 +66,9 @@ from streams.ingest_loop import IngestLoop
 from streams.logs import logging_config
 from streams.statestore import EntityStateStore, category_record
 from streams.sweep import SWEEP_INTERVAL_S, sweep_in_slices
-from streams.topics import SIGNALS_TOPIC, key_partition
+from streams.topics import DLQ_TOPIC, SIGNALS_TOPIC, key_partition
 from streams.transport import Transport
+from streams.verdicts import SignalFollower, judge_verdict
 from streams.windows import StreamStart
 
 log = logging.getLogger("riskstream.detect")
@@ -125,6 +127,9 @@ def create_app(settings: Settings, policy: Policy, metrics: Metrics) -> faust.Ap
     windows = app.topic(settings.windows_topic, key_serializer="raw", value_serializer="raw",
                         partitions=settings.partitions, internal=True)
     signals_out = app.topic(SIGNALS_TOPIC, key_serializer="raw", value_serializer="raw")
+    verdicts_in = app.topic(VERDICTS_TOPIC, key_serializer="raw", value_serializer="raw")
+    dlq_out = app.topic(DLQ_TOPIC, key_serializer="raw", value_serializer="raw")
+    follower = SignalFollower(settings.broker)
     states = EntityStateStore(settings.broker, settings.state_topic, settings.partitions)
     engine = Engine(policy)
     newest = {"window_end": -1}
@@ -271,6 +276,22 @@ def create_app(settings: Settings, policy: Policy, metrics: Metrics) -> faust.Ap
     @app.task
     async def run_state_store() -> None:
         await states.run()
+
+    @app.task
+    async def run_signal_follower() -> None:
+        await follower.run()
+
+    @app.agent(verdicts_in, name="verdicts")
+    async def count_verdicts(stream: Any) -> None:
+        """Count each verdict under its signal's type (``streams.verdicts``); a bad
+        record goes to the dead-letter topic, and is acknowledged once it is there."""
+        async for event in stream.events():
+            message = event.message
+            dead = await judge_verdict(message.value, message.key, message.partition,
+                                       message.offset, follower.type_of, metrics)
+            if dead is not None:
+                sent = await dlq_out.send(key=message.key, value=dead.to_json())
+                await sent
 
     async def remember_categories(started: list[StreamStart]) -> list[asyncio.Future[Any]]:
         """Store the categories of streams that started, for a restarted ingest stage

@@ -1,4 +1,5 @@
-"""The ``riskstream`` command line: worker, simulate, demo, kafka, replay, check-policy."""
+"""The ``riskstream`` command line: worker, simulate, demo, kafka, replay, tail, verdict,
+bench, check-policy."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from typing import IO, Any
 import orjson
 
 from signals.policy import PolicyError, load_policy
+from signals.verdicts import VERDICTS
 from streams.errors import BrokerUnreachable, ConfigError
 from streams.localkafka import LocalKafka, LocalKafkaError, cache_dir, fetch_jars
 from streams.logs import plain_warnings
@@ -218,6 +220,14 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--labels", type=_readable,
                    help="scenario labels to score the signals against")
 
+    v = sub.add_parser("verdict", help="send a reviewer's verdict on a signal to "
+                                       "governance.verdicts")
+    _add_broker(v)
+    v.add_argument("signal_id", help="the signal's id, as on risk.signals (sig_...)")
+    v.add_argument("verdict", choices=VERDICTS)
+    v.add_argument("--reviewer", help="who decided (optional)")
+    v.add_argument("--note", help="why (optional, at most 2,000 characters)")
+
     b = sub.add_parser("bench", help="benchmarks that print figures (no pass/fail)")
     bsub = b.add_subparsers(dest="bench", required=True)
     bt = bsub.add_parser("throughput", help="raw client vs worker vs Quix Streams; live "
@@ -311,6 +321,8 @@ def _dispatch(args: argparse.Namespace) -> int:
         return _simulate(args)
     if args.command == "tail":
         return _tail(args)
+    if args.command == "verdict":
+        return _verdict(args)
     if args.command == "worker":
         return _worker(args)
     if args.command == "bench":
@@ -421,6 +433,28 @@ def _tail(args: argparse.Namespace) -> int:
             labels = [orjson.loads(line) for line in fh if line.strip()]
         for line in score_labels(signals, labels, until_ms=int(time.time() * 1000)):
             print(line, file=sys.stderr)
+    return 0
+
+
+def _verdict(args: argparse.Namespace) -> int:
+    from streams.config import Settings
+    from streams.contract import VERDICTS_TOPIC, decode_verdict
+    from streams.errors import BadRecord
+    from streams.producer import produce
+
+    record = {"schema_version": 1, "signal_id": args.signal_id, "verdict": args.verdict,
+              "ts": int(time.time() * 1000), "reviewer": args.reviewer, "note": args.note}
+    raw = orjson.dumps({k: v for k, v in record.items() if v is not None})
+    try:
+        decode_verdict(raw)  # what the worker would refuse is refused here
+    except BadRecord as exc:
+        raise ConfigError(f"verdict not sent: {exc.reason}") from None
+    settings = Settings.from_env(broker=args.broker)
+    with plain_warnings():
+        asyncio.run(produce([(VERDICTS_TOPIC, args.signal_id.encode(), orjson.loads(raw))],
+                            settings.broker, speed=0, pace_from_ts=0,
+                            partitions=settings.partitions))
+    print(f"sent: {raw.decode()}", file=sys.stderr)
     return 0
 
 

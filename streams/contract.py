@@ -19,7 +19,7 @@ streams.errors.BadRecord: missing_field: Object missing required field `ts`
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 import msgspec
 
@@ -160,10 +160,27 @@ class ListingReported(_ListingEvent, frozen=True, kw_only=True, tag="listing_rep
 
 ListingEvent = ListingCreated | ListingUpdated | PriceChanged | ListingRemoved | ListingReported
 
+VerdictKind = Literal["confirmed", "false_positive", "duplicate", "needs_more_data"]
+VERDICTS: tuple[str, ...] = VerdictKind.__args__  # type: ignore[attr-defined]
+
+
+class Verdict(msgspec.Struct, frozen=True, kw_only=True):
+    """What a reviewer or an enforcement service decided about a signal
+    (``governance.verdicts``, keyed by ``signal_id``)."""
+
+    schema_version: Literal[1]
+    signal_id: Id
+    verdict: VerdictKind
+    ts: Ts
+    reviewer: Id | None = None
+    note: Annotated[str, msgspec.Meta(max_length=2000)] | None = None
+
+
 _DECODERS = {
     LIVESTREAM_TOPIC: msgspec.json.Decoder(LiveEvent),
     LISTING_TOPIC: msgspec.json.Decoder(ListingEvent),
 }
+_VERDICT_DECODER = msgspec.json.Decoder(Verdict)
 PRICED = (ListingCreated, ListingUpdated, PriceChanged)  # a price needs its currency
 
 
@@ -191,21 +208,42 @@ def fast_decoder(topic: str) -> Callable[[bytes], LiveEvent | ListingEvent]:
     return _DECODERS[topic].decode
 
 
-def decode(topic: str, raw: bytes | None) -> LiveEvent | ListingEvent:
-    """Decode and validate one record of an input topic, or raise :class:`BadRecord`."""
+def _checked(decoder: msgspec.json.Decoder[Any], raw: bytes | None) -> Any:
+    """``raw`` decoded by ``decoder``, or :class:`BadRecord` naming the field."""
     if raw is None:
         raise BadRecord("not_json", "record has no value (a tombstone)")
     if len(raw) > MAX_RECORD_BYTES:
         raise BadRecord("too_large", f"record is {len(raw)} bytes, over the 1 MiB limit")
     try:
-        event: LiveEvent | ListingEvent = _DECODERS[topic].decode(raw)
+        return decoder.decode(raw)
     except msgspec.DecodeError as exc:  # ValidationError is a subclass
         message = str(exc)
         if message.startswith("Invalid enum value") and "schema_version" in message:
             message = f"unsupported schema_version, expected 1 - {message}"
             raise BadRecord("out_of_range", message) from None
         raise BadRecord(_kind(message), message) from None
+
+
+def decode(topic: str, raw: bytes | None) -> LiveEvent | ListingEvent:
+    """Decode and validate one record of an input topic, or raise :class:`BadRecord`."""
+    event: LiveEvent | ListingEvent = _checked(_DECODERS[topic], raw)
     if isinstance(event, PRICED) and event.currency is None:
         raise BadRecord("missing_field",
                         "Object missing required field `currency` (a price is given)")
     return event
+
+
+def decode_verdict(raw: bytes | None) -> Verdict:
+    """Decode and validate one ``governance.verdicts`` record, or raise :class:`BadRecord`.
+
+    >>> decode_verdict(b'{"schema_version": 1, "signal_id": "sig_1", "verdict": "confirmed",'
+    ...                b' "ts": 1700000000000}').verdict
+    'confirmed'
+    >>> decode_verdict(b'{"schema_version": 1, "signal_id": "sig_1", "verdict": "spam",'
+    ...                b' "ts": 1700000000000}')
+    Traceback (most recent call last):
+    ...
+    streams.errors.BadRecord: out_of_range: Invalid enum value 'spam' - at `$.verdict`
+    """
+    verdict: Verdict = _checked(_VERDICT_DECODER, raw)
+    return verdict

@@ -27,6 +27,7 @@ import msgspec
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
 from signals.state import EntityState, decode_state, encode_state, last_window
+from streams.topics import behind
 from streams.windows import StreamStart
 
 log = logging.getLogger("riskstream.state")
@@ -198,10 +199,7 @@ class EntityStateStore(StateMap):
 
     async def _behind(self, ends: dict[TopicPartition, int]) -> bool:
         assert self._consumer is not None
-        for tp, end in ends.items():
-            if await self._consumer.position(tp) < end:
-                return True
-        return False
+        return await behind(self._consumer, ends)
 
     async def run(self) -> None:
         """Restore from the topic's beginning, mark ready, then keep following it."""

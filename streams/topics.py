@@ -33,6 +33,14 @@ def key_partition(key: bytes, partitions: int) -> int:
     return int(murmur2(key) & 0x7FFFFFFF) % partitions
 
 
+async def behind(consumer: AIOKafkaConsumer, ends: dict[TopicPartition, int]) -> bool:
+    """Whether ``consumer`` has yet to read up to any of the offsets ``ends``."""
+    for tp, end in ends.items():
+        if await consumer.position(tp) < end:
+            return True
+    return False
+
+
 async def ensure_topics(
     broker: str, names: tuple[str, ...], partitions: int, timeout_s: float = 60.0,
     compacted: tuple[str, ...] = (), configs: dict[str, dict[str, str]] | None = None,

@@ -1,0 +1,153 @@
+"""The worker's reader of ``governance.verdicts``: each verdict validated, then
+counted under its signal's type (``riskstream_verdicts_total``), or dead-lettered.
+
+A verdict names its signal by id only. Every worker follows all of
+``risk.signals`` from 7 days back (:class:`SignalFollower`) to learn the type of
+each signal id, whichever worker emitted it; the verdicts themselves are shared
+among the workers like any input topic. A verdict changes no detection: it is a
+measure of the signals' precision, as their reviewers see it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable
+
+import orjson
+from aiokafka import AIOKafkaConsumer, TopicPartition
+
+from signals.metrics import Metrics
+from signals.verdicts import SIGNAL_TYPES_CAPACITY, SignalTypes, verdict_label
+from streams.contract import VERDICTS_TOPIC, decode_verdict
+from streams.errors import BadRecord
+from streams.ingest import DeadLetter
+from streams.topics import SIGNALS_TOPIC, behind
+
+log = logging.getLogger("riskstream.verdicts")
+
+LOOKBACK_S = 7 * 24 * 3600  # signals older than this are not read back at start
+CATCH_UP_S = 5.0  # an unknown id waits at most this for the follower to read to the end
+
+
+class SignalFollower:
+    """Every signal id on ``risk.signals`` and its type, from ``lookback_s`` back
+    (:class:`signals.verdicts.SignalTypes`), kept up to date."""
+
+    def __init__(self, broker: str, topic: str = SIGNALS_TOPIC, lookback_s: int = LOOKBACK_S,
+                 capacity: int = SIGNAL_TYPES_CAPACITY) -> None:
+        self.broker = broker
+        self.topic = topic
+        self.lookback_s = lookback_s
+        self.types = SignalTypes(capacity)
+        self.ready = asyncio.Event()
+        self._consumer: AIOKafkaConsumer | None = None
+        self._tps: list[TopicPartition] = []
+
+    async def type_of(self, signal_id: str) -> str | None:
+        """The type of ``signal_id``; an id not read yet waits (up to ``CATCH_UP_S``)
+        until the follower has read what the topic holds now: a signal and a verdict
+        on it may be written a moment apart."""
+        await self.ready.wait()
+        found = self.types.type_of(signal_id)
+        if found is None and await self._caught_up(CATCH_UP_S):
+            found = self.types.type_of(signal_id)
+        return found
+
+    async def _caught_up(self, timeout_s: float) -> bool:
+        assert self._consumer is not None
+        ends = await self._consumer.end_offsets(self._tps)
+        deadline = time.monotonic() + timeout_s
+        while await behind(self._consumer, ends):
+            if time.monotonic() > deadline:
+                return False
+            await asyncio.sleep(0.05)
+        return True
+
+    def _note(self, value: bytes | None) -> None:
+        try:
+            record = orjson.loads(value or b"")
+            self.types.note(record["signal_id"], record["signal_type"])
+        except (orjson.JSONDecodeError, KeyError, TypeError) as exc:
+            log.warning("a risk.signals record without signal_id and signal_type; not noted",
+                        extra={"error": repr(exc)[:200]})
+
+    async def run(self) -> None:
+        """Read back from ``lookback_s`` ago, mark ready, then keep following."""
+        consumer = self._consumer = AIOKafkaConsumer(
+            bootstrap_servers=self.broker, group_id=None, enable_auto_commit=False,
+            auto_offset_reset="earliest")
+        await consumer.start()
+        try:
+            # with no group, a subscription is every partition of the topic: taken, then
+            # assigned for good (a subscription is reassigned, and its positions reset,
+            # whenever the client's metadata lacks the topic for a moment)
+            consumer.subscribe([self.topic])
+            while not consumer.assignment():
+                await asyncio.sleep(0.1)
+            self._tps = sorted(consumer.assignment())
+            consumer.unsubscribe()
+            consumer.assign(self._tps)
+            since = int(time.time() * 1000) - self.lookback_s * 1000
+            starts = await consumer.offsets_for_times({tp: since for tp in self._tps})
+            for tp, start in starts.items():
+                if start is None:  # nothing that recent
+                    await consumer.seek_to_end(tp)
+                else:
+                    consumer.seek(tp, start.offset)
+            read = await self._read_to_end(consumer)
+            log.info("signal ids read back", extra={"records": read, "ids": len(self.types)})
+            self.ready.set()
+            while True:
+                batch = await consumer.getmany(timeout_ms=1000, max_records=10_000)
+                for records in batch.values():
+                    for rec in records:
+                        self._note(rec.value)
+        finally:
+            await consumer.stop()
+
+    async def _read_to_end(self, consumer: AIOKafkaConsumer) -> int:
+        ends = await consumer.end_offsets(self._tps)
+        read = 0
+        while await behind(consumer, ends):
+            batch = await consumer.getmany(timeout_ms=500, max_records=10_000)
+            for records in batch.values():
+                for rec in records:
+                    self._note(rec.value)
+                    read += 1
+        return read
+
+
+async def judge_verdict(raw: bytes | None, key: bytes | None, partition: int, offset: int,
+                        type_of: Callable[[str], Awaitable[str | None]],
+                        metrics: Metrics) -> DeadLetter | None:
+    """Count one ``governance.verdicts`` record under its signal's type (``type_of``:
+    :meth:`SignalFollower.type_of` in a worker); a bad one is counted as
+    dead-lettered and returned, for the caller to send to the DLQ.
+
+    >>> from prometheus_client import CollectorRegistry
+    >>> from signals.metrics import build_metrics
+    >>> reg = CollectorRegistry(); m = build_metrics(reg)
+    >>> async def type_of(signal_id): return {"sig_1": "report_spike"}.get(signal_id)
+    >>> ok = b'{"schema_version": 1, "signal_id": "sig_1", "verdict": "confirmed", "ts": 1}'
+    >>> asyncio.run(judge_verdict(ok, b"sig_1", 0, 7, type_of, m)) is None
+    True
+    >>> reg.get_sample_value("riskstream_verdicts_total",
+    ...                      {"signal_type": "report_spike", "verdict": "confirmed"})
+    1.0
+    >>> asyncio.run(judge_verdict(b'{"schema_version": 1}', None, 0, 8, type_of, m)).error
+    'missing_field: Object missing required field `signal_id`'
+    """
+    try:
+        verdict = decode_verdict(raw)
+    except BadRecord as exc:
+        metrics.events_dead_lettered.labels(topic=VERDICTS_TOPIC, kind=exc.kind).inc()
+        log.warning("dead-lettered a verdict", extra={"offset": offset, "error": str(exc)[:200]})
+        return DeadLetter(VERDICTS_TOPIC, partition, offset, key, raw, exc.kind, str(exc))
+    signal_type = verdict_label(await type_of(verdict.signal_id))
+    metrics.verdicts.labels(signal_type=signal_type, verdict=verdict.verdict).inc()
+    metrics.events_processed.labels(topic=VERDICTS_TOPIC).inc()
+    log.info("verdict", extra={"signal_id": verdict.signal_id, "signal_type": signal_type,
+                               "verdict": verdict.verdict})
+    return None

@@ -1,0 +1,23 @@
+"""The signal ids a worker remembers the type of, for verdicts that name only the id."""
+
+from __future__ import annotations
+
+import pytest
+
+from signals.verdicts import SignalTypes
+
+
+def test_the_oldest_noted_goes_first_and_a_noted_again_one_stays_longest() -> None:
+    types = SignalTypes(capacity=3)
+    for n in range(3):
+        types.note(f"sig_{n}", "report_spike")
+    types.note("sig_0", "report_spike")  # its update, or its resolve
+    types.note("sig_3", "emerging_term")
+    assert [types.type_of(f"sig_{n}") for n in range(4)] == [
+        "report_spike", None, "report_spike", "emerging_term"]
+    assert len(types) == 3
+
+
+def test_capacity_must_hold_one() -> None:
+    with pytest.raises(ValueError, match="capacity must be at least 1"):
+        SignalTypes(capacity=0)
