@@ -43,6 +43,9 @@ class SignalFollower:
         self.types = SignalTypes(capacity)
         self.ready = asyncio.Event()
         self._consumer: AIOKafkaConsumer | None = None
+        # asks for the topic's end offsets: on the follower's own connection the request
+        # would wait behind its fetch, which the broker holds up to 500 ms when idle
+        self._ends: AIOKafkaConsumer | None = None
         self._tps: list[TopicPartition] = []
 
     async def type_of(self, signal_id: str) -> str | None:
@@ -56,8 +59,8 @@ class SignalFollower:
         return found
 
     async def _caught_up(self, timeout_s: float) -> bool:
-        assert self._consumer is not None
-        ends = await self._consumer.end_offsets(self._tps)
+        assert self._consumer is not None and self._ends is not None
+        ends = await self._ends.end_offsets(self._tps)
         deadline = time.monotonic() + timeout_s
         while await behind(self._consumer, ends):
             if time.monotonic() > deadline:
@@ -78,7 +81,10 @@ class SignalFollower:
         consumer = self._consumer = AIOKafkaConsumer(
             bootstrap_servers=self.broker, group_id=None, enable_auto_commit=False,
             auto_offset_reset="earliest")
+        self._ends = AIOKafkaConsumer(bootstrap_servers=self.broker, group_id=None,
+                                      enable_auto_commit=False)
         await consumer.start()
+        await self._ends.start()
         try:
             # with no group, a subscription is every partition of the topic: taken, then
             # assigned for good (a subscription is reassigned, and its positions reset,
@@ -105,6 +111,7 @@ class SignalFollower:
                     for rec in records:
                         self._note(rec.value)
         finally:
+            await self._ends.stop()
             await consumer.stop()
 
     async def _read_to_end(self, consumer: AIOKafkaConsumer) -> int:
