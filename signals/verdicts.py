@@ -24,7 +24,7 @@ from collections import OrderedDict
 VERDICTS = ("confirmed", "false_positive", "duplicate", "needs_more_data")
 #: the ``signal_type`` label of a verdict on a signal no longer (or never) read
 UNKNOWN_TYPE = "unknown"
-#: signal ids remembered; about 200 B each
+#: signal ids remembered; about 170 B each (ids and map, `tracemalloc`)
 SIGNAL_TYPES_CAPACITY = 100_000
 
 
