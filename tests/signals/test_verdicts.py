@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from signals.verdicts import SignalTypes
+from signals.verdicts import SignalTypes, verdict_label
 
 
 def test_the_oldest_noted_goes_first_and_a_noted_again_one_stays_longest() -> None:
@@ -21,3 +21,9 @@ def test_the_oldest_noted_goes_first_and_a_noted_again_one_stays_longest() -> No
 def test_capacity_must_hold_one() -> None:
     with pytest.raises(ValueError, match="capacity must be at least 1"):
         SignalTypes(capacity=0)
+
+
+def test_a_type_outside_the_catalogue_is_counted_as_unknown() -> None:
+    # a record on risk.signals that riskstream did not write must not add label values
+    assert [verdict_label(t) for t in ("emerging_term", "made_up_type", "", None)] == [
+        "emerging_term", "unknown", "unknown", "unknown"]
