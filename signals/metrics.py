@@ -134,7 +134,7 @@ def build_metrics(registry: CollectorRegistry) -> Metrics:
             "riskstream_verdicts_total",
             "Verdicts on signals read from governance.verdicts, by the signal's type "
             "(unknown: a signal id not among the newest 100,000 of the last 7 days on "
-            "risk.signals).",
+            "risk.signals, or one of a type riskstream does not emit).",
             ["signal_type", "verdict"], registry=registry),
         processing_latency=Histogram(
             "riskstream_processing_latency_seconds",
