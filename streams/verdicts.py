@@ -17,6 +17,7 @@ from collections.abc import Awaitable, Callable
 
 import orjson
 from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.errors import KafkaError
 
 from signals.metrics import Metrics
 from signals.verdicts import SIGNAL_TYPES_CAPACITY, SignalTypes, verdict_label
@@ -41,6 +42,7 @@ class SignalFollower:
         self.topic = topic
         self.lookback_s = lookback_s
         self.types = SignalTypes(capacity)
+        self.catch_up_s = CATCH_UP_S
         self.ready = asyncio.Event()
         self._consumer: AIOKafkaConsumer | None = None
         # asks for the topic's end offsets: on the follower's own connection the request
@@ -49,19 +51,31 @@ class SignalFollower:
         self._tps: list[TopicPartition] = []
 
     async def type_of(self, signal_id: str) -> str | None:
-        """The type of ``signal_id``; an id not read yet waits (up to ``CATCH_UP_S``)
+        """The type of ``signal_id``; an id not read yet waits (up to ``catch_up_s``)
         until the follower has read what the topic holds now: a signal and a verdict
         on it may be written a moment apart."""
         await self.ready.wait()
         found = self.types.type_of(signal_id)
-        if found is None and await self._caught_up(CATCH_UP_S):
+        if found is None and await self._caught_up(self.catch_up_s):
             found = self.types.type_of(signal_id)
         return found
 
     async def _caught_up(self, timeout_s: float) -> bool:
+        """Whether the follower read what the topic holds now within ``timeout_s``; a
+        broker that does not answer meanwhile is asked again, then ``False``."""
         assert self._consumer is not None and self._ends is not None
-        ends = await self._ends.end_offsets(self._tps)
         deadline = time.monotonic() + timeout_s
+        while True:
+            try:
+                ends = await asyncio.wait_for(self._ends.end_offsets(self._tps),
+                                              max(deadline - time.monotonic(), 0.01))
+                break
+            except (TimeoutError, KafkaError) as exc:
+                if time.monotonic() > deadline:
+                    log.warning("risk.signals' end offsets unknown; the verdict's signal "
+                                "type may be unknown", extra={"error": repr(exc)[:200]})
+                    return False
+                await asyncio.sleep(0.5)
         while await behind(self._consumer, ends):
             if time.monotonic() > deadline:
                 return False

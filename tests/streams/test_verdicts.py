@@ -4,10 +4,13 @@ counted or dead-lettered (no broker: ``tests/integration/test_verdicts.py`` has 
 from __future__ import annotations
 
 import asyncio
+import math
 from typing import Any
 
 import orjson
 import pytest
+from aiokafka import TopicPartition
+from aiokafka.errors import KafkaConnectionError
 from prometheus_client import CollectorRegistry
 
 from signals.metrics import VERDICT_ERROR_KINDS, build_metrics
@@ -16,7 +19,7 @@ from signals.verdicts import VERDICTS
 from streams.cli import main
 from streams.contract import VERDICTS_TOPIC, VerdictKind, decode_verdict
 from streams.errors import BadRecord
-from streams.verdicts import judge_verdict
+from streams.verdicts import SignalFollower, judge_verdict
 
 
 def verdict(**fields: Any) -> bytes:
@@ -109,3 +112,42 @@ def test_the_verdict_command_refuses_what_the_worker_would_dead_letter(
     assert main([*argv, "--broker", "127.0.0.1:1"]) == 2  # refused before any broker
     err = capsys.readouterr().err
     assert err.startswith("riskstream: verdict not sent:") and field in err
+
+
+class _Position:
+    """A follower's consumer that has read up to offset 1 of every partition."""
+
+    async def position(self, tp: TopicPartition) -> int:
+        return 1
+
+
+class _Ends:
+    """End offsets from a broker that fails ``failures`` times first; on the first
+    answer, the follower is taken to have read ``then_noted``'s signal."""
+
+    def __init__(self, follower: SignalFollower, failures: float,
+                 then_noted: tuple[str, str]) -> None:
+        self.follower, self.failures, self.then_noted = follower, failures, then_noted
+        self.asked = 0
+
+    async def end_offsets(self, tps: list[TopicPartition]) -> dict[TopicPartition, int]:
+        self.asked += 1
+        if self.asked <= self.failures:
+            raise KafkaConnectionError("the broker is gone")
+        self.follower.types.note(*self.then_noted)
+        return {tp: 1 for tp in tps}
+
+
+@pytest.mark.parametrize(("failures", "expected"), [(1, "report_spike"), (math.inf, None)])
+def test_an_unknown_id_asks_again_while_the_broker_does_not_answer_then_gives_up(
+        failures: float, expected: str | None, caplog: pytest.LogCaptureFixture) -> None:
+    follower = SignalFollower("127.0.0.1:1")
+    follower.catch_up_s = 1.2
+    follower._tps = [TopicPartition("risk.signals", 0)]
+    ends = _Ends(follower, failures, ("sig_new", "report_spike"))
+    follower._consumer, follower._ends = _Position(), ends  # type: ignore[assignment]
+    follower.ready.set()
+    assert asyncio.run(follower.type_of("sig_new")) == expected
+    assert ends.asked >= 2  # asked again after the failure
+    gave_up = "end offsets unknown" in caplog.text
+    assert gave_up == (expected is None)
