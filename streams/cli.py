@@ -442,16 +442,17 @@ def _verdict(args: argparse.Namespace) -> int:
     from streams.errors import BadRecord
     from streams.producer import produce
 
-    record = {"schema_version": 1, "signal_id": args.signal_id, "verdict": args.verdict,
+    fields = {"schema_version": 1, "signal_id": args.signal_id, "verdict": args.verdict,
               "ts": int(time.time() * 1000), "reviewer": args.reviewer, "note": args.note}
-    raw = orjson.dumps({k: v for k, v in record.items() if v is not None})
+    record = {k: v for k, v in fields.items() if v is not None}
+    raw = orjson.dumps(record)
     try:
         decode_verdict(raw)  # what the worker would refuse is refused here
     except BadRecord as exc:
         raise ConfigError(f"verdict not sent: {exc.reason}") from None
     settings = Settings.from_env(broker=args.broker)
     with plain_warnings():
-        asyncio.run(produce([(VERDICTS_TOPIC, args.signal_id.encode(), orjson.loads(raw))],
+        asyncio.run(produce([(VERDICTS_TOPIC, args.signal_id.encode(), record)],
                             settings.broker, speed=0, pace_from_ts=0,
                             partitions=settings.partitions))
     print(f"sent: {raw.decode()}", file=sys.stderr)

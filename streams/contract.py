@@ -161,7 +161,6 @@ class ListingReported(_ListingEvent, frozen=True, kw_only=True, tag="listing_rep
 ListingEvent = ListingCreated | ListingUpdated | PriceChanged | ListingRemoved | ListingReported
 
 VerdictKind = Literal["confirmed", "false_positive", "duplicate", "needs_more_data"]
-VERDICTS: tuple[str, ...] = VerdictKind.__args__  # type: ignore[attr-defined]
 
 
 class Verdict(msgspec.Struct, frozen=True, kw_only=True):

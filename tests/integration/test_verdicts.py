@@ -20,11 +20,10 @@ from aiokafka import AIOKafkaProducer
 
 from signals.record import Signal, signal_id
 from streams.bench.run import fresh_broker
+from streams.contract import VERDICTS_TOPIC
 from streams.localworker import WorkerProcess
 from streams.topics import DLQ_TOPIC, PUBLIC_TOPICS, SIGNALS_TOPIC, ensure_topics
 from tests.integration.conftest import read_all
-
-VERDICTS = "governance.verdicts"
 
 
 def a_signal(signal_type: str, entity_type: str, entity_id: str) -> Signal:
@@ -63,11 +62,12 @@ def test_verdicts_are_counted_by_signal_type_and_bad_ones_dead_lettered(tmp_path
         try:
             worker.wait_started()
             asyncio.run(send(broker, [
-                (VERDICTS, earlier.signal_id.encode(), a_verdict(earlier.signal_id, "confirmed")),
+                (VERDICTS_TOPIC, earlier.signal_id.encode(),
+                 a_verdict(earlier.signal_id, "confirmed")),
                 (SIGNALS_TOPIC, b"li-1", later.to_json()),
-                (VERDICTS, later.signal_id.encode(),
+                (VERDICTS_TOPIC, later.signal_id.encode(),
                  a_verdict(later.signal_id, "false_positive")),
-                *[(VERDICTS, b"bad", raw) for raw in bad]]))
+                *[(VERDICTS_TOPIC, b"bad", raw) for raw in bad]]))
             sent = subprocess.run(  # the command a reviewer can send one with
                 [sys.executable, "-m", "streams.cli", "verdict", "sig_never", "duplicate",
                  "--broker", broker, "--reviewer", "rev-2"],
@@ -77,7 +77,7 @@ def test_verdicts_are_counted_by_signal_type_and_bad_ones_dead_lettered(tmp_path
             def counted() -> float:
                 return (worker.metric("riskstream_verdicts_total")
                         + worker.metric("riskstream_events_dead_lettered_total",
-                                        topic=VERDICTS))
+                                        topic=VERDICTS_TOPIC))
             deadline = time.monotonic() + 60
             while counted() < 6 and time.monotonic() < deadline:
                 time.sleep(0.5)
@@ -88,9 +88,9 @@ def test_verdicts_are_counted_by_signal_type_and_bad_ones_dead_lettered(tmp_path
                        ("unknown", "duplicate")]}
             total = worker.metric("riskstream_verdicts_total")
             dead_kinds = {kind: worker.metric("riskstream_events_dead_lettered_total",
-                                              topic=VERDICTS, kind=kind)
+                                              topic=VERDICTS_TOPIC, kind=kind)
                           for kind in ("out_of_range", "missing_field", "not_json")}
-            processed = worker.metric("riskstream_events_processed_total", topic=VERDICTS)
+            processed = worker.metric("riskstream_events_processed_total", topic=VERDICTS_TOPIC)
         finally:
             worker.stop()
         dlq = asyncio.run(read_all(broker, DLQ_TOPIC, lambda r: len(r) >= 3, timeout_s=30))
@@ -100,5 +100,5 @@ def test_verdicts_are_counted_by_signal_type_and_bad_ones_dead_lettered(tmp_path
     assert dead_kinds == {"out_of_range": 1, "missing_field": 1, "not_json": 1}
     letters = [orjson.loads(r.value) for r in dlq]
     assert [(d["source_topic"], d["raw"].encode()) for d in letters] == [
-        (VERDICTS, raw) for raw in bad]
+        (VERDICTS_TOPIC, raw) for raw in bad]
     assert "`$.verdict`" in letters[0]["error"] and "`signal_id`" in letters[1]["error"]
