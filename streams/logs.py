@@ -94,6 +94,31 @@ class RepeatFilter(logging.Filter):
                 for key, seen in self._seen.items() if seen[1]]
 
 
+@contextlib.contextmanager
+def without_lines(logger: logging.Logger, prefix: str) -> Iterator[None]:
+    """While inside, ``logger`` drops the lines that start with ``prefix``: for a command
+    that says in its own words what the line says (a broker that does not answer).
+
+    >>> seen = []
+    >>> class Keep(logging.Handler):
+    ...     def emit(self, record): seen.append(record.getMessage())
+    >>> lg = logging.getLogger("doctest.without"); lg.propagate = False; lg.addHandler(Keep())
+    >>> with without_lines(lg, "Unable connect"):
+    ...     lg.error("Unable connect to %s", "127.0.0.1:9"); lg.error("Metadata expired")
+    >>> lg.error("Unable connect to %s", "127.0.0.1:9")  # outside: as before
+    >>> seen
+    ['Metadata expired', 'Unable connect to 127.0.0.1:9']
+    """
+    def keep(record: logging.LogRecord) -> bool:
+        return not record.getMessage().startswith(prefix)
+
+    logger.addFilter(keep)
+    try:
+        yield
+    finally:
+        logger.removeFilter(keep)
+
+
 def logging_config(level: str) -> dict[str, Any]:
     """A ``logging.config.dictConfig`` that writes JSON lines to stderr, a warning or
     error said again within :data:`REPEAT_S` held back (:class:`RepeatFilter`)."""

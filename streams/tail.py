@@ -9,6 +9,7 @@ time a reviewer waits for the signal.
 
 from __future__ import annotations
 
+import logging
 import sys
 import time
 from typing import Any
@@ -18,6 +19,7 @@ from aiokafka import AIOKafkaConsumer
 from aiokafka.errors import KafkaConnectionError
 
 from streams.errors import BrokerUnreachable
+from streams.logs import without_lines
 from streams.simulate import matches
 from streams.topics import SIGNALS_TOPIC
 
@@ -26,7 +28,8 @@ async def read_signals(broker: str, seconds: float, from_beginning: bool) -> lis
     consumer = AIOKafkaConsumer(SIGNALS_TOPIC, bootstrap_servers=broker, group_id=None,
                                 auto_offset_reset="earliest" if from_beginning else "latest")
     try:
-        await consumer.start()
+        with without_lines(logging.getLogger("aiokafka"), "Unable connect"):  # said below
+            await consumer.start()
     except KafkaConnectionError:
         await consumer.stop()
         raise BrokerUnreachable(broker) from None
