@@ -438,16 +438,13 @@ def _tail(args: argparse.Namespace) -> int:
 
 def _verdict(args: argparse.Namespace) -> int:
     from streams.config import Settings
-    from streams.contract import VERDICTS_TOPIC, decode_verdict
+    from streams.contract import VERDICTS_TOPIC, verdict_record
     from streams.errors import BadRecord
     from streams.producer import produce
 
-    fields = {"schema_version": 1, "signal_id": args.signal_id, "verdict": args.verdict,
-              "ts": int(time.time() * 1000), "reviewer": args.reviewer, "note": args.note}
-    record = {k: v for k, v in fields.items() if v is not None}
-    raw = orjson.dumps(record)
-    try:
-        decode_verdict(raw)  # what the worker would refuse is refused here
+    try:  # what the worker would refuse is refused here
+        record = verdict_record(args.signal_id, args.verdict, int(time.time() * 1000),
+                                reviewer=args.reviewer, note=args.note)
     except BadRecord as exc:
         raise ConfigError(f"verdict not sent: {exc.reason}") from None
     settings = Settings.from_env(broker=args.broker)
@@ -455,7 +452,7 @@ def _verdict(args: argparse.Namespace) -> int:
         asyncio.run(produce([(VERDICTS_TOPIC, args.signal_id.encode(), record)],
                             settings.broker, speed=0, pace_from_ts=0,
                             partitions=settings.partitions))
-    print(f"sent: {raw.decode()}", file=sys.stderr)
+    print(f"sent: {orjson.dumps(record).decode()}", file=sys.stderr)
     return 0
 
 

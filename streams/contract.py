@@ -246,3 +246,22 @@ def decode_verdict(raw: bytes | None) -> Verdict:
     """
     verdict: Verdict = _checked(_VERDICT_DECODER, raw)
     return verdict
+
+
+def verdict_record(signal_id: str, verdict: str, ts: int, reviewer: str | None = None,
+                   note: str | None = None) -> dict[str, Any]:
+    """A ``governance.verdicts`` record, checked as the worker checks one: what it would
+    dead-letter raises :class:`BadRecord` here instead.
+
+    >>> verdict_record("sig_1", "confirmed", 1700000000000, reviewer="ana")["reviewer"]
+    'ana'
+    >>> verdict_record("", "confirmed", 1700000000000)
+    Traceback (most recent call last):
+    ...
+    streams.errors.BadRecord: out_of_range: Expected `str` of length >= 1 - at `$.signal_id`
+    """
+    fields = {"schema_version": 1, "signal_id": signal_id, "verdict": verdict, "ts": ts,
+              "reviewer": reviewer, "note": note}
+    record = {k: v for k, v in fields.items() if v is not None}
+    _checked(_VERDICT_DECODER, msgspec.json.encode(record))
+    return record
