@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-from aiokafka import AIOKafkaConsumer
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.errors import KafkaError
 from prometheus_client.parser import text_string_to_metric_families
 from rich.console import Group, RenderableType
@@ -37,6 +37,7 @@ from rich.text import Text
 
 from signals.policy import load_policy
 from streams.config import Settings
+from streams.demo_reviewer import DemoReviewer
 from streams.errors import BrokerUnreachable, ConfigError, RiskstreamError
 from streams.localkafka import LocalKafka, cache_dir
 from streams.logs import plain_warnings
@@ -117,6 +118,9 @@ def _scrape(url: str) -> dict[str, float]:
         for sample in family.samples:
             if sample.name.endswith(("_total", "_records", "_windows")):
                 totals[sample.name] = totals.get(sample.name, 0.0) + sample.value
+            if sample.name == "riskstream_verdicts_total":  # and by verdict
+                name = f"{sample.name}:{sample.labels['verdict']}"
+                totals[name] = totals.get(name, 0.0) + sample.value
     return totals
 
 
@@ -126,10 +130,10 @@ WHY_INDENT = 10
 
 
 def _render(rows: deque[dict[str, Any]], totals: dict[str, float], started: float,
-            metrics_url: str) -> Group:
+            metrics_url: str, verdicts: dict[str, str] | None = None) -> Group:
     """The demo's screen: the worker's counters, then each signal newest first, a
-    line of its fields and its entity, and under it, wrapped to the terminal's
-    width, why it fired.
+    line of its fields and its entity, and under it, wrapped to the terminal's width,
+    the demo reviewer's verdict on it and why it fired.
 
     >>> from rich.console import Console
     >>> sig = {"emitted_ts": 0, "signal_type": "report_spike", "status": "open",
@@ -141,6 +145,11 @@ def _render(rows: deque[dict[str, Any]], totals: dict[str, float], started: floa
     >>> lines = out.get().splitlines()
     >>> lines[4][8:].rstrip()
     '  report_spike          open      high      0.95   st-1-1'
+    >>> with console.capture() as out:
+    ...     console.print(_render(deque([sig | {"signal_id": "sig_1"}]), {}, time.monotonic(),
+    ...                           "http://x/metrics", {"sig_1": "confirmed"}))
+    >>> out.get().splitlines()[5].rstrip()
+    '          confirmed: reports=28 | expected: rate=0.73'
     >>> lines[5].rstrip()
     '          reports=28 | expected: rate=0.73'
     """
@@ -159,7 +168,12 @@ def _render(rows: deque[dict[str, Any]], totals: dict[str, float], started: floa
             line.append(f"{cell:<{width}}", style=style)
             line.append("  ")
         line.append(sig["entity_id"], style="bold")
-        lines += [line, Padding(Text(why(sig), style="dim"), (0, 0, 0, WHY_INDENT))]
+        under = Text()
+        verdict = (verdicts or {}).get(sig.get("signal_id", ""))
+        if verdict is not None:
+            under.append(f"{verdict}: ", style="green" if verdict == "confirmed" else "red")
+        under.append(why(sig), style="dim")
+        lines += [line, Padding(under, (0, 0, 0, WHY_INDENT))]
     g = totals.get
     header = Text(
         f"up {time.monotonic() - started:,.0f}s | events processed "
@@ -167,7 +181,9 @@ def _render(rows: deque[dict[str, Any]], totals: dict[str, float], started: floa
         f"{g('riskstream_events_dead_lettered_total', 0):,.0f} | windows closed "
         f"{g('riskstream_windows_closed_total', 0):,.0f} | signals "
         f"{g('riskstream_signals_emitted_total', 0):,.0f} | lag "
-        f"{g('riskstream_consumer_lag_records', 0):,.0f} | metrics {metrics_url}"
+        f"{g('riskstream_consumer_lag_records', 0):,.0f} | verdicts counted "
+        f"{g('riskstream_verdicts_total', 0):,.0f} (false positive "
+        f"{g('riskstream_verdicts_total:false_positive', 0):,.0f}) | metrics {metrics_url}"
     )
     return Group(header, Text("risk.signals, newest first", style="bold underline"),
                  *lines, Text(), Text("Ctrl-C stops the demo and everything it started."))
@@ -196,11 +212,31 @@ async def _start(consumer: AIOKafkaConsumer, broker: str, watched: list[_Watched
 
 
 async def _watch(broker: str, metrics_url: str, run_for: float | None,
-                 watched: list[_Watched]) -> None:
+                 watched: list[_Watched], labels: Path) -> None:
     consumer = AIOKafkaConsumer(SIGNALS_TOPIC, bootstrap_servers=broker,
                                 auto_offset_reset="latest", group_id=None)
     await _start(consumer, broker, watched)
+    # the reviewer's verdicts wait at most 5 s for a broker that is gone (the default
+    # 40 s would hold up the demo's clean-up)
+    producer = AIOKafkaProducer(bootstrap_servers=broker, request_timeout_ms=5000)
+    try:
+        await producer.start()
+        await _show(consumer, DemoReviewer(labels, producer), metrics_url, run_for, watched)
+    finally:
+        # with its broker gone, aiokafka's stop re-raises the cancellation of its own
+        # fetch task; whatever ended the watch (Ctrl-C, a process that stopped) goes on
+        with contextlib.suppress(asyncio.CancelledError):
+            await consumer.stop()
+        with contextlib.suppress(asyncio.CancelledError):
+            await producer.stop()
+
+
+async def _show(consumer: AIOKafkaConsumer, reviewer: DemoReviewer, metrics_url: str,
+                run_for: float | None, watched: list[_Watched]) -> None:
+    """The live screen, until ``run_for`` has passed or a watched process stops; each
+    signal that opens is reviewed by ``reviewer`` as it arrives."""
     rows: deque[dict[str, Any]] = deque(maxlen=ROWS)
+    verdicts: dict[str, str] = {}
     started = time.monotonic()
     totals: dict[str, float] = {}
     last_scrape = 0.0
@@ -213,18 +249,20 @@ async def _watch(broker: str, metrics_url: str, run_for: float | None,
                 batch = await consumer.getmany(timeout_ms=500)
                 for records in batch.values():
                     for rec in records:
-                        rows.appendleft(orjson.loads(rec.value))
+                        sig = orjson.loads(rec.value)
+                        rows.appendleft(sig)
+                        verdict = await reviewer.review(sig)
+                        if verdict is not None:
+                            verdicts[sig["signal_id"]] = verdict
                 if time.monotonic() - last_scrape > 2:
                     totals = await asyncio.to_thread(_scrape, metrics_url)
                     last_scrape = time.monotonic()
-                live.update(_render(rows, totals, started, metrics_url))
+                shown = {sig["signal_id"] for sig in rows}
+                verdicts = {k: v for k, v in verdicts.items() if k in shown}
+                live.update(_render(rows, totals, started, metrics_url, verdicts))
     finally:
         if not live.console.is_terminal:  # piped, the last table ends without a line break
             live.console.line()
-        # with its broker gone, aiokafka's stop re-raises the cancellation of its own
-        # fetch task; whatever ended the watch (Ctrl-C, a process that stopped) goes on
-        with contextlib.suppress(asyncio.CancelledError):
-            await consumer.stop()
 
 
 def _stop(proc: subprocess.Popen[bytes], name: str, timeout_s: float = 20.0) -> None:
@@ -300,7 +338,8 @@ def run_demo(args: argparse.Namespace) -> int:
                 url = f"http://127.0.0.1:{args.metrics_port}/metrics"
                 try:
                     with plain_warnings():  # the Kafka client's retries, once per 30 s
-                        asyncio.run(_watch(kafka.bootstrap, url, args.run_for, watched))
+                        asyncio.run(_watch(kafka.bootstrap, url, args.run_for, watched,
+                                           logs / "labels.jsonl"))
                 except ChildStopped as exc:
                     stopped = exc
         finally:

@@ -3,8 +3,9 @@
 One signal is on ``risk.signals`` before the worker starts (read back), another
 is written while it runs, each followed at once by its verdict (the worker reads
 ``risk.signals`` on before it judges an id it does not know yet). A verdict on an
-id never emitted, sent with ``riskstream verdict``, counts as ``unknown``; bad
-verdicts go to the dead-letter topic with their reasons, and are counted.
+id never emitted, sent with ``riskstream verdict``, counts as ``unknown``; the demo's
+reviewer judges two more by the simulator's labels; bad verdicts go to the
+dead-letter topic with their reasons, and are counted.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from aiokafka import AIOKafkaProducer
 from signals.record import Signal, signal_id
 from streams.bench.run import fresh_broker
 from streams.contract import VERDICTS_TOPIC
+from streams.demo_reviewer import DemoReviewer
 from streams.localworker import WorkerProcess
 from streams.topics import DLQ_TOPIC, PUBLIC_TOPICS, SIGNALS_TOPIC, ensure_topics
 from tests.integration.conftest import read_all
@@ -40,6 +42,17 @@ def a_verdict(sig_id: str, verdict: str) -> bytes:
                          "ts": int(time.time() * 1000), "reviewer": "rev-1"})
 
 
+async def demo_review(broker: str, labels: Path, signals: list[Signal]) -> list[str | None]:
+    """The demo's reviewer's verdicts on ``signals``, sent to ``broker``."""
+    producer = AIOKafkaProducer(bootstrap_servers=broker)
+    await producer.start()
+    try:
+        reviewer = DemoReviewer(labels, producer)
+        return [await reviewer.review(orjson.loads(sig.to_json())) for sig in signals]
+    finally:
+        await producer.stop()
+
+
 async def send(broker: str, records: list[tuple[str, bytes, bytes]]) -> None:
     producer = AIOKafkaProducer(bootstrap_servers=broker)
     await producer.start()
@@ -53,6 +66,11 @@ async def send(broker: str, records: list[tuple[str, bytes, bytes]]) -> None:
 def test_verdicts_are_counted_by_signal_type_and_bad_ones_dead_lettered(tmp_path: Path) -> None:
     earlier = a_signal("report_spike", "stream", "st-1")
     later = a_signal("price_anomaly", "listing", "li-1")
+    burst, stray = a_signal("listing_burst", "seller", "sl-1"), a_signal(
+        "purchase_anomaly", "stream", "st-2")
+    labels = tmp_path / "labels.jsonl"  # as the simulator writes them: sl-1's burst only
+    labels.write_bytes(orjson.dumps({"scenario": "listing_burst", "entity_type": "seller",
+                                     "entity_id": "sl-1", "region": "US"}) + b"\n")
     bad = [b'{"schema_version": 1, "signal_id": "sig_x", "verdict": "spam", "ts": 1}',
            b'{"schema_version": 1, "verdict": "confirmed", "ts": 1}', b"not json"]
     with fresh_broker(tmp_path, "kafka") as broker:
@@ -73,19 +91,23 @@ def test_verdicts_are_counted_by_signal_type_and_bad_ones_dead_lettered(tmp_path
                  "--broker", broker, "--reviewer", "rev-2"],
                 check=True, capture_output=True, text=True)
             assert '"verdict":"duplicate"' in sent.stderr
+            asyncio.run(send(broker, [(SIGNALS_TOPIC, b"sl-1", burst.to_json()),
+                                      (SIGNALS_TOPIC, b"st-2", stray.to_json())]))
+            reviewed = asyncio.run(demo_review(broker, labels, [burst, stray]))
 
             def counted() -> float:
                 return (worker.metric("riskstream_verdicts_total")
                         + worker.metric("riskstream_events_dead_lettered_total",
                                         topic=VERDICTS_TOPIC))
             deadline = time.monotonic() + 60
-            while counted() < 6 and time.monotonic() < deadline:
+            while counted() < 8 and time.monotonic() < deadline:
                 time.sleep(0.5)
             got = {(signal_type, verdict): worker.metric(
                        "riskstream_verdicts_total", signal_type=signal_type, verdict=verdict)
                    for signal_type, verdict in [
                        ("report_spike", "confirmed"), ("price_anomaly", "false_positive"),
-                       ("unknown", "duplicate")]}
+                       ("unknown", "duplicate"), ("listing_burst", "confirmed"),
+                       ("purchase_anomaly", "false_positive")]}
             total = worker.metric("riskstream_verdicts_total")
             dead_kinds = {kind: worker.metric("riskstream_events_dead_lettered_total",
                                               topic=VERDICTS_TOPIC, kind=kind)
@@ -94,9 +116,11 @@ def test_verdicts_are_counted_by_signal_type_and_bad_ones_dead_lettered(tmp_path
         finally:
             worker.stop()
         dlq = asyncio.run(read_all(broker, DLQ_TOPIC, lambda r: len(r) >= 3, timeout_s=30))
+    assert reviewed == ["confirmed", "false_positive"]
     assert got == {("report_spike", "confirmed"): 1, ("price_anomaly", "false_positive"): 1,
-                   ("unknown", "duplicate"): 1}
-    assert total == 3 and processed == 3
+                   ("unknown", "duplicate"): 1, ("listing_burst", "confirmed"): 1,
+                   ("purchase_anomaly", "false_positive"): 1}
+    assert total == 5 and processed == 5
     assert dead_kinds == {"out_of_range": 1, "missing_field": 1, "not_json": 1}
     letters = [orjson.loads(r.value) for r in dlq]
     assert [(d["source_topic"], d["raw"].encode()) for d in letters] == [
