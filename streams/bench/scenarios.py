@@ -38,12 +38,12 @@ import random
 import shutil
 import tempfile
 import time
-from collections import Counter
 from pathlib import Path
 from typing import Any
 
 import orjson
 
+from signals.compare import compare_opened
 from signals.engine import Engine
 from signals.metrics import ENTITY_TYPES
 from signals.policy import Policy, load_policy
@@ -123,25 +123,6 @@ def score(labels: list[dict[str, Any]], signals: list[dict[str, Any]], lateness_
     return out
 
 
-def replay_agreement(live: list[dict[str, Any]], replayed: list[dict[str, Any]]
-                     ) -> dict[str, tuple[int, int, int]]:
-    """Per signal type: opened signals (by id) in both, only live, only replayed.
-
-    >>> live = [{"signal_type": "report_spike", "signal_id": "a", "status": "open"},
-    ...         {"signal_type": "report_spike", "signal_id": "b", "status": "open"},
-    ...         {"signal_type": "report_spike", "signal_id": "b", "status": "resolved"}]
-    >>> again = [{"signal_type": "report_spike", "signal_id": "b", "status": "open"},
-    ...          {"signal_type": "price_anomaly", "signal_id": "c", "status": "open"}]
-    >>> replay_agreement(live, again)
-    {'price_anomaly': (0, 0, 1), 'report_spike': (1, 1, 0)}
-    """
-    def opened(signals: list[dict[str, Any]]) -> set[tuple[str, str]]:
-        return {(s["signal_type"], s["signal_id"]) for s in signals if s["status"] == "open"}
-    a, b = opened(live), opened(replayed)
-    both, only_live, only_replay = (Counter(t for t, _ in part) for part in (a & b, a - b, b - a))
-    return {t: (both[t], only_live[t], only_replay[t]) for t in sorted({t for t, _ in a | b})}
-
-
 def _replayed(events: list[tuple[str, bytes, dict[str, Any]]], policy: Policy
               ) -> list[dict[str, Any]]:
     """The signals a backtest of the seed's events gives (4 partitions, as the broker's)."""
@@ -203,9 +184,9 @@ def run_scenarios(args: argparse.Namespace) -> int:
             labels, signals, replayed = _one_seed(seed, kinds, args.minutes, args.rate, root,
                                                   policy, args.policy, args.replay)
             if args.replay:
-                for kind, counts in replay_agreement(signals, replayed).items():
+                for kind, opened in compare_opened(signals, replayed).items():
                     before = agree.get(kind, [0, 0, 0])
-                    agree[kind] = [x + y for x, y in zip(before, counts, strict=True)]
+                    agree[kind] = [x + y for x, y in zip(before, opened.counts(), strict=True)]
             for kind, r in score(labels, signals, lateness_ms).items():
                 t = totals.setdefault(kind, {"tp": 0, "fp": 0, "found": 0, "labels": 0,
                                              "delays": []})

@@ -1,0 +1,51 @@
+"""Which signals two runs over the same events opened: the same ones, and those only
+one of them did. A signal's id names its type, entity and first window, so two runs
+that open the same detection give it the same id (``signals.record.signal_id``).
+
+Used to try a policy change on recorded events (``riskstream replay --compare``) and
+to check that a live run and a replay agree (``riskstream bench scenarios --replay``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass
+class Opened:
+    """The signals of one type that opened in the first run, the second, or both."""
+
+    same: list[dict[str, Any]] = field(default_factory=list)
+    only_first: list[dict[str, Any]] = field(default_factory=list)
+    only_second: list[dict[str, Any]] = field(default_factory=list)
+
+    def counts(self) -> tuple[int, int, int]:
+        """``(same, only first, only second)``."""
+        return len(self.same), len(self.only_first), len(self.only_second)
+
+
+def compare_opened(first: list[dict[str, Any]], second: list[dict[str, Any]]
+                   ) -> dict[str, Opened]:
+    """Per signal type, in name order: the ``open`` records (as on ``risk.signals``) by id
+    in both runs, only the first, only the second; updates and resolutions are left out.
+
+    >>> one = [{"signal_type": "report_spike", "signal_id": "a", "status": "open"},
+    ...        {"signal_type": "report_spike", "signal_id": "b", "status": "open"},
+    ...        {"signal_type": "report_spike", "signal_id": "b", "status": "resolved"}]
+    >>> two = [{"signal_type": "report_spike", "signal_id": "b", "status": "open"},
+    ...        {"signal_type": "price_anomaly", "signal_id": "c", "status": "open"}]
+    >>> {kind: opened.counts() for kind, opened in compare_opened(one, two).items()}
+    {'price_anomaly': (0, 0, 1), 'report_spike': (1, 1, 0)}
+    """
+    def opened(signals: list[dict[str, Any]]) -> dict[tuple[str, str], dict[str, Any]]:
+        return {(s["signal_type"], s["signal_id"]): s for s in signals if s["status"] == "open"}
+
+    a, b = opened(first), opened(second)
+    out: dict[str, Opened] = {kind: Opened() for kind in sorted({kind for kind, _ in a | b})}
+    for key, sig in a.items():
+        (out[key[0]].same if key in b else out[key[0]].only_first).append(sig)
+    for key, sig in b.items():
+        if key not in a:
+            out[key[0]].only_second.append(sig)
+    return out
