@@ -211,6 +211,10 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--dlq", help="write the records dead-lettered (as riskstream.dlq would "
                                  "hold them) as JSON lines here")
     r.add_argument("--flush", action="store_true", help="close the windows open at the end")
+    r.add_argument("--against", metavar="POLICY",
+                   help="also replay the events under this policy (the one in use, say) and "
+                        "print, per signal type, the signals each policy opened: the same "
+                        "ones and each one's own")
 
     t = sub.add_parser("tail", help="print signals from risk.signals as JSON lines")
     _add_broker(t)
@@ -461,6 +465,7 @@ def _replay(args: argparse.Namespace) -> int:
     from streams.replay import read_jsonl, replay
 
     policy = load_policy(args.policy)
+    against = None if args.against is None else load_policy(args.against)
     cap = Settings.from_env().max_term_states  # the worker's, from the same variable
     out, dlq = _open_output(args.out, "--out"), _open_output(args.dlq, "--dlq")
     result = replay(read_jsonl(args.events), policy, flush=args.flush, max_term_states=cap)
@@ -478,6 +483,17 @@ def _replay(args: argparse.Namespace) -> int:
         print("dead-lettered by kind: " + ", ".join(f"{k}={n}" for k, n in sorted(kinds.items()))
               + ("" if args.dlq else " (--dlq FILE keeps them, with their reasons)"),
               file=sys.stderr)
+    if against is not None:
+        from rich.console import Console
+
+        from streams.replay_compare import show_comparison
+
+        before = replay(read_jsonl(args.events), against, flush=args.flush,
+                        max_term_states=cap)
+        show_comparison([s.to_dict() for s in before.signals],
+                        [s.to_dict() for s in result.signals],
+                        (args.against, args.policy or "the bundled policy"),
+                        Console(stderr=True, width=max(Console(stderr=True).width, 120)))
     return 0
 
 
