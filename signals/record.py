@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Annotated, Any, Literal, get_args
 
+import msgspec
 import orjson
 
 SCHEMA_VERSION = 1
-SEVERITIES = ("low", "medium", "high", "critical")
-STATUSES = ("open", "update", "resolved")
-ENTITY_TYPES = ("stream", "seller", "listing", "term", "segment", "account_cluster")
+Severity = Literal["low", "medium", "high", "critical"]
+Status = Literal["open", "update", "resolved"]
+EntityType = Literal["stream", "seller", "listing", "term", "segment", "account_cluster"]
+SEVERITIES: tuple[str, ...] = get_args(Severity)
+STATUSES: tuple[str, ...] = get_args(Status)
+ENTITY_TYPES: tuple[str, ...] = get_args(EntityType)
 MAX_SAMPLE_IDS = 20
 # per text entity (comment fingerprint, term) and window: distinct members kept, whose
 # counts stop there; the ingest stage keeps them and merging partials unites them
@@ -31,6 +35,35 @@ def signal_id(signal_type: str, entity_type: str, entity_id: str, episode_start:
         f"{signal_type}|{entity_type}|{entity_id}|{episode_start}".encode()
     ).hexdigest()
     return f"sig_{digest[:24]}"
+
+
+_Text = Annotated[str, msgspec.Meta(min_length=1)]
+_Ts = Annotated[int, msgspec.Meta(ge=0)]
+
+
+class SignalRecord(msgspec.Struct, frozen=True, kw_only=True):
+    """A ``risk.signals`` record as it is on the wire, one each time a signal opens,
+    materially changes or resolves."""  # Signal is checked against it; `riskstream
+    # schema risk.signals` prints it as a JSON Schema
+
+    schema_version: Literal[1]
+    signal_id: _Text
+    signal_type: _Text
+    status: Status
+    entity_type: EntityType
+    entity_id: _Text
+    region: Annotated[str, msgspec.Meta(pattern="^[A-Z]{2}$")]
+    severity: Severity
+    score: Annotated[float, msgspec.Meta(ge=0.0, le=1.0)]
+    detector: _Text
+    detector_version: _Text
+    window_start: _Ts
+    window_end: _Ts
+    observed: dict[str, Any]
+    baseline: dict[str, Any]
+    evidence: dict[str, Any]
+    first_seen_ts: _Ts
+    emitted_ts: _Ts
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -57,14 +90,20 @@ class Signal:
     schema_version: int = SCHEMA_VERSION
 
     def __post_init__(self) -> None:
-        if self.status not in STATUSES:
-            raise ValueError(f"status must be one of {STATUSES}, not {self.status!r}")
-        if self.severity not in SEVERITIES:
-            raise ValueError(f"severity must be one of {SEVERITIES}, not {self.severity!r}")
-        if self.entity_type not in ENTITY_TYPES:
-            raise ValueError(f"entity_type must be one of {ENTITY_TYPES}, not {self.entity_type!r}")
-        if not 0.0 <= self.score <= 1.0:
-            raise ValueError(f"score must be in [0, 1], not {self.score}")
+        """A record the contract does not allow is refused, naming the field.
+
+        >>> Signal(signal_id="sig_1", signal_type="report_spike", status="opened",
+        ...        entity_type="stream", entity_id="st-1", region="US", severity="high",
+        ...        score=0.9, detector="poisson_rate", detector_version="1", window_start=0,
+        ...        window_end=60_000, first_seen_ts=0, emitted_ts=70_000)
+        Traceback (most recent call last):
+        ...
+        ValueError: not a risk.signals record: Invalid enum value 'opened' - at `$.status`
+        """
+        try:
+            msgspec.convert(asdict(self), SignalRecord)
+        except msgspec.ValidationError as exc:
+            raise ValueError(f"not a risk.signals record: {exc}") from None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

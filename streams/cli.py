@@ -1,5 +1,5 @@
 """The ``riskstream`` command line: worker, simulate, demo, kafka, replay, tail, verdict,
-bench, check-policy."""
+bench, check-policy, schema."""
 
 from __future__ import annotations
 
@@ -293,6 +293,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     c = sub.add_parser("check-policy", help="validate a policy file and print it normalised")
     c.add_argument("policy")
+
+    from streams.schemas import TOPICS
+    sc = sub.add_parser("schema", help="print the JSON Schema of a topic's records")
+    sc.add_argument("topic", choices=tuple(TOPICS))
     return parser
 
 
@@ -313,6 +317,11 @@ def main(argv: list[str] | None = None) -> int:
 def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "kafka":
         return _kafka(args)
+    if args.command == "schema":
+        from streams.schemas import schema
+
+        print(orjson.dumps(schema(args.topic), option=orjson.OPT_INDENT_2).decode())
+        return 0
     if args.command == "check-policy":
         import msgspec
 
