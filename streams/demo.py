@@ -145,13 +145,13 @@ def _render(rows: deque[dict[str, Any]], totals: dict[str, float], started: floa
     >>> lines = out.get().splitlines()
     >>> lines[4][8:].rstrip()
     '  report_spike          open      high      0.95   st-1-1'
+    >>> lines[5].rstrip()
+    '          reports=28 | expected: rate=0.73'
     >>> with console.capture() as out:
     ...     console.print(_render(deque([sig | {"signal_id": "sig_1"}]), {}, time.monotonic(),
     ...                           "http://x/metrics", {"sig_1": "confirmed"}))
     >>> out.get().splitlines()[5].rstrip()
     '          confirmed: reports=28 | expected: rate=0.73'
-    >>> lines[5].rstrip()
-    '          reports=28 | expected: rate=0.73'
     """
     head = Text(no_wrap=True, overflow="ellipsis", style="bold")
     for name, width in FIELDS:
@@ -220,7 +220,12 @@ async def _watch(broker: str, metrics_url: str, run_for: float | None,
     # 40 s would hold up the demo's clean-up)
     producer = AIOKafkaProducer(bootstrap_servers=broker, request_timeout_ms=5000)
     try:
-        await producer.start()
+        try:
+            await producer.start()
+        except KafkaError as exc:  # its broker went away since the consumer started
+            for proc in watched:  # one that stopped since is what to report
+                proc.check()
+            raise BrokerUnreachable(broker) from exc
         await _show(consumer, DemoReviewer(labels, producer), metrics_url, run_for, watched)
     finally:
         # with its broker gone, aiokafka's stop re-raises the cancellation of its own
