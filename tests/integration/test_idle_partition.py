@@ -140,10 +140,12 @@ def test_scenarios_in_the_last_window_before_the_events_stop_are_reported(
             worker.wait_started()
             # 20 minutes of events produced at once, the last dated 5 s after a window's
             # end, so that they are live when sent: that window holds the scenarios,
-            # and no event ever moves event time 10 s (the allowed lateness) past it
-            while not 1_500 <= time.time() * 1000 % 60_000 <= 2_500:
+            # and no event ever moves event time 10 s (the allowed lateness) past it.
+            # Sent from 3-4 s before that end, the last is live (written within 10 s of
+            # its date) if the simulator has sent it 18-19 s after it starts (2-3 s here)
+            while not 56_000 <= time.time() * 1000 % 60_000 <= 57_000:
                 time.sleep(0.1)
-            end = int(time.time() * 1000) // 60_000 * 60_000
+            end = (int(time.time() * 1000) // 60_000 + 1) * 60_000
             subprocess.run(
                 [sys.executable, "-m", "streams.cli", "simulate", "--broker", broker,
                  "--seed", "3", "--rate", "60", "--duration", "1200", "--speed", "0",
