@@ -15,6 +15,7 @@ project's local broker.
 from __future__ import annotations
 
 import os
+import random
 import socket
 import subprocess
 import sys
@@ -27,21 +28,57 @@ from prometheus_client.parser import text_string_to_metric_families
 Sample = tuple[str, dict[str, str], float]
 
 
-def free_port() -> int:
+LOWEST_PORT = 10_000
+_handed_out: set[int] = set()  # by this process: never twice, though not bound yet
+
+
+def _outgoing_ports_start() -> int:
+    """The first port the kernel gives outgoing connections as their own (32768 unless
+    configured otherwise): a port below it is taken only by a process that binds it."""
+    try:
+        return int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32_768
+
+
+def _bindable(port: int) -> bool:
     with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+        return True
+
+
+def free_ports(n: int = 1) -> int:
+    """The first of ``n`` consecutive ports free on 127.0.0.1, for a server started a
+    moment later. They are drawn below the ports the kernel gives outgoing connections
+    (a port drawn from those was once taken, between this check and the broker's
+    bind, by some connection's own end, and the broker could not start), and none is
+    handed out twice by this process.
+
+    >>> port = free_ports(2)
+    >>> LOWEST_PORT <= port < port + 1 < _outgoing_ports_start() and port + 1 in _handed_out
+    True
+    """
+    top = _outgoing_ports_start() - n
+    for _ in range(500):
+        port = random.randrange(LOWEST_PORT, max(top, LOWEST_PORT + 1))
+        ports = range(port, port + n)
+        if _handed_out.isdisjoint(ports) and all(_bindable(p) for p in ports):
+            _handed_out.update(ports)
+            return port
+    raise RuntimeError(f"no {n} consecutive free ports between {LOWEST_PORT} and {top + n}")
+
+
+def free_port() -> int:
+    """A port free on 127.0.0.1 (see :func:`free_ports`)."""
+    return free_ports(1)
 
 
 def free_port_pair() -> int:
     """A free port whose successor is free too (a broker and its controller)."""
-    for _ in range(50):
-        port = free_port()
-        with socket.socket() as s:
-            if s.connect_ex(("127.0.0.1", port + 1)) != 0:
-                return port
-    raise RuntimeError("no free port pair")
+    return free_ports(2)
 
 
 def parse_metrics(text: str) -> list[Sample]:
