@@ -95,7 +95,19 @@ class RepeatFilter(logging.Filter):
 
 
 @contextlib.contextmanager
-def without_lines(logger: logging.Logger, prefix: str) -> Iterator[None]:
+def filtered(logger: logging.Logger,
+             line_filter: logging.Filter | Callable[[logging.LogRecord], bool]
+             ) -> Iterator[None]:
+    """While inside, ``logger`` passes on only the lines ``line_filter`` lets through."""
+    logger.addFilter(line_filter)
+    try:
+        yield
+    finally:
+        logger.removeFilter(line_filter)
+
+
+def without_lines(logger: logging.Logger, prefix: str
+                  ) -> contextlib.AbstractContextManager[None]:
     """While inside, ``logger`` drops the lines that start with ``prefix``: for a command
     that says in its own words what the line says (a broker that does not answer).
 
@@ -109,14 +121,7 @@ def without_lines(logger: logging.Logger, prefix: str) -> Iterator[None]:
     >>> seen
     ['Metadata expired', 'Unable connect to 127.0.0.1:9']
     """
-    def keep(record: logging.LogRecord) -> bool:
-        return not record.getMessage().startswith(prefix)
-
-    logger.addFilter(keep)
-    try:
-        yield
-    finally:
-        logger.removeFilter(keep)
+    return filtered(logger, lambda record: not record.getMessage().startswith(prefix))
 
 
 def logging_config(level: str) -> dict[str, Any]:

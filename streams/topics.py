@@ -15,7 +15,7 @@ from aiokafka.partitioner import murmur2
 
 from streams.contract import LISTING_TOPIC, LIVESTREAM_TOPIC, VERDICTS_TOPIC
 from streams.errors import BrokerUnreachable
-from streams.logs import RepeatFilter
+from streams.logs import RepeatFilter, filtered
 
 log = logging.getLogger("riskstream.topics")
 
@@ -105,12 +105,8 @@ def _each_line_once(logger: logging.Logger) -> Iterator[None]:
     >>> seen
     ['Unable connect: refused', 'Unable connect: timed out', 'Unable connect: refused']
     """
-    once = RepeatFilter(every_s=math.inf)
-    logger.addFilter(once)
-    try:
+    with filtered(logger, RepeatFilter(every_s=math.inf)):
         yield
-    finally:
-        logger.removeFilter(once)
 
 
 async def _until_served(broker: str, names: list[str], partitions: int) -> None:
