@@ -16,7 +16,7 @@ from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
 
 from streams.contract import VERDICTS_TOPIC, verdict_record
-from streams.simulate import matches
+from streams.simulate import explaining
 
 log = logging.getLogger("riskstream.demo")
 
@@ -39,14 +39,14 @@ def judge(signal: dict[str, Any], labels: list[dict[str, Any]]) -> tuple[str, st
     """
     if signal["status"] != "open":
         return None
-    for label in labels:
-        if matches(label, signal):
-            return "confirmed", f"the simulator injected {label['scenario']} on " \
-                f"{label['entity_id']}"
-        if signal["entity_id"] in label.get("related", {}).get(signal["signal_type"], ()):
-            return "confirmed", f"a side effect of the {label['scenario']} the simulator " \
-                f"injected on {label['entity_id']}"
-    return "false_positive", "no scenario the simulator injected explains it"
+    found = explaining(labels, signal)
+    if found is None:
+        return "false_positive", "no scenario the simulator injected explains it"
+    label, side_effect = found
+    if side_effect:
+        return "confirmed", f"a side effect of the {label['scenario']} the simulator " \
+            f"injected on {label['entity_id']}"
+    return "confirmed", f"the simulator injected {label['scenario']} on {label['entity_id']}"
 
 
 class DemoReviewer:

@@ -163,8 +163,24 @@ def explained(labels: list[dict[str, Any]], signal: dict[str, Any]) -> bool:
     >>> explained([label], {"signal_type": "report_spike", "entity_id": "st-8"})
     False
     """
-    return any(matches(lb, signal) or signal["entity_id"] in lb.get("related", {}).get(
-        signal["signal_type"], ()) for lb in labels)
+    return explaining(labels, signal) is not None
+
+
+def explaining(labels: list[dict[str, Any]], signal: dict[str, Any]
+               ) -> tuple[dict[str, Any], bool] | None:
+    """The label of the scenario that explains a signal (see :func:`explained`), and
+    whether the signal is a side effect of it rather than about it; ``None`` if none.
+
+    >>> label = {"scenario": "report_spike", "entity_type": "stream", "entity_id": "st-9"}
+    >>> explaining([label], {"signal_type": "report_spike", "entity_id": "st-9"})[1]
+    False
+    """
+    for lb in labels:
+        if matches(lb, signal):
+            return lb, False
+        if signal["entity_id"] in lb.get("related", {}).get(signal["signal_type"], ()):
+            return lb, True
+    return None
 
 
 _ENTITY_TYPE = {
