@@ -6,19 +6,11 @@ run (every signal type the policy enables injected twice, or those of
 drawn from the seed after a window's start, so its scenarios start anywhere in
 a window, :func:`sim_config`) and one ``riskstream worker``
 (with ``--policy``, if given) reads it from the start; its signals are matched
-with the simulator's labels:
-
-* **precision** — opened signals on a labelled entity of their type, over all
-  opened signals of that type;
-* **recall** — labelled scenarios with at least one opened signal of their
-  type on their entity;
-* **delay** — from the scenario's start to when a live worker emits its first
-  signal: the signal window's end plus the allowed lateness (the worker
-  closes a window then; ``riskstream bench throughput`` measures the rest,
-  well under a second), in event time, so a run at full speed gives the
-  delay a live run would;
-* **false signals per hour** — opened signals not matching any label, per
-  hour of simulated traffic.
+with the simulator's labels, and precision, recall, delay and false signals
+per hour counted by :mod:`streams.quality`. The delay, a window's end plus the
+allowed lateness, is in event time (the worker closes a window then; ``riskstream
+bench throughput`` measures the rest, well under a second), so a run at full
+speed gives the delay a live run would.
 
 With ``--replay``, each seed's events are also run through ``riskstream
 replay`` (:func:`streams.replay.replay`, the backtest path) and the signals
@@ -33,7 +25,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import math
 import random
 import shutil
 import tempfile
@@ -47,14 +38,15 @@ from signals.compare import compare_opened
 from signals.engine import Engine
 from signals.metrics import ENTITY_TYPES
 from signals.policy import Policy, load_policy
-from streams.bench.figures import percentile, show
+from streams.bench.figures import show
 from streams.bench.latency import all_signals
 from streams.bench.run import fresh_broker
 from streams.bench.throughput import preload, window_progress
 from streams.errors import ConfigError
 from streams.localworker import WorkerProcess
+from streams.quality import Tally, score
 from streams.replay import replay
-from streams.simulate import SCENARIOS, SimConfig, Simulator, explained, matches
+from streams.simulate import SCENARIOS, SimConfig, Simulator
 
 #: never used while tuning: 60 scenarios of each type, 20 hours of traffic
 EVALUATION_SEEDS = tuple(range(7001, 7031))
@@ -78,49 +70,6 @@ def sim_config(seed: int, kinds: tuple[str, ...], minutes: int, rate: float, win
     offset_ms = random.Random(f"bench-start-{seed}").randrange(window_s * 1000)
     return SimConfig(seed=seed, rate=rate, duration_s=minutes * 60,
                      start_ts=SimConfig.start_ts + offset_ms, scenarios=kinds * REPEATS)
-
-
-def score(labels: list[dict[str, Any]], signals: list[dict[str, Any]], lateness_ms: int
-          ) -> dict[str, dict[str, Any]]:
-    """Per signal type: matched and unmatched opens, scenarios found, delays (s), the
-    unmatched opens themselves (``false``) and the labels of scenarios not found
-    (``missed``).
-
-    >>> labels = [{"scenario": "report_spike", "entity_type": "stream", "entity_id": "s1",
-    ...            "start_ts": 0}]
-    >>> signals = [{"signal_type": "report_spike", "entity_id": "s1", "status": "open",
-    ...             "window_end": 120_000}, {"signal_type": "report_spike",
-    ...             "entity_id": "s2", "status": "open", "window_end": 60_000}]
-    >>> r = score(labels, signals, 10_000)["report_spike"]
-    >>> r["tp"], r["fp"], r["found"], r["delays"], [s["entity_id"] for s in r["false"]]
-    (1, 1, 1, [130.0], ['s2'])
-    >>> score(labels, [], 10_000)["report_spike"]["missed"] == labels
-    True
-    """
-    out: dict[str, dict[str, Any]] = {}
-    for kind in {lb["scenario"] for lb in labels} | {s["signal_type"] for s in signals}:
-        out[kind] = {"tp": 0, "fp": 0, "found": 0, "labels": 0, "delays": [], "false": [],
-                     "missed": []}
-    for s in signals:
-        if s["status"] != "open":
-            continue
-        if any(matches(lb, s) for lb in labels):
-            out[s["signal_type"]]["tp"] += 1
-        elif not explained(labels, s):  # a scenario's deliberate side signal is neither
-            out[s["signal_type"]]["fp"] += 1
-            out[s["signal_type"]]["false"].append(s)
-    for lb in labels:
-        r = out[lb["scenario"]]
-        r["labels"] += 1
-        # an episode opened before the scenario started is not its detection
-        opens = [s["window_end"] for s in signals if s["status"] == "open" and matches(lb, s)
-                 and s["window_end"] > lb["start_ts"]]
-        if opens:
-            r["found"] += 1
-            r["delays"].append((min(opens) + lateness_ms - lb["start_ts"]) / 1000.0)
-        else:
-            r["missed"].append(lb)
-    return out
 
 
 def _replayed(events: list[tuple[str, bytes, dict[str, Any]]], policy: Policy
@@ -175,7 +124,7 @@ def run_scenarios(args: argparse.Namespace) -> int:
     keep = args.workdir is not None
     root = Path(args.workdir) if keep else Path(tempfile.mkdtemp(prefix="riskstream-scen-"))
     root.mkdir(parents=True, exist_ok=True)
-    totals: dict[str, dict[str, Any]] = {}
+    totals: dict[str, Tally] = {}
     false: list[tuple[int, dict[str, Any]]] = []  # (seed, signal) of every false open
     missed: list[tuple[int, dict[str, Any]]] = []  # (seed, label) of every scenario missed
     agree: dict[str, list[int]] = {}  # type -> opened in both, only live, only replayed
@@ -188,11 +137,7 @@ def run_scenarios(args: argparse.Namespace) -> int:
                     before = agree.get(kind, [0, 0, 0])
                     agree[kind] = [x + y for x, y in zip(before, opened.counts(), strict=True)]
             for kind, r in score(labels, signals, lateness_ms).items():
-                t = totals.setdefault(kind, {"tp": 0, "fp": 0, "found": 0, "labels": 0,
-                                             "delays": []})
-                for k in ("tp", "fp", "found", "labels"):
-                    t[k] += r[k]
-                t["delays"] += r["delays"]
+                totals.setdefault(kind, Tally()).add(r)
                 false += [(seed, s) for s in r["false"]]
                 missed += [(seed, lb) for lb in r["missed"]]
     finally:
@@ -206,26 +151,13 @@ def run_scenarios(args: argparse.Namespace) -> int:
             rows.append((kind, "not run", "not enabled in the policy"))
             continue
         if kind not in kinds:  # left out by --types: its false signals still count
-            fp = totals.get(kind, {}).get("fp", 0)
+            fp = totals.get(kind, Tally()).fp
             rows.append((kind, "not injected", f"left out by --types; {fp} false "
                                                f"({fp / hours:.2f}/h) on the traffic"))
             continue
         t = totals[kind]  # every injected type has labels, so a total
-        opened = t["tp"] + t["fp"]
-        figures = {
-            "precision": t["tp"] / opened if opened else math.nan,
-            "recall": t["found"] / t["labels"] if t["labels"] else math.nan,
-            "delay_p50_s": percentile(t["delays"], 50),
-            "delay_p90_s": percentile(t["delays"], 90),
-            "false_per_hour": t["fp"] / hours,
-        }
-        summary[kind] = figures
-        rows.append((kind,
-                     f"P {_two(figures['precision'])}  R {_two(figures['recall'])}",
-                     f"{t['found']}/{t['labels']} found; " + (
-                         f"delay p50 {figures['delay_p50_s']:.0f} s, "
-                         f"p90 {figures['delay_p90_s']:.0f} s" if t["delays"] else "no delay")
-                     + f"; {t['fp']} false ({figures['false_per_hour']:.2f}/h)"))
+        summary[kind] = t.figures(hours)
+        rows.append((kind, *t.describe(hours)))
     show(f"scenarios: seeds {', '.join(map(str, seeds))}, {args.minutes} min each at "
          f"{args.rate:.0f} events/s, {REPEATS} scenarios per type per seed", rows)
     if args.replay:
@@ -251,15 +183,6 @@ def run_scenarios(args: argparse.Namespace) -> int:
     if args.summary:
         Path(args.summary).write_bytes(orjson.dumps(summary, option=orjson.OPT_INDENT_2))
     return 0
-
-
-def _two(x: float) -> str:
-    """A ratio to two places; ``n/a`` when there was nothing to divide by.
-
-    >>> _two(0.951), _two(float("nan"))
-    ('0.95', 'n/a')
-    """
-    return "n/a" if math.isnan(x) else f"{x:.2f}"
 
 
 def _false_row(seed: int, signal: dict[str, Any]) -> tuple[str, str, str]:

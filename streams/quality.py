@@ -1,0 +1,162 @@
+"""Detection quality against the simulator's labels, per signal type.
+
+``riskstream bench scenarios`` (signals a live worker sent) and ``riskstream
+replay --labels`` (signals a backtest opened) count it the same way:
+
+* **precision** — opened signals on a labelled entity of their type, over all
+  opened signals of that type (a signal a scenario causes on purpose besides,
+  one of its ``related``, counts as neither);
+* **recall** — labelled scenarios with at least one opened signal of their
+  type on their entity, opened after the scenario started;
+* **delay** — from the scenario's start to its first such signal: the signal
+  window's end plus the allowed lateness, when a live worker closes it;
+* **false signals per hour** — opened signals matching no label, per hour of
+  simulated traffic.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+
+from streams.bench.figures import percentile
+from streams.errors import ConfigError
+from streams.simulate import explained, matches
+
+#: what a label must hold to be scored against, and of what type
+LABEL_FIELDS = {"scenario": (str, "a string"), "entity_type": (str, "a string"),
+                "entity_id": (str, "a string"), "start_ts": (int, "epoch ms")}
+
+
+def score(labels: list[dict[str, Any]], signals: list[dict[str, Any]], lateness_ms: int
+          ) -> dict[str, dict[str, Any]]:
+    """Per signal type: matched and unmatched opens, scenarios found, delays (s), the
+    unmatched opens themselves (``false``) and the labels of scenarios not found
+    (``missed``).
+
+    >>> labels = [{"scenario": "report_spike", "entity_type": "stream", "entity_id": "s1",
+    ...            "start_ts": 0}]
+    >>> signals = [{"signal_type": "report_spike", "entity_id": "s1", "status": "open",
+    ...             "window_end": 120_000}, {"signal_type": "report_spike",
+    ...             "entity_id": "s2", "status": "open", "window_end": 60_000}]
+    >>> r = score(labels, signals, 10_000)["report_spike"]
+    >>> r["tp"], r["fp"], r["found"], r["delays"], [s["entity_id"] for s in r["false"]]
+    (1, 1, 1, [130.0], ['s2'])
+    >>> score(labels, [], 10_000)["report_spike"]["missed"] == labels
+    True
+    """
+    out: dict[str, dict[str, Any]] = {}
+    for kind in {lb["scenario"] for lb in labels} | {s["signal_type"] for s in signals}:
+        out[kind] = {"tp": 0, "fp": 0, "found": 0, "labels": 0, "delays": [], "false": [],
+                     "missed": []}
+    for s in signals:
+        if s["status"] != "open":
+            continue
+        if any(matches(lb, s) for lb in labels):
+            out[s["signal_type"]]["tp"] += 1
+        elif not explained(labels, s):  # a scenario's deliberate side signal is neither
+            out[s["signal_type"]]["fp"] += 1
+            out[s["signal_type"]]["false"].append(s)
+    for lb in labels:
+        r = out[lb["scenario"]]
+        r["labels"] += 1
+        # an episode opened before the scenario started is not its detection
+        opens = [s["window_end"] for s in signals if s["status"] == "open" and matches(lb, s)
+                 and s["window_end"] > lb["start_ts"]]
+        if opens:
+            r["found"] += 1
+            r["delays"].append((min(opens) + lateness_ms - lb["start_ts"]) / 1000.0)
+        else:
+            r["missed"].append(lb)
+    return out
+
+
+@dataclass
+class Tally:
+    """One signal type's counts, summed over runs (:func:`score`'s results).
+
+    >>> t = Tally()
+    >>> t.add({"tp": 2, "fp": 1, "found": 2, "labels": 2, "delays": [70.0, 130.0]})
+    >>> t.figures(hours=2.0)["precision"], t.figures(hours=2.0)["false_per_hour"]
+    (0.6666666666666666, 0.5)
+    >>> t.describe(hours=2.0)
+    ('P 0.67  R 1.00', '2/2 found; delay p50 100 s, p90 124 s; 1 false (0.50/h)')
+    """
+
+    tp: int = 0
+    fp: int = 0
+    found: int = 0
+    labels: int = 0
+    delays: list[float] = field(default_factory=list)
+
+    def add(self, r: dict[str, Any]) -> None:
+        self.tp += r["tp"]
+        self.fp += r["fp"]
+        self.found += r["found"]
+        self.labels += r["labels"]
+        self.delays += r["delays"]
+
+    def figures(self, hours: float) -> dict[str, float]:
+        """The summary's figures: ``nan`` where there was nothing to divide by."""
+        opened = self.tp + self.fp
+        return {
+            "precision": self.tp / opened if opened else math.nan,
+            "recall": self.found / self.labels if self.labels else math.nan,
+            "delay_p50_s": percentile(self.delays, 50),
+            "delay_p90_s": percentile(self.delays, 90),
+            "false_per_hour": self.fp / hours if hours > 0 else math.nan,
+        }
+
+    def describe(self, hours: float) -> tuple[str, str]:
+        """The figures as a table's figure and note columns."""
+        f = self.figures(hours)
+        delay = (f"delay p50 {f['delay_p50_s']:.0f} s, p90 {f['delay_p90_s']:.0f} s"
+                 if self.delays else "no delay")
+        return (f"P {two(f['precision'])}  R {two(f['recall'])}",
+                f"{self.found}/{self.labels} found; {delay}; {self.fp} false "
+                f"({two(f['false_per_hour'])}/h)")
+
+
+def two(x: float) -> str:
+    """A ratio to two places; ``n/a`` when there was nothing to divide by.
+
+    >>> two(0.951), two(float("nan"))
+    ('0.95', 'n/a')
+    """
+    return "n/a" if math.isnan(x) else f"{x:.2f}"
+
+
+def read_labels(path: str) -> list[dict[str, Any]]:
+    """Scenario labels, one JSON object a line (as ``riskstream simulate --labels``
+    writes them); a line that is not one, or lacks a field scoring needs, is refused
+    naming the line and the field.
+
+    >>> import tempfile
+    >>> with tempfile.NamedTemporaryFile("w", suffix=".jsonl", delete=False) as fh:
+    ...     _ = fh.write('{"scenario": "report_spike", "entity_type": "stream", '
+    ...                  '"entity_id": "st-1", "start_ts": 0}\\n{"scenario": "x"}\\n')
+    >>> try:
+    ...     read_labels(fh.name)
+    ... except ConfigError as e:
+    ...     print(str(e).replace(fh.name, "FILE"))
+    --labels FILE: line 2: no entity_type (a string)
+    """
+    labels = []
+    with open(path, "rb") as fh:
+        for n, line in enumerate(fh, 1):
+            if not line.strip():
+                continue
+            try:
+                label = orjson.loads(line)
+            except orjson.JSONDecodeError as e:
+                raise ConfigError(f"--labels {path}: line {n}: not JSON ({e})") from e
+            if not isinstance(label, dict):
+                raise ConfigError(f"--labels {path}: line {n}: not a JSON object")
+            for name, (kind, what) in LABEL_FIELDS.items():
+                if not isinstance(label.get(name), kind):
+                    raise ConfigError(f"--labels {path}: line {n}: no {name} ({what})")
+            labels.append(label)
+    return labels
