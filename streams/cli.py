@@ -215,6 +215,13 @@ def build_parser() -> argparse.ArgumentParser:
                    help="also replay the events under this policy (the one in use, say) and "
                         "print, per signal type, the signals each policy opened: the same "
                         "ones and each one's own")
+    r.add_argument("--labels", type=_readable,
+                   help="scenario labels (`riskstream simulate --labels`) to score the "
+                        "signals against: precision, recall, delay and false signals per "
+                        "type, as `bench scenarios` counts them (for each policy, with "
+                        "--against)")
+    r.add_argument("--summary", help="with --labels, write the --policy's figures per "
+                                     "signal type here as JSON (as `bench scenarios` does)")
 
     t = sub.add_parser("tail", help="print signals from risk.signals as JSON lines")
     _add_broker(t)
@@ -470,13 +477,21 @@ def _verdict(args: argparse.Namespace) -> int:
 
 
 def _replay(args: argparse.Namespace) -> int:
+    from rich.console import Console
+
     from streams.config import Settings
-    from streams.replay import read_jsonl, replay
+    from streams.quality import read_labels, show_quality
+    from streams.replay import event_hours, read_jsonl, replay
+    from streams.replay_compare import show_comparison
 
     policy = load_policy(args.policy)
     against = None if args.against is None else load_policy(args.against)
+    if args.summary and not args.labels:
+        raise ConfigError("--summary: needs --labels (the figures are scored against them)")
+    labels = None if args.labels is None else read_labels(args.labels)
     cap = Settings.from_env().max_term_states  # the worker's, from the same variable
     out, dlq = _open_output(args.out, "--out"), _open_output(args.dlq, "--dlq")
+    summary = _open_output(args.summary, "--summary")
     result = replay(read_jsonl(args.events), policy, flush=args.flush, max_term_states=cap)
     with out or nullcontext(sys.stdout.buffer) as fh:
         fh.writelines(signal.to_json() + b"\n" for signal in result.signals)
@@ -492,17 +507,26 @@ def _replay(args: argparse.Namespace) -> int:
         print("dead-lettered by kind: " + ", ".join(f"{k}={n}" for k, n in sorted(kinds.items()))
               + ("" if args.dlq else " (--dlq FILE keeps them, with their reasons)"),
               file=sys.stderr)
+    console = Console(stderr=True, width=max(Console(stderr=True).width, 120))
+    name = args.policy or "the bundled policy"
+    runs = [(f"--policy {name}", policy, [s.to_dict() for s in result.signals])]
     if against is not None:
-        from rich.console import Console
-
-        from streams.replay_compare import show_comparison
-
         before = replay(read_jsonl(args.events), against, flush=args.flush,
                         max_term_states=cap)
-        show_comparison([s.to_dict() for s in before.signals],
-                        [s.to_dict() for s in result.signals],
-                        (args.against, args.policy or "the bundled policy"),
-                        Console(stderr=True, width=max(Console(stderr=True).width, 120)))
+        runs.insert(0, (f"--against {args.against}", against,
+                        [s.to_dict() for s in before.signals]))
+        show_comparison(runs[0][2], runs[1][2], (args.against, name), console)
+    if labels is not None:
+        hours = event_hours(args.events)
+        console.print(f"scored against the {len(labels)} scenarios labelled in {args.labels}, "
+                      f"{hours:.2f} h of events, as `bench scenarios` counts:",
+                      highlight=False, soft_wrap=True)
+        for title, run_policy, signals in runs:
+            figures = show_quality(labels, signals, run_policy.windows.allowed_lateness_s * 1000,
+                                   hours, f"quality under {title}", console)
+        if summary is not None:  # the last run's figures: --policy's
+            with summary as fh:
+                fh.write(orjson.dumps(figures, option=orjson.OPT_INDENT_2))
     return 0
 
 

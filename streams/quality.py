@@ -17,14 +17,16 @@ replay --labels`` (signals a backtest opened) count it the same way:
 from __future__ import annotations
 
 import math
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
+from rich.console import Console
 
-from streams.bench.figures import percentile
+from streams.bench.figures import percentile, show
 from streams.errors import ConfigError
-from streams.simulate import explained, matches
+from streams.simulate import SCENARIOS, explained, matches
 
 #: what a label must hold to be scored against, and of what type
 LABEL_FIELDS = {"scenario": (str, "a string"), "entity_type": (str, "a string"),
@@ -33,9 +35,9 @@ LABEL_FIELDS = {"scenario": (str, "a string"), "entity_type": (str, "a string"),
 
 def score(labels: list[dict[str, Any]], signals: list[dict[str, Any]], lateness_ms: int
           ) -> dict[str, dict[str, Any]]:
-    """Per signal type: matched and unmatched opens, scenarios found, delays (s), the
-    unmatched opens themselves (``false``) and the labels of scenarios not found
-    (``missed``).
+    """Per signal type: matched and unmatched opens, the opens a scenario caused
+    besides (``side``), scenarios found, delays (s), the unmatched opens themselves
+    (``false``) and the labels of scenarios not found (``missed``).
 
     >>> labels = [{"scenario": "report_spike", "entity_type": "stream", "entity_id": "s1",
     ...            "start_ts": 0}]
@@ -50,14 +52,16 @@ def score(labels: list[dict[str, Any]], signals: list[dict[str, Any]], lateness_
     """
     out: dict[str, dict[str, Any]] = {}
     for kind in {lb["scenario"] for lb in labels} | {s["signal_type"] for s in signals}:
-        out[kind] = {"tp": 0, "fp": 0, "found": 0, "labels": 0, "delays": [], "false": [],
-                     "missed": []}
+        out[kind] = {"tp": 0, "fp": 0, "side": 0, "found": 0, "labels": 0, "delays": [],
+                     "false": [], "missed": []}
     for s in signals:
         if s["status"] != "open":
             continue
         if any(matches(lb, s) for lb in labels):
             out[s["signal_type"]]["tp"] += 1
-        elif not explained(labels, s):  # a scenario's deliberate side signal is neither
+        elif explained(labels, s):  # a scenario's deliberate side signal is neither
+            out[s["signal_type"]]["side"] += 1
+        else:
             out[s["signal_type"]]["fp"] += 1
             out[s["signal_type"]]["false"].append(s)
     for lb in labels:
@@ -79,15 +83,20 @@ class Tally:
     """One signal type's counts, summed over runs (:func:`score`'s results).
 
     >>> t = Tally()
-    >>> t.add({"tp": 2, "fp": 1, "found": 2, "labels": 2, "delays": [70.0, 130.0]})
+    >>> t.add({"tp": 2, "fp": 1, "side": 0, "found": 2, "labels": 2, "delays": [70.0, 130.0]})
     >>> t.figures(hours=2.0)["precision"], t.figures(hours=2.0)["false_per_hour"]
     (0.6666666666666666, 0.5)
     >>> t.describe(hours=2.0)
     ('P 0.67  R 1.00', '2/2 found; delay p50 100 s, p90 124 s; 1 false (0.50/h)')
+    >>> t.add({"tp": 0, "fp": 0, "side": 2, "found": 0, "labels": 0, "delays": []})
+    >>> t.describe(hours=2.0)[1]  # a scenario's side effects are neither right nor wrong
+    '2/2 found; delay p50 100 s, p90 124 s; 1 false (0.50/h); 2 side effects'
+
     """
 
     tp: int = 0
     fp: int = 0
+    side: int = 0
     found: int = 0
     labels: int = 0
     delays: list[float] = field(default_factory=list)
@@ -95,6 +104,7 @@ class Tally:
     def add(self, r: dict[str, Any]) -> None:
         self.tp += r["tp"]
         self.fp += r["fp"]
+        self.side += r["side"]
         self.found += r["found"]
         self.labels += r["labels"]
         self.delays += r["delays"]
@@ -116,8 +126,40 @@ class Tally:
         delay = (f"delay p50 {f['delay_p50_s']:.0f} s, p90 {f['delay_p90_s']:.0f} s"
                  if self.delays else "no delay")
         return (f"P {two(f['precision'])}  R {two(f['recall'])}",
-                f"{self.found}/{self.labels} found; {delay}; {self.fp} false "
-                f"({two(f['false_per_hour'])}/h)")
+                f"{self.found}/{self.labels} found; {delay}; {self.false_note(hours)}")
+
+    def false_note(self, hours: float) -> str:
+        """How many opens were false, and how many a scenario caused besides."""
+        per_hour = two(self.fp / hours if hours > 0 else math.nan)
+        return f"{self.fp} false ({per_hour}/h)" + (
+            f"; {self.side} side effects" if self.side else "")
+
+
+def false_row(signal: dict[str, Any], prefix: str = "") -> tuple[str, str, str]:
+    """A false open as a table row: where, its score, and what it saw.
+
+    >>> false_row({"signal_type": "price_anomaly", "entity_id": "li-1", "score": 0.6175,
+    ...     "observed": {"price": 6.76}, "baseline": {"band_mean": 3.8}}, "seed 7007 ")
+    ('seed 7007 price_anomaly li-1', '0.62', 'observed price=6.76; baseline band_mean=3.8')
+    >>> false_row({"signal_type": "t", "entity_id": "e", "score": 0.7, "observed": {"n": 4},
+    ...     "baseline": {}})[2]
+    'observed n=4'
+    """
+    def brief(values: dict[str, Any]) -> str:
+        return ", ".join(f"{k}={v}" for k, v in list(values.items())[:4])
+
+    seen = [f"{part} {brief(signal[part])}" for part in ("observed", "baseline")
+            if signal.get(part)]
+    return (f"{prefix}{signal['signal_type']} {signal['entity_id']}",
+            f"{signal['score']:.2f}", "; ".join(seen))
+
+
+def _when(ts_ms: int) -> str:
+    """
+    >>> _when(1_767_225_610_000)
+    '2026-01-01 00:00:10Z'
+    """
+    return time.strftime("%Y-%m-%d %H:%M:%SZ", time.gmtime(ts_ms / 1000))
 
 
 def two(x: float) -> str:
@@ -160,3 +202,58 @@ def read_labels(path: str) -> list[dict[str, Any]]:
                     raise ConfigError(f"--labels {path}: line {n}: no {name} ({what})")
             labels.append(label)
     return labels
+
+
+def show_quality(labels: list[dict[str, Any]], signals: list[dict[str, Any]],
+                 lateness_ms: int, hours: float, title: str, console: Console
+                 ) -> dict[str, dict[str, float]]:
+    """Print the quality of ``signals`` against ``labels`` per signal type (the
+    scenario bench's table), the false signals and the scenarios missed; return the
+    figures of each labelled type, as ``bench scenarios --summary`` writes them.
+
+    >>> label = {"scenario": "report_spike", "entity_type": "stream", "entity_id": "s1",
+    ...          "region": "US", "start_ts": 0}
+    >>> sig = {"signal_type": "listing_burst", "entity_id": "se-1", "status": "open",
+    ...        "window_end": 60_000, "score": 0.7, "observed": {"new_listings": 9}}
+    >>> console = Console(width=100, color_system=None)
+    >>> with console.capture() as out:
+    ...     figures = show_quality([label], [sig], 10_000, 0.5, "quality", console)
+    >>> figures["report_spike"]["recall"], list(figures)
+    (0.0, ['report_spike'])
+    >>> for line in out.get().splitlines():  # the rows, spaces squeezed
+    ...     if "report_spike" in line or "listing_burst" in line: print(" ".join(line.split()))
+    │ report_spike │ P n/a R 0.00 │ 0/1 found; no delay; 0 false (0.00/h) │
+    │ listing_burst │ not injected │ no label of this type; 1 false (2.00/h) │
+    │ listing_burst se-1 │ 0.70 │ observed new_listings=9 │
+    │ report_spike s1 │ started 1970-01-01 00:00:00Z │ region US │
+    """
+    totals: dict[str, Tally] = {}
+    false: list[dict[str, Any]] = []
+    missed: list[dict[str, Any]] = []
+    for kind, r in score(labels, signals, lateness_ms).items():
+        totals.setdefault(kind, Tally()).add(r)
+        false += r["false"]
+        missed += r["missed"]
+    labelled = {lb["scenario"] for lb in labels}
+    known = [k for k in SCENARIOS if k in totals] + sorted(set(totals) - set(SCENARIOS))
+    rows = []
+    for kind in known:
+        t = totals[kind]
+        if kind in labelled:
+            rows.append((kind, *t.describe(hours)))
+        else:
+            rows.append((kind, "not injected", f"no label of this type; {t.false_note(hours)}"))
+    # headings printed apart from their tables, so that a long one is not wrapped to a
+    # table's width
+    for heading, table in ((title, rows),
+                           ("false signals: opened on no labelled entity",
+                            [false_row(s) for s in false]),
+                           ("scenarios missed: no signal of their type opened on their entity "
+                            "after it started",
+                            [(f"{lb['scenario']} {lb['entity_id']}",
+                              f"started {_when(lb['start_ts'])}",
+                              f"region {lb.get('region', '?')}") for lb in missed])):
+        if table:
+            console.print(heading, highlight=False, soft_wrap=True)
+            show("", table, console)
+    return {kind: totals[kind].figures(hours) for kind in known if kind in labelled}

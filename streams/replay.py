@@ -207,3 +207,25 @@ def read_jsonl(path: str) -> Iterable[tuple[str, bytes, bytes]]:
                     event = None
                 topic, key = route(event)
                 yield topic, key, line
+
+
+def event_hours(path: str) -> float:
+    """Hours of event time a file of events spans, first to last ``ts`` (lines that
+    are not events with a ``ts`` are left out).
+
+    >>> import tempfile
+    >>> with tempfile.NamedTemporaryFile("w", suffix=".jsonl", delete=False) as fh:
+    ...     _ = fh.write('{"ts": 0}\\nnot json\\n{"ts": 5400000}\\n{"ts": "x"}\\n')
+    >>> event_hours(fh.name)
+    1.5
+    """
+    stamps = []
+    with open(path, "rb") as fh:
+        for line in fh:
+            try:
+                ts = orjson.loads(line).get("ts")
+            except (orjson.JSONDecodeError, AttributeError):
+                continue
+            if isinstance(ts, int):
+                stamps.append(ts)
+    return (max(stamps) - min(stamps)) / 3_600_000 if stamps else 0.0

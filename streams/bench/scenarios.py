@@ -44,7 +44,7 @@ from streams.bench.run import fresh_broker
 from streams.bench.throughput import preload, window_progress
 from streams.errors import ConfigError
 from streams.localworker import WorkerProcess
-from streams.quality import Tally, score
+from streams.quality import Tally, false_row, score
 from streams.replay import replay
 from streams.simulate import SCENARIOS, SimConfig, Simulator
 
@@ -151,9 +151,8 @@ def run_scenarios(args: argparse.Namespace) -> int:
             rows.append((kind, "not run", "not enabled in the policy"))
             continue
         if kind not in kinds:  # left out by --types: its false signals still count
-            fp = totals.get(kind, Tally()).fp
-            rows.append((kind, "not injected", f"left out by --types; {fp} false "
-                                               f"({fp / hours:.2f}/h) on the traffic"))
+            rows.append((kind, "not injected", "left out by --types; "
+                         f"{totals.get(kind, Tally()).false_note(hours)} on the traffic"))
             continue
         t = totals[kind]  # every injected type has labels, so a total
         summary[kind] = t.figures(hours)
@@ -170,7 +169,7 @@ def run_scenarios(args: argparse.Namespace) -> int:
                 summary[kind] |= {"replay_same": both, "replay_only_live": live,
                                   "replay_only_replay": rep}
     if false:
-        show("false signals: opened on no labelled entity", [_false_row(seed, s)
+        show("false signals: opened on no labelled entity", [false_row(s, f"seed {seed} ")
                                                             for seed, s in false])
     def run_start(seed: int) -> int:
         return sim_config(seed, kinds, args.minutes, args.rate, policy.windows.size_s).start_ts
@@ -183,22 +182,3 @@ def run_scenarios(args: argparse.Namespace) -> int:
     if args.summary:
         Path(args.summary).write_bytes(orjson.dumps(summary, option=orjson.OPT_INDENT_2))
     return 0
-
-
-def _false_row(seed: int, signal: dict[str, Any]) -> tuple[str, str, str]:
-    """One false open as a table row: where, its score, and what it saw.
-
-    >>> _false_row(7007, {"signal_type": "price_anomaly", "entity_id": "li-1", "score": 0.6175,
-    ...     "observed": {"price": 6.76}, "baseline": {"band_mean": 3.8}, "window_end": 0})
-    ('seed 7007 price_anomaly li-1', '0.62', 'observed price=6.76; baseline band_mean=3.8')
-    >>> _false_row(1, {"signal_type": "t", "entity_id": "e", "score": 0.7, "observed": {"n": 4},
-    ...     "baseline": {}})[2]
-    'observed n=4'
-    """
-    def brief(values: dict[str, Any]) -> str:
-        return ", ".join(f"{k}={v}" for k, v in list(values.items())[:4])
-
-    seen = [f"{part} {brief(signal[part])}" for part in ("observed", "baseline")
-            if signal.get(part)]
-    return (f"seed {seed} {signal['signal_type']} {signal['entity_id']}",
-            f"{signal['score']:.2f}", "; ".join(seen))
