@@ -2,7 +2,7 @@
 one of them did. A signal's id names its type, entity and first window, so two runs
 that open the same detection give it the same id (``signals.record.signal_id``).
 
-Used to try a policy change on recorded events (``riskstream replay --compare``) and
+Used to try a policy change on recorded events (``riskstream replay --against``) and
 to check that a live run and a replay agree (``riskstream bench scenarios --replay``).
 """
 
@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any
+
+from signals.record import SEVERITIES
 
 
 @dataclass
@@ -49,3 +51,22 @@ def compare_opened(first: list[dict[str, Any]], second: list[dict[str, Any]]
         if key not in a:
             out[key[0]].only_second.append(sig)
     return out
+
+
+def peak_severity(signals: list[dict[str, Any]]) -> dict[str, str]:
+    """The highest severity each signal id reached, over its ``open`` and ``update``
+    records (an update is sent when the severity rises), as on ``risk.signals``.
+
+    >>> peak_severity([{"signal_id": "a", "status": "open", "severity": "low"},
+    ...                {"signal_id": "a", "status": "update", "severity": "high"},
+    ...                {"signal_id": "a", "status": "resolved", "severity": "low"}])
+    {'a': 'high'}
+    """
+    rank = {name: n for n, name in enumerate(SEVERITIES)}
+    peak: dict[str, str] = {}
+    for s in signals:
+        if s["status"] in ("open", "update"):
+            before = peak.get(s["signal_id"])
+            if before is None or rank[s["severity"]] > rank[before]:
+                peak[s["signal_id"]] = s["severity"]
+    return peak

@@ -507,7 +507,7 @@ def _replay(args: argparse.Namespace) -> int:
         print("dead-lettered by kind: " + ", ".join(f"{k}={n}" for k, n in sorted(kinds.items()))
               + ("" if args.dlq else " (--dlq FILE keeps them, with their reasons)"),
               file=sys.stderr)
-    console = Console(stderr=True, width=max(Console(stderr=True).width, 120))
+    console = Console(stderr=True, width=max(Console(stderr=True).width, 140))
     name = args.policy or "the bundled policy"
     runs = [(f"--policy {name}", policy, [s.to_dict() for s in result.signals])]
     if against is not None:

@@ -14,7 +14,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from signals.compare import Opened, compare_opened
+from signals.compare import Opened, compare_opened, peak_severity
 
 SHOWN = 5  # of each policy's own signals per type, listed under the table
 
@@ -27,14 +27,23 @@ def _when(ts_ms: int) -> str:
     return time.strftime("%Y-%m-%d %H:%MZ", time.gmtime(ts_ms / 1000))
 
 
+def _where(sig: dict[str, Any]) -> str:
+    """
+    >>> _where({"signal_type": "report_spike", "entity_id": "st-1", "region": "US",
+    ...         "window_start": 1_767_225_600_000})
+    'report_spike st-1 (US), window from 2026-01-01 00:00Z'
+    """
+    return (f"{sig['signal_type']} {sig['entity_id']} ({sig['region']}), window from "
+            f"{_when(sig['window_start'])}")
+
+
 def _own(sig: dict[str, Any]) -> str:
     """
     >>> _own({"signal_type": "report_spike", "entity_id": "st-1", "region": "US",
     ...       "window_start": 1_767_225_600_000, "severity": "high", "score": 0.912})
     'report_spike st-1 (US), window from 2026-01-01 00:00Z, high 0.91'
     """
-    return (f"{sig['signal_type']} {sig['entity_id']} ({sig['region']}), window from "
-            f"{_when(sig['window_start'])}, {sig['severity']} {sig['score']:.2f}")
+    return f"{_where(sig)}, {sig['severity']} {sig['score']:.2f}"
 
 
 def by_entity(first: list[dict[str, Any]], second: list[dict[str, Any]]
@@ -67,7 +76,9 @@ def by_entity(first: list[dict[str, Any]], second: list[dict[str, Any]]
 def show_comparison(against: list[dict[str, Any]], policy: list[dict[str, Any]],
                     names: tuple[str, str], console: Console) -> dict[str, Opened]:
     """Print the comparison of the signals opened under ``names[0]`` (``against``) and
-    ``names[1]`` (``policy``), and return it.
+    ``names[1]`` (``policy``), and return it. Of the same detections, those whose
+    highest severity (over the signal's open and update records) differs are counted
+    and listed too: severity decides who is paged.
 
     >>> sig = {"signal_type": "report_spike", "signal_id": "a", "status": "open",
     ...        "entity_id": "st-1", "region": "US", "window_start": 0, "severity": "low",
@@ -78,35 +89,57 @@ def show_comparison(against: list[dict[str, Any]], policy: list[dict[str, Any]],
     >>> for line in out.get().splitlines()[-2:]: print(line)  # under the table
     only under --policy new.yaml:
       report_spike st-1 (US), window from 1970-01-01 00:00Z, low 0.61
+    >>> higher = [sig, dict(sig, status="update", severity="high")]
+    >>> with console.capture() as out:
+    ...     _ = show_comparison([sig], higher, ("old.yaml", "new.yaml"), console)
+    >>> for line in out.get().splitlines()[-2:]: print(line)
+    the same signal, another highest severity:
+      report_spike st-1 (US), window from 1970-01-01 00:00Z: --against low, --policy high
     """
     first, second = names
     compared = compare_opened(against, policy)
+    peak_a, peak_b = peak_severity(against), peak_severity(policy)
     console.print(f"signals opened under --against {first} and under --policy {second}, "
                   "the same events:", highlight=False, soft_wrap=True)
     table = Table()
-    table.add_column("signal type")
-    for name in ("--against", "--policy", "same", "same entity, other window",
-                 "only --against", "only --policy"):
+    table.add_column("signal type", no_wrap=True)
+    for name in ("--against", "--policy", "same", "same, other severity",
+                 "same entity, other window", "only --against", "only --policy"):
         table.add_column(name, justify="right")
-    totals = [0] * 6
+    totals = [0] * 7
     own: dict[str, list[dict[str, Any]]] = {"--against": [], "--policy": []}
+    regraded: list[dict[str, Any]] = []
     for kind, opened in compared.items():
         moved, only_a, only_b = by_entity(opened.only_first, opened.only_second)
+        other = [sig for sig in opened.same
+                 if peak_a[sig["signal_id"]] != peak_b[sig["signal_id"]]]
         same = len(opened.same)
         row = [same + len(opened.only_first), same + len(opened.only_second), same,
-               len(moved), len(only_a), len(only_b)]
+               len(other), len(moved), len(only_a), len(only_b)]
         totals = [t + x for t, x in zip(totals, row, strict=True)]
         table.add_row(kind, *map(str, row))
         own["--against"] += only_a[:SHOWN]
         own["--policy"] += only_b[:SHOWN]
+        regraded += other[:SHOWN]
     table.add_row("all", *map(str, totals))
     console.print(table)
-    for (flag, listed), name, count in zip(own.items(), names, totals[4:], strict=True):
+    for (flag, listed), name, count in zip(own.items(), names, totals[5:], strict=True):
         if listed:
             console.print(f"only under {flag} {name}:", highlight=False)
             for sig in listed:
                 console.print(f"  {_own(sig)}", highlight=False, soft_wrap=True)
-            if count > len(listed):
-                console.print(f"  and {count - len(listed)} more (at most {SHOWN} of each "
-                              "type shown)", highlight=False)
+            _more(console, count, len(listed))
+    if regraded:
+        console.print("the same signal, another highest severity:", highlight=False)
+        for sig in regraded:
+            console.print(f"  {_where(sig)}: --against {peak_a[sig['signal_id']]}, "
+                          f"--policy {peak_b[sig['signal_id']]}", highlight=False,
+                          soft_wrap=True)
+        _more(console, totals[3], len(regraded))
     return compared
+
+
+def _more(console: Console, count: int, shown: int) -> None:
+    if count > shown:
+        console.print(f"  and {count - shown} more (at most {SHOWN} of each type shown)",
+                      highlight=False)

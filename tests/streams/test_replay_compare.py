@@ -10,7 +10,9 @@ from typing import Any
 import orjson
 from rich.console import Console
 
+from signals.policy import load_policy
 from streams.cli import main
+from streams.replay import read_jsonl, replay
 from streams.replay_compare import show_comparison
 from streams.simulate import SimConfig, Simulator, matches
 
@@ -37,14 +39,50 @@ def test_a_signal_switched_off_in_the_policy_in_use_shows_as_the_candidates_own(
               if s["status"] == "open"]
     spikes = sum(s["signal_type"] == "report_spike" for s in opened)
     assert any(matches(spike, s) for s in opened)
-    # --against, --policy, same, same entity other window, only --against, only --policy
-    assert _row(err, "report_spike") == ["0", str(spikes), "0", "0", "0", str(spikes)]
+    # --against, --policy, same, same but another severity, same entity other window,
+    # only --against, only --policy
+    assert _row(err, "report_spike") == ["0", str(spikes), "0", "0", "0", "0", str(spikes)]
     prices = sum(s["signal_type"] == "price_anomaly" for s in opened)
     assert prices >= 1
-    assert _row(err, "price_anomaly") == [str(prices), str(prices), str(prices), "0", "0", "0"]
+    assert _row(err, "price_anomaly") == [str(prices), str(prices), str(prices), "0", "0", "0",
+                                          "0"]
     listed = err[err.index("only under --policy the bundled policy:"):]
     assert f"report_spike {spike['entity_id']} ({spike['region']}), window from " in listed
     assert "only under --against" not in err
+
+
+def test_the_same_detections_graded_otherwise_are_counted_and_listed(
+        tmp_path: Path, capsys: Any) -> None:
+    sim = Simulator(SimConfig(seed=9, rate=80, duration_s=1800, scenarios=("price_anomaly",)))
+    events = tmp_path / "events.jsonl"
+    events.write_bytes(b"".join(orjson.dumps(e) + b"\n" for _, _, e in sim.events()))
+    bundled_text = resources.files("signals").joinpath("default_policy.yaml").read_text()
+    bands = "severity: {low: 0.6, medium: 0.75, high: 0.9, critical: 0.97}"
+    at, end = bundled_text.index("  price_anomaly:\n"), bundled_text.index("  listing_burst:\n")
+    assert bands in bundled_text[at:end]
+    candidate = tmp_path / "critical.yaml"  # every price_anomaly critical from its open
+    candidate.write_text(bundled_text[:at] + bundled_text[at:end].replace(
+        bands, "severity: {low: 0.6, medium: 0.6, high: 0.6, critical: 0.6}")
+        + bundled_text[end:])
+    bundled = [s.to_dict() for s in replay(read_jsonl(str(events)), load_policy(None)).signals]
+    peaks: dict[str, str] = {}
+    for s in bundled:  # the highest severity each price_anomaly reached, by hand
+        if s["signal_type"] == "price_anomaly" and s["status"] != "resolved":
+            peaks[s["signal_id"]] = max(peaks.get(s["signal_id"], "low"), s["severity"],
+                                        key=["low", "medium", "high", "critical"].index)
+    below = [sid for sid, peak in peaks.items() if peak != "critical"]
+    assert below  # the injected bait opens below critical under the bundled bands
+    in_use = tmp_path / "in_use.yaml"
+    in_use.write_text(bundled_text)
+    assert main(["replay", str(events), "--policy", str(candidate), "--against", str(in_use),
+                 "--out", str(tmp_path / "s.jsonl")]) == 0
+    err = capsys.readouterr().err
+    n = str(len(peaks))
+    assert _row(err, "price_anomaly") == [n, n, n, str(len(below)), "0", "0", "0"]
+    listed = err[err.index("the same signal, another highest severity:"):].splitlines()[1:]
+    assert len(listed) == len(below)
+    assert all(line.endswith(", --policy critical") and "price_anomaly li-" in line
+               for line in listed)
 
 
 def _open(entity: str, window_start: int) -> dict[str, Any]:
@@ -60,7 +98,7 @@ def test_the_same_entity_opened_at_another_window_is_told_apart_from_each_policy
     with console.capture() as out:
         show_comparison(against, policy, ("old.yaml", "new.yaml"), console)
     text = out.get()
-    assert _row(text, "report_spike") == ["2", "3", "1", "1", "0", "1"]
+    assert _row(text, "report_spike") == ["2", "3", "1", "0", "1", "0", "1"]
     assert "only under --against" not in text
     assert "only under --policy new.yaml:\n  report_spike st-3 (US)" in text
 
