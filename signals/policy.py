@@ -102,6 +102,10 @@ class Policy(_Strict, frozen=True):
 
 
 def _check(policy: Policy) -> None:
+    if not any(sp.enabled for sp in policy.signals.values()):
+        raise PolicyError("policy: `$.signals` enables no signal type, so a worker would "
+                          "detect nothing; list the types to run (the bundled "
+                          "signals/default_policy.yaml has them all)")
     for name, sp in policy.signals.items():
         where = f"`$.signals.{name}`"
         entry = CATALOGUE.get(name)

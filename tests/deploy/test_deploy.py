@@ -72,3 +72,18 @@ def test_k8s_env_names_are_settings() -> None:
     env = deploy["spec"]["template"]["spec"]["containers"][0]["env"]
     fields = {PREFIX + f.upper() for f in Settings.__struct_fields__}
     assert {e["name"] for e in env} <= fields
+
+
+def test_k8s_workers_read_their_policy_from_the_configmap_the_manifest_says_to_make() -> None:
+    text = (DEPLOY / "k8s/riskstream.yaml").read_text()
+    docs = list(yaml.safe_load_all(text))
+    # no policy inline: a stub there would start workers that detect nothing
+    assert [d["kind"] for d in docs] == ["Deployment", "Service"]
+    [deploy] = [d for d in docs if d["kind"] == "Deployment"]
+    pod = deploy["spec"]["template"]["spec"]
+    env = {e["name"]: e["value"] for e in pod["containers"][0]["env"]}
+    mounts = {m["name"]: m["mountPath"] for m in pod["containers"][0]["volumeMounts"]}
+    [volume] = [v for v in pod["volumes"] if "configMap" in v]
+    assert env["RISKSTREAM_POLICY"] == f"{mounts[volume['name']]}/policy.yaml"
+    name = volume["configMap"]["name"]
+    assert f"kubectl create configmap {name} --from-file=policy.yaml=" in text

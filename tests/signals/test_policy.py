@@ -131,3 +131,14 @@ def test_an_error_in_a_policy_file_names_the_file(tmp_path) -> None:
     path.write_text("version: 2\n")
     with pytest.raises(PolicyError, match=f"^policy {path}: .*version"):
         load_policy(path)
+
+
+def test_a_policy_that_enables_no_signal_is_refused() -> None:
+    # a worker started on it would read every event and never emit a signal
+    assert "`$.signals` enables no signal type" in _refused({"version": 1})
+    data = _default()
+    for entry in data["signals"].values():
+        entry["enabled"] = False
+    assert "`$.signals` enables no signal type" in _refused(data)
+    data["signals"]["price_anomaly"]["enabled"] = True  # one is enough
+    assert set(parse_policy(yaml.safe_dump(data)).signals) == set(CATALOGUE)
