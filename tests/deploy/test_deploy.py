@@ -104,3 +104,13 @@ def test_the_installed_package_holds_every_module_of_the_source() -> None:
         assert all((ROOT / package.replace(".", "/") / f).is_file() for f in files)
     assert {p.name for p in (ROOT / "signals").iterdir() if p.suffix in (".yaml", ".txt")} \
         == set(data["signals"])
+
+
+def test_the_image_and_the_pods_run_the_worker_as_a_user_not_root() -> None:
+    dockerfile = (DEPLOY / "Dockerfile").read_text()
+    users = re.findall(r"^USER (\S+)$", dockerfile, re.M)
+    assert users and users[-1] not in ("0", "root")
+    docs = list(yaml.safe_load_all((DEPLOY / "k8s/riskstream.yaml").read_text()))
+    [deploy] = [d for d in docs if d["kind"] == "Deployment"]
+    context = deploy["spec"]["template"]["spec"]["securityContext"]
+    assert context["runAsNonRoot"] is True and str(context["runAsUser"]) == users[-1]
