@@ -1,4 +1,4 @@
-"""The ``riskstream`` command line: worker, simulate, demo, kafka, replay, tail, verdict,
+"""The ``riskstream`` command line: worker, simulate, demo, kafka, replay, export, tail, verdict,
 bench, check-policy, schema."""
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ import sys
 import time
 from collections import Counter
 from contextlib import nullcontext
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
 
@@ -97,6 +98,25 @@ def _scenarios(text: str) -> tuple[str, ...]:
             raise argparse.ArgumentTypeError(
                 f"unknown scenario {name!r}; choose from all, none, {', '.join(SCENARIOS)}")
     return names
+
+
+def _moment(text: str) -> int:
+    """A point in time as epoch ms: epoch ms itself, or an ISO 8601 date and time
+    (UTC unless it names an offset).
+
+    >>> _moment("1767225600000"), _moment("2026-01-01T00:00Z"), _moment("2026-01-01 01:00+01:00")
+    (1767225600000, 1767225600000, 1767225600000)
+    """
+    if text.isdigit():
+        return int(text)
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"not epoch ms nor an ISO 8601 time (2026-12-04T10:00Z): {text!r}") from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return int(moment.timestamp() * 1000)
 
 
 def _readable(path: str) -> str:
@@ -223,6 +243,16 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--summary", help="with --labels, write the --policy's figures per "
                                      "signal type here as JSON (as `bench scenarios` does)")
 
+    x = sub.add_parser("export", help="write the input topics' records over a span of time to "
+                                      "a file, in event-time order, for `riskstream replay`")
+    _add_broker(x)
+    x.add_argument("--out", required=True, help="the file to write (JSON lines)")
+    x.add_argument("--since", type=_moment,
+                   help="first record time: epoch ms or ISO 8601, UTC unless it says "
+                        "(default: the topics' start)")
+    x.add_argument("--until", type=_moment,
+                   help="last record time, the same way (default: the topics' ends now)")
+
     t = sub.add_parser("tail", help="print signals from risk.signals as JSON lines")
     _add_broker(t)
     t.add_argument("--from-beginning", action="store_true")
@@ -341,6 +371,8 @@ def _dispatch(args: argparse.Namespace) -> int:
         return _simulate(args)
     if args.command == "tail":
         return _tail(args)
+    if args.command == "export":
+        return _export(args)
     if args.command == "verdict":
         return _verdict(args)
     if args.command == "worker":
@@ -474,6 +506,39 @@ def _verdict(args: argparse.Namespace) -> int:
                             partitions=settings.partitions))
     print(f"sent: {orjson.dumps(record).decode()}", file=sys.stderr)
     return 0
+
+
+def _export(args: argparse.Namespace) -> int:
+    from streams.config import Settings
+    from streams.export import export
+
+    if args.since is not None and args.until is not None and args.since > args.until:
+        raise ConfigError(f"--since ({args.since}) is after --until ({args.until})")
+    out = _open_output(args.out, "--out")
+    assert out is not None  # --out is required
+    settings = Settings.from_env(broker=args.broker)
+
+    def progress(records: int) -> None:
+        print(f"exported {records} records...", file=sys.stderr)
+
+    with out as fh, plain_warnings():
+        done = asyncio.run(export(settings.broker, fh, args.since, args.until,
+                                  progress=progress))
+    span = ("" if done.first_ts is None else
+            f", event time {_iso(done.first_ts)} to {_iso(done.last_ts or done.first_ts)}")
+    print(f"exported {done.records} records{span} to {args.out}"
+          + (f"; {done.tombstones} records with no value (tombstones) left out"
+             if done.tombstones else ""), file=sys.stderr)
+    return 0
+
+
+def _iso(ts_ms: int) -> str:
+    """
+    >>> _iso(1_767_225_600_500)
+    '2026-01-01T00:00:00.500Z'
+    """
+    moment = datetime.fromtimestamp(ts_ms / 1000, tz=UTC)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{ts_ms % 1000:03d}Z"
 
 
 def _replay(args: argparse.Namespace) -> int:
