@@ -17,6 +17,7 @@ from typing import IO, Any
 import orjson
 
 from signals.policy import PolicyError, load_policy
+from signals.record import SEVERITIES
 from signals.verdicts import VERDICTS
 from streams.errors import BrokerUnreachable, ConfigError
 from streams.localkafka import LocalKafka, LocalKafkaError, cache_dir, fetch_jars
@@ -117,6 +118,37 @@ def _moment(text: str) -> int:
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
     return int(moment.timestamp() * 1000)
+
+
+def _since(text: str) -> int:
+    """A time ago (``30s``, ``15m``, ``2h``, ``1d``) or a time (:func:`_moment`), as
+    epoch ms.
+
+    >>> now = time.time() * 1000
+    >>> round((now - _since("15m")) / 60_000), _since("2026-01-01T00:00Z")
+    (15, 1767225600000)
+    """
+    unit = {"s": 1_000, "m": 60_000, "h": 3_600_000, "d": 86_400_000}.get(text[-1:])
+    if unit is not None and text[:-1].replace(".", "", 1).isdigit():
+        return int(time.time() * 1000 - float(text[:-1]) * unit)
+    return _moment(text)
+
+
+def _signal_types(text: str) -> tuple[str, ...]:
+    """
+    >>> _signal_types("report_spike, price_anomaly")
+    ('report_spike', 'price_anomaly')
+    """
+    from signals.catalogue import CATALOGUE
+
+    names = tuple(n.strip() for n in text.split(",") if n.strip())
+    for name in names:
+        if name not in CATALOGUE:
+            raise argparse.ArgumentTypeError(
+                f"unknown signal type {name!r}; choose from {', '.join(CATALOGUE)}")
+    if not names:
+        raise argparse.ArgumentTypeError("no signal type given")
+    return names
 
 
 def _readable(path: str) -> str:
@@ -255,9 +287,17 @@ def build_parser() -> argparse.ArgumentParser:
 
     t = sub.add_parser("tail", help="print signals from risk.signals as JSON lines")
     _add_broker(t)
-    t.add_argument("--from-beginning", action="store_true")
+    where = t.add_mutually_exclusive_group()
+    where.add_argument("--from-beginning", action="store_true")
+    where.add_argument("--since", type=_since,
+                       help="from the signals sent since then: a time ago (30s, 15m, 2h, "
+                            "1d) or a time, as epoch ms or ISO 8601 (default: from now on)")
     t.add_argument("--for", dest="run_for", type=_positive, default=10.0,
                    help="seconds to read (default 10)")
+    t.add_argument("--type", type=_signal_types,
+                   help="only signals of these types (comma-separated)")
+    t.add_argument("--min-severity", choices=SEVERITIES,
+                   help="only signals of this severity or higher")
     t.add_argument("--labels", type=_readable,
                    help="scenario labels to score the signals against")
 
@@ -475,14 +515,16 @@ def _worker(args: argparse.Namespace) -> int:
 
 def _tail(args: argparse.Namespace) -> int:
     from streams.config import Settings
-    from streams.tail import read_signals, score_labels
+    from streams.quality import read_labels
+    from streams.tail import chosen, read_signals, score_labels
 
+    labels = None if args.labels is None else read_labels(args.labels)
     settings = Settings.from_env(broker=args.broker)
+    start = "earliest" if args.from_beginning else "latest" if args.since is None else args.since
     with plain_warnings():
-        signals = asyncio.run(read_signals(settings.broker, args.run_for, args.from_beginning))
-    if args.labels:
-        with open(args.labels, "rb") as fh:
-            labels = [orjson.loads(line) for line in fh if line.strip()]
+        signals = asyncio.run(read_signals(settings.broker, args.run_for, start,
+                                           chosen(args.type, args.min_severity)))
+    if labels is not None:
         for line in score_labels(signals, labels, until_ms=int(time.time() * 1000)):
             print(line, file=sys.stderr)
     return 0

@@ -21,7 +21,6 @@ line of the file; those are counted and left out.
 
 from __future__ import annotations
 
-import asyncio
 import heapq
 import logging
 from collections import deque
@@ -36,6 +35,7 @@ from aiokafka.errors import KafkaConnectionError
 from streams.contract import INPUT_TOPICS
 from streams.errors import BrokerUnreachable
 from streams.logs import without_lines
+from streams.topics import assign_all
 
 FETCH_RECORDS = 10_000
 
@@ -81,18 +81,6 @@ def event_ts(value: bytes) -> int | None:
     return ts if type(ts) is int else None
 
 
-async def _partitions(consumer: AIOKafkaConsumer, topics: tuple[str, ...]
-                      ) -> list[TopicPartition]:
-    """Every partition of the topics: with no group, a subscription takes them all."""
-    consumer.subscribe(list(topics))
-    while not consumer.assignment():
-        await asyncio.sleep(0.1)
-    tps = sorted(consumer.assignment())
-    consumer.unsubscribe()
-    consumer.assign(tps)
-    return tps
-
-
 async def _bounds(consumer: AIOKafkaConsumer, tps: list[TopicPartition], since: int | None,
                   until: int | None) -> dict[TopicPartition, tuple[int, int]]:
     """Per partition, the offsets to read: ``[first, end)``."""
@@ -123,7 +111,7 @@ async def export(broker: str, out: IO[bytes], since: int | None = None,
         raise BrokerUnreachable(broker) from None
     done = Exported()
     try:
-        tps = await _partitions(consumer, topics)
+        tps = await assign_all(consumer, list(topics))
         bounds = await _bounds(consumer, tps, since, until)
         open_tps = []
         for tp, (first, end) in bounds.items():

@@ -9,24 +9,32 @@ time a reviewer waits for the signal.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import sys
 import time
+from collections.abc import Callable
 from typing import Any
 
 import orjson
 from aiokafka import AIOKafkaConsumer
 from aiokafka.errors import KafkaConnectionError
 
+from signals.record import SEVERITIES
 from streams.errors import BrokerUnreachable
 from streams.logs import without_lines
 from streams.simulate import matches
-from streams.topics import SIGNALS_TOPIC
+from streams.topics import SIGNALS_TOPIC, assign_all
 
 
-async def read_signals(broker: str, seconds: float, from_beginning: bool) -> list[dict[str, Any]]:
-    consumer = AIOKafkaConsumer(SIGNALS_TOPIC, bootstrap_servers=broker, group_id=None,
-                                auto_offset_reset="earliest" if from_beginning else "latest")
+async def read_signals(broker: str, seconds: float, start: str | int = "latest",
+                       keep: Callable[[dict[str, Any]], bool] | None = None
+                       ) -> list[dict[str, Any]]:
+    """Print the signals of ``risk.signals`` (those ``keep`` accepts) as JSON lines for
+    ``seconds``, from ``start``: ``latest`` (what comes next), ``earliest`` or an
+    epoch-ms time (the first record appended then or later); return them."""
+    consumer = AIOKafkaConsumer(bootstrap_servers=broker, group_id=None,
+                                enable_auto_commit=False)
     try:
         with without_lines(logging.getLogger("aiokafka"), "Unable connect"):  # said below
             await consumer.start()
@@ -36,17 +44,50 @@ async def read_signals(broker: str, seconds: float, from_beginning: bool) -> lis
     out: list[dict[str, Any]] = []
     deadline = time.monotonic() + seconds
     try:
+        try:  # no topic yet (no worker ever ran): nothing to print
+            tps = await asyncio.wait_for(assign_all(consumer, [SIGNALS_TOPIC]), seconds)
+        except TimeoutError:
+            return out
+        if start == "earliest":
+            await consumer.seek_to_beginning(*tps)
+        elif start == "latest":
+            await consumer.seek_to_end(*tps)
+        else:
+            found = await consumer.offsets_for_times({tp: int(start) for tp in tps})
+            for tp, at in found.items():
+                if at is None:  # nothing appended that recently
+                    await consumer.seek_to_end(tp)
+                else:
+                    consumer.seek(tp, at.offset)
         while time.monotonic() < deadline:
             batch = await consumer.getmany(timeout_ms=500)
             for records in batch.values():
                 for rec in records:
                     sig = orjson.loads(rec.value)
-                    out.append(sig)
-                    sys.stdout.buffer.write(rec.value + b"\n")
+                    if keep is None or keep(sig):
+                        out.append(sig)
+                        sys.stdout.buffer.write(rec.value + b"\n")
             sys.stdout.flush()
     finally:
         await consumer.stop()
     return out
+
+
+def chosen(types: tuple[str, ...] | None, min_severity: str | None
+           ) -> Callable[[dict[str, Any]], bool]:
+    """Whether a signal is of one of ``types`` (any, if ``None``) and at least
+    ``min_severity`` (any, if ``None``).
+
+    >>> keep = chosen(("report_spike",), "high")
+    >>> keep({"signal_type": "report_spike", "severity": "critical"})
+    True
+    >>> keep({"signal_type": "report_spike", "severity": "medium"}), keep(
+    ...     {"signal_type": "price_anomaly", "severity": "critical"})
+    (False, False)
+    """
+    floor = 0 if min_severity is None else SEVERITIES.index(min_severity)
+    return lambda sig: ((types is None or sig["signal_type"] in types)
+                        and SEVERITIES.index(sig["severity"]) >= floor)
 
 
 def score_labels(signals: list[dict[str, Any]], labels: list[dict[str, Any]],

@@ -41,6 +41,20 @@ async def behind(consumer: AIOKafkaConsumer, ends: dict[TopicPartition, int]) ->
     return False
 
 
+async def assign_all(consumer: AIOKafkaConsumer, topics: list[str]) -> list[TopicPartition]:
+    """Assign ``consumer`` (of no group) every partition of ``topics``, for good, and
+    return them. A group-less subscription takes them all, but it is reassigned, and
+    its positions reset, whenever the client's metadata lacks a topic for a moment;
+    so it is taken once, then made an assignment."""
+    consumer.subscribe(topics)
+    while not consumer.assignment():
+        await asyncio.sleep(0.1)
+    tps = sorted(consumer.assignment())
+    consumer.unsubscribe()
+    consumer.assign(tps)
+    return tps
+
+
 async def ensure_topics(
     broker: str, names: tuple[str, ...], partitions: int, timeout_s: float = 60.0,
     compacted: tuple[str, ...] = (), configs: dict[str, dict[str, str]] | None = None,

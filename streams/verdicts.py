@@ -24,7 +24,7 @@ from signals.verdicts import SIGNAL_TYPES_CAPACITY, SignalTypes, verdict_label
 from streams.contract import VERDICTS_TOPIC, decode_verdict
 from streams.errors import BadRecord
 from streams.ingest import DeadLetter
-from streams.topics import SIGNALS_TOPIC, behind
+from streams.topics import SIGNALS_TOPIC, assign_all, behind
 
 log = logging.getLogger("riskstream.verdicts")
 
@@ -100,15 +100,7 @@ class SignalFollower:
         await consumer.start()
         await self._ends.start()
         try:
-            # with no group, a subscription is every partition of the topic: taken, then
-            # assigned for good (a subscription is reassigned, and its positions reset,
-            # whenever the client's metadata lacks the topic for a moment)
-            consumer.subscribe([self.topic])
-            while not consumer.assignment():
-                await asyncio.sleep(0.1)
-            self._tps = sorted(consumer.assignment())
-            consumer.unsubscribe()
-            consumer.assign(self._tps)
+            self._tps = await assign_all(consumer, [self.topic])
             since = int(time.time() * 1000) - self.lookback_s * 1000
             starts = await consumer.offsets_for_times({tp: since for tp in self._tps})
             for tp, start in starts.items():

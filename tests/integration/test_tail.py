@@ -1,0 +1,74 @@
+"""``riskstream tail`` on a broker of its own: the signals sent since a time, of the
+types and severities asked for, as an on-call reviewer looks up what paged them."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+from aiokafka import AIOKafkaProducer
+
+from streams.bench.run import fresh_broker
+from streams.cli import main
+from streams.topics import PUBLIC_TOPICS, SIGNALS_TOPIC, ensure_topics
+
+pytestmark = pytest.mark.integration
+
+
+async def _send(broker: str, signals: list[tuple[str, str, str]]) -> None:
+    producer = AIOKafkaProducer(bootstrap_servers=broker)
+    await producer.start()
+    try:
+        for signal_id, kind, severity in signals:
+            await producer.send_and_wait(SIGNALS_TOPIC, orjson.dumps(
+                {"signal_id": signal_id, "signal_type": kind, "severity": severity,
+                 "status": "open"}), key=signal_id.encode())
+    finally:
+        await producer.stop()
+
+
+def _ids(capsys: Any) -> list[str]:
+    return [orjson.loads(line)["signal_id"] for line in capsys.readouterr().out.splitlines()]
+
+
+def test_signals_since_a_time_of_chosen_types_and_severities(tmp_path: Path, capsys: Any
+                                                             ) -> None:
+    with fresh_broker(tmp_path, "kafka") as broker:
+        began = time.monotonic()  # no risk.signals yet: nothing, and back when asked
+        assert main(["tail", "--broker", broker, "--from-beginning", "--for", "2"]) == 0
+        assert _ids(capsys) == [] and time.monotonic() - began < 10
+        asyncio.run(ensure_topics(broker, PUBLIC_TOPICS, 4))
+        asyncio.run(_send(broker, [("a", "report_spike", "low"),
+                                   ("b", "report_spike", "critical"),
+                                   ("c", "price_anomaly", "high")]))
+        time.sleep(1.5)
+        cut = int(time.time() * 1000)
+        time.sleep(1.5)
+        asyncio.run(_send(broker, [("d", "report_spike", "high"),
+                                   ("e", "listing_burst", "critical")]))
+
+        def tail(*args: str) -> list[str]:
+            assert main(["tail", "--broker", broker, "--for", "3", *args]) == 0
+            return sorted(_ids(capsys))
+
+        assert tail("--since", str(cut)) == ["d", "e"]
+        assert tail("--since", "1h") == ["a", "b", "c", "d", "e"]
+        assert tail("--from-beginning", "--type", "report_spike",
+                    "--min-severity", "high") == ["b", "d"]
+        assert tail("--since", "10m", "--type", "price_anomaly,listing_burst") == ["c", "e"]
+        assert tail("--since", str(cut), "--min-severity", "critical") == ["e"]
+        assert tail() == []  # from now on: nothing new
+
+
+def test_an_unknown_type_and_two_starts_are_refused(capsys: Any) -> None:
+    for args, said in ((["--type", "report_spikes"], "unknown signal type 'report_spikes'"),
+                       (["--since", "1h", "--from-beginning"], "not allowed with argument"),
+                       (["--min-severity", "severe"], "invalid choice: 'severe'"),
+                       (["--since", "soon"], "not epoch ms nor an ISO 8601 time")):
+        with pytest.raises(SystemExit):
+            main(["tail", *args])
+        assert said in capsys.readouterr().err
