@@ -1,4 +1,5 @@
-"""``riskstream tail``: print signals from ``risk.signals``; with labels, score them.
+"""``riskstream tail``: print signals from ``risk.signals`` (from now on, from the start,
+or since a time; of chosen types and severities); with labels, score them.
 
 With ``--labels`` (the file ``riskstream simulate --labels`` writes), it prints
 for each injected scenario whether a signal of its type opened on its entity,
