@@ -22,7 +22,6 @@ line of the file; those are counted and left out.
 from __future__ import annotations
 
 import heapq
-import logging
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -30,12 +29,9 @@ from typing import IO
 
 import orjson
 from aiokafka import AIOKafkaConsumer, TopicPartition
-from aiokafka.errors import KafkaConnectionError
 
 from streams.contract import INPUT_TOPICS
-from streams.errors import BrokerUnreachable
-from streams.logs import without_lines
-from streams.topics import assign_all
+from streams.topics import assign_all, start_consumer
 
 FETCH_RECORDS = 10_000
 
@@ -103,12 +99,7 @@ async def export(broker: str, out: IO[bytes], since: int | None = None,
     line, merged by event time."""
     consumer = AIOKafkaConsumer(bootstrap_servers=broker, group_id=None,
                                 enable_auto_commit=False, auto_offset_reset="earliest")
-    try:
-        with without_lines(logging.getLogger("aiokafka"), "Unable connect"):  # said below
-            await consumer.start()
-    except KafkaConnectionError:
-        await consumer.stop()
-        raise BrokerUnreachable(broker) from None
+    await start_consumer(consumer, broker)
     done = Exported()
     try:
         tps = await assign_all(consumer, list(topics))

@@ -11,7 +11,6 @@ time a reviewer waits for the signal.
 from __future__ import annotations
 
 import asyncio
-import logging
 import sys
 import time
 from collections.abc import Callable
@@ -19,13 +18,10 @@ from typing import Any
 
 import orjson
 from aiokafka import AIOKafkaConsumer
-from aiokafka.errors import KafkaConnectionError
 
 from signals.record import SEVERITIES
-from streams.errors import BrokerUnreachable
-from streams.logs import without_lines
 from streams.simulate import matches
-from streams.topics import SIGNALS_TOPIC, assign_all
+from streams.topics import SIGNALS_TOPIC, assign_all, start_consumer
 
 
 async def read_signals(broker: str, seconds: float, start: str | int = "latest",
@@ -36,12 +32,7 @@ async def read_signals(broker: str, seconds: float, start: str | int = "latest",
     epoch-ms time (the first record appended then or later); return them."""
     consumer = AIOKafkaConsumer(bootstrap_servers=broker, group_id=None,
                                 enable_auto_commit=False)
-    try:
-        with without_lines(logging.getLogger("aiokafka"), "Unable connect"):  # said below
-            await consumer.start()
-    except KafkaConnectionError:
-        await consumer.stop()
-        raise BrokerUnreachable(broker) from None
+    await start_consumer(consumer, broker)
     out: list[dict[str, Any]] = []
     deadline = time.monotonic() + seconds
     try:

@@ -15,7 +15,7 @@ from aiokafka.partitioner import murmur2
 
 from streams.contract import LISTING_TOPIC, LIVESTREAM_TOPIC, VERDICTS_TOPIC
 from streams.errors import BrokerUnreachable
-from streams.logs import RepeatFilter, filtered
+from streams.logs import RepeatFilter, filtered, without_lines
 
 log = logging.getLogger("riskstream.topics")
 
@@ -39,6 +39,18 @@ async def behind(consumer: AIOKafkaConsumer, ends: dict[TopicPartition, int]) ->
         if await consumer.position(tp) < end:
             return True
     return False
+
+
+async def start_consumer(consumer: AIOKafkaConsumer, broker: str) -> None:
+    """Start a client's consumer, or raise :class:`~streams.errors.BrokerUnreachable`
+    (which says so in one line) when no broker answers, the client's own "Unable
+    connect" lines dropped meanwhile."""
+    try:
+        with without_lines(logging.getLogger("aiokafka"), "Unable connect"):
+            await consumer.start()
+    except KafkaConnectionError:
+        await consumer.stop()
+        raise BrokerUnreachable(broker) from None
 
 
 async def assign_all(consumer: AIOKafkaConsumer, topics: list[str]) -> list[TopicPartition]:

@@ -110,6 +110,17 @@ async def read_all(broker: str, topic: str, until: Any, timeout_s: float) -> lis
     return records
 
 
+async def send(broker: str, records: list[tuple[str, bytes, bytes | None]]) -> None:
+    """Write ``(topic, key, value)`` records, each acknowledged before the next."""
+    producer = AIOKafkaProducer(bootstrap_servers=broker)
+    await producer.start()
+    try:
+        for topic, key, value in records:
+            await producer.send_and_wait(topic, value, key=key)
+    finally:
+        await producer.stop()
+
+
 @pytest.fixture(scope="session")
 def run(broker: str, worker: Worker) -> dict[str, Any]:
     # yesterday 00:00 UTC: recent enough for the worker's time limits, and the same

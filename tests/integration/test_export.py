@@ -11,7 +11,6 @@ from typing import Any
 
 import orjson
 import pytest
-from aiokafka import AIOKafkaProducer
 
 from signals.policy import load_policy
 from streams.bench.run import fresh_broker
@@ -19,20 +18,11 @@ from streams.cli import main
 from streams.producer import produce
 from streams.replay import read_jsonl, replay
 from streams.simulate import SimConfig, Simulator
+from tests.integration.conftest import send
 
 pytestmark = pytest.mark.integration
 
 PRETTY = b'{\n  "schema_version": 1,\n  "event_type": "follow"\n}'  # valid JSON, bad event
-
-
-async def _send(broker: str, records: list[tuple[str, bytes, bytes | None]]) -> None:
-    producer = AIOKafkaProducer(bootstrap_servers=broker)
-    await producer.start()
-    try:
-        for topic, key, value in records:
-            await producer.send_and_wait(topic, value, key=key)
-    finally:
-        await producer.stop()
 
 
 def _signals(path: Path) -> set[tuple[str, str, str]]:
@@ -50,7 +40,7 @@ def test_an_export_replays_as_the_events_sent_and_keeps_to_its_span(
     sent.write_bytes(b"".join(orjson.dumps(e) + b"\n" for _, _, e in events))
     with fresh_broker(tmp_path, "kafka") as broker:
         asyncio.run(produce(iter(events[:half]), broker, speed=0, pace_from_ts=0))
-        asyncio.run(_send(broker, [("livestream.events", b"st-x", b"not\njson"),
+        asyncio.run(send(broker, [("livestream.events", b"st-x", b"not\njson"),
                                    ("livestream.events", b"st-x", PRETTY),
                                    ("listing.events", b"li-x", None)]))
         time.sleep(1.5)

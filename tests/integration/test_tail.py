@@ -10,25 +10,19 @@ from typing import Any
 
 import orjson
 import pytest
-from aiokafka import AIOKafkaProducer
 
 from streams.bench.run import fresh_broker
 from streams.cli import main
 from streams.topics import PUBLIC_TOPICS, SIGNALS_TOPIC, ensure_topics
+from tests.integration.conftest import send
 
 pytestmark = pytest.mark.integration
 
 
-async def _send(broker: str, signals: list[tuple[str, str, str]]) -> None:
-    producer = AIOKafkaProducer(bootstrap_servers=broker)
-    await producer.start()
-    try:
-        for signal_id, kind, severity in signals:
-            await producer.send_and_wait(SIGNALS_TOPIC, orjson.dumps(
-                {"signal_id": signal_id, "signal_type": kind, "severity": severity,
-                 "status": "open"}), key=signal_id.encode())
-    finally:
-        await producer.stop()
+def _signals(signals: list[tuple[str, str, str]]) -> list[tuple[str, bytes, bytes | None]]:
+    return [(SIGNALS_TOPIC, signal_id.encode(), orjson.dumps(
+        {"signal_id": signal_id, "signal_type": kind, "severity": severity, "status": "open"}))
+        for signal_id, kind, severity in signals]
 
 
 def _ids(capsys: Any) -> list[str]:
@@ -42,14 +36,14 @@ def test_signals_since_a_time_of_chosen_types_and_severities(tmp_path: Path, cap
         assert main(["tail", "--broker", broker, "--from-beginning", "--for", "2"]) == 0
         assert _ids(capsys) == [] and time.monotonic() - began < 10
         asyncio.run(ensure_topics(broker, PUBLIC_TOPICS, 4))
-        asyncio.run(_send(broker, [("a", "report_spike", "low"),
+        asyncio.run(send(broker, _signals([("a", "report_spike", "low"),
                                    ("b", "report_spike", "critical"),
-                                   ("c", "price_anomaly", "high")]))
+                                   ("c", "price_anomaly", "high")])))
         time.sleep(1.5)
         cut = int(time.time() * 1000)
         time.sleep(1.5)
-        asyncio.run(_send(broker, [("d", "report_spike", "high"),
-                                   ("e", "listing_burst", "critical")]))
+        asyncio.run(send(broker, _signals([("d", "report_spike", "high"),
+                                   ("e", "listing_burst", "critical")])))
 
         def tail(*args: str) -> list[str]:
             assert main(["tail", "--broker", broker, "--for", "3", *args]) == 0

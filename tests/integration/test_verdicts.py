@@ -25,7 +25,7 @@ from streams.contract import VERDICTS_TOPIC
 from streams.demo_reviewer import DemoReviewer
 from streams.localworker import WorkerProcess
 from streams.topics import DLQ_TOPIC, PUBLIC_TOPICS, SIGNALS_TOPIC, ensure_topics
-from tests.integration.conftest import read_all
+from tests.integration.conftest import read_all, send
 
 
 def a_signal(signal_type: str, entity_type: str, entity_id: str) -> Signal:
@@ -49,16 +49,6 @@ async def demo_review(broker: str, labels: Path, signals: list[Signal]) -> list[
     try:
         reviewer = DemoReviewer(labels, producer)
         return [await reviewer.review(orjson.loads(sig.to_json())) for sig in signals]
-    finally:
-        await producer.stop()
-
-
-async def send(broker: str, records: list[tuple[str, bytes, bytes]]) -> None:
-    producer = AIOKafkaProducer(bootstrap_servers=broker)
-    await producer.start()
-    try:
-        for topic, key, value in records:
-            await producer.send_and_wait(topic, value, key=key)
     finally:
         await producer.stop()
 
