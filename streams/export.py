@@ -3,8 +3,10 @@
 
 Every partition of ``livestream.events`` and ``listing.events`` is read from the
 first record at or after ``since`` to the last before ``until`` (by the records'
-Kafka timestamps, which ``offsets_for_times`` finds), or from the start and to the
-end offsets of when the export began. The records of all partitions are merged by
+Kafka timestamps, which ``offsets_for_times`` finds: the first offset stamped at
+or after a time, so where producers' clocks disagree a record stamped out of
+order near an edge can fall on its other side), or from the start and to the end
+offsets of when the export began. The records of all partitions are merged by
 event time (a record's ``ts``; one with none, or none that can be read, keeps
 its place after the record before it in its partition), each partition's in its
 own order, so the file is in event-time order as
