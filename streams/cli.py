@@ -292,8 +292,9 @@ def build_parser() -> argparse.ArgumentParser:
     where.add_argument("--since", type=_since,
                        help="from the signals sent since then: a time ago (30s, 15m, 2h, "
                             "1d) or a time, as epoch ms or ISO 8601 (default: from now on)")
-    t.add_argument("--for", dest="run_for", type=_positive, default=10.0,
-                   help="seconds to read (default 10)")
+    t.add_argument("--for", dest="run_for", type=_positive,
+                   help="seconds to read (default: 10 from now on; with --since or "
+                        "--from-beginning, up to the topic's end, then stop)")
     t.add_argument("--type", type=_signal_types,
                    help="only signals of these types (comma-separated)")
     t.add_argument("--min-severity", choices=SEVERITIES,
@@ -522,7 +523,8 @@ def _tail(args: argparse.Namespace) -> int:
     settings = Settings.from_env(broker=args.broker)
     start = "earliest" if args.from_beginning else "latest" if args.since is None else args.since
     with plain_warnings():
-        signals = asyncio.run(read_signals(settings.broker, args.run_for, start,
+        seconds = 10.0 if args.run_for is None and start == "latest" else args.run_for
+        signals = asyncio.run(read_signals(settings.broker, seconds, start,
                                            chosen(args.type, args.min_severity)))
     if labels is not None:
         for line in score_labels(signals, labels, until_ms=int(time.time() * 1000)):

@@ -21,25 +21,30 @@ from aiokafka import AIOKafkaConsumer
 
 from signals.record import SEVERITIES
 from streams.simulate import matches
-from streams.topics import SIGNALS_TOPIC, assign_all, start_consumer
+from streams.topics import SIGNALS_TOPIC, assign_all, behind, start_consumer
+
+TOPIC_WAIT_S = 10.0  # for risk.signals to exist, when reading up to its end
 
 
-async def read_signals(broker: str, seconds: float, start: str | int = "latest",
+async def read_signals(broker: str, seconds: float | None, start: str | int = "latest",
                        keep: Callable[[dict[str, Any]], bool] | None = None
                        ) -> list[dict[str, Any]]:
-    """Print the signals of ``risk.signals`` (those ``keep`` accepts) as JSON lines for
-    ``seconds``, from ``start``: ``latest`` (what comes next), ``earliest`` or an
-    epoch-ms time (the first record appended then or later); return them."""
+    """Print the signals of ``risk.signals`` (those ``keep`` accepts) as JSON lines, from
+    ``start`` (``latest``: what comes next; ``earliest``; or an epoch-ms time: the
+    first record appended then or later), for ``seconds``, or with ``None`` up to
+    the topic's end as it was when reading began; return them."""
     consumer = AIOKafkaConsumer(bootstrap_servers=broker, group_id=None,
                                 enable_auto_commit=False)
     await start_consumer(consumer, broker)
     out: list[dict[str, Any]] = []
-    deadline = time.monotonic() + seconds
+    deadline = time.monotonic() + (TOPIC_WAIT_S if seconds is None else seconds)
     try:
         try:  # no topic yet (no worker ever ran): nothing to print
-            tps = await asyncio.wait_for(assign_all(consumer, [SIGNALS_TOPIC]), seconds)
+            tps = await asyncio.wait_for(assign_all(consumer, [SIGNALS_TOPIC]),
+                                         deadline - time.monotonic())
         except TimeoutError:
             return out
+        ends = await consumer.end_offsets(tps)
         if start == "earliest":
             await consumer.seek_to_beginning(*tps)
         elif start == "latest":
@@ -51,7 +56,8 @@ async def read_signals(broker: str, seconds: float, start: str | int = "latest",
                     await consumer.seek_to_end(tp)
                 else:
                     consumer.seek(tp, at.offset)
-        while time.monotonic() < deadline:
+        while (time.monotonic() < deadline if seconds is not None
+               else await behind(consumer, ends)):
             batch = await consumer.getmany(timeout_ms=500)
             for records in batch.values():
                 for rec in records:
