@@ -6,10 +6,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import math
+import multiprocessing
 import sys
 import time
 from collections import Counter
-from contextlib import nullcontext
+from concurrent.futures import ProcessPoolExecutor
+from contextlib import ExitStack, nullcontext
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
@@ -590,7 +592,7 @@ def _replay(args: argparse.Namespace) -> int:
 
     from streams.config import Settings
     from streams.quality import read_labels, show_quality
-    from streams.replay import event_hours, read_jsonl, replay
+    from streams.replay import event_hours, read_jsonl, replay, replayed_signals
     from streams.replay_compare import show_comparison
 
     policy = load_policy(args.policy)
@@ -601,7 +603,14 @@ def _replay(args: argparse.Namespace) -> int:
     cap = Settings.from_env().max_term_states  # the worker's, from the same variable
     out, dlq = _open_output(args.out, "--out"), _open_output(args.dlq, "--dlq")
     summary = _open_output(args.summary, "--summary")
-    result = replay(read_jsonl(args.events), policy, flush=args.flush, max_term_states=cap)
+    with ExitStack() as stack:
+        if against is not None:  # beside the candidate's replay, in a process of its own
+            pool = stack.enter_context(ProcessPoolExecutor(
+                max_workers=1, mp_context=multiprocessing.get_context("spawn")))
+            before = pool.submit(replayed_signals, args.events, against, args.flush, cap)
+        result = replay(read_jsonl(args.events), policy, flush=args.flush,
+                        max_term_states=cap)
+        against_signals = before.result() if against is not None else []
     with out or nullcontext(sys.stdout.buffer) as fh:
         fh.writelines(signal.to_json() + b"\n" for signal in result.signals)
     if dlq is not None:
@@ -620,10 +629,7 @@ def _replay(args: argparse.Namespace) -> int:
     name = args.policy or "the bundled policy"
     runs = [(f"--policy {name}", policy, [s.to_dict() for s in result.signals])]
     if against is not None:
-        before = replay(read_jsonl(args.events), against, flush=args.flush,
-                        max_term_states=cap)
-        runs.insert(0, (f"--against {args.against}", against,
-                        [s.to_dict() for s in before.signals]))
+        runs.insert(0, (f"--against {args.against}", against, against_signals))
         show_comparison(runs[0][2], runs[1][2], (args.against, name), console)
     if labels is not None:
         hours = event_hours(args.events)

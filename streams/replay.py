@@ -23,6 +23,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 import orjson
 
@@ -229,3 +230,11 @@ def event_hours(path: str) -> float:
             if isinstance(ts, int):
                 stamps.append(ts)
     return (max(stamps) - min(stamps)) / 3_600_000 if stamps else 0.0
+
+
+def replayed_signals(path: str, policy: Policy, flush: bool, max_term_states: int
+                     ) -> list[dict[str, Any]]:
+    """The signals a replay of the events file ``path`` gives, as on the wire: a
+    function of plain arguments, to run in another process beside a replay."""
+    result = replay(read_jsonl(path), policy, flush=flush, max_term_states=max_term_states)
+    return [s.to_dict() for s in result.signals]
