@@ -534,6 +534,9 @@ def _tail(args: argparse.Namespace) -> int:
     return 0
 
 
+VERDICT_WAIT_S = 10.0  # a reviewer's one-off command: a broker down is said soon
+
+
 def _verdict(args: argparse.Namespace) -> int:
     from streams.config import Settings
     from streams.contract import VERDICTS_TOPIC, verdict_record
@@ -549,7 +552,7 @@ def _verdict(args: argparse.Namespace) -> int:
     with plain_warnings():
         asyncio.run(produce([(VERDICTS_TOPIC, args.signal_id.encode(), record)],
                             settings.broker, speed=0, pace_from_ts=0,
-                            partitions=settings.partitions))
+                            partitions=settings.partitions, broker_wait_s=VERDICT_WAIT_S))
     print(f"sent: {orjson.dumps(record).decode()}", file=sys.stderr)
     return 0
 

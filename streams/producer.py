@@ -18,7 +18,7 @@ FLUSH_EVERY = 20_000
 async def produce(
     sim: Simulator | Iterable[Event], broker: str, speed: float,
     pace_from_ts: int, partitions: int = 4,
-    clock_anchored: bool = False,
+    clock_anchored: bool = False, broker_wait_s: float = 60.0,
 ) -> int:
     """Send every event; with ``speed > 0`` events at or after ``pace_from_ts`` are sent
     when the wall clock reaches ``(ts - pace_from_ts) / speed`` after the pacing began.
@@ -26,8 +26,9 @@ async def produce(
     With ``clock_anchored`` the pacing begins at the wall-clock instant
     ``pace_from_ts`` itself (event time was derived from the clock), so that
     however long an unpaced warm-up took, live events leave when they happen.
-    Returns the number of events sent."""
-    await ensure_topics(broker, PUBLIC_TOPICS, partitions)
+    Waits up to ``broker_wait_s`` for a broker to answer. Returns the number of
+    events sent."""
+    await ensure_topics(broker, PUBLIC_TOPICS, partitions, timeout_s=broker_wait_s)
     producer = AIOKafkaProducer(bootstrap_servers=broker, linger_ms=10,
                                 max_batch_size=512 * 1024)
     await producer.start()

@@ -225,6 +225,13 @@ def test_tail_without_a_broker_says_so_in_one_line(capsys) -> None:
     assert "`riskstream kafka start`" in err
 
 
+def test_a_verdict_with_no_broker_is_refused_after_a_short_wait(capsys) -> None:
+    broker = _silent_address()  # a reviewer's one-off command, not a service's start
+    assert main(["verdict", "--broker", broker, "sig_1", "confirmed"]) == 1
+    err = capsys.readouterr().err
+    assert f"riskstream verdict: no Kafka broker answers at {broker} (waited 10 s)" in err
+
+
 def test_a_broker_that_never_answers_is_named_after_the_wait() -> None:
     broker = _silent_address()
     with pytest.raises(BrokerUnreachable, match=f"answers at {broker} \\(waited 1 s\\)"):
