@@ -51,16 +51,22 @@ def judge(signal: dict[str, Any], labels: list[dict[str, Any]]) -> tuple[str, st
 
 class DemoReviewer:
     """Sends :func:`judge`'s verdict on each signal that opens, judged by the labels the
-    simulator wrote to ``labels_path`` (read when the first signal opens: the simulator
-    writes them all before its first event)."""
+    simulator wrote to ``labels_path`` (read when a signal opens, and again whenever
+    the file has changed since)."""
 
     def __init__(self, labels_path: Path, producer: AIOKafkaProducer) -> None:
         self.labels_path = labels_path
         self.producer = producer
         self._labels: list[dict[str, Any]] | None = None
+        self._read_as: tuple[int, int] | None = None  # the file's (mtime, size) when read
 
     def _read_labels(self) -> list[dict[str, Any]] | None:
-        if self._labels is None and self.labels_path.is_file():
+        try:
+            stat = self.labels_path.stat()
+        except FileNotFoundError:
+            return self._labels
+        if (stat.st_mtime_ns, stat.st_size) != self._read_as:
+            self._read_as = (stat.st_mtime_ns, stat.st_size)
             self._labels = [orjson.loads(line) for line in
                             self.labels_path.read_bytes().splitlines() if line.strip()]
         return self._labels

@@ -88,6 +88,11 @@ def test_the_reviewer_sends_a_valid_verdict_keyed_by_signal_once_its_labels_exis
         ("sig_report_spike_st-9_open", "confirmed", REVIEWER),
         ("sig_report_spike_st-8_open", "false_positive", REVIEWER)]
     assert abs(records[0].ts - time.time() * 1000) < 60_000
+    # a label added to the file later is read: a signal about it is confirmed
+    labels.write_bytes(labels.read_bytes() + orjson.dumps(
+        {"scenario": "report_spike", "entity_type": "stream", "entity_id": "st-7",
+         "region": "US"}) + b"\n")
+    assert asyncio.run(review(a_signal("report_spike", "st-7"))) == ["confirmed"]
 
 
 def test_the_screen_shows_each_signals_verdict_and_the_workers_count() -> None:
