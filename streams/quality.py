@@ -11,7 +11,11 @@ replay --labels`` (signals a backtest opened) count it the same way:
 * **delay** — from the scenario's start to its first such signal: the signal
   window's end plus the allowed lateness, when a live worker closes it;
 * **false signals per hour** — opened signals matching no label, per hour of
-  simulated traffic.
+  simulated traffic;
+* **paged** — labelled scenarios whose signals reached a severity that pages
+  on-call (:data:`PAGING_SEVERITIES`, as ``deploy/prometheus/alerts.yml`` pages:
+  an open at that severity, or an update rising to it), and the median delay
+  from the scenario's start to that record's window end plus the lateness.
 """
 
 from __future__ import annotations
@@ -28,6 +32,8 @@ from streams.bench.figures import percentile, show
 from streams.errors import ConfigError
 from streams.simulate import SCENARIOS, explained, matches
 
+#: the severities whose signals page on-call, opened or risen to (deploy/prometheus/alerts.yml)
+PAGING_SEVERITIES = ("high", "critical")
 #: what a label must hold to be scored against, and of what type
 LABEL_FIELDS = {"scenario": (str, "a string"), "entity_type": (str, "a string"),
                 "entity_id": (str, "a string"), "start_ts": (int, "epoch ms")}
@@ -36,8 +42,9 @@ LABEL_FIELDS = {"scenario": (str, "a string"), "entity_type": (str, "a string"),
 def score(labels: list[dict[str, Any]], signals: list[dict[str, Any]], lateness_ms: int
           ) -> dict[str, dict[str, Any]]:
     """Per signal type: matched and unmatched opens, the opens a scenario caused
-    besides (``side``), scenarios found, delays (s), the unmatched opens themselves
-    (``false``) and the labels of scenarios not found (``missed``).
+    besides (``side``), scenarios found, delays (s), scenarios that paged and the
+    delays to that (s), the unmatched opens themselves (``false``) and how many of
+    them paged, and the labels of scenarios not found (``missed``).
 
     >>> labels = [{"scenario": "report_spike", "entity_type": "stream", "entity_id": "s1",
     ...            "start_ts": 0}]
@@ -49,11 +56,19 @@ def score(labels: list[dict[str, Any]], signals: list[dict[str, Any]], lateness_
     (1, 1, 1, [130.0], ['s2'])
     >>> score(labels, [], 10_000)["report_spike"]["missed"] == labels
     True
+    >>> risen = dict(signals[0], status="update", severity="high", window_end=240_000)
+    >>> r = score(labels, [*signals, risen], 10_000)["report_spike"]
+    >>> r["paged"], r["page_delays"], r["false_paged"]
+    (1, [250.0], 0)
     """
     out: dict[str, dict[str, Any]] = {}
     for kind in {lb["scenario"] for lb in labels} | {s["signal_type"] for s in signals}:
         out[kind] = {"tp": 0, "fp": 0, "side": 0, "found": 0, "labels": 0, "delays": [],
-                     "false": [], "missed": []}
+                     "paged": 0, "page_delays": [], "false": [], "false_paged": 0,
+                     "missed": []}
+    paging = [s for s in signals
+              if s["status"] in ("open", "update") and s.get("severity") in PAGING_SEVERITIES]
+    paging_ids = {s["signal_id"] for s in paging if "signal_id" in s}
     for s in signals:
         if s["status"] != "open":
             continue
@@ -64,6 +79,7 @@ def score(labels: list[dict[str, Any]], signals: list[dict[str, Any]], lateness_
         else:
             out[s["signal_type"]]["fp"] += 1
             out[s["signal_type"]]["false"].append(s)
+            out[s["signal_type"]]["false_paged"] += s.get("signal_id") in paging_ids
     for lb in labels:
         r = out[lb["scenario"]]
         r["labels"] += 1
@@ -75,6 +91,11 @@ def score(labels: list[dict[str, Any]], signals: list[dict[str, Any]], lateness_
             r["delays"].append((min(opens) + lateness_ms - lb["start_ts"]) / 1000.0)
         else:
             r["missed"].append(lb)
+        pages = [s["window_end"] for s in paging if matches(lb, s)
+                 and s["window_end"] > lb["start_ts"]]
+        if pages:
+            r["paged"] += 1
+            r["page_delays"].append((min(pages) + lateness_ms - lb["start_ts"]) / 1000.0)
     return out
 
 
@@ -82,15 +103,20 @@ def score(labels: list[dict[str, Any]], signals: list[dict[str, Any]], lateness_
 class Tally:
     """One signal type's counts, summed over runs (:func:`score`'s results).
 
+    >>> none: dict[str, Any] = {"tp": 0, "fp": 0, "side": 0, "found": 0, "labels": 0,
+    ...                         "delays": [], "paged": 0, "page_delays": [], "false_paged": 0}
     >>> t = Tally()
-    >>> t.add({"tp": 2, "fp": 1, "side": 0, "found": 2, "labels": 2, "delays": [70.0, 130.0]})
-    >>> t.figures(hours=2.0)["precision"], t.figures(hours=2.0)["false_per_hour"]
+    >>> t.add(none | {"tp": 2, "fp": 1, "found": 2, "labels": 2, "delays": [70.0, 130.0],
+    ...               "paged": 1, "page_delays": [190.0]})
+    >>> t.figures(hours=2.0)["precision"], t.figures(hours=2.0)["paged"]
     (0.6666666666666666, 0.5)
     >>> t.describe(hours=2.0)
-    ('P 0.67  R 1.00', '2/2 found; delay p50 100 s, p90 124 s; 1 false (0.50/h)')
-    >>> t.add({"tp": 0, "fp": 0, "side": 2, "found": 0, "labels": 0, "delays": []})
+    ('P 0.67  R 1.00', '2/2 found; delay p50 100 s, p90 124 s; paged 1/2 (p50 190 s); 1 \
+false (0.50/h)')
+    >>> t.add(none | {"side": 2, "false_paged": 1})
     >>> t.describe(hours=2.0)[1]  # a scenario's side effects are neither right nor wrong
-    '2/2 found; delay p50 100 s, p90 124 s; 1 false (0.50/h); 2 side effects'
+    '2/2 found; delay p50 100 s, p90 124 s; paged 1/2 (p50 190 s); 1 false (0.50/h), 1 \
+paged; 2 side effects'
 
     """
 
@@ -100,6 +126,9 @@ class Tally:
     found: int = 0
     labels: int = 0
     delays: list[float] = field(default_factory=list)
+    paged: int = 0
+    page_delays: list[float] = field(default_factory=list)
+    false_paged: int = 0
 
     def add(self, r: dict[str, Any]) -> None:
         self.tp += r["tp"]
@@ -108,6 +137,9 @@ class Tally:
         self.found += r["found"]
         self.labels += r["labels"]
         self.delays += r["delays"]
+        self.paged += r["paged"]
+        self.page_delays += r["page_delays"]
+        self.false_paged += r["false_paged"]
 
     def figures(self, hours: float) -> dict[str, float]:
         """The summary's figures: ``nan`` where there was nothing to divide by."""
@@ -118,6 +150,8 @@ class Tally:
             "delay_p50_s": percentile(self.delays, 50),
             "delay_p90_s": percentile(self.delays, 90),
             "false_per_hour": self.fp / hours if hours > 0 else math.nan,
+            "paged": self.paged / self.labels if self.labels else math.nan,
+            "page_delay_p50_s": percentile(self.page_delays, 50),
         }
 
     def describe(self, hours: float) -> tuple[str, str]:
@@ -125,14 +159,18 @@ class Tally:
         f = self.figures(hours)
         delay = (f"delay p50 {f['delay_p50_s']:.0f} s, p90 {f['delay_p90_s']:.0f} s"
                  if self.delays else "no delay")
+        paged = f"paged {self.paged}/{self.labels}" + (
+            f" (p50 {f['page_delay_p50_s']:.0f} s)" if self.page_delays else "")
         return (f"P {two(f['precision'])}  R {two(f['recall'])}",
-                f"{self.found}/{self.labels} found; {delay}; {self.false_note(hours)}")
+                f"{self.found}/{self.labels} found; {delay}; {paged}; "
+                f"{self.false_note(hours)}")
 
     def false_note(self, hours: float) -> str:
         """How many opens were false, and how many a scenario caused besides."""
         per_hour = two(self.fp / hours if hours > 0 else math.nan)
-        return f"{self.fp} false ({per_hour}/h)" + (
-            f"; {self.side} side effects" if self.side else "")
+        return (f"{self.fp} false ({per_hour}/h)"
+                + (f", {self.false_paged} paged" if self.false_paged else "")
+                + (f"; {self.side} side effects" if self.side else ""))
 
 
 def false_row(signal: dict[str, Any], prefix: str = "") -> tuple[str, str, str]:
@@ -222,7 +260,7 @@ def show_quality(labels: list[dict[str, Any]], signals: list[dict[str, Any]],
     (0.0, ['report_spike'])
     >>> for line in out.get().splitlines():  # the rows, spaces squeezed
     ...     if "report_spike" in line or "listing_burst" in line: print(" ".join(line.split()))
-    │ report_spike │ P n/a R 0.00 │ 0/1 found; no delay; 0 false (0.00/h) │
+    │ report_spike │ P n/a R 0.00 │ 0/1 found; no delay; paged 0/1; 0 false (0.00/h) │
     │ listing_burst │ not injected │ no label of this type; 1 false (2.00/h) │
     │ listing_burst se-1 │ 0.70 │ observed new_listings=9 │
     │ report_spike s1 │ started 1970-01-01 00:00:00Z │ region US │

@@ -17,6 +17,7 @@ from prometheus_client import CollectorRegistry
 from signals.metrics import build_metrics
 from streams.config import PREFIX, Settings
 from streams.localkafka import KAFKA_VERSION
+from streams.quality import PAGING_SEVERITIES
 
 ROOT = Path(__file__).parents[2]
 DEPLOY = ROOT / "deploy"
@@ -114,3 +115,16 @@ def test_the_image_and_the_pods_run_the_worker_as_a_user_not_root() -> None:
     [deploy] = [d for d in docs if d["kind"] == "Deployment"]
     context = deploy["spec"]["template"]["spec"]["securityContext"]
     assert context["runAsNonRoot"] is True and str(context["runAsUser"]) == users[-1]
+
+
+def test_the_quality_figures_count_as_paged_what_the_alert_rules_page_on() -> None:
+    rules = yaml.safe_load((DEPLOY / "prometheus/alerts.yml").read_text())
+    paging = {r["alert"]: r["expr"] for g in rules["groups"] for r in g["rules"]
+              if r.get("labels", {}).get("severity") == "page"
+              and "riskstream_signals_emitted_total" in r["expr"]}
+    assert set(paging) == {"RiskstreamSevereSignalOpened", "RiskstreamSignalEscalated"}
+    for expr in paging.values():
+        [severities] = re.findall(r'severity=~"([^"]+)"', expr)
+        assert tuple(severities.split("|")) == PAGING_SEVERITIES
+    statuses = {s for e in paging.values() for s in re.findall(r'status="(\w+)"', e)}
+    assert statuses == {"open", "update"}

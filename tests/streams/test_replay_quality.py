@@ -53,6 +53,17 @@ def test_each_policy_is_scored_against_the_labels_and_the_summary_holds_the_cand
         assert figures[kind]["recall"] == 1.0 and figures[kind]["precision"] == 1.0
         assert figures[kind]["delay_p50_s"] == expected[kind]["delays"][0] > 0
         assert figures[kind]["false_per_hour"] == 0.0
+        # paged: a record about the scenario at high or critical, opened or risen to
+        label = next(lb for lb in plan if lb["scenario"] == kind)
+        paging = [s for s in signals if s["signal_type"] == kind and s["status"] != "resolved"
+                  and s["entity_id"] == label["entity_id"]
+                  and s["severity"] in ("high", "critical")]
+        assert figures[kind]["paged"] == (1.0 if paging else 0.0)
+        if paging:
+            first = min(s["window_end"] for s in paging)
+            assert figures[kind]["page_delay_p50_s"] == (first + 10_000
+                                                         - label["start_ts"]) / 1000
+    assert figures["report_spike"]["paged"] == 1.0  # this run's spike reaches high
     assert "0.50 h of events" in err
     against, policy = f"quality under --against {in_use}", "quality under --policy"
     assert _row(err, "report_spike", against)[0] == "P n/a  R 0.00"  # switched off: missed
