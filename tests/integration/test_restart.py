@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import math
+import re
 import signal
 import time
 from importlib import resources
@@ -100,13 +101,26 @@ def test_crash_and_restart_creates_no_phantom_signals(broker, worker, run, tmp_p
 
 def test_two_workers_sharing_a_deployment_create_no_phantom_signals(broker, worker, run,
                                                                     tmp_path) -> None:
-    """Scale-out: two workers of one deployment start together. Whichever joins the
-    consumer groups second makes the other give up partitions it has begun to read
-    (uncommitted input, partial windows waiting for a merge), and the two then
-    share the input and windows partitions. Every signal either sends must be one
+    """Scale-out: a second worker of a deployment starts as the first begins to read.
+    Joining the consumer groups, it makes the first give up partitions it has begun
+    to read (uncommitted input, partial windows waiting for a merge), and the two
+    then share the input and windows partitions. Every signal either sends must be one
     the single-worker deployment sent, with the same id and status."""
     before = _signals(broker)
     first = WorkerProcess(broker, tmp_path / "a", "rs-scale")
+    try:
+        # the second starts once the first holds input partitions: started at the same
+        # instant, both can join the group's first generation, and no partition that
+        # one had begun to read is taken from it
+        deadline = time.monotonic() + 180
+        while not re.search(rb"Setting newly assigned partitions \{TopicPartition[^}]*\} "
+                            rb"for group rs-scale-ingest", first.log.read_bytes()):
+            assert time.monotonic() < deadline and first.proc.poll() is None, \
+                first.log.read_text()[-3000:]
+            time.sleep(0.05)
+    except BaseException:
+        stop_worker(first)
+        raise
     second = WorkerProcess(broker, tmp_path / "b", "rs-scale")
     pair = (first, second)
     try:
