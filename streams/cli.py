@@ -88,6 +88,21 @@ def _port(text: str) -> int:
     return value
 
 
+def _listed(text: str, known: tuple[str, ...], what: str, offered: tuple[str, ...] = ()
+            ) -> tuple[str, ...]:
+    """Comma-separated names, each one of ``known`` (a refusal offers ``offered`` too).
+
+    >>> _listed("a, b", ("a", "b", "c"), "letter")
+    ('a', 'b')
+    """
+    names = tuple(n.strip() for n in text.split(",") if n.strip())
+    for name in names:
+        if name not in known:
+            raise argparse.ArgumentTypeError(
+                f"unknown {what} {name!r}; choose from {', '.join((*offered, *known))}")
+    return names
+
+
 def _scenarios(text: str) -> tuple[str, ...]:
     from streams.simulate import SCENARIOS
 
@@ -95,12 +110,7 @@ def _scenarios(text: str) -> tuple[str, ...]:
         return SCENARIOS
     if text in ("", "none"):
         return ()
-    names = tuple(n.strip() for n in text.split(",") if n.strip())
-    for name in names:
-        if name not in SCENARIOS:
-            raise argparse.ArgumentTypeError(
-                f"unknown scenario {name!r}; choose from all, none, {', '.join(SCENARIOS)}")
-    return names
+    return _listed(text, SCENARIOS, "scenario", offered=("all", "none"))
 
 
 def _moment(text: str) -> int:
@@ -143,11 +153,7 @@ def _signal_types(text: str) -> tuple[str, ...]:
     """
     from signals.catalogue import CATALOGUE
 
-    names = tuple(n.strip() for n in text.split(",") if n.strip())
-    for name in names:
-        if name not in CATALOGUE:
-            raise argparse.ArgumentTypeError(
-                f"unknown signal type {name!r}; choose from {', '.join(CATALOGUE)}")
+    names = _listed(text, tuple(CATALOGUE), "signal type")
     if not names:
         raise argparse.ArgumentTypeError("no signal type given")
     return names

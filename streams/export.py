@@ -33,6 +33,7 @@ import orjson
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from streams.contract import INPUT_TOPICS
+from streams.replay import event_ts
 from streams.topics import assign_all, start_consumer
 
 FETCH_RECORDS = 10_000
@@ -64,19 +65,6 @@ def line_of(value: bytes) -> bytes:
         return orjson.dumps(orjson.loads(value))
     except orjson.JSONDecodeError:
         return value.replace(b"\r", b" ").replace(b"\n", b" ")
-
-
-def event_ts(value: bytes) -> int | None:
-    """The record's event time, if it has one.
-
-    >>> event_ts(b'{"ts": 1767225600000}'), event_ts(b'oops'), event_ts(b'[1]')
-    (1767225600000, None, None)
-    """
-    try:
-        ts = orjson.loads(value).get("ts")
-    except (orjson.JSONDecodeError, AttributeError):
-        return None
-    return ts if type(ts) is int else None
 
 
 async def _bounds(consumer: AIOKafkaConsumer, tps: list[TopicPartition], since: int | None,

@@ -210,6 +210,19 @@ def read_jsonl(path: str) -> Iterable[tuple[str, bytes, bytes]]:
                 yield topic, key, line
 
 
+def event_ts(value: bytes) -> int | None:
+    """A record's event time, if it has one.
+
+    >>> event_ts(b'{"ts": 1767225600000}'), event_ts(b'oops'), event_ts(b'[1]')
+    (1767225600000, None, None)
+    """
+    try:
+        ts = orjson.loads(value).get("ts")
+    except (orjson.JSONDecodeError, AttributeError):
+        return None
+    return ts if type(ts) is int else None
+
+
 def event_hours(path: str) -> float:
     """Hours of event time a file of events spans, first to last ``ts`` (lines that
     are not events with a ``ts`` are left out).
@@ -220,15 +233,8 @@ def event_hours(path: str) -> float:
     >>> event_hours(fh.name)
     1.5
     """
-    stamps = []
     with open(path, "rb") as fh:
-        for line in fh:
-            try:
-                ts = orjson.loads(line).get("ts")
-            except (orjson.JSONDecodeError, AttributeError):
-                continue
-            if isinstance(ts, int):
-                stamps.append(ts)
+        stamps = [ts for ts in map(event_ts, fh) if ts is not None]
     return (max(stamps) - min(stamps)) / 3_600_000 if stamps else 0.0
 
 
