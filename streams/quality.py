@@ -34,6 +34,12 @@ from streams.simulate import SCENARIOS, explained, matches
 
 #: the severities whose signals page on-call, opened or risen to (deploy/prometheus/alerts.yml)
 PAGING_SEVERITIES = ("high", "critical")
+#: the columns of a table of quality per signal type
+COLUMNS = ("signal type", "P", "R", "found", "delay p50/p90", "false opens", "side effects",
+           "paged, p50")
+#: what the table's less obvious columns count
+COLUMN_NOTE = ("false opens: on no labelled entity; side effects: on an entity a scenario "
+               "affects besides, such as a report_spike on a stream of a segment's surge")
 #: what a label must hold to be scored against, and of what type
 LABEL_FIELDS = {"scenario": (str, "a string"), "entity_type": (str, "a string"),
                 "entity_id": (str, "a string"), "start_ts": (int, "epoch ms")}
@@ -110,14 +116,11 @@ class Tally:
     ...               "paged": 1, "page_delays": [190.0]})
     >>> t.figures(hours=2.0)["precision"], t.figures(hours=2.0)["paged"]
     (0.6666666666666666, 0.5)
-    >>> t.describe(hours=2.0)
-    ('P 0.67  R 1.00', '2/2 found; delay p50 100 s, p90 124 s; paged 1/2 (p50 190 s); 1 \
-false (0.50/h)')
+    >>> t.cells(hours=2.0)
+    ('0.67', '1.00', '2/2', '100 / 124 s', '1 (0.50/h)', '0', '1/2, 190 s')
     >>> t.add(none | {"side": 2, "false_paged": 1})
-    >>> t.describe(hours=2.0)[1]  # a scenario's side effects are neither right nor wrong
-    '2/2 found; delay p50 100 s, p90 124 s; paged 1/2 (p50 190 s); 1 false (0.50/h), 1 \
-paged; 2 side effects'
-
+    >>> t.cells(hours=2.0)[4:6]  # a scenario's side effects are neither right nor wrong
+    ('1 (0.50/h), 1 paged', '2')
     """
 
     tp: int = 0
@@ -154,23 +157,30 @@ paged; 2 side effects'
             "page_delay_p50_s": percentile(self.page_delays, 50),
         }
 
-    def describe(self, hours: float) -> tuple[str, str]:
-        """The figures as a table's figure and note columns."""
+    def cells(self, hours: float) -> tuple[str, ...]:
+        """The figures as the cells of a row of :data:`COLUMNS`, after the type."""
         f = self.figures(hours)
-        delay = (f"delay p50 {f['delay_p50_s']:.0f} s, p90 {f['delay_p90_s']:.0f} s"
-                 if self.delays else "no delay")
-        paged = f"paged {self.paged}/{self.labels}" + (
-            f" (p50 {f['page_delay_p50_s']:.0f} s)" if self.page_delays else "")
-        return (f"P {two(f['precision'])}  R {two(f['recall'])}",
-                f"{self.found}/{self.labels} found; {delay}; {paged}; "
-                f"{self.false_note(hours)}")
+        delay = (f"{f['delay_p50_s']:.0f} / {f['delay_p90_s']:.0f} s" if self.delays
+                 else "none")
+        paged = f"{self.paged}/{self.labels}" + (
+            f", {f['page_delay_p50_s']:.0f} s" if self.page_delays else "")
+        return (two(f["precision"]), two(f["recall"]), f"{self.found}/{self.labels}", delay,
+                self.false_cell(hours), str(self.side), paged)
 
-    def false_note(self, hours: float) -> str:
-        """How many opens were false, and how many a scenario caused besides."""
+    def false_cell(self, hours: float) -> str:
+        """How many opens were false, per hour, and how many of them paged."""
         per_hour = two(self.fp / hours if hours > 0 else math.nan)
-        return (f"{self.fp} false ({per_hour}/h)"
-                + (f", {self.false_paged} paged" if self.false_paged else "")
-                + (f"; {self.side} side effects" if self.side else ""))
+        return f"{self.fp} ({per_hour}/h)" + (
+            f", {self.false_paged} paged" if self.false_paged else "")
+
+    def unscored(self, why: str, hours: float) -> tuple[str, ...]:
+        """The cells of a type with no scenario to score (``why``): its opens are all
+        false or side effects.
+
+        >>> Tally(fp=1).unscored("not injected", 0.5)
+        ('', '', 'not injected', '', '1 (2.00/h)', '0', '')
+        """
+        return ("", "", why, "", self.false_cell(hours), str(self.side), "")
 
 
 def false_row(signal: dict[str, Any], prefix: str = "") -> tuple[str, str, str]:
@@ -253,15 +263,16 @@ def show_quality(labels: list[dict[str, Any]], signals: list[dict[str, Any]],
     ...          "region": "US", "start_ts": 0}
     >>> sig = {"signal_type": "listing_burst", "entity_id": "se-1", "status": "open",
     ...        "window_end": 60_000, "score": 0.7, "observed": {"new_listings": 9}}
-    >>> console = Console(width=100, color_system=None)
+    >>> console = Console(width=120, color_system=None)
     >>> with console.capture() as out:
     ...     figures = show_quality([label], [sig], 10_000, 0.5, "quality", console)
     >>> figures["report_spike"]["recall"], list(figures)
     (0.0, ['report_spike'])
     >>> for line in out.get().splitlines():  # the rows, spaces squeezed
-    ...     if "report_spike" in line or "listing_burst" in line: print(" ".join(line.split()))
-    │ report_spike │ P n/a R 0.00 │ 0/1 found; no delay; paged 0/1; 0 false (0.00/h) │
-    │ listing_burst │ not injected │ no label of this type; 1 false (2.00/h) │
+    ...     if line.startswith("│") and ("report_spike" in line or "listing_burst" in line):
+    ...         print(" ".join(line.split()))
+    │ report_spike │ n/a │ 0.00 │ 0/1 │ none │ 0 (0.00/h) │ 0 │ 0/1 │
+    │ listing_burst │ │ │ no label │ │ 1 (2.00/h) │ 0 │ │
     │ listing_burst se-1 │ 0.70 │ observed new_listings=9 │
     │ report_spike s1 │ started 1970-01-01 00:00:00Z │ region US │
     """
@@ -278,20 +289,21 @@ def show_quality(labels: list[dict[str, Any]], signals: list[dict[str, Any]],
     for kind in known:
         t = totals[kind]
         if kind in labelled:
-            rows.append((kind, *t.describe(hours)))
+            rows.append((kind, *t.cells(hours)))
         else:
-            rows.append((kind, "not injected", f"no label of this type; {t.false_note(hours)}"))
+            rows.append((kind, *t.unscored("no label", hours)))
+    missed_rows = [(f"{lb['scenario']} {lb['entity_id']}", f"started {_when(lb['start_ts'])}",
+                    f"region {lb.get('region', '?')}") for lb in missed]
+    tables: list[tuple[str, list[tuple[str, ...]], tuple[str, ...]]] = [
+        (title, rows, COLUMNS),
+        ("false signals: opened on no labelled entity", [false_row(s) for s in false], ()),
+        ("scenarios missed: no signal of their type opened on their entity after it started",
+         list(missed_rows), ())]
     # headings printed apart from their tables, so that a long one is not wrapped to a
     # table's width
-    for heading, table in ((title, rows),
-                           ("false signals: opened on no labelled entity",
-                            [false_row(s) for s in false]),
-                           ("scenarios missed: no signal of their type opened on their entity "
-                            "after it started",
-                            [(f"{lb['scenario']} {lb['entity_id']}",
-                              f"started {_when(lb['start_ts'])}",
-                              f"region {lb.get('region', '?')}") for lb in missed])):
+    for heading, table, columns in tables:
         if table:
-            console.print(heading, highlight=False, soft_wrap=True)
-            show("", table, console)
+            console.print(heading + (f" ({COLUMN_NOTE})" if columns else ""),
+                          highlight=False, soft_wrap=True)
+            show("", table, console, columns)
     return {kind: totals[kind].figures(hours) for kind in known if kind in labelled}

@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from pathlib import Path
 
 import psutil
@@ -84,12 +85,19 @@ def rss_bytes(pid: int) -> int:
     return int(psutil.Process(pid).memory_info().rss)
 
 
-def show(title: str, rows: list[tuple[str, str, str]], console: Console | None = None) -> None:
-    """Print a three-column table: what, figure, note."""
+def show(title: str, rows: Sequence[tuple[str, ...]], console: Console | None = None,
+         columns: tuple[str, ...] = ()) -> None:
+    """Print a table: by default three columns (what, figure, note); with ``columns``,
+    those, the first a row's name and the others figures (aligned right)."""
     table = Table(title=title, title_justify="left")
-    table.add_column("measure")
-    table.add_column("figure", justify="right")
-    table.add_column("how / note")
+    if columns:
+        table.add_column(columns[0], no_wrap=True)
+        for name in columns[1:]:
+            table.add_column(name, justify="right")
+    else:
+        table.add_column("measure")
+        table.add_column("figure", justify="right")
+        table.add_column("how / note")
     for row in rows:
         table.add_row(*row)
     (console or Console(width=max(Console().width, 120))).print(table)

@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 import orjson
+from rich.console import Console
 
 from signals.compare import compare_opened
 from signals.engine import Engine
@@ -44,7 +45,7 @@ from streams.bench.run import fresh_broker
 from streams.bench.throughput import preload, window_progress
 from streams.errors import ConfigError
 from streams.localworker import WorkerProcess
-from streams.quality import Tally, false_row, score
+from streams.quality import COLUMN_NOTE, COLUMNS, Tally, false_row, score
 from streams.replay import replay
 from streams.simulate import SCENARIOS, SimConfig, Simulator
 
@@ -145,20 +146,24 @@ def run_scenarios(args: argparse.Namespace) -> int:
             shutil.rmtree(root, ignore_errors=True)
     hours = len(seeds) * args.minutes / 60.0
     summary: dict[str, Any] = {}
-    rows = []
+    rows: list[tuple[str, ...]] = []
     for kind in SCENARIOS:
         if kind not in enabled:
-            rows.append((kind, "not run", "not enabled in the policy"))
+            rows.append((kind, "", "", "not enabled"))
             continue
         if kind not in kinds:  # left out by --types: its false signals still count
-            rows.append((kind, "not injected", "left out by --types; "
-                         f"{totals.get(kind, Tally()).false_note(hours)} on the traffic"))
+            rows.append((kind, *totals.get(kind, Tally()).unscored("not injected", hours)))
             continue
         t = totals[kind]  # every injected type has labels, so a total
         summary[kind] = t.figures(hours)
-        rows.append((kind, *t.describe(hours)))
-    show(f"scenarios: seeds {', '.join(map(str, seeds))}, {args.minutes} min each at "
-         f"{args.rate:.0f} events/s, {REPEATS} scenarios per type per seed", rows)
+        rows.append((kind, *t.cells(hours)))
+    span = (f"{seeds[0]}-{seeds[-1]}" if len(seeds) > 2 and list(seeds) == list(
+        range(seeds[0], seeds[-1] + 1)) else ", ".join(map(str, seeds)))
+    console = Console(width=max(Console().width, 120))
+    console.print(f"scenarios: seeds {span}, {args.minutes} min each at {args.rate:.0f} "
+                  f"events/s, {REPEATS} scenarios per type per seed ({COLUMN_NOTE})",
+                  highlight=False, soft_wrap=True)
+    show("", rows, console, COLUMNS)
     if args.replay:
         show("live worker against a replay of the same events: signals opened, by id", [
             (kind, f"{both}/{both + live + rep}",

@@ -66,9 +66,9 @@ def test_each_policy_is_scored_against_the_labels_and_the_summary_holds_the_cand
     assert figures["report_spike"]["paged"] == 1.0  # this run's spike reaches high
     assert "0.50 h of events" in err
     against, policy = f"quality under --against {in_use}", "quality under --policy"
-    assert _row(err, "report_spike", against)[0] == "P n/a  R 0.00"  # switched off: missed
-    assert _row(err, "price_anomaly", against)[0] == "P 1.00  R 1.00"
-    assert _row(err, "report_spike", policy)[0] == "P 1.00  R 1.00"
+    assert _row(err, "report_spike", against)[:3] == ["n/a", "0.00", "0/1"]  # switched off
+    assert _row(err, "price_anomaly", against)[:3] == ["1.00", "1.00", "1/1"]
+    assert _row(err, "report_spike", policy)[:3] == ["1.00", "1.00", "1/1"]
     spike = next(lb for lb in plan if lb["scenario"] == "report_spike")
     missed = err[err.index("scenarios missed"):err.index(policy)]
     assert f"report_spike {spike['entity_id']}" in missed
@@ -85,8 +85,9 @@ def test_a_signal_no_label_explains_is_counted_and_listed_as_false(
     assert main(["replay", str(events), "--labels", str(spikes_only), "--summary", str(summary),
                  "--out", str(tmp_path / "signals.jsonl")]) == 0
     err = capsys.readouterr().err
-    figure, note = _row(err, "price_anomaly", "quality under")
-    assert figure == "not injected" and note.startswith("no label of this type; 1 false (2.00/h)")
+    precision, recall, found, delay, false, _, paged = _row(err, "price_anomaly", "quality under")
+    assert (precision, recall, found, delay, false, paged) == ("", "", "no label", "",
+                                                               "1 (2.00/h)", "")
     listing = next(lb for lb in plan if lb["scenario"] == "price_anomaly")["entity_id"]
     assert _row(err, f"price_anomaly {listing}", "false signals")[1]  # its score
     assert set(orjson.loads(summary.read_bytes())) == {"report_spike"}
