@@ -23,6 +23,7 @@ signals.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 
 import msgspec
@@ -35,6 +36,7 @@ from signals.lifecycle import Lifecycle
 from signals.policy import Policy, SignalPolicy, off_side
 from signals.record import Signal, signal_id
 from signals.state import EntityState, StateHead
+from signals.verdicts import Mute
 
 
 @dataclass
@@ -314,6 +316,69 @@ class Engine:
             ))
         return out
 
+    def mute(self, mute: Mute, state: EntityState, emitted_ts: int) -> list[Signal]:
+        """Act on a reviewer's verdict that ends a signal (``false_positive`` or
+        ``duplicate``) on the entity's ``state``, changed in place: the signal resolves
+        if its episode is still the one open, and after a ``false_positive`` the entity
+        opens no signal of that type until the policy's ``mute_s`` after the verdict
+        (the lifecycle's cooldown, kept as long as the entity's state).
+
+        >>> from signals.aggregate import WindowAggregate
+        >>> from signals.policy import load_policy
+        >>> engine = Engine(load_policy())
+        >>> def spike(i, reports):
+        ...     return WindowAggregate(entity_type="stream", entity_id="s1", region="US",
+        ...         window_start=i * 60_000, window_end=(i + 1) * 60_000,
+        ...         features={"viewers_mean": 800.0, "n_viewer_snapshot": 6.0,
+        ...                   "n_report": reports, "n_comment": 40.0})
+        >>> state = None
+        >>> for i, reports in enumerate([0, 1, 0, 0, 30]):
+        ...     result = engine.process(spike(i, reports), state, emitted_ts=0)
+        ...     state = result.state
+        >>> opened = result.signals[0]
+        >>> verdict = Mute(entity_key="stream:s1", signal_type="report_spike",
+        ...                signal_id=opened.signal_id, verdict="false_positive", ts=300_000)
+        >>> [(s.status, s.evidence["resolved_because"]) for s in
+        ...  engine.mute(verdict, state, emitted_ts=0)]  # doctest: +NORMALIZE_WHITESPACE
+        [('resolved', "a reviewer's verdict: false_positive; no report_spike opens on this
+          stream until 1970-01-01 06:05Z")]
+        >>> engine.process(spike(5, 30), state, emitted_ts=0).signals  # muted: no new open
+        []
+        >>> engine.mute(verdict, state, emitted_ts=0)  # resolved already: nothing to send
+        []
+        """
+        sp = self.policy.signals.get(mute.signal_type)
+        entry = CATALOGUE.get(mute.signal_type)
+        if sp is None or entry is None:
+            return []
+        entity_type, _, entity_id = mute.entity_key.partition(":")
+        life = Lifecycle(state.life.get(entry.code))
+        now = state.last_ws + self.window_ms  # the end of the entity's newest window
+        out = []
+        muted_until = mute.ts + sp.mute_s * 1000 if mute.verdict == "false_positive" else 0
+        this = signal_id(mute.signal_type, entity_type, entity_id, life.episode_start)
+        if life.is_open and this == mute.signal_id:
+            life.close(now, sp.cooldown_s * 1000)
+            until = max(life.cooldown_until, muted_until)
+            by = f" by {mute.reviewer}" if mute.reviewer else ""
+            out.append(Signal(
+                signal_id=this, signal_type=mute.signal_type, status="resolved",
+                entity_type=entity_type, entity_id=entity_id, region=state.region,
+                severity=life.severity, score=0.0, detector=sp.detector,
+                detector_version=entry.detectors[sp.detector].version,
+                window_start=state.last_ws, window_end=now,
+                evidence={"resolved_because": (
+                    f"a reviewer's verdict{by}: {mute.verdict}; no {mute.signal_type} opens "
+                    f"on this {entity_type} until {_minute(until)}")},
+                first_seen_ts=life.episode_start, emitted_ts=emitted_ts,
+            ))
+        life.cooldown_until = max(life.cooldown_until, muted_until)
+        if life.idle(now):
+            state.life.pop(entry.code, None)
+        else:
+            state.life[entry.code] = life.state()
+        return out
+
     def term_rank(self, state: EntityState, now_ts: int) -> tuple[float, int] | None:
         """How readily a term's state may be forgotten, lowest first: the count it
         expects in a window at ``now_ts``, then its last window's start; ``None`` if
@@ -405,6 +470,14 @@ def _resolved_because(status: str, agg: WindowAggregate, life: Lifecycle,
                                     f"{sp.resolve_score} or more: the level was learned as "
                                     "the new normal"}
     return {}
+
+
+def _minute(ts_ms: int) -> str:
+    """
+    >>> _minute(1_767_225_610_000)
+    '2026-01-01 00:00Z'
+    """
+    return time.strftime("%Y-%m-%d %H:%MZ", time.gmtime(ts_ms / 1000))
 
 
 def _rounded(values: dict[str, float]) -> dict[str, float]:

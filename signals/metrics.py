@@ -20,7 +20,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 from signals.catalogue import CATALOGUE
 from signals.record import SEVERITIES, STATUSES
-from signals.verdicts import UNKNOWN_TYPE, VERDICTS
+from signals.verdicts import UNKNOWN_TYPE, VERDICT_ACTIONS, VERDICTS
 
 INPUT_TOPICS = ("livestream.events", "listing.events")
 VERDICTS_TOPIC = "governance.verdicts"
@@ -53,6 +53,7 @@ class Metrics:
     windows_held_seconds: Gauge
     signals_emitted: Counter
     verdicts: Counter
+    verdict_actions: Counter
     processing_latency: Histogram
     signal_delay: Histogram
     consumer_lag: Gauge
@@ -136,6 +137,14 @@ def build_metrics(registry: CollectorRegistry) -> Metrics:
             "(unknown: a signal id not among the newest 100,000 of the last 7 days on "
             "risk.signals, or one of a type riskstream does not emit).",
             ["signal_type", "verdict"], registry=registry),
+        verdict_actions=Counter(
+            "riskstream_verdict_actions_total",
+            "What the worker judging a signal's entity did on a false_positive or "
+            "duplicate verdict: resolved the signal (and, after a false_positive, muted "
+            "the entity for the type's mute_s); muted it only (its signal had resolved); "
+            "none (a duplicate on a resolved signal); untracked (no state for the "
+            "entity: silent past the entity TTL).",
+            ["signal_type", "action"], registry=registry),
         processing_latency=Histogram(
             "riskstream_processing_latency_seconds",
             "From a record's broker timestamp to the end of the batch that folded it "
@@ -192,6 +201,9 @@ def build_metrics(registry: CollectorRegistry) -> Metrics:
     for signal_type in (*CATALOGUE, UNKNOWN_TYPE):
         for verdict in VERDICTS:
             m.verdicts.labels(signal_type=signal_type, verdict=verdict)
+    for signal_type in CATALOGUE:
+        for action in VERDICT_ACTIONS:
+            m.verdict_actions.labels(signal_type=signal_type, action=action)
     for entity_type in ENTITY_TYPES:
         m.windows_closed.labels(entity_type=entity_type)
         m.windows_stale.labels(entity_type=entity_type)

@@ -64,6 +64,9 @@ class SignalPolicy(_Strict, frozen=True):
     resolve_score: Score = 0.3
     resolve_after_windows: Annotated[int, msgspec.Meta(ge=1)] = 2
     cooldown_s: Annotated[int, msgspec.Meta(ge=0)] = 600
+    #: after a reviewer's ``false_positive`` verdict on one of its signals, how long
+    #: (from the verdict's time) the entity opens no signal of this type (0: none)
+    mute_s: Annotated[int, msgspec.Meta(ge=0)] = 21_600
     #: event time after the stage's first window in a region (of any type) during
     #: which the signal learns but never opens there (entities that all look new at
     #: start, such as terms)

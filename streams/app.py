@@ -56,6 +56,7 @@ from signals.merge import (
 from signals.metrics import Metrics, build_metrics
 from signals.policy import Policy
 from signals.record import Signal
+from signals.verdicts import MUTE_KEY, Mute, action_of, decode_mute, encode_mute
 from streams.band_store import SAVE_INTERVAL_S, changed_states, restore_bands
 from streams.config import Settings
 from streams.contract import VERDICTS_TOPIC
@@ -194,6 +195,30 @@ def create_app(settings: Settings, policy: Policy, metrics: Metrics) -> faust.Ap
         for entity_type, n in skipped.items():
             metrics.windows_skipped.labels(entity_type=entity_type).inc(n)
 
+    async def apply_mute(mute: Mute) -> None:
+        """Resolve the signal a reviewer ended, and mute its entity (``Engine.mute``);
+        the entity's windows arrive on this partition, so no window is judged between
+        reading its state and putting it back."""
+        key = mute.entity_key.encode()
+        state = states.get(key)
+        if state is None:  # not tracked (silent past the TTL): nothing to resolve or keep
+            metrics.verdict_actions.labels(signal_type=mute.signal_type,
+                                           action="untracked").inc()
+            return
+        resolved = engine.mute(mute, state, emitted_ts=_now_ms())
+        await states.put(key, state)
+        metrics.verdict_actions.labels(signal_type=mute.signal_type,
+                                       action=action_of(mute.verdict, bool(resolved))).inc()
+        for signal in resolved:
+            await emit(signal)
+
+    async def send_mute(mute: Mute) -> None:
+        """Send ``mute`` to the windows partition of its entity (``key_partition``, as
+        the ingest stage sends the entity's windows)."""
+        await windows.send(key=MUTE_KEY, value=encode_mute(mute),
+                           partition=key_partition(mute.entity_key.encode(),
+                                                   settings.partitions))
+
     @app.agent(windows, name="detect")
     async def detect(stream: Any) -> None:
         await states.ready.wait()
@@ -201,6 +226,10 @@ def create_app(settings: Settings, policy: Policy, metrics: Metrics) -> faust.Ap
             message = event.message
             ack = functools.partial(stream.ack, event)
             merger, held = merger_of(message.partition)
+            if message.key == MUTE_KEY:  # a reviewer's verdict that ends a signal
+                await apply_mute(decode_mute(message.value))
+                await ack()
+                continue
             if message.key == WATERMARK_KEY:
                 wm = decode_watermark(message.value)
                 await evaluate_merged(merger.watermark(
@@ -288,7 +317,7 @@ def create_app(settings: Settings, policy: Policy, metrics: Metrics) -> faust.Ap
         async for event in stream.events():
             message = event.message
             dead = await judge_verdict(message.value, message.key, message.partition,
-                                       message.offset, follower.type_of, metrics)
+                                       message.offset, follower.ref_of, metrics, send_mute)
             if dead is not None:
                 sent = await dlq_out.send(key=message.key, value=dead.to_json())
                 await sent

@@ -283,8 +283,9 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--summary", help="with --labels, write the --policy's figures per "
                                      "signal type here as JSON (as `bench scenarios` does)")
 
-    x = sub.add_parser("export", help="write the input topics' records over a span of time to "
-                                      "a file, in event-time order, for `riskstream replay`")
+    x = sub.add_parser("export", help="write the input topics' records and reviewers' verdicts "
+                                      "over a span of time to a file, in event-time order, for "
+                                      "`riskstream replay`")
     _add_broker(x)
     x.add_argument("--out", required=True, help="the file to write (JSON lines)")
     x.add_argument("--since", type=_moment,
@@ -630,6 +631,9 @@ def _replay(args: argparse.Namespace) -> int:
           f"dead_lettered={len(result.dead)} windows={result.windows} "
           f"signals={len(result.signals)} states_forgotten={result.forgotten} "
           f"(term states past the cap: {result.terms_forgotten})", file=sys.stderr)
+    if result.verdicts:
+        print("verdicts: " + ", ".join(f"{k}={n}" for k, n in sorted(result.verdicts.items())),
+              file=sys.stderr)
     if kinds:
         print("dead-lettered by kind: " + ", ".join(f"{k}={n}" for k, n in sorted(kinds.items()))
               + ("" if args.dlq else " (--dlq FILE keeps them, with their reasons)"),

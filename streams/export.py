@@ -1,7 +1,9 @@
 """``riskstream export``: the input topics' records over a span of time, as a file that
 ``riskstream replay`` reads, for a backtest of a policy on what production saw.
 
-Every partition of ``livestream.events`` and ``listing.events`` is read from the
+Every partition of ``livestream.events``, ``listing.events`` and
+``governance.verdicts`` (reviewers' verdicts, which a replay acts on as the
+worker did) is read from the
 first record at or after ``since`` to the last before ``until`` (by the records'
 Kafka timestamps, which ``offsets_for_times`` finds: the first offset stamped at
 or after a time, so where producers' clocks disagree a record stamped out of
@@ -32,11 +34,13 @@ from typing import IO
 import orjson
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
-from streams.contract import INPUT_TOPICS
+from streams.contract import INPUT_TOPICS, VERDICTS_TOPIC
 from streams.replay import event_ts
 from streams.topics import assign_all, start_consumer
 
 FETCH_RECORDS = 10_000
+#: the topics a replay reads: the events, and the verdicts that act on their signals
+EXPORTED_TOPICS = (*INPUT_TOPICS, VERDICTS_TOPIC)
 
 
 @dataclass
@@ -82,7 +86,7 @@ async def _bounds(consumer: AIOKafkaConsumer, tps: list[TopicPartition], since: 
 
 
 async def export(broker: str, out: IO[bytes], since: int | None = None,
-                 until: int | None = None, topics: tuple[str, ...] = INPUT_TOPICS,
+                 until: int | None = None, topics: tuple[str, ...] = EXPORTED_TOPICS,
                  progress: Callable[[int], None] | None = None) -> Exported:
     """Write the topics' records between ``since`` and ``until`` (epoch ms, both
     included; ``None``: from the start, to the end offsets of now) to ``out``, one a

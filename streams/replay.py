@@ -15,12 +15,18 @@ time). States are swept as the worker sweeps them
 ``SWEEP_INTERVAL_S`` of event time, between batches and no later than the
 earliest window held for merging, so a replay longer than the TTL resolves
 the signals of entities that went quiet and forgets their states, as the
-worker does.
+worker does. Reviewers' verdicts in the file (``governance.verdicts`` records,
+as ``riskstream export`` writes them among the events) act as in the worker
+(:meth:`~signals.engine.Engine.mute`), each before the first window that closes
+after its time (as a worker reading it live would); one on a signal the replay
+has not opened (another policy's, say) does nothing.
 """
 
 from __future__ import annotations
 
 import functools
+import heapq
+import itertools
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -32,8 +38,16 @@ from signals.engine import Engine
 from signals.merge import SETTLE_MS, SPREAD_ENTITY_TYPES, Mergers, sweep_time
 from signals.policy import Policy
 from signals.record import Signal
+from signals.verdicts import ENDING_VERDICTS, SignalRef, action_of
 from streams.config import MAX_TERM_STATES
-from streams.contract import LISTING_TOPIC, LIVESTREAM_TOPIC
+from streams.contract import (
+    LISTING_TOPIC,
+    LIVESTREAM_TOPIC,
+    VERDICTS_TOPIC,
+    Verdict,
+    decode_verdict,
+)
+from streams.errors import BadRecord
 from streams.ingest import DeadLetter, IngestCore, Raw
 from streams.statestore import StateMap
 from streams.sweep import SWEEP_INTERVAL_S, sweep
@@ -56,16 +70,21 @@ def partition_of(key: bytes, partitions: int) -> int:
 
 
 def route(event: object) -> tuple[str, bytes]:
-    """The input topic and key an event belongs to; anything but a JSON object goes to
-    the livestream topic without a key, where the core dead-letters it.
+    """The input topic and key an event belongs to (a reviewer's verdict: a record with
+    a ``verdict`` and no ``event_type``); anything but a JSON object goes to the
+    livestream topic without a key, where the core dead-letters it.
 
     >>> route({"event_type": "price_changed", "listing_id": "li-1"})
     ('listing.events', b'li-1')
+    >>> route({"signal_id": "sig_1", "verdict": "false_positive", "ts": 1})
+    ('governance.verdicts', b'sig_1')
     >>> route([1, 2])
     ('livestream.events', b'')
     """
     if not isinstance(event, dict):
         return LIVESTREAM_TOPIC, b""
+    if "verdict" in event and "event_type" not in event:
+        return VERDICTS_TOPIC, str(event.get("signal_id", "")).encode()
     if event.get("event_type") in LISTING_TYPES:
         return LISTING_TOPIC, str(event.get("listing_id", "")).encode()
     return LIVESTREAM_TOPIC, str(event.get("stream_id", "")).encode()
@@ -80,6 +99,10 @@ class ReplayResult:
     windows: int = 0
     forgotten: int = 0  # entity states the sweeps forgot (TTL and cap)
     terms_forgotten: int = 0  # of them, term states beyond max_term_states
+    #: verdicts read, by what they did: ``counted`` (confirmed, needs_more_data), an
+    #: action of ``riskstream_verdict_actions_total``, or ``unknown`` (a signal this
+    #: replay did not open)
+    verdicts: dict[str, int] = field(default_factory=dict)
 
 
 def replay(
@@ -111,6 +134,39 @@ def replay(
     # the clock of the merger's settle time is the newest event time read, as if paced
     merger = Mergers(settle_ms=SETTLE_MS)
     newest = {"window_end": -1, "swept": -1}  # event time, as the worker's sweep reads it
+    refs: dict[str, SignalRef] = {}  # the signals opened so far, for verdicts on them
+    # verdicts read, by time, each waiting for the first window that closes after it
+    verdicts: list[tuple[int, int, Verdict]] = []
+    lateness_ms = policy.windows.allowed_lateness_s * 1000
+    read = itertools.count()  # verdicts of the same time: in the file's order
+
+    def emit(signals: list[Signal]) -> None:
+        result.signals.extend(signals)
+        for s in signals:
+            refs[s.signal_id] = SignalRef(s.signal_type, s.entity_type, s.entity_id)
+
+    def act(until_ts: int | None) -> None:
+        """Act on the verdicts read up to ``until_ts`` (all, if None), as the worker
+        acts on one when it reads it: live, before any window that closes later."""
+        while verdicts and (until_ts is None or verdicts[0][0] <= until_ts):
+            v = heapq.heappop(verdicts)[2]
+            ref = refs.get(v.signal_id)
+            if v.verdict not in ENDING_VERDICTS:
+                done = "counted"
+            elif ref is None:
+                done = "unknown"
+            else:
+                key = ref.entity_key.encode()
+                state = states.get(key)
+                if state is None:
+                    done = "untracked"
+                else:
+                    signals = engine.mute(ref.mute(v.signal_id, v.verdict, v.ts, v.reviewer),
+                                          state, emitted_ts)
+                    states.set(key, state)
+                    emit(signals)
+                    done = action_of(v.verdict, bool(signals))
+            result.verdicts[done] = result.verdicts.get(done, 0) + 1
 
     def detect(aggs: list[WindowAggregate], closed: tuple[str, int] | None = None,
                first_uses: Iterable[FirstUse] = ()) -> None:
@@ -138,12 +194,14 @@ def replay(
         for agg in whole:
             if not engine.wants(agg):  # e.g. one account's text on two partitions
                 continue
+            if verdicts and verdicts[0][0] < agg.window_end + lateness_ms:
+                act(agg.window_end + lateness_ms - 1)  # this window closed after them
             key = agg.key.encode()
             out = engine.process(agg, states.get(key), emitted_ts)
             if out.stale:
                 continue
             states.set(key, out.state)
-            result.signals.extend(out.signals)
+            emit(out.signals)
             newest["window_end"] = max(newest["window_end"], agg.window_end)
 
     def expire() -> None:
@@ -155,7 +213,7 @@ def replay(
         newest["swept"] = newest["window_end"]
         now = sweep_time(newest["window_end"], merger.oldest_start())
         swept = sweep(states, engine, now, emitted_ts, max_term_states)
-        result.signals.extend(swept.signals)
+        emit(swept.signals)
         swept.apply_to(states)
         result.forgotten += len(swept.forget)
         result.terms_forgotten += swept.terms_forgotten
@@ -172,6 +230,14 @@ def replay(
         tp = (topic, partition_of(key, partitions))
         offset = offsets.get(tp, 0)
         offsets[tp] = offset + 1
+        if topic == VERDICTS_TOPIC:  # a reviewer's: waits for the windows up to its time
+            try:
+                verdict = decode_verdict(value)
+                heapq.heappush(verdicts, (verdict.ts, next(read), verdict))
+            except BadRecord as exc:
+                result.dead.append(DeadLetter(topic, tp[1], offset, key, value, exc.kind,
+                                              str(exc)))
+            continue
         pending.setdefault(tp, []).append(Raw(offset, key, value))
         held += 1
         if held >= batch:  # every partition up to here: folded in step, as the worker does
@@ -188,6 +254,7 @@ def replay(
         detect(core.close_all(), first_uses=core.take_first_uses())
     # partials some partition has closed: all there will be
     judge(merger.drain())
+    act(None)  # the file's last verdicts: the worker would act on them as it reads them
     expire()  # windows judged since the last sweep may share its window end
     return result
 

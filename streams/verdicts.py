@@ -2,10 +2,13 @@
 counted under its signal's type (``riskstream_verdicts_total``), or dead-lettered.
 
 A verdict names its signal by id only. Every worker follows all of
-``risk.signals`` from 7 days back (:class:`SignalFollower`) to learn the type of
-each signal id, whichever worker emitted it; the verdicts themselves are shared
-among the workers like any input topic. A verdict changes no detection: it is a
-measure of the signals' precision, as their reviewers see it.
+``risk.signals`` from 7 days back (:class:`SignalFollower`) to learn the type and
+entity of each signal id, whichever worker emitted it; the verdicts themselves are
+shared among the workers like any input topic. Counted, they measure the signals'
+precision as their reviewers see it. A ``false_positive`` or ``duplicate`` verdict
+also goes, as a :class:`signals.verdicts.Mute`, to the worker that judges the
+signal's entity, which resolves the signal and, after a ``false_positive``, opens
+no other of its type there for a while (:meth:`signals.engine.Engine.mute`).
 """
 
 from __future__ import annotations
@@ -20,7 +23,14 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.errors import KafkaError
 
 from signals.metrics import Metrics
-from signals.verdicts import SIGNAL_TYPES_CAPACITY, SignalTypes, verdict_label
+from signals.verdicts import (
+    ENDING_VERDICTS,
+    SIGNAL_TYPES_CAPACITY,
+    Mute,
+    SignalRef,
+    SignalTypes,
+    verdict_label,
+)
 from streams.contract import VERDICTS_TOPIC, decode_verdict
 from streams.errors import BadRecord
 from streams.ingest import DeadLetter
@@ -33,8 +43,8 @@ CATCH_UP_S = 5.0  # an unknown id waits at most this for the follower to read to
 
 
 class SignalFollower:
-    """Every signal id on ``risk.signals`` and its type, from ``lookback_s`` back
-    (:class:`signals.verdicts.SignalTypes`), kept up to date."""
+    """Every signal id on ``risk.signals``, its type and entity, from ``lookback_s``
+    back (:class:`signals.verdicts.SignalTypes`), kept up to date."""
 
     def __init__(self, broker: str, topic: str = SIGNALS_TOPIC, lookback_s: int = LOOKBACK_S,
                  capacity: int = SIGNAL_TYPES_CAPACITY) -> None:
@@ -50,15 +60,20 @@ class SignalFollower:
         self._ends: AIOKafkaConsumer | None = None
         self._tps: list[TopicPartition] = []
 
-    async def type_of(self, signal_id: str) -> str | None:
-        """The type of ``signal_id``; an id not read yet waits (up to ``catch_up_s``)
-        until the follower has read what the topic holds now: a signal and a verdict
-        on it may be written a moment apart."""
+    async def ref_of(self, signal_id: str) -> SignalRef | None:
+        """The type and entity of ``signal_id``; an id not read yet waits (up to
+        ``catch_up_s``) until the follower has read what the topic holds now: a signal
+        and a verdict on it may be written a moment apart."""
         await self.ready.wait()
-        found = self.types.type_of(signal_id)
+        found = self.types.ref_of(signal_id)
         if found is None and await self._caught_up(self.catch_up_s):
-            found = self.types.type_of(signal_id)
+            found = self.types.ref_of(signal_id)
         return found
+
+    async def type_of(self, signal_id: str) -> str | None:
+        """The type of ``signal_id``, as :meth:`ref_of` finds it."""
+        ref = await self.ref_of(signal_id)
+        return None if ref is None else ref.signal_type
 
     async def _caught_up(self, timeout_s: float) -> bool:
         """Whether the follower read what the topic holds now within ``timeout_s``; a
@@ -85,9 +100,11 @@ class SignalFollower:
     def _note(self, value: bytes | None) -> None:
         try:
             record = orjson.loads(value or b"")
-            self.types.note(record["signal_id"], record["signal_type"])
+            self.types.note(record["signal_id"], record["signal_type"], record["entity_type"],
+                            record["entity_id"])
         except (orjson.JSONDecodeError, KeyError, TypeError) as exc:
-            log.warning("a risk.signals record without signal_id and signal_type; not noted",
+            log.warning("a risk.signals record without signal_id, signal_type, entity_type "
+                        "and entity_id; not noted",
                         extra={"error": repr(exc)[:200]})
 
     async def run(self) -> None:
@@ -103,11 +120,11 @@ class SignalFollower:
             self._tps = await assign_all(consumer, [self.topic])
             since = int(time.time() * 1000) - self.lookback_s * 1000
             starts = await consumer.offsets_for_times({tp: since for tp in self._tps})
+            # nothing that recent: from the end as it is now (``seek_to_end`` would find
+            # the end only at the first fetch, past a signal written meanwhile)
+            ends = await consumer.end_offsets([tp for tp, at in starts.items() if at is None])
             for tp, start in starts.items():
-                if start is None:  # nothing that recent
-                    await consumer.seek_to_end(tp)
-                else:
-                    consumer.seek(tp, start.offset)
+                consumer.seek(tp, ends[tp] if start is None else start.offset)
             read = await self._read_to_end(consumer)
             log.info("signal ids read back", extra={"records": read, "ids": len(self.types)})
             self.ready.set()
@@ -133,23 +150,32 @@ class SignalFollower:
 
 
 async def judge_verdict(raw: bytes | None, key: bytes | None, partition: int, offset: int,
-                        type_of: Callable[[str], Awaitable[str | None]],
-                        metrics: Metrics) -> DeadLetter | None:
-    """Count one ``governance.verdicts`` record under its signal's type (``type_of``:
-    :meth:`SignalFollower.type_of` in a worker); a bad one is counted as
-    dead-lettered and returned, for the caller to send to the DLQ.
+                        ref_of: Callable[[str], Awaitable[SignalRef | None]],
+                        metrics: Metrics,
+                        act: Callable[[Mute], Awaitable[None]] | None = None
+                        ) -> DeadLetter | None:
+    """Count one ``governance.verdicts`` record under its signal's type (``ref_of``:
+    :meth:`SignalFollower.ref_of` in a worker), and hand a verdict that ends its
+    signal to ``act`` as a :class:`Mute`; a bad one is counted as dead-lettered and
+    returned, for the caller to send to the DLQ.
 
     >>> from prometheus_client import CollectorRegistry
     >>> from signals.metrics import build_metrics
     >>> reg = CollectorRegistry(); m = build_metrics(reg)
-    >>> async def type_of(signal_id): return {"sig_1": "report_spike"}.get(signal_id)
+    >>> async def ref_of(signal_id):
+    ...     return {"sig_1": SignalRef("report_spike", "stream", "st-1")}.get(signal_id)
     >>> ok = b'{"schema_version": 1, "signal_id": "sig_1", "verdict": "confirmed", "ts": 1}'
-    >>> asyncio.run(judge_verdict(ok, b"sig_1", 0, 7, type_of, m)) is None
+    >>> asyncio.run(judge_verdict(ok, b"sig_1", 0, 7, ref_of, m)) is None
     True
     >>> reg.get_sample_value("riskstream_verdicts_total",
     ...                      {"signal_type": "report_spike", "verdict": "confirmed"})
     1.0
-    >>> asyncio.run(judge_verdict(b'{"schema_version": 1}', None, 0, 8, type_of, m)).error
+    >>> async def act(mute): print(mute.entity_key, mute.verdict)
+    >>> fp = ok.replace(b"confirmed", b"false_positive")
+    >>> asyncio.run(judge_verdict(fp, b"sig_1", 0, 8, ref_of, m, act)) is None
+    stream:st-1 false_positive
+    True
+    >>> asyncio.run(judge_verdict(b'{"schema_version": 1}', None, 0, 9, ref_of, m)).error
     'missing_field: Object missing required field `signal_id`'
     """
     try:
@@ -158,9 +184,12 @@ async def judge_verdict(raw: bytes | None, key: bytes | None, partition: int, of
         metrics.events_dead_lettered.labels(topic=VERDICTS_TOPIC, kind=exc.kind).inc()
         log.warning("dead-lettered a verdict", extra={"offset": offset, "error": str(exc)[:200]})
         return DeadLetter(VERDICTS_TOPIC, partition, offset, key, raw, exc.kind, str(exc))
-    signal_type = verdict_label(await type_of(verdict.signal_id))
+    ref = await ref_of(verdict.signal_id)
+    signal_type = verdict_label(None if ref is None else ref.signal_type)
     metrics.verdicts.labels(signal_type=signal_type, verdict=verdict.verdict).inc()
     metrics.events_processed.labels(topic=VERDICTS_TOPIC).inc()
     log.info("verdict", extra={"signal_id": verdict.signal_id, "signal_type": signal_type,
                                "verdict": verdict.verdict})
+    if act is not None and ref is not None and verdict.verdict in ENDING_VERDICTS:
+        await act(ref.mute(verdict.signal_id, verdict.verdict, verdict.ts, verdict.reviewer))
     return None

@@ -40,9 +40,12 @@ def test_an_export_replays_as_the_events_sent_and_keeps_to_its_span(
     sent.write_bytes(b"".join(orjson.dumps(e) + b"\n" for _, _, e in events))
     with fresh_broker(tmp_path, "kafka") as broker:
         asyncio.run(produce(iter(events[:half]), broker, speed=0, pace_from_ts=0))
+        verdict = orjson.dumps({"schema_version": 1, "signal_id": "sig_x", "verdict":
+                                "false_positive", "ts": events[half - 1][2]["ts"] + 1})
         asyncio.run(send(broker, [("livestream.events", b"st-x", b"not\njson"),
                                    ("livestream.events", b"st-x", PRETTY),
-                                   ("listing.events", b"li-x", None)]))
+                                   ("listing.events", b"li-x", None),
+                                   ("governance.verdicts", b"sig_x", verdict)]))
         time.sleep(1.5)
         cut = int(time.time() * 1000)  # between the halves, by the records' timestamps
         time.sleep(1.5)
@@ -51,7 +54,7 @@ def test_an_export_replays_as_the_events_sent_and_keeps_to_its_span(
         everything, before, after = (tmp_path / f"{n}.jsonl" for n in ("all", "before", "after"))
         assert main(["export", "--broker", broker, "--out", str(everything)]) == 0
         err = capsys.readouterr().err
-        assert f"exported {len(events) + 2} records, event time " in err
+        assert f"exported {len(events) + 3} records, event time " in err
         assert "1 records with no value (tombstones) left out" in err
         assert main(["export", "--broker", broker, "--out", str(before),
                      "--until", str(cut)]) == 0
@@ -60,6 +63,9 @@ def test_an_export_replays_as_the_events_sent_and_keeps_to_its_span(
 
     lines = everything.read_bytes().splitlines()
     assert b"not json" in lines and b'{"schema_version":1,"event_type":"follow"}' in lines
+    # a reviewer's verdict, in its place by time, for the replay to act on as the worker did
+    assert lines.index(verdict) > lines.index(orjson.dumps(events[half - 1][2]))
+    assert replay(read_jsonl(str(everything)), load_policy()).verdicts == {"unknown": 1}
     exported = [orjson.loads(line) for line in lines if line.startswith(b'{"schema_version')
                 and b'"event_id"' in line]
     assert sorted(e["event_id"] for e in exported) == sorted(e["event_id"] for _, _, e in events)
@@ -86,6 +92,7 @@ def test_an_export_replays_as_the_events_sent_and_keeps_to_its_span(
     assert first == {e["event_id"] for _, _, e in events[:half]}
     assert second == ids - first
     assert b"not json" in before.read_bytes() and b"not json" not in after.read_bytes()
+    assert verdict in before.read_bytes() and verdict not in after.read_bytes()
 
 
 def test_a_span_that_ends_before_it_starts_and_a_bad_time_are_refused(

@@ -10,6 +10,7 @@ from signals.engine import Engine
 from signals.policy import load_policy
 from signals.record import signal_id
 from signals.state import decode_state, encode_state
+from signals.verdicts import Mute
 
 MIN = 60_000
 
@@ -93,6 +94,47 @@ def test_expiry_resolves_open_signals() -> None:
     assert sig.status == "resolved" and sig.signal_id == signal_id(
         "report_spike", "stream", "s1", MIN)
     assert not engine.expired(state, 3 * MIN)
+
+
+def _verdict(sig_id: str, verdict: str, ts: int, signal_type: str = "report_spike") -> Mute:
+    return Mute(entity_key="stream:s1", signal_type=signal_type, signal_id=sig_id,
+                verdict=verdict, ts=ts, reviewer="ana")
+
+
+def test_a_false_positive_verdict_resolves_its_signal_and_mutes_the_entity() -> None:
+    engine = Engine(load_policy())  # report_spike: mute_s 21,600, cooldown_s 600
+    state, [opened] = _run([_window(i, r) for i, r in enumerate([0, 0, 30])], engine)
+    [resolved] = engine.mute(_verdict(opened.signal_id, "false_positive", 3 * MIN), state, 7)
+    assert (resolved.signal_id, resolved.status, resolved.emitted_ts) == (
+        opened.signal_id, "resolved", 7)
+    assert resolved.evidence["resolved_because"] == (
+        "a reviewer's verdict by ana: false_positive; no report_spike opens on this stream "
+        "until 1970-01-01 06:03Z")  # the verdict's time plus mute_s
+    assert (resolved.window_start, resolved.window_end) == (2 * MIN, 3 * MIN)
+    state = decode_state(encode_state(state))  # the mute is kept as the state is saved
+    # spikes go on: muted for mute_s from the verdict, then judged again
+    windows = [_window(i, 30) for i in (3, 4, 200, 362, 363)]
+    [(reopened, _)] = [(s, s.status) for w in windows
+                       for s in engine.process(w, state, emitted_ts=0).signals]
+    assert (reopened.status, reopened.window_start) == ("open", 363 * MIN)
+
+
+def test_a_duplicate_verdict_resolves_without_muting_and_a_verdict_on_an_old_episode_only_mutes(
+        ) -> None:
+    engine = Engine(load_policy())
+    state, [opened] = _run([_window(i, r) for i, r in enumerate([0, 0, 30])], engine)
+    [resolved] = engine.mute(_verdict(opened.signal_id, "duplicate", 3 * MIN), state, 0)
+    assert "until 1970-01-01 00:13Z" in resolved.evidence["resolved_because"]  # cooldown
+    again = [s.status for i in range(3, 16) for s in
+             engine.process(_window(i, 30), state, emitted_ts=0).signals]
+    assert again == ["open"]  # after the usual cooldown of 10 minutes
+    # a false positive on the first episode: the one open now goes on, later ones wait
+    assert engine.mute(_verdict(opened.signal_id, "false_positive", 16 * MIN), state, 0) == []
+    code = CATALOGUE["report_spike"].code
+    assert state.life[code][4] == 16 * MIN + 21_600_000  # cooldown_until
+    # a verdict on a type the policy does not run, or one the entity never had, is kept
+    # apart from it
+    assert engine.mute(_verdict("sig_x", "false_positive", 0, "made_up"), state, 0) == []
 
 
 def test_unwatched_entity_types() -> None:

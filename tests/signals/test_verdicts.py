@@ -10,12 +10,14 @@ from signals.verdicts import SignalTypes, verdict_label
 def test_the_oldest_noted_goes_first_and_a_noted_again_one_stays_longest() -> None:
     types = SignalTypes(capacity=3)
     for n in range(3):
-        types.note(f"sig_{n}", "report_spike")
-    types.note("sig_0", "report_spike")  # its update, or its resolve
-    types.note("sig_3", "emerging_term")
+        types.note(f"sig_{n}", "report_spike", "stream", f"st-{n}")
+    types.note("sig_0", "report_spike", "stream", "st-0")  # its update, or its resolve
+    types.note("sig_3", "emerging_term", "term", "cl0ne|US")
     assert [types.type_of(f"sig_{n}") for n in range(4)] == [
         "report_spike", None, "report_spike", "emerging_term"]
     assert len(types) == 3
+    assert types.ref_of("sig_3") == ("emerging_term", "term", "cl0ne|US")
+    assert types.ref_of("sig_3").entity_key == "term:cl0ne|US"  # its state's key
 
 
 def test_capacity_must_hold_one() -> None:

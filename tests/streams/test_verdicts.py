@@ -15,7 +15,7 @@ from prometheus_client import CollectorRegistry
 
 from signals.metrics import VERDICT_ERROR_KINDS, build_metrics
 from signals.metrics import VERDICTS_TOPIC as METRICS_VERDICTS_TOPIC
-from signals.verdicts import VERDICTS
+from signals.verdicts import VERDICTS, Mute, SignalRef
 from streams.cli import main
 from streams.contract import VERDICTS_TOPIC, VerdictKind, decode_verdict
 from streams.errors import BadRecord
@@ -70,12 +70,12 @@ def test_verdicts_are_counted_by_their_signal_s_type_and_bad_ones_returned() -> 
     metrics = build_metrics(registry)
     asked: list[str] = []
 
-    async def type_of(signal_id: str) -> str | None:
+    async def ref_of(signal_id: str) -> SignalRef | None:
         asked.append(signal_id)
-        return {"sig_1": "price_anomaly"}.get(signal_id)
+        return {"sig_1": SignalRef("price_anomaly", "listing", "li-1")}.get(signal_id)
 
     async def go() -> list[Any]:
-        return [await judge_verdict(raw, b"k", 2, offset, type_of, metrics)
+        return [await judge_verdict(raw, b"k", 2, offset, ref_of, metrics)
                 for offset, raw in enumerate([
                     verdict(), verdict(verdict="false_positive"),
                     verdict(signal_id="sig_gone", verdict="duplicate"),
@@ -101,6 +101,29 @@ def test_verdicts_are_counted_by_their_signal_s_type_and_bad_ones_returned() -> 
     assert [registry.get_sample_value("riskstream_events_dead_lettered_total",
                                       {"topic": "governance.verdicts", "kind": k})
             for k in ("out_of_range", "not_json", "missing_field")] == [1, 1, 0]
+
+
+def test_a_verdict_that_ends_a_signal_goes_to_its_entity_as_a_mute() -> None:
+    metrics = build_metrics(CollectorRegistry())
+    sent: list[Mute] = []
+
+    async def ref_of(signal_id: str) -> SignalRef | None:
+        return {"sig_1": SignalRef("price_anomaly", "listing", "li-1")}.get(signal_id)
+
+    async def act(mute: Mute) -> None:
+        sent.append(mute)
+
+    async def go() -> None:
+        for kind in VERDICTS:
+            await judge_verdict(verdict(verdict=kind, reviewer="ana"), b"k", 0, 0, ref_of,
+                                metrics, act)
+        await judge_verdict(verdict(signal_id="sig_gone", verdict="false_positive"), b"k", 0,
+                            0, ref_of, metrics, act)  # not known: no entity to send it to
+
+    asyncio.run(go())
+    assert sent == [Mute(entity_key="listing:li-1", signal_type="price_anomaly",
+                         signal_id="sig_1", verdict=kind, ts=1_767_225_600_000, reviewer="ana")
+                    for kind in ("false_positive", "duplicate")]
 
 
 @pytest.mark.parametrize(("argv", "field"), [
@@ -134,7 +157,7 @@ class _Ends:
         self.asked += 1
         if self.asked <= self.failures:
             raise KafkaConnectionError("the broker is gone")
-        self.follower.types.note(*self.then_noted)
+        self.follower.types.note(*self.then_noted, "stream", "st-1")
         return {tp: 1 for tp in tps}
 
 
