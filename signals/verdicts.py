@@ -40,8 +40,12 @@ VERDICT_ACTIONS = ("resolved", "muted", "none", "untracked")
 UNKNOWN_TYPE = "unknown"
 #: signal ids remembered; about 300 B each (ids, entities and map, `tracemalloc`)
 SIGNAL_TYPES_CAPACITY = 100_000
-#: key of the windows-topic records that carry a :class:`Mute` to its entity's owner
+#: key of the windows-topic records that carry a :class:`Mute` to its entity's owner,
+#: in their header :data:`MUTE_HEADER`; their value is an empty batch of windows, all
+#: a worker of an earlier version (which knows no mute) sees in them
 MUTE_KEY = b"\x00mute"
+MUTE_HEADER = "mute"
+MUTE_VALUE = b"[]"
 
 
 class SignalRef(NamedTuple):

@@ -56,7 +56,15 @@ from signals.merge import (
 from signals.metrics import Metrics, build_metrics
 from signals.policy import Policy
 from signals.record import Signal
-from signals.verdicts import MUTE_KEY, Mute, action_of, decode_mute, encode_mute
+from signals.verdicts import (
+    MUTE_HEADER,
+    MUTE_KEY,
+    MUTE_VALUE,
+    Mute,
+    action_of,
+    decode_mute,
+    encode_mute,
+)
 from streams.band_store import SAVE_INTERVAL_S, changed_states, restore_bands
 from streams.config import Settings
 from streams.contract import VERDICTS_TOPIC
@@ -214,8 +222,11 @@ def create_app(settings: Settings, policy: Policy, metrics: Metrics) -> faust.Ap
 
     async def send_mute(mute: Mute) -> None:
         """Send ``mute`` to the windows partition of its entity (``key_partition``, as
-        the ingest stage sends the entity's windows)."""
-        await windows.send(key=MUTE_KEY, value=encode_mute(mute),
+        the ingest stage sends the entity's windows), in a header: the record's value
+        is an empty batch, so a worker of an earlier version, during a rolling
+        upgrade, passes over it."""
+        await windows.send(key=MUTE_KEY, value=MUTE_VALUE,
+                           headers=[(MUTE_HEADER, encode_mute(mute))],
                            partition=key_partition(mute.entity_key.encode(),
                                                    settings.partitions))
 
@@ -227,7 +238,9 @@ def create_app(settings: Settings, policy: Policy, metrics: Metrics) -> faust.Ap
             ack = functools.partial(stream.ack, event)
             merger, held = merger_of(message.partition)
             if message.key == MUTE_KEY:  # a reviewer's verdict that ends a signal
-                await apply_mute(decode_mute(message.value))
+                for name, value in message.headers or ():
+                    if name == MUTE_HEADER:
+                        await apply_mute(decode_mute(value))
                 await ack()
                 continue
             if message.key == WATERMARK_KEY:

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-from signals.verdicts import SignalTypes, verdict_label
+from signals.aggregate import decode_batch
+from signals.verdicts import (
+    MUTE_VALUE,
+    Mute,
+    SignalTypes,
+    decode_mute,
+    encode_mute,
+    verdict_label,
+)
 
 
 def test_the_oldest_noted_goes_first_and_a_noted_again_one_stays_longest() -> None:
@@ -29,3 +37,11 @@ def test_a_type_outside_the_catalogue_is_counted_as_unknown() -> None:
     # a record on risk.signals that riskstream did not write must not add label values
     assert [verdict_label(t) for t in ("emerging_term", "made_up_type", "", None)] == [
         "emerging_term", "unknown", "unknown", "unknown"]
+
+
+def test_a_mute_record_is_an_empty_batch_of_windows_to_a_worker_that_knows_no_mute() -> None:
+    # an earlier version decodes every windows record of an unknown key as a batch
+    assert decode_batch(MUTE_VALUE) == []
+    mute = Mute(entity_key="stream:st-1", signal_type="report_spike", signal_id="sig_1",
+                verdict="false_positive", ts=1, reviewer=None)
+    assert decode_mute(encode_mute(mute)) == mute  # the header's value
