@@ -405,7 +405,9 @@ class Engine:
         return usual, state.last_ws
 
     def remembers(self, key: str) -> bool:
-        """Whether entity ``key``'s type (``type:id``) may keep anything past the TTL.
+        """Whether entity ``key``'s type (``type:id``) has detectors that may keep
+        something past the TTL (any type keeps a reviewer's mute, see
+        :meth:`remembered`).
 
         >>> from signals.policy import load_policy
         >>> engine = Engine(load_policy())
@@ -418,7 +420,8 @@ class Engine:
         """What to keep of entity ``key`` (``type:id``) once it is silent past the TTL:
         a state holding only what its detectors keep that long (a seller's upload habit,
         see ``PoissonRateDetector.memory``; a common word's peak usual count,
-        ``CountSurgeDetector.memory``) and when the entity was first seen
+        ``CountSurgeDetector.memory``), the cooldowns still running (a reviewer's mute,
+        :meth:`mute`) and when the entity was first seen
         (``EntityState.lasting_context``), or None to forget it.
 
         >>> from signals.policy import load_policy
@@ -429,6 +432,12 @@ class Engine:
         >>> kept.detector(CATALOGUE["listing_burst"].code), kept.last_s
         ([0.0, 0.0, -20.0], 0)
         >>> engine.remembered("seller:sl-1", shop, now_ts=30 * 86_400_000) is None
+        True
+        >>> muted = EntityState(region="US", last_s=0)  # a stream muted for 6 hours
+        >>> muted.life[CATALOGUE["report_spike"].code] = [0, 0, 0, -1, 21_600_000, 0, 0, 0]
+        >>> engine.remembered("stream:st-1", muted, now_ts=7_200_000).life
+        {1: [0, 0, 0, -1, 21600000, 0.0, 0, 0]}
+        >>> engine.remembered("stream:st-1", muted, now_ts=21_600_000) is None
         True
         """
         entity_type = key.partition(":")[0]
@@ -445,10 +454,17 @@ class Engine:
             memory = detector.memory(windows)
             if memory is not None:
                 kept[code] = memory
-        if not kept:
+        cooling: dict[int, list[int | float]] = {}
+        for code, saved in state.life.items():
+            life = Lifecycle(saved)
+            if not life.is_open and life.cooldown_until > now_ts:
+                left = Lifecycle()  # the cooldown alone
+                left.cooldown_until = life.cooldown_until
+                cooling[code] = left.state()
+        if not kept and not cooling:
             return None
         out = EntityState(region=state.region, last_s=state.last_s,
-                          ctx=state.lasting_context(), cut=True)
+                          ctx=state.lasting_context(), life=cooling, cut=True)
         for code, values in kept.items():
             out.set_detector(code, values)
         return out

@@ -68,9 +68,10 @@ def sweeping(states: StateMap, engine: Engine, now_ts: int, emitted_ts: int,
     ``Engine.term_rank`` are forgotten. They are ranked in the same pass, and
     only when the map holds more states than that in all. A key whose state was
     set while the sweep paused is neither forgotten nor resolved: the entity
-    came back. An entity past the TTL whose detectors keep something longer
-    (``Engine.remembered``) has its signals resolved and its state cut down to
-    that (``keep``), and is forgotten once that has faded too. The result holds
+    came back. An entity past the TTL whose detectors keep something longer, or
+    with a cooldown still running (a reviewer's mute), (``Engine.remembered``) has
+    its signals resolved and its state cut down to that (``keep``), and is
+    forgotten once that has faded or ended too. The result holds
     from the last resume until the map next changes.
 
     With ``owns``, only keys it accepts are forgotten or resolved: a worker
@@ -98,7 +99,7 @@ def sweeping(states: StateMap, engine: Engine, now_ts: int, emitted_ts: int,
             if not (remembers or owned):
                 continue  # its owner's: it goes with the owner's sweep
             state = decode_state(raw)
-            kept = engine.remembered(name, state, now_ts) if remembers else None
+            kept = engine.remembered(name, state, now_ts)  # a habit, a peak, a mute
             if kept is not None:
                 out.tracked += 1  # held on, cut down to what its detectors keep
             if owned and kept != state:  # one that holds only what is kept needs nothing

@@ -7,7 +7,9 @@ import asyncio
 from signals.aggregate import WindowAggregate
 from signals.engine import Engine
 from signals.policy import Policy, load_policy
+from signals.record import signal_id
 from signals.state import encode_state
+from signals.verdicts import Mute
 from streams.statestore import StateMap
 from streams.sweep import Swept, finish, sweep, sweep_in_slices, sweeping
 from streams.topics import key_partition
@@ -335,3 +337,34 @@ def test_a_campaigns_code_word_back_after_the_ttl_opens_again() -> None:
     assert raised == ["open", "resolved"]  # resolved by the sweep, silent past the TTL
     assert states.get(b"term:mirrorgrade|US") is None
     assert _judge(engine, states, _term(120, "mirrorgrade|US", 15.0)) == ["open"]
+
+
+def _stream(i: int, reports: float) -> WindowAggregate:
+    return WindowAggregate(
+        entity_type="stream", entity_id="s1", region="BR", window_start=i * MIN,
+        window_end=(i + 1) * MIN,
+        features={"viewers_mean": 1000.0, "n_viewer_snapshot": 6.0, "n_report": reports,
+                  "n_comment": 50.0})
+
+
+def test_a_reviewers_mute_outlives_the_ttl_and_the_state_goes_when_it_ends() -> None:
+    engine, states = Engine(load_policy()), StateMap()  # TTL 1 h, report_spike mute_s 6 h
+    assert [st for i, r in enumerate([0, 0, 30]) for st in _judge(engine, states,
+                                                                   _stream(i, r))] == ["open"]
+    opened = signal_id("report_spike", "stream", "s1", 2 * MIN)
+    state = states.get(b"stream:s1")
+    assert state is not None
+    engine.mute(Mute(entity_key="stream:s1", signal_type="report_spike", signal_id=opened,
+                     verdict="false_positive", ts=3 * MIN), state, emitted_ts=0)
+    states.set(b"stream:s1", state)
+    # silent for two hours: past the TTL, cut down to its mute, not forgotten
+    swept = sweep(states, engine, now_ts=120 * MIN, emitted_ts=0, max_term_states=10)
+    assert swept.forget == [] and [k for k, _ in swept.keep] == [b"stream:s1"]
+    swept.apply_to(states)
+    assert _judge(engine, states, _stream(121, 30)) == []  # back, spiking: still muted
+    # silent again until the mute has ended (6 h after the verdict): forgotten, and judged
+    # afresh when it comes back
+    assert sweep(states, engine, now_ts=364 * MIN, emitted_ts=0,
+                 max_term_states=10).forget == [b"stream:s1"]
+    states.discard(b"stream:s1")
+    assert _judge(engine, states, _stream(365, 30)) == ["open"]
