@@ -357,9 +357,11 @@ class Engine:
         out = []
         muted_until = mute.ts + sp.mute_s * 1000 if mute.verdict == "false_positive" else 0
         this = signal_id(mute.signal_type, entity_type, entity_id, life.episode_start)
-        if life.is_open and this == mute.signal_id:
+        ends = life.is_open and this == mute.signal_id
+        if ends:
             life.close(now, sp.cooldown_s * 1000)
-            until = max(life.cooldown_until, muted_until)
+        life.cooldown_until = max(life.cooldown_until, muted_until)
+        if ends:
             by = f" by {mute.reviewer}" if mute.reviewer else ""
             out.append(Signal(
                 signal_id=this, signal_type=mute.signal_type, status="resolved",
@@ -369,10 +371,9 @@ class Engine:
                 window_start=state.last_ws, window_end=now,
                 evidence={"resolved_because": (
                     f"a reviewer's verdict{by}: {mute.verdict}; no {mute.signal_type} opens "
-                    f"on this {entity_type} until {_minute(until)}")},
+                    f"on this {entity_type} until {_minute(life.cooldown_until)}")},
                 first_seen_ts=life.episode_start, emitted_ts=emitted_ts,
             ))
-        life.cooldown_until = max(life.cooldown_until, muted_until)
         if life.idle(now):
             state.life.pop(entry.code, None)
         else:

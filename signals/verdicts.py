@@ -13,7 +13,7 @@ reviewers confirm each type is what a program manager tunes the policy by), and 
 >>> for sid, kind in (("sig_a", "report_spike"), ("sig_b", "price_anomaly"),
 ...                   ("sig_c", "listing_burst")):
 ...     types.note(sid, kind, "stream", "st-1")
->>> types.type_of("sig_c"), types.type_of("sig_a"), len(types)
+>>> types.ref_of("sig_c").signal_type, types.ref_of("sig_a"), len(types)
 ('listing_burst', None, 2)
 >>> types.ref_of("sig_b").entity_key
 'stream:st-1'
@@ -117,10 +117,6 @@ class SignalTypes:
         self._types.move_to_end(signal_id)
         if len(self._types) > self.capacity:
             self._types.popitem(last=False)
-
-    def type_of(self, signal_id: str) -> str | None:
-        ref = self._types.get(signal_id)
-        return None if ref is None else ref.signal_type
 
     def ref_of(self, signal_id: str) -> SignalRef | None:
         return self._types.get(signal_id)

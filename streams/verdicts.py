@@ -70,10 +70,6 @@ class SignalFollower:
             found = self.types.ref_of(signal_id)
         return found
 
-    async def type_of(self, signal_id: str) -> str | None:
-        """The type of ``signal_id``, as :meth:`ref_of` finds it."""
-        ref = await self.ref_of(signal_id)
-        return None if ref is None else ref.signal_type
 
     async def _caught_up(self, timeout_s: float) -> bool:
         """Whether the follower read what the topic holds now within ``timeout_s``; a

@@ -21,7 +21,8 @@ def test_the_oldest_noted_goes_first_and_a_noted_again_one_stays_longest() -> No
         types.note(f"sig_{n}", "report_spike", "stream", f"st-{n}")
     types.note("sig_0", "report_spike", "stream", "st-0")  # its update, or its resolve
     types.note("sig_3", "emerging_term", "term", "cl0ne|US")
-    assert [types.type_of(f"sig_{n}") for n in range(4)] == [
+    refs = [types.ref_of(f"sig_{n}") for n in range(4)]
+    assert [ref and ref.signal_type for ref in refs] == [
         "report_spike", None, "report_spike", "emerging_term"]
     assert len(types) == 3
     assert types.ref_of("sig_3") == ("emerging_term", "term", "cl0ne|US")

@@ -170,7 +170,8 @@ def test_an_unknown_id_asks_again_while_the_broker_does_not_answer_then_gives_up
     ends = _Ends(follower, failures, ("sig_new", "report_spike"))
     follower._consumer, follower._ends = _Position(), ends  # type: ignore[assignment]
     follower.ready.set()
-    assert asyncio.run(follower.type_of("sig_new")) == expected
+    found = asyncio.run(follower.ref_of("sig_new"))
+    assert (found and found.signal_type) == expected
     assert ends.asked >= 2  # asked again after the failure
     gave_up = "end offsets unknown" in caplog.text
     assert gave_up == (expected is None)
