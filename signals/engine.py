@@ -24,6 +24,7 @@ signals.
 from __future__ import annotations
 
 import time
+from collections import OrderedDict
 from dataclasses import dataclass, field
 
 import msgspec
@@ -33,7 +34,8 @@ from detectors.base import Detector
 from signals.aggregate import WindowAggregate
 from signals.catalogue import BY_CODE, CATALOGUE, CatalogueEntry
 from signals.lifecycle import Lifecycle
-from signals.policy import Policy, SignalPolicy, off_side
+from signals.pins import PENDING_PINS_CAPACITY, Pin, pin_of
+from signals.policy import Pinned, Policy, SignalPolicy, off_side
 from signals.record import Signal, signal_id
 from signals.state import EntityState, StateHead
 from signals.verdicts import Mute
@@ -87,6 +89,12 @@ class Engine:
             term_sp.detector](**term_sp.params)
         self._term_det = det if isinstance(det, CountSurgeDetector) else None
         self._term_code = CATALOGUE["emerging_term"].code
+        # the signals a pin raises (``pinned`` in the policy), and the pins of listings
+        # with no state yet, held until their first window is judged (see :meth:`pin`)
+        self._pinned: dict[str, Pinned] = {
+            name: sp.pinned for name, sp in policy.signals.items()
+            if sp.enabled and sp.pinned is not None}
+        self._pending_pins: OrderedDict[str, Pin] = OrderedDict()
 
     def watches(self, entity_type: str) -> bool:
         """True when some enabled signal reads windows of this entity type."""
@@ -116,6 +124,9 @@ class Engine:
         state.cut = False
         if agg.context:
             state.add_context(agg.context)
+        pending = self._pending_pins.pop(agg.key, None) if self._pending_pins else None
+        if pending is not None:
+            _note_pin(state, pending)
         first = agg.features.get("first_ts")
         if first is not None and "first_seen_ts" not in state.context():  # first seen, kept
             state.add_context({"first_seen_ts": str(int(first))})
@@ -189,7 +200,9 @@ class Engine:
             score = 0.0  # still warming up: learn, never open
             if x is not None:
                 x["warmup"] = 1.0
-        status = life.step_as(sp, score, agg.window_start, agg.window_end, ended=agg.ended)
+        pin = self._pin_for(name, agg)
+        status = life.step_as(sp, score, agg.window_start, agg.window_end, ended=agg.ended,
+                              least=None if pin is None else self._pinned[name].severity)
         baseline = detector.baseline()
         # learn only clearly normal windows: not flagged ones, and not the grey zone
         # between resolve_score and open_score either, where the first minute of an
@@ -222,10 +235,101 @@ class Engine:
             observed={} if x is None else entry.observed(agg, x),
             baseline=_rounded(baseline) | _expected(baseline, x)
             | (entry.baseline_view(baseline) if entry.baseline_view else {}),
-            evidence=entry.evidence(agg) | _resolved_because(status, agg, life, sp),
+            evidence=entry.evidence(agg) | _resolved_because(status, agg, life, sp)
+            | ({} if pin is None else {"pinned": pin.evidence()}),
             first_seen_ts=life.episode_start,
             emitted_ts=emitted_ts,
         )
+
+    def _pin_for(self, name: str, agg: WindowAggregate) -> Pin | None:
+        """The pin that raises signal ``name`` in this window: its listing's newest,
+        if the policy raises ``name`` for pins and it is at most ``pinned.for_s`` older
+        than the window's end."""
+        pinned = self._pinned.get(name)
+        if pinned is None:
+            return None
+        pin = pin_of(agg.context, agg.entity_id)
+        if pin is None or pin.ts < agg.window_end - pinned.for_s * 1000:
+            return None
+        return pin
+
+    @property
+    def raises_pins(self) -> bool:
+        """Whether the policy raises some signal for pins (``pinned``)."""
+        return bool(self._pinned)
+
+    def pin(self, pin: Pin, state: EntityState | None, emitted_ts: int) -> list[Signal]:
+        """Note that ``pin``'s listing is pinned in a live stream, on its ``state``
+        (changed in place): its signals the policy raises for pins (``pinned``) open
+        at least at ``pinned.severity`` for ``pinned.for_s`` after it, and an episode
+        already open is raised to it at once (an ``update``). A listing with no state
+        yet (its price window is still open) has the pin held in memory, the newest
+        :data:`~signals.pins.PENDING_PINS_CAPACITY` of them, until its first window.
+
+        >>> from signals.policy import load_policy
+        >>> engine = Engine(load_policy())
+        >>> def window(listing, price):  # a drop from 100 to a bait price
+        ...     return WindowAggregate(entity_type="listing", entity_id=listing, region="US",
+        ...         window_start=0, window_end=60_000, features={"price_min": price,
+        ...             "price_last": price, "price_reference": 100.0, "n_price_changed": 1.0})
+        >>> def pinned(listing):
+        ...     return Pin(listing_id=listing, stream_id="st-1", ts=50_000, price=10.0,
+        ...                currency="USD", event_id="ev-1")
+        >>> result = engine.process(window("li-1", 10.0), None, emitted_ts=0)
+        >>> [(s.status, s.severity) for s in result.signals]
+        [('open', 'medium')]
+        >>> [(s.status, s.severity, s.evidence["raised_because"])
+        ...  for s in engine.pin(pinned("li-1"), result.state, emitted_ts=0)]
+        [('update', 'high', 'pinned in live stream st-1 at 1970-01-01 00:00Z')]
+        >>> engine.pin(pinned("li-2"), None, emitted_ts=0)  # no state yet: held
+        []
+        >>> [(s.status, s.severity, s.evidence["pinned"]["stream_id"])
+        ...  for s in engine.process(window("li-2", 10.0), None, emitted_ts=0).signals]
+        [('open', 'high', 'st-1')]
+        """
+        if not self._pinned:
+            return []
+        if state is None:
+            self._hold(pin)
+            return []
+        if not _note_pin(state, pin):
+            return []  # a newer pin is kept already
+        out = []
+        entity_type, _, entity_id = pin.entity_key.partition(":")
+        for name, pinned in self._pinned.items():
+            entry, sp = CATALOGUE[name], self.policy.signals[name]
+            saved = state.life.get(entry.code)
+            life = Lifecycle(saved)
+            if saved is None or not life.raise_to(pinned.severity):
+                continue
+            state.life[entry.code] = life.state()
+            out.append(Signal(
+                signal_id=signal_id(name, entity_type, entity_id, life.episode_start),
+                signal_type=name, status="update", entity_type=entity_type,
+                entity_id=entity_id, region=state.region, severity=life.severity,
+                score=round(min(max(life.peak, 0.0), 1.0), 4), detector=sp.detector,
+                detector_version=entry.detectors[sp.detector].version,
+                window_start=state.last_ws, window_end=state.last_ws + self.window_ms,
+                observed={"pinned_price": pin.price},
+                evidence={"pinned": pin.evidence(), "raised_because": (
+                    f"pinned in live stream {pin.stream_id} at {_minute(pin.ts)}")},
+                first_seen_ts=life.episode_start, emitted_ts=emitted_ts,
+            ))
+        return out
+
+    def _hold(self, pin: Pin) -> None:
+        """Hold the pin of a listing with no state; the oldest held go first, and any
+        held longer than every ``pinned.for_s`` (it could raise nothing)."""
+        pins = self._pending_pins
+        held = pins.get(pin.entity_key)
+        if held is not None and held.ts >= pin.ts:
+            return
+        pins[pin.entity_key] = pin
+        pins.move_to_end(pin.entity_key)
+        oldest = pin.ts - max(p.for_s for p in self._pinned.values()) * 1000
+        while pins and (len(pins) > PENDING_PINS_CAPACITY
+                        or next(iter(pins.values())).ts < oldest):
+            pins.popitem(last=False)
 
     def _warmups_of(self, sp: SignalPolicy, entry: CatalogueEntry, agg: WindowAggregate,
                     state: EntityState, before: int) -> bool:
@@ -473,6 +577,15 @@ class Engine:
     def expired(self, state: EntityState | StateHead, now_ts: int) -> bool:
         """True when the entity has been silent longer than the policy's TTL."""
         return now_ts - (state.last_ws + self.window_ms) > self.policy.entity_ttl_s * 1000
+
+
+def _note_pin(state: EntityState, pin: Pin) -> bool:
+    """Keep ``pin`` in its listing's state, unless a newer one is kept; True if kept."""
+    kept = pin_of(state.context(), pin.listing_id)
+    if kept is not None and kept.ts >= pin.ts:
+        return False
+    state.add_context(pin.context())
+    return True
 
 
 def _resolved_because(status: str, agg: WindowAggregate, life: Lifecycle,

@@ -118,14 +118,37 @@ class Lifecycle:
         return None
 
     def step_as(self, sp: SignalPolicy, score: float, window_start: int, window_end: int,
-                ended: bool = False) -> str | None:
+                ended: bool = False, least: str | None = None) -> str | None:
         """:meth:`step` with a signal's policy: its thresholds, severities, cooldown
-        and adoption."""
-        return self.step(score, sp.severity.of(score), window_start, window_end,
+        and adoption; a score's severity is at least ``least``, if given.
+
+        >>> from signals.policy import SignalPolicy
+        >>> sp = SignalPolicy(detector="price_shift")
+        >>> life = Lifecycle()
+        >>> life.step_as(sp, 0.7, 0, 60_000, least="high"), life.severity
+        ('open', 'high')
+        """
+        severity = sp.severity.of(score)
+        if severity is not None and least is not None and _RANK[least] > _RANK[severity]:
+            severity = least
+        return self.step(score, severity, window_start, window_end,
                          open_score=sp.open_score, resolve_score=sp.resolve_score,
                          resolve_after=sp.resolve_after_windows,
                          cooldown_ms=sp.cooldown_s * 1000, ended=ended,
                          adopt_after=sp.adopt_after_windows)
+
+    def raise_to(self, severity: str) -> bool:
+        """Raise an open episode's severity to ``severity``; True if that is above
+        anything it sent (the caller sends an ``update``).
+
+        >>> life = Lifecycle([1, 0, 0, 1, 0, 0.7, 0, 0])  # open, medium
+        >>> life.raise_to("high"), life.severity, life.raise_to("medium")
+        (True, 'high', False)
+        """
+        if not self.is_open or _RANK[severity] <= self.rank:
+            return False
+        self.rank = _RANK[severity]
+        return True
 
     def close(self, now: int, cooldown_ms: int) -> bool:
         """Resolve an open signal whose entity went quiet; True if it was open."""

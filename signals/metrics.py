@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 from signals.catalogue import CATALOGUE
+from signals.pins import PIN_ACTIONS
 from signals.record import SEVERITIES, STATUSES
 from signals.verdicts import UNKNOWN_TYPE, VERDICT_ACTIONS, VERDICTS
 
@@ -54,6 +55,7 @@ class Metrics:
     signals_emitted: Counter
     verdicts: Counter
     verdict_actions: Counter
+    pins: Counter
     processing_latency: Histogram
     signal_delay: Histogram
     consumer_lag: Gauge
@@ -145,6 +147,13 @@ def build_metrics(registry: CollectorRegistry) -> Metrics:
             "none (a duplicate on a resolved signal); untracked (no state for the "
             "entity: silent past the entity TTL).",
             ["signal_type", "action"], registry=registry),
+        pins=Counter(
+            "riskstream_pins_total",
+            "product_pin events reaching the worker that judges their listing: held (the "
+            "listing has no state yet: held in memory until its first judged window), kept "
+            "(in the listing's state), raised (an open signal was raised to the policy's "
+            "pinned.severity: an update sent), ignored (the policy raises nothing for pins).",
+            ["action"], registry=registry),
         processing_latency=Histogram(
             "riskstream_processing_latency_seconds",
             "From a record's broker timestamp to the end of the batch that folded it "
@@ -204,6 +213,8 @@ def build_metrics(registry: CollectorRegistry) -> Metrics:
     for signal_type in CATALOGUE:
         for action in VERDICT_ACTIONS:
             m.verdict_actions.labels(signal_type=signal_type, action=action)
+    for action in PIN_ACTIONS:
+        m.pins.labels(action=action)
     for entity_type in ENTITY_TYPES:
         m.windows_closed.labels(entity_type=entity_type)
         m.windows_stale.labels(entity_type=entity_type)

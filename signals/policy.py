@@ -56,6 +56,16 @@ class Severity(_Strict, frozen=True):
         return None
 
 
+class Pinned(_Strict, frozen=True):
+    """How a signal on a listing pinned in a live stream is raised (``price_anomaly``)."""
+
+    #: the least severity of a signal on a listing pinned within ``for_s``
+    severity: Literal["low", "medium", "high", "critical"] = "high"
+    #: how long after a ``product_pin`` its listing counts as pinned (the contract has
+    #: no unpin): an episode opened, or still open, that long after it is raised
+    for_s: Annotated[int, msgspec.Meta(ge=0)] = 900
+
+
 class SignalPolicy(_Strict, frozen=True):
     detector: str
     params: dict[str, float] = {}
@@ -82,6 +92,9 @@ class SignalPolicy(_Strict, frozen=True):
     #: its episode resolves (0: never)
     adopt_after_windows: Annotated[int, msgspec.Meta(ge=0)] = 0
     severity: Severity = Severity(low=0.6, medium=0.75, high=0.9, critical=0.97)
+    #: for a listing's signal: the severity it has at least while its listing is
+    #: pinned in a live stream (``product_pin``); none: a pin changes nothing
+    pinned: Pinned | None = None
 
 
 def off_side(direction: str, side: float | None) -> bool:
@@ -144,6 +157,9 @@ def _check(policy: Policy) -> None:
         if bands != sorted(bands):
             raise PolicyError(f"policy: `$.signals.{name}.severity` bands must rise "
                               "from low to critical")
+        if sp.pinned is not None and entry.entity_type != "listing":
+            raise PolicyError(f"policy: `$.signals.{name}.pinned` applies to a listing's "
+                              f"signal (price_anomaly); {name} judges a {entry.entity_type}")
         if sp.severity.low > sp.open_score:
             raise PolicyError(f"policy: `$.signals.{name}.severity.low` must not exceed "
                               "open_score, or an open signal would have no severity")

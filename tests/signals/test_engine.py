@@ -8,6 +8,7 @@ from signals.aggregate import WindowAggregate
 from signals.catalogue import CATALOGUE
 from signals.engine import Engine
 from signals.policy import load_policy
+from signals.pins import Pin, pin_of
 from signals.record import signal_id
 from signals.state import decode_state, encode_state
 from signals.verdicts import Mute
@@ -576,3 +577,77 @@ def test_fake_viewers_do_not_hide_a_real_report_spike() -> None:
     bought = [_shown(i, 7000.0, 2.0) for i in range(6, 10)]
     _, quiet = _run([*usual, *bought])
     assert [s.signal_type for s in quiet] == ["viewer_inflation"]
+
+
+def _price_drop(listing: str, i: int = 2, price: float = 10.0) -> WindowAggregate:
+    """A listing's price dropping from 100 to ``price`` in window ``i``."""
+    return WindowAggregate(
+        entity_type="listing", entity_id=listing, region="US", window_start=i * MIN,
+        window_end=(i + 1) * MIN, context={"seller_id": "sl-1", "category": "fashion/bags"},
+        features={"price_min": price, "price_last": price, "price_reference": 100.0,
+                  "n_price_changed": 1.0})
+
+
+def _pin(listing: str, ts: int, stream: str = "st-1") -> Pin:
+    return Pin(listing_id=listing, stream_id=stream, ts=ts, price=10.0, currency="USD",
+               event_id=f"pin-{listing}-{ts}")
+
+
+def test_a_pin_before_its_listings_first_window_opens_it_at_the_pinned_severity() -> None:
+    engine = Engine(load_policy())
+    assert engine.pin(_pin("li-1", 2 * MIN + 500), None, emitted_ts=0) == []  # held
+    [pinned] = engine.process(_price_drop("li-1"), None, emitted_ts=0).signals
+    [plain] = engine.process(_price_drop("li-2"), None, emitted_ts=0).signals
+    assert (pinned.status, pinned.severity, plain.severity) == ("open", "high", "medium")
+    assert pinned.score == plain.score  # the pin raises the severity, not the score
+    assert pinned.evidence["pinned"] == {"stream_id": "st-1", "pinned_ts": 2 * MIN + 500,
+                                         "price": 10.0, "currency": "USD",
+                                         "event_id": f"pin-li-1-{2 * MIN + 500}"}
+    assert "pinned" not in plain.evidence
+
+
+def test_a_pin_on_an_open_signal_raises_it_once_and_is_kept_in_the_state() -> None:
+    engine = Engine(load_policy())
+    result = engine.process(_price_drop("li-1"), None, emitted_ts=0)
+    state = result.state
+    [raised] = engine.pin(_pin("li-1", 5 * MIN), state, emitted_ts=7)
+    assert (raised.status, raised.severity, raised.signal_id) == (
+        "update", "high", result.signals[0].signal_id)
+    assert raised.evidence["raised_because"] == "pinned in live stream st-1 at 1970-01-01 00:05Z"
+    assert engine.pin(_pin("li-1", 6 * MIN, "st-2"), state, emitted_ts=7) == []  # high already
+    assert engine.pin(_pin("li-1", 4 * MIN, "st-3"), state, emitted_ts=7) == []  # older
+    state = decode_state(encode_state(state))  # through the state topic
+    assert pin_of(state.context(), "li-1") == _pin("li-1", 6 * MIN, "st-2")  # the newest
+    [resolved] = engine.process(_price_drop("li-1", 7, 100.0), state, emitted_ts=0).signals
+    assert resolved.status == "resolved"  # back to its price; cools down until minute 68
+    [old_pin] = engine.process(_price_drop("li-1", 70), state, emitted_ts=0).signals
+    assert old_pin.severity == "medium"  # pinned 64 minutes before: past for_s
+    engine.process(_price_drop("li-1", 71, 100.0), state, emitted_ts=0)
+    assert engine.pin(_pin("li-1", 140 * MIN, "st-4"), state, emitted_ts=0) == []  # kept
+    [opened] = engine.process(_price_drop("li-1", 140), state, emitted_ts=0).signals
+    assert (opened.severity, opened.evidence["pinned"]["stream_id"]) == ("high", "st-4")
+
+
+def test_a_pin_older_than_for_s_or_in_a_policy_without_pinned_raises_nothing() -> None:
+    engine = Engine(load_policy())
+    engine.pin(_pin("li-1", 2 * MIN - 900_000 - 1), None, emitted_ts=0)  # 15 min before
+    [old] = engine.process(_price_drop("li-1"), None, emitted_ts=0).signals
+    assert old.severity == "medium" and "pinned" not in old.evidence
+    policy = load_policy()
+    unpinned = msgspec.structs.replace(policy, signals=policy.signals | {
+        "price_anomaly": msgspec.structs.replace(policy.signals["price_anomaly"], pinned=None)})
+    engine = Engine(unpinned)
+    assert not engine.raises_pins
+    engine.pin(_pin("li-1", 2 * MIN + 500), None, emitted_ts=0)
+    result = engine.process(_price_drop("li-1"), None, emitted_ts=0)
+    assert [s.severity for s in result.signals] == ["medium"]
+    assert "pinned" not in result.signals[0].evidence
+    assert engine.pin(_pin("li-1", 3 * MIN), result.state, emitted_ts=0) == []  # still open
+
+
+def test_held_pins_go_once_every_pinned_for_s_has_passed() -> None:
+    engine = Engine(load_policy())
+    engine.pin(_pin("li-1", 2 * MIN + 500), None, emitted_ts=0)
+    engine.pin(_pin("li-9", 2 * MIN + 500 + 900_001), None, emitted_ts=0)  # 15 min later
+    [opened] = engine.process(_price_drop("li-1"), None, emitted_ts=0).signals
+    assert opened.severity == "medium"  # li-1's pin was let go: it could raise nothing now

@@ -142,3 +142,16 @@ def test_a_policy_that_enables_no_signal_is_refused() -> None:
     assert "`$.signals` enables no signal type" in _refused(data)
     data["signals"]["price_anomaly"]["enabled"] = True  # one is enough
     assert set(parse_policy(yaml.safe_dump(data)).signals) == set(CATALOGUE)
+
+
+def test_a_pinned_severity_is_named_when_wrong_or_on_a_signal_of_no_listing() -> None:
+    data = _default()
+    data["signals"]["price_anomaly"]["pinned"]["severity"] = "urgent"
+    assert "$.signals.price_anomaly.pinned.severity" in _refused(data)
+    data = _default()
+    data["signals"]["price_anomaly"]["pinned"]["for_s"] = -1
+    assert "$.signals.price_anomaly.pinned.for_s" in _refused(data)
+    data = _default()
+    data["signals"]["report_spike"]["pinned"] = {"severity": "high"}
+    message = _refused(data)
+    assert "$.signals.report_spike.pinned" in message and "stream" in message
