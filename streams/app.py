@@ -54,6 +54,7 @@ from signals.merge import (
     sweep_time,
 )
 from signals.metrics import Metrics, build_metrics
+from signals.pins import PIN_HEADER, PIN_KEY, Pin, decode_pin, pin_action
 from signals.policy import Policy
 from signals.record import Signal
 from signals.verdicts import (
@@ -220,6 +221,19 @@ def create_app(settings: Settings, policy: Policy, metrics: Metrics) -> faust.Ap
         for signal in resolved:
             await emit(signal)
 
+    async def apply_pin(pin: Pin) -> None:
+        """Note a listing pinned in a live stream (``Engine.pin``), raising its open
+        signal if the policy says so; its windows arrive on this partition."""
+        key = pin.entity_key.encode()
+        state = states.get(key)
+        raised = engine.pin(pin, state, emitted_ts=_now_ms())
+        if state is not None:
+            await states.put(key, state)
+        metrics.pins.labels(action=pin_action(engine.raises_pins, state is not None,
+                                              bool(raised))).inc()
+        for signal in raised:
+            await emit(signal)
+
     async def send_mute(mute: Mute) -> None:
         """Send ``mute`` to the windows partition of its entity (``key_partition``, as
         the ingest stage sends the entity's windows), in a header: the record's value
@@ -241,6 +255,12 @@ def create_app(settings: Settings, policy: Policy, metrics: Metrics) -> faust.Ap
                 for name, value in message.headers or ():
                     if name == MUTE_HEADER:
                         await apply_mute(decode_mute(value))
+                await ack()
+                continue
+            if message.key == PIN_KEY:  # a listing pinned in a live stream
+                for name, value in message.headers or ():
+                    if name == PIN_HEADER:
+                        await apply_pin(decode_pin(value))
                 await ack()
                 continue
             if message.key == WATERMARK_KEY:

@@ -631,9 +631,10 @@ def _replay(args: argparse.Namespace) -> int:
           f"dead_lettered={len(result.dead)} windows={result.windows} "
           f"signals={len(result.signals)} states_forgotten={result.forgotten} "
           f"(term states past the cap: {result.terms_forgotten})", file=sys.stderr)
-    if result.verdicts:
-        print("verdicts: " + ", ".join(f"{k}={n}" for k, n in sorted(result.verdicts.items())),
-              file=sys.stderr)
+    for name, counts in (("verdicts", result.verdicts), ("pins", result.pins)):
+        if counts:
+            print(f"{name}: " + ", ".join(f"{k}={n}" for k, n in sorted(counts.items())),
+                  file=sys.stderr)
     if kinds:
         print("dead-lettered by kind: " + ", ".join(f"{k}={n}" for k, n in sorted(kinds.items()))
               + ("" if args.dlq else " (--dlq FILE keeps them, with their reasons)"),

@@ -24,6 +24,7 @@ import msgspec
 import orjson
 
 from signals.aggregate import FirstUse, WindowAggregate
+from signals.pins import Pin
 from streams.contract import (
     LISTING_TOPIC,
     LIVESTREAM_TOPIC,
@@ -90,6 +91,8 @@ class BatchOutput:
     dead_by_kind: dict[str, int] = field(default_factory=dict)
     # streams whose category this batch learned: to store before committing past them
     started: list[StreamStart] = field(default_factory=list)
+    # listings pinned in live streams: for the detect stage of each listing
+    pins: list[Pin] = field(default_factory=list)
     # texts one account used in a closed window: for the detect stage's merge
     first_uses: list[FirstUse] = field(default_factory=list)
     consumed: int = 0  # records taken from the front of the batch (see ``until_ts``)
@@ -224,6 +227,8 @@ class IngestCore:
         out.last_ts = last_ts
         if windows.started:
             out.started, windows.started = windows.started, []
+        if windows.pins:
+            out.pins, windows.pins = windows.pins, []
         if windows.first_uses:
             out.first_uses, windows.first_uses = windows.first_uses, []
         return out

@@ -38,6 +38,7 @@ from signals.aggregate import (
     encode_watermark,
 )
 from signals.metrics import Metrics
+from signals.pins import PIN_HEADER, PIN_KEY, PIN_VALUE, encode_pin
 from streams.align import Alignment
 from streams.contract import INPUT_TOPICS
 from streams.idle import IdleClocks
@@ -290,6 +291,11 @@ class IngestLoop:
         sends = []
         for dead in out.dead:
             sends.append(await self.producer.send(DLQ_TOPIC, dead.to_json(), key=dead.key))
+        for pin in out.pins:  # to the detect stage of the listing's windows
+            sends.append(await self.producer.send(
+                self.windows_topic, PIN_VALUE, key=PIN_KEY,
+                partition=self._windows_partition(pin.entity_key),
+                headers=[(PIN_HEADER, encode_pin(pin))]))
         wanted = []
         for agg in out.closed:
             self.metrics.windows_closed.labels(entity_type=agg.entity_type).inc()

@@ -19,7 +19,10 @@ worker does. Reviewers' verdicts in the file (``governance.verdicts`` records,
 as ``riskstream export`` writes them among the events) act as in the worker
 (:meth:`~signals.engine.Engine.mute`), each before the first window that closes
 after its time (as a worker reading it live would); one on a signal the replay
-has not opened (another policy's, say) does nothing.
+has not opened (another policy's, say) does nothing. So does a listing's
+``product_pin`` (:meth:`~signals.engine.Engine.pin`): the worker that reads it
+sends it to the listing's owner at once, so it reaches it before any window
+that closes later.
 """
 
 from __future__ import annotations
@@ -36,6 +39,7 @@ import orjson
 from signals.aggregate import FirstUse, WindowAggregate
 from signals.engine import Engine
 from signals.merge import SETTLE_MS, SPREAD_ENTITY_TYPES, Mergers, sweep_time
+from signals.pins import Pin, pin_action
 from signals.policy import Policy
 from signals.record import Signal
 from signals.verdicts import ENDING_VERDICTS, SignalRef, action_of
@@ -44,7 +48,9 @@ from streams.contract import (
     LISTING_TOPIC,
     LIVESTREAM_TOPIC,
     VERDICTS_TOPIC,
+    ProductPin,
     Verdict,
+    decode,
     decode_verdict,
 )
 from streams.errors import BadRecord
@@ -52,6 +58,7 @@ from streams.ingest import DeadLetter, IngestCore, Raw
 from streams.statestore import StateMap
 from streams.sweep import SWEEP_INTERVAL_S, sweep
 from streams.topics import key_partition
+from streams.windows import pin_of_event
 
 LISTING_TYPES = frozenset(
     {"listing_created", "listing_updated", "price_changed", "listing_removed", "listing_reported"})
@@ -103,6 +110,8 @@ class ReplayResult:
     #: action of ``riskstream_verdict_actions_total``, or ``unknown`` (a signal this
     #: replay did not open)
     verdicts: dict[str, int] = field(default_factory=dict)
+    #: listings' pins read, by what they did (as ``riskstream_pins_total`` counts them)
+    pins: dict[str, int] = field(default_factory=dict)
 
 
 def replay(
@@ -137,6 +146,10 @@ def replay(
     refs: dict[str, SignalRef] = {}  # the signals opened so far, for verdicts on them
     # verdicts read, by time, each waiting for the first window that closes after it
     verdicts: list[tuple[int, int, Verdict]] = []
+    # listings' pins read, by listing, each waiting for the first window of its listing
+    # that closes after it, or for every partition to have been read past it
+    pins: dict[bytes, list[tuple[int, int, Pin]]] = {}
+    pin_times: list[tuple[int, int, bytes]] = []
     lateness_ms = policy.windows.allowed_lateness_s * 1000
     read = itertools.count()  # verdicts of the same time: in the file's order
 
@@ -168,6 +181,37 @@ def replay(
                     done = action_of(v.verdict, bool(signals))
             result.verdicts[done] = result.verdicts.get(done, 0) + 1
 
+    def pins_of(key: bytes, until_ts: int) -> None:
+        """Note the pins of listing ``key`` read up to ``until_ts``, in time order, as
+        the worker judging the listing notes each when it is read."""
+        waiting = pins.get(key)
+        if not waiting:
+            return
+        waiting.sort()
+        while waiting and waiting[0][0] <= until_ts:
+            p = waiting.pop(0)[2]
+            state = states.get(key)
+            signals = engine.pin(p, state, emitted_ts)
+            if state is not None:
+                states.set(key, state)
+            emit(signals)
+            done = pin_action(engine.raises_pins, state is not None, bool(signals))
+            result.pins[done] = result.pins.get(done, 0) + 1
+        if not waiting:
+            del pins[key]
+
+    def pins_until(until_ts: int | None) -> None:
+        """Note every pin read up to ``until_ts`` (all, if None): once every partition
+        has been read past a pin, no window that closes before it is still to come."""
+        while pin_times and (until_ts is None or pin_times[0][0] <= until_ts):
+            ts, _, key = heapq.heappop(pin_times)
+            pins_of(key, ts)
+
+    def read_past() -> int:
+        """The event time every input partition read so far has been read past."""
+        reached = [core.reached(*tp) for tp in offsets if tp[0] != VERDICTS_TOPIC]
+        return min((r for r in reached if r is not None), default=-1)
+
     def detect(aggs: list[WindowAggregate], closed: tuple[str, int] | None = None,
                first_uses: Iterable[FirstUse] = ()) -> None:
         """Run closed windows through the engine; partial windows of spread entities
@@ -197,6 +241,8 @@ def replay(
             if verdicts and verdicts[0][0] < agg.window_end + lateness_ms:
                 act(agg.window_end + lateness_ms - 1)  # this window closed after them
             key = agg.key.encode()
+            if key in pins:  # a listing pinned before this window closed
+                pins_of(key, agg.window_end + lateness_ms - 1)
             out = engine.process(agg, states.get(key), emitted_ts)
             if out.stale:
                 continue
@@ -238,6 +284,16 @@ def replay(
                 result.dead.append(DeadLetter(topic, tp[1], offset, key, value, exc.kind,
                                               str(exc)))
             continue
+        if topic == LIVESTREAM_TOPIC and b"product_pin" in value:  # its listing's: waits too
+            try:
+                event = decode(topic, value)
+            except BadRecord:  # the core dead-letters it
+                event = None
+            if isinstance(event, ProductPin):
+                p = pin_of_event(event)
+                seq = next(read)
+                pins.setdefault(p.entity_key.encode(), []).append((p.ts, seq, p))
+                heapq.heappush(pin_times, (p.ts, seq, p.entity_key.encode()))
         pending.setdefault(tp, []).append(Raw(offset, key, value))
         held += 1
         if held >= batch:  # every partition up to here: folded in step, as the worker does
@@ -246,6 +302,7 @@ def replay(
             held = 0
             # a partition with no events closes nothing: its windows wait the settle time
             judge(merger.ready(core.newest_ts))
+            pins_until(read_past())
             if newest["window_end"] - newest["swept"] >= SWEEP_INTERVAL_S * 1000:
                 expire()
     for tp in list(pending):
@@ -254,6 +311,7 @@ def replay(
         detect(core.close_all(), first_uses=core.take_first_uses())
     # partials some partition has closed: all there will be
     judge(merger.drain())
+    pins_until(None)
     act(None)  # the file's last verdicts: the worker would act on them as it reads them
     expire()  # windows judged since the last sweep may share its window end
     return result

@@ -37,6 +37,7 @@ from typing import NamedTuple
 import mmh3
 
 from signals.aggregate import FirstUse, WindowAggregate
+from signals.pins import Pin
 from signals.record import (
     MAX_ACCOUNTS,
     MAX_CONTEXTS,
@@ -73,6 +74,12 @@ class StreamStart(NamedTuple):
 
 
 @lru_cache(maxsize=4096)
+def pin_of_event(ev: c.ProductPin) -> Pin:
+    """The :class:`~signals.pins.Pin` a ``product_pin`` event sends to its listing."""
+    return Pin(listing_id=ev.listing_id, stream_id=ev.stream_id, ts=ev.ts, price=ev.price,
+               currency=ev.currency, event_id=ev.event_id)
+
+
 def category_words(category: str) -> frozenset[str]:
     """The words of a category's name. In a listing's or a stream's title they are no
     news: a region's first trading-card listings all say "cards", and that is not an
@@ -357,6 +364,7 @@ class PartitionWindows:
         self._spellings = Spellings(SPELLINGS)
         self.terms_dropped = 0  # term uses not counted: a window held MAX_TERMS others
         self.started: list[StreamStart] = []  # categories learned since the last batch
+        self.pins: list[Pin] = []  # listings pinned since the last batch: for their owners
         # texts one account used in a window closed since the last batch (clusters on)
         self.first_uses: list[FirstUse] = []
 
@@ -452,6 +460,8 @@ class PartitionWindows:
                             ev.event_id, ev.ts, ev.seller_id, ev.stream_id, None, ev.region,
                             False, comment=False,
                             category=ev.category)  # type: ignore[attr-defined]
+        elif tag == "product_pin":
+            self.pins.append(pin_of_event(ev))
         elif tag == "stream_end":
             acc.ended = True
 

@@ -6,6 +6,7 @@ import base64
 
 import orjson
 
+from signals.pins import Pin
 from streams.ingest import IngestCore, Raw
 from tests.streams.events import BASE_TS, live, raw
 
@@ -262,3 +263,18 @@ def test_until_ts_stops_before_a_later_event_and_takes_it_up_next_time() -> None
     out = core.process(TOPIC, 0, recs[3:])
     assert (out.consumed, out.head_ts, out.processed) == (1, None, 1)
     assert core.reached(TOPIC, 0) == BASE_TS + 40_000
+
+
+def test_a_pin_is_handed_on_for_its_listing_once_and_a_bad_one_is_dead_lettered() -> None:
+    core = IngestCore(window_ms=60_000, lateness_ms=0, young_days=7)
+    pin = live("product_pin", event_id="p1", stream_id="st-9", listing_id="li-4", price=8.0,
+               currency="EUR", ts=BASE_TS + 500)
+    bad = live("product_pin", event_id="p2", listing_id="li-5", price=-1.0)
+    out = core.process("livestream.events", 0, [
+        Raw(0, b"st-9", raw(pin)), Raw(1, b"st-9", raw(pin)), Raw(2, b"s1", raw(bad))])
+    assert out.pins == [Pin(listing_id="li-4", stream_id="st-9", ts=BASE_TS + 500, price=8.0,
+                            currency="EUR", event_id="p1")]  # the re-sent copy: counted once
+    assert out.pins[0].entity_key == "listing:li-4"
+    [dead] = out.dead
+    assert "`$.price`" in dead.error
+    assert core.process("livestream.events", 0, [Raw(3, b"s1", raw(live()))]).pins == []

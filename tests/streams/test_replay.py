@@ -258,3 +258,35 @@ def test_a_replay_sweeps_no_word_whose_window_has_not_been_judged_yet() -> None:
     assert _word_back_after_50_minutes(batch=170) == []
     # with a batch a minute long, the same events
     assert _word_back_after_50_minutes(batch=3) == []
+
+
+def test_a_pin_acts_when_its_listings_windows_say_whatever_the_batch() -> None:
+    """A bait at minute 2 and its listing pinned at minute 5, in a file so sparse that
+    one batch spans every minute: the stream's later windows are judged before the
+    listing's, yet the pin still comes after the listing's signal opened (an
+    ``update``), as the worker reading in step has it; a pin before the window closes
+    opens it raised."""
+    minute = 60_000
+    events = [live("stream_start", event_id="start", stream_id="st-p", ts=BASE_TS)]
+    events += [live(event_id=f"v{i}", stream_id="st-p", ts=BASE_TS + i * 10_000)
+               for i in range(60)]
+    for n, li in enumerate(("li-late", "li-now")):
+        events.append(listing("listing_created", event_id=f"new-{n}", listing_id=li,
+                              ts=BASE_TS + n))
+        events.append(listing("price_changed", event_id=f"drop-{n}", listing_id=li, price=10.0,
+                              ts=BASE_TS + 2 * minute + n))
+        events += [listing("listing_reported", event_id=f"r{n}-{i}", listing_id=li,
+                           ts=BASE_TS + 2 * minute + i * 20_000) for i in range(1, 20)]
+    events += [live("product_pin", event_id="pin-late", stream_id="st-p", listing_id="li-late",
+                    price=10.0, ts=BASE_TS + 5 * minute),
+               live("product_pin", event_id="pin-now", stream_id="st-p", listing_id="li-now",
+                    price=10.0, ts=BASE_TS + 2 * minute + 500)]
+    records = [route(e) + (raw(e),) for e in sorted(events, key=lambda e: e["ts"])]
+    runs = []
+    for batch in (2000, 10):
+        result = replay(records, load_policy(), batch=batch, flush=True)
+        runs.append([(s.entity_id, s.status, s.severity) for s in result.signals
+                     if s.signal_type == "price_anomaly"])
+        assert result.pins == {"held": 1, "raised": 1}
+    assert sorted(runs[0]) == sorted(runs[1]) == [
+        ("li-late", "open", "medium"), ("li-late", "update", "high"), ("li-now", "open", "high")]
