@@ -7,8 +7,8 @@ import msgspec
 from signals.aggregate import WindowAggregate
 from signals.catalogue import CATALOGUE
 from signals.engine import Engine
-from signals.policy import load_policy
 from signals.pins import Pin, pin_of
+from signals.policy import load_policy
 from signals.record import signal_id
 from signals.state import decode_state, encode_state
 from signals.verdicts import Mute

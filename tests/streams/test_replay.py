@@ -281,7 +281,7 @@ def test_a_pin_acts_when_its_listings_windows_say_whatever_the_batch() -> None:
                     price=10.0, ts=BASE_TS + 5 * minute),
                live("product_pin", event_id="pin-now", stream_id="st-p", listing_id="li-now",
                     price=10.0, ts=BASE_TS + 2 * minute + 500)]
-    records = [route(e) + (raw(e),) for e in sorted(events, key=lambda e: e["ts"])]
+    records = [(*route(e), raw(e)) for e in sorted(events, key=lambda e: e["ts"])]
     runs = []
     for batch in (2000, 10):
         result = replay(records, load_policy(), batch=batch, flush=True)
