@@ -35,6 +35,19 @@ def test_every_detected_signal_type_fires(run: dict[str, Any]) -> None:
     assert fired == {k for k, sp in load_policy().signals.items() if sp.enabled}
 
 
+def test_the_simulated_bait_pinned_in_a_stream_opens_at_the_pinned_severity(
+        run: dict[str, Any]) -> None:
+    # the simulator pins each bait listing in a live stream of its region 0.5 s after
+    # pricing it: the pin reaches the listing's worker through the windows topic
+    [bait] = [s for s in run["signals"] if s["signal_type"] == "price_anomaly"
+              and s["status"] == "open"]
+    assert bait["severity"] in ("high", "critical")
+    assert bait["evidence"]["pinned"]["stream_id"].startswith("st-")
+    # pinned before its window closed (its end plus the allowed lateness)
+    assert bait["window_start"] <= bait["evidence"]["pinned"]["pinned_ts"] < \
+        bait["window_end"] + 10_000
+
+
 def test_no_signal_for_clean_entities(run: dict[str, Any]) -> None:
     labelled = {s["signal_id"] for s in run["signals"] if s["status"] == "open"
                 and explained(run["labels"], s)}
