@@ -86,13 +86,6 @@ def pin_action(raises: bool, tracked: bool, raised: bool) -> str:
     return "raised" if raised else "kept"
 
 
-_encoder = msgspec.json.Encoder()
-_decoder = msgspec.json.Decoder(Pin)
-
-
-def encode_pin(pin: Pin) -> bytes:
-    return _encoder.encode(pin)
-
-
-def decode_pin(raw: bytes) -> Pin:
-    return _decoder.decode(raw)
+#: a pin as the bytes of its record's header, and back
+encode_pin = msgspec.json.Encoder().encode
+decode_pin = msgspec.json.Decoder(Pin).decode
