@@ -70,3 +70,15 @@ def peak_severity(signals: list[dict[str, Any]]) -> dict[str, str]:
             if before is None or rank[s["severity"]] > rank[before]:
                 peak[s["signal_id"]] = s["severity"]
     return peak
+
+
+def resolved_at(signals: list[dict[str, Any]]) -> dict[str, int]:
+    """The end of the window each signal id resolved with (its ``resolved`` record's
+    ``window_end``); an id still open when the run ended has none.
+
+    >>> resolved_at([{"signal_id": "a", "status": "open", "window_end": 60_000},
+    ...              {"signal_id": "a", "status": "resolved", "window_end": 300_000},
+    ...              {"signal_id": "b", "status": "open", "window_end": 120_000}])
+    {'a': 300000}
+    """
+    return {s["signal_id"]: s["window_end"] for s in signals if s["status"] == "resolved"}

@@ -2,8 +2,9 @@
 
 The events are replayed under both policies; per signal type the table gives how
 many signals each opened, how many of those are the same detection in both (the
-same signal id: same entity, same first window) and how many each opened that
-the other did not, and below it the first few of each one's own, to look into.
+same signal id: same entity, same first window), how many of those reached another
+highest severity or ended otherwise, and how many each opened that the other did
+not; below it the first few of each kind, to look into.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from signals.compare import Opened, compare_opened, peak_severity
+from signals.compare import Opened, compare_opened, peak_severity, resolved_at
 
 SHOWN = 5  # of each policy's own signals per type, listed under the table
 
@@ -44,6 +45,16 @@ def _own(sig: dict[str, Any]) -> str:
     'report_spike st-1 (US), window from 2026-01-01 00:00Z, high 0.91'
     """
     return f"{_where(sig)}, {sig['severity']} {sig['score']:.2f}"
+
+
+def _end(window_end: int | None) -> str:
+    """
+    >>> _end(1_767_227_460_000), _end(None)
+    ('resolved with the window to 2026-01-01 00:31Z', 'still open at the end')
+    """
+    if window_end is None:
+        return "still open at the end"
+    return f"resolved with the window to {_when(window_end)}"
 
 
 def by_entity(first: list[dict[str, Any]], second: list[dict[str, Any]]
@@ -78,7 +89,9 @@ def show_comparison(against: list[dict[str, Any]], policy: list[dict[str, Any]],
     """Print the comparison of the signals opened under ``names[0]`` (``against``) and
     ``names[1]`` (``policy``), and return it. Of the same detections, those whose
     highest severity (over the signal's open and update records) differs are counted
-    and listed too: severity decides who is paged.
+    and listed too: severity decides who is paged; and so are those that resolved
+    with another window, or in one run only (``resolve_score``,
+    ``resolve_after_windows``): how long an enforcement service sees a signal open.
 
     >>> sig = {"signal_type": "report_spike", "signal_id": "a", "status": "open",
     ...        "entity_id": "st-1", "region": "US", "window_start": 0, "severity": "low",
@@ -95,35 +108,48 @@ def show_comparison(against: list[dict[str, Any]], policy: list[dict[str, Any]],
     >>> for line in out.get().splitlines()[-2:]: print(line)
     the same signal, another highest severity:
       report_spike st-1 (US), window from 1970-01-01 00:00Z: --against low, --policy high
+    >>> ended = [sig, dict(sig, status="resolved", window_end=240_000)]
+    >>> with console.capture() as out:
+    ...     _ = show_comparison([sig], ended, ("old.yaml", "new.yaml"), console)
+    >>> heading, line = out.get().splitlines()[-2:]
+    >>> for text in (heading, *line.split(": ", 1)[1].split(", ")): print(text)
+    the same signal, another end:
+    --against still open at the end
+    --policy resolved with the window to 1970-01-01 00:04Z
     """
     first, second = names
     compared = compare_opened(against, policy)
     peak_a, peak_b = peak_severity(against), peak_severity(policy)
+    end_a, end_b = resolved_at(against), resolved_at(policy)
     console.print(f"signals opened under --against {first} and under --policy {second}, "
                   "the same events:", highlight=False, soft_wrap=True)
     table = Table()
     table.add_column("signal type", no_wrap=True)
-    for name in ("--against", "--policy", "same", "same, other severity",
-                 "same entity, other window", "only --against", "only --policy"):
+    for name in ("--against", "--policy", "same", "same, other\nseverity", "same, other\nend",
+                 "same entity,\nother window", "only\n--against", "only\n--policy"):
         table.add_column(name, justify="right")
-    totals = [0] * 7
+    totals = [0] * 8
     own: dict[str, list[dict[str, Any]]] = {"--against": [], "--policy": []}
     regraded: list[dict[str, Any]] = []
+    reended: list[dict[str, Any]] = []
     for kind, opened in compared.items():
         moved, only_a, only_b = by_entity(opened.only_first, opened.only_second)
         other = [sig for sig in opened.same
                  if peak_a[sig["signal_id"]] != peak_b[sig["signal_id"]]]
+        ended = [sig for sig in opened.same
+                 if end_a.get(sig["signal_id"]) != end_b.get(sig["signal_id"])]
         same = len(opened.same)
         row = [same + len(opened.only_first), same + len(opened.only_second), same,
-               len(other), len(moved), len(only_a), len(only_b)]
+               len(other), len(ended), len(moved), len(only_a), len(only_b)]
         totals = [t + x for t, x in zip(totals, row, strict=True)]
         table.add_row(kind, *map(str, row))
         own["--against"] += only_a[:SHOWN]
         own["--policy"] += only_b[:SHOWN]
         regraded += other[:SHOWN]
+        reended += ended[:SHOWN]
     table.add_row("all", *map(str, totals))
     console.print(table)
-    for (flag, listed), name, count in zip(own.items(), names, totals[5:], strict=True):
+    for (flag, listed), name, count in zip(own.items(), names, totals[6:], strict=True):
         if listed:
             console.print(f"only under {flag} {name}:", highlight=False)
             for sig in listed:
@@ -136,6 +162,13 @@ def show_comparison(against: list[dict[str, Any]], policy: list[dict[str, Any]],
                           f"--policy {peak_b[sig['signal_id']]}", highlight=False,
                           soft_wrap=True)
         _more(console, totals[3], len(regraded))
+    if reended:
+        console.print("the same signal, another end:", highlight=False)
+        for sig in reended:
+            console.print(f"  {_where(sig)}: --against {_end(end_a.get(sig['signal_id']))}, "
+                          f"--policy {_end(end_b.get(sig['signal_id']))}", highlight=False,
+                          soft_wrap=True)
+        _more(console, totals[4], len(reended))
     return compared
 
 

@@ -39,13 +39,13 @@ def test_a_signal_switched_off_in_the_policy_in_use_shows_as_the_candidates_own(
               if s["status"] == "open"]
     spikes = sum(s["signal_type"] == "report_spike" for s in opened)
     assert any(matches(spike, s) for s in opened)
-    # --against, --policy, same, same but another severity, same entity other window,
-    # only --against, only --policy
-    assert _row(err, "report_spike") == ["0", str(spikes), "0", "0", "0", "0", str(spikes)]
+    # --against, --policy, same, same but another severity, same but another end, same
+    # entity other window, only --against, only --policy
+    assert _row(err, "report_spike") == ["0", str(spikes), "0", "0", "0", "0", "0", str(spikes)]
     prices = sum(s["signal_type"] == "price_anomaly" for s in opened)
     assert prices >= 1
     assert _row(err, "price_anomaly") == [str(prices), str(prices), str(prices), "0", "0", "0",
-                                          "0"]
+                                          "0", "0"]
     listed = err[err.index("only under --policy the bundled policy:"):]
     assert f"report_spike {spike['entity_id']} ({spike['region']}), window from " in listed
     assert "only under --against" not in err
@@ -78,7 +78,7 @@ def test_the_same_detections_graded_otherwise_are_counted_and_listed(
                  "--out", str(tmp_path / "s.jsonl")]) == 0
     err = capsys.readouterr().err
     n = str(len(peaks))
-    assert _row(err, "price_anomaly") == [n, n, n, str(len(below)), "0", "0", "0"]
+    assert _row(err, "price_anomaly") == [n, n, n, str(len(below)), "0", "0", "0", "0"]
     listed = err[err.index("the same signal, another highest severity:"):].splitlines()[1:]
     assert len(listed) == len(below)
     assert all(line.endswith(", --policy critical") and "price_anomaly li-" in line
@@ -98,9 +98,46 @@ def test_the_same_entity_opened_at_another_window_is_told_apart_from_each_policy
     with console.capture() as out:
         show_comparison(against, policy, ("old.yaml", "new.yaml"), console)
     text = out.get()
-    assert _row(text, "report_spike") == ["2", "3", "1", "0", "1", "0", "1"]
+    assert _row(text, "report_spike") == ["2", "3", "1", "0", "0", "1", "0", "1"]
     assert "only under --against" not in text
     assert "only under --policy new.yaml:\n  report_spike st-3 (US)" in text
+
+
+def test_the_same_detections_ending_otherwise_are_counted_and_listed(
+        tmp_path: Path, capsys: Any) -> None:
+    sim = Simulator(SimConfig(seed=9, rate=80, duration_s=1800, scenarios=("report_spike",)))
+    events = tmp_path / "events.jsonl"
+    events.write_bytes(b"".join(orjson.dumps(e) + b"\n" for _, _, e in sim.events()))
+    bundled_text = resources.files("signals").joinpath("default_policy.yaml").read_text()
+    at = bundled_text.index("  report_spike:\n")
+    end = bundled_text.index("  viewer_inflation:\n")
+    assert bundled_text[at:end].count("resolve_after_windows: 2\n") == 1
+    candidate = tmp_path / "slow.yaml"  # a spike resolves after 6 quiet windows, not 2
+    candidate.write_text(bundled_text[:at] + bundled_text[at:end].replace(
+        "resolve_after_windows: 2\n", "resolve_after_windows: 6\n") + bundled_text[end:])
+    runs = [[s.to_dict() for s in replay(read_jsonl(str(events)), load_policy(p)).signals]
+            for p in (None, str(candidate))]
+
+    def spikes(signals: list[dict[str, Any]], status: str) -> dict[str, int]:
+        return {s["signal_id"]: s["window_end"] for s in signals
+                if s["signal_type"] == "report_spike" and s["status"] == status}
+
+    opened = spikes(runs[0], "open")
+    assert opened and opened.keys() == spikes(runs[1], "open").keys()
+    ends = [spikes(run, "resolved") for run in runs]
+    other = [sid for sid in opened if ends[0].get(sid) != ends[1].get(sid)]
+    assert other and all(ends[0][sid] < ends[1].get(sid, 2**62) for sid in other)
+    in_use = tmp_path / "in_use.yaml"
+    in_use.write_text(bundled_text)
+    assert main(["replay", str(events), "--policy", str(candidate), "--against", str(in_use),
+                 "--out", str(tmp_path / "s.jsonl")]) == 0
+    err = capsys.readouterr().err
+    n = str(len(opened))
+    assert _row(err, "report_spike") == [n, n, n, "0", str(len(other)), "0", "0", "0"]
+    listed = err[err.index("the same signal, another end:"):].splitlines()[1:]
+    assert len(listed) == len(other)
+    assert all("report_spike st-" in line and ": --against resolved with the window to " in line
+               for line in listed)
 
 
 def test_a_bad_policy_to_compare_against_is_refused_before_anything_runs(
