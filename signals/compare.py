@@ -82,3 +82,25 @@ def resolved_at(signals: list[dict[str, Any]]) -> dict[str, int]:
     {'a': 300000}
     """
     return {s["signal_id"]: s["window_end"] for s in signals if s["status"] == "resolved"}
+
+
+def same_records(first: list[dict[str, Any]], second: list[dict[str, Any]]) -> set[str]:
+    """The signal ids both runs sent the same records for: the same statuses, severities,
+    scores and windows, in the same order (evidence aside: which sample ids a merged
+    window keeps may differ).
+
+    >>> a = [{"signal_id": "a", "status": "open", "severity": "low", "score": 0.7,
+    ...       "window_start": 0, "window_end": 60}]
+    >>> b = a + [dict(a[0], status="resolved", score=0.0, window_start=60, window_end=120)]
+    >>> sorted(same_records(a, a)), sorted(same_records(a, b))
+    (['a'], [])
+    """
+    def records(signals: list[dict[str, Any]]) -> dict[str, list[tuple[Any, ...]]]:
+        out: dict[str, list[tuple[Any, ...]]] = {}
+        for s in signals:
+            out.setdefault(s["signal_id"], []).append(
+                (s["status"], s["severity"], s["score"], s["window_start"], s["window_end"]))
+        return out
+
+    a, b = records(first), records(second)
+    return {sid for sid, recs in a.items() if b.get(sid) == recs}

@@ -14,8 +14,9 @@ speed gives the delay a live run would.
 
 With ``--replay``, each seed's events are also run through ``riskstream
 replay`` (:func:`streams.replay.replay`, the backtest path) and the signals
-each opened are compared by signal id: what a backtest would show against
-what the live worker sent.
+each opened are compared by signal id, and those both opened by their records
+(statuses, severities, scores and windows, in order): what a backtest would show
+against what the live worker sent.
 
 Seeds: :data:`TUNING_SEEDS` were used while tuning detectors and policy (tests,
 the demo, ad-hoc replays); the default evaluation seeds 7001-7030 never were.
@@ -35,7 +36,7 @@ from typing import Any
 import orjson
 from rich.console import Console
 
-from signals.compare import compare_opened
+from signals.compare import compare_opened, same_records
 from signals.engine import Engine
 from signals.metrics import ENTITY_TYPES
 from signals.policy import Policy, load_policy
@@ -128,15 +129,19 @@ def run_scenarios(args: argparse.Namespace) -> int:
     totals: dict[str, Tally] = {}
     false: list[tuple[int, dict[str, Any]]] = []  # (seed, signal) of every false open
     missed: list[tuple[int, dict[str, Any]]] = []  # (seed, label) of every scenario missed
-    agree: dict[str, list[int]] = {}  # type -> opened in both, only live, only replayed
+    # type -> opened in both, only live, only replayed; of those in both, the same records
+    agree: dict[str, list[int]] = {}
     try:
         for seed in seeds:
             labels, signals, replayed = _one_seed(seed, kinds, args.minutes, args.rate, root,
                                                   policy, args.policy, args.replay)
             if args.replay:
+                alike_ids = same_records(signals, replayed)
                 for kind, opened in compare_opened(signals, replayed).items():
-                    before = agree.get(kind, [0, 0, 0])
-                    agree[kind] = [x + y for x, y in zip(before, opened.counts(), strict=True)]
+                    counts = (*opened.counts(),
+                              sum(s["signal_id"] in alike_ids for s in opened.same))
+                    before = agree.get(kind, [0, 0, 0, 0])
+                    agree[kind] = [x + y for x, y in zip(before, counts, strict=True)]
             for kind, r in score(labels, signals, lateness_ms).items():
                 totals.setdefault(kind, Tally()).add(r)
                 false += [(seed, s) for s in r["false"]]
@@ -167,12 +172,13 @@ def run_scenarios(args: argparse.Namespace) -> int:
     if args.replay:
         show("live worker against a replay of the same events: signals opened, by id", [
             (kind, f"{both}/{both + live + rep}",
-             f"in both; {live} only live, {rep} only in the replay")
-            for kind, (both, live, rep) in agree.items()])
-        for kind, (both, live, rep) in agree.items():
+             f"in both; {live} only live, {rep} only in the replay; {alike} of those in both "
+             "with the same records")
+            for kind, (both, live, rep, alike) in agree.items()])
+        for kind, (both, live, rep, alike) in agree.items():
             if kind in summary:
                 summary[kind] |= {"replay_same": both, "replay_only_live": live,
-                                  "replay_only_replay": rep}
+                                  "replay_only_replay": rep, "replay_same_records": alike}
     if false:
         show("false signals: opened on no labelled entity", [false_row(s, f"seed {seed} ")
                                                             for seed, s in false])

@@ -38,4 +38,6 @@ def test_bench_scenarios_scores_the_chosen_types_with_the_given_policy(
     spikes = figures["report_spike"]
     assert spikes["replay_same"] >= 2, spikes
     assert spikes["replay_only_live"] == spikes["replay_only_replay"] == 0, spikes
+    # and sends the same records for them: updates, resolutions, scores and windows
+    assert spikes["replay_same_records"] == spikes["replay_same"], spikes
     assert "live worker against a replay" in out
