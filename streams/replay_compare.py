@@ -10,6 +10,7 @@ not; below it the first few of each kind, to look into.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import Any
 
 from rich.console import Console
@@ -155,21 +156,24 @@ def show_comparison(against: list[dict[str, Any]], policy: list[dict[str, Any]],
             for sig in listed:
                 console.print(f"  {_own(sig)}", highlight=False, soft_wrap=True)
             _more(console, count, len(listed))
-    if regraded:
-        console.print("the same signal, another highest severity:", highlight=False)
-        for sig in regraded:
-            console.print(f"  {_where(sig)}: --against {peak_a[sig['signal_id']]}, "
-                          f"--policy {peak_b[sig['signal_id']]}", highlight=False,
-                          soft_wrap=True)
-        _more(console, totals[3], len(regraded))
-    if reended:
-        console.print("the same signal, another end:", highlight=False)
-        for sig in reended:
-            console.print(f"  {_where(sig)}: --against {_end(end_a.get(sig['signal_id']))}, "
-                          f"--policy {_end(end_b.get(sig['signal_id']))}", highlight=False,
-                          soft_wrap=True)
-        _more(console, totals[4], len(reended))
+    _side_by_side(console, "the same signal, another highest severity:", regraded, totals[3],
+                  peak_a.__getitem__, peak_b.__getitem__)
+    _side_by_side(console, "the same signal, another end:", reended, totals[4],
+                  lambda sid: _end(end_a.get(sid)), lambda sid: _end(end_b.get(sid)))
     return compared
+
+
+def _side_by_side(console: Console, heading: str, listed: list[dict[str, Any]], count: int,
+                  against: Callable[[str], str], policy: Callable[[str], str]) -> None:
+    """List the same signals told apart by what ``against`` and ``policy`` say of them."""
+    if not listed:
+        return
+    console.print(heading, highlight=False)
+    for sig in listed:
+        sid = sig["signal_id"]
+        console.print(f"  {_where(sig)}: --against {against(sid)}, --policy {policy(sid)}",
+                      highlight=False, soft_wrap=True)
+    _more(console, count, len(listed))
 
 
 def _more(console: Console, count: int, shown: int) -> None:

@@ -22,12 +22,34 @@ def _row(text: str, kind: str) -> list[str]:
     return [cell.strip() for cell in line.strip("│").split("│")][1:]
 
 
-def test_a_signal_switched_off_in_the_policy_in_use_shows_as_the_candidates_own(
-        tmp_path: Path, capsys: Any) -> None:
-    sim = Simulator(SimConfig(seed=9, rate=80, duration_s=1800,
-                              scenarios=("report_spike", "price_anomaly")))
+def _simulated(tmp_path: Path, *scenarios: str) -> tuple[Path, Simulator]:
+    """Half an hour of the simulator's traffic at 80 events/s with ``scenarios``, as a file."""
+    sim = Simulator(SimConfig(seed=9, rate=80, duration_s=1800, scenarios=scenarios))
     events = tmp_path / "events.jsonl"
     events.write_bytes(b"".join(orjson.dumps(e) + b"\n" for _, _, e in sim.events()))
+    return events, sim
+
+
+def _changed(text: str, kind: str, next_kind: str, old: str, new: str) -> str:
+    """The policy ``text`` with ``old`` replaced by ``new`` in signal ``kind``'s section
+    (up to ``next_kind``'s), where it must occur once."""
+    at, end = text.index(f"  {kind}:\n"), text.index(f"  {next_kind}:\n")
+    assert text[at:end].count(old) == 1
+    return text[:at] + text[at:end].replace(old, new) + text[end:]
+
+
+def _against_bundled(tmp_path: Path, events: Path, candidate: Path, capsys: Any) -> str:
+    """What ``replay --policy candidate --against`` (a copy of the bundled policy) prints."""
+    in_use = tmp_path / "in_use.yaml"
+    in_use.write_text(resources.files("signals").joinpath("default_policy.yaml").read_text())
+    assert main(["replay", str(events), "--policy", str(candidate), "--against", str(in_use),
+                 "--out", str(tmp_path / "s.jsonl")]) == 0
+    return str(capsys.readouterr().err)
+
+
+def test_a_signal_switched_off_in_the_policy_in_use_shows_as_the_candidates_own(
+        tmp_path: Path, capsys: Any) -> None:
+    events, sim = _simulated(tmp_path, "report_spike", "price_anomaly")
     bundled = resources.files("signals").joinpath("default_policy.yaml").read_text()
     in_use = tmp_path / "in_use.yaml"  # the same, with report_spike switched off
     in_use.write_text(bundled.replace("  report_spike:\n", "  report_spike:\n    enabled: false\n"))
@@ -53,17 +75,13 @@ def test_a_signal_switched_off_in_the_policy_in_use_shows_as_the_candidates_own(
 
 def test_the_same_detections_graded_otherwise_are_counted_and_listed(
         tmp_path: Path, capsys: Any) -> None:
-    sim = Simulator(SimConfig(seed=9, rate=80, duration_s=1800, scenarios=("price_anomaly",)))
-    events = tmp_path / "events.jsonl"
-    events.write_bytes(b"".join(orjson.dumps(e) + b"\n" for _, _, e in sim.events()))
+    events, _ = _simulated(tmp_path, "price_anomaly")
     bundled_text = resources.files("signals").joinpath("default_policy.yaml").read_text()
-    bands = "severity: {low: 0.6, medium: 0.75, high: 0.9, critical: 0.97}"
-    at, end = bundled_text.index("  price_anomaly:\n"), bundled_text.index("  listing_burst:\n")
-    assert bands in bundled_text[at:end]
     candidate = tmp_path / "critical.yaml"  # every price_anomaly critical from its open
-    candidate.write_text(bundled_text[:at] + bundled_text[at:end].replace(
-        bands, "severity: {low: 0.6, medium: 0.6, high: 0.6, critical: 0.6}")
-        + bundled_text[end:])
+    candidate.write_text(_changed(
+        bundled_text, "price_anomaly", "listing_burst",
+        "severity: {low: 0.6, medium: 0.75, high: 0.9, critical: 0.97}",
+        "severity: {low: 0.6, medium: 0.6, high: 0.6, critical: 0.6}"))
     bundled = [s.to_dict() for s in replay(read_jsonl(str(events)), load_policy(None)).signals]
     peaks: dict[str, str] = {}
     for s in bundled:  # the highest severity each price_anomaly reached, by hand
@@ -72,11 +90,7 @@ def test_the_same_detections_graded_otherwise_are_counted_and_listed(
                                         key=["low", "medium", "high", "critical"].index)
     below = [sid for sid, peak in peaks.items() if peak != "critical"]
     assert below  # the injected bait opens below critical under the bundled bands
-    in_use = tmp_path / "in_use.yaml"
-    in_use.write_text(bundled_text)
-    assert main(["replay", str(events), "--policy", str(candidate), "--against", str(in_use),
-                 "--out", str(tmp_path / "s.jsonl")]) == 0
-    err = capsys.readouterr().err
+    err = _against_bundled(tmp_path, events, candidate, capsys)
     n = str(len(peaks))
     assert _row(err, "price_anomaly") == [n, n, n, str(len(below)), "0", "0", "0", "0"]
     listed = err[err.index("the same signal, another highest severity:"):].splitlines()[1:]
@@ -105,16 +119,11 @@ def test_the_same_entity_opened_at_another_window_is_told_apart_from_each_policy
 
 def test_the_same_detections_ending_otherwise_are_counted_and_listed(
         tmp_path: Path, capsys: Any) -> None:
-    sim = Simulator(SimConfig(seed=9, rate=80, duration_s=1800, scenarios=("report_spike",)))
-    events = tmp_path / "events.jsonl"
-    events.write_bytes(b"".join(orjson.dumps(e) + b"\n" for _, _, e in sim.events()))
+    events, _ = _simulated(tmp_path, "report_spike")
     bundled_text = resources.files("signals").joinpath("default_policy.yaml").read_text()
-    at = bundled_text.index("  report_spike:\n")
-    end = bundled_text.index("  viewer_inflation:\n")
-    assert bundled_text[at:end].count("resolve_after_windows: 2\n") == 1
     candidate = tmp_path / "slow.yaml"  # a spike resolves after 6 quiet windows, not 2
-    candidate.write_text(bundled_text[:at] + bundled_text[at:end].replace(
-        "resolve_after_windows: 2\n", "resolve_after_windows: 6\n") + bundled_text[end:])
+    candidate.write_text(_changed(bundled_text, "report_spike", "viewer_inflation",
+                                  "resolve_after_windows: 2\n", "resolve_after_windows: 6\n"))
     runs = [[s.to_dict() for s in replay(read_jsonl(str(events)), load_policy(p)).signals]
             for p in (None, str(candidate))]
 
@@ -127,11 +136,7 @@ def test_the_same_detections_ending_otherwise_are_counted_and_listed(
     ends = [spikes(run, "resolved") for run in runs]
     other = [sid for sid in opened if ends[0].get(sid) != ends[1].get(sid)]
     assert other and all(ends[0][sid] < ends[1].get(sid, 2**62) for sid in other)
-    in_use = tmp_path / "in_use.yaml"
-    in_use.write_text(bundled_text)
-    assert main(["replay", str(events), "--policy", str(candidate), "--against", str(in_use),
-                 "--out", str(tmp_path / "s.jsonl")]) == 0
-    err = capsys.readouterr().err
+    err = _against_bundled(tmp_path, events, candidate, capsys)
     n = str(len(opened))
     assert _row(err, "report_spike") == [n, n, n, "0", str(len(other)), "0", "0", "0"]
     listed = err[err.index("the same signal, another end:"):].splitlines()[1:]
