@@ -84,23 +84,39 @@ def resolved_at(signals: list[dict[str, Any]]) -> dict[str, int]:
     return {s["signal_id"]: s["window_end"] for s in signals if s["status"] == "resolved"}
 
 
-def same_records(first: list[dict[str, Any]], second: list[dict[str, Any]]) -> set[str]:
-    """The signal ids both runs sent the same records for: the same statuses, severities,
-    scores and windows, in the same order (evidence aside: which sample ids a merged
-    window keeps may differ).
+#: what two runs' records of one signal are compared by
+Record = tuple[str, str, float, int, int]  # status, severity, score, window start, end
 
-    >>> a = [{"signal_id": "a", "status": "open", "severity": "low", "score": 0.7,
+
+def records_by_id(signals: list[dict[str, Any]]) -> dict[str, list[Record]]:
+    """Each signal id's records, in the order sent, as :data:`Record`: statuses,
+    severities, scores and windows (evidence aside: which sample ids a merged window
+    keeps may differ)."""
+    out: dict[str, list[Record]] = {}
+    for s in signals:
+        out.setdefault(s["signal_id"], []).append(
+            (s["status"], s["severity"], s["score"], s["window_start"], s["window_end"]))
+    return out
+
+
+def first_differences(first: list[dict[str, Any]], second: list[dict[str, Any]]
+                      ) -> dict[str, tuple[Record | None, Record | None]]:
+    """For each signal id both runs sent records for, but not the same ones: the first
+    record that differs in each run (None: that run sent no more).
+
+    >>> a = [{"signal_id": "a", "status": "open", "severity": "high", "score": 0.7545,
     ...       "window_start": 0, "window_end": 60}]
-    >>> b = a + [dict(a[0], status="resolved", score=0.0, window_start=60, window_end=120)]
-    >>> sorted(same_records(a, a)), sorted(same_records(a, b))
-    (['a'], [])
+    >>> first_differences(a, [dict(a[0], score=0.7446)])
+    {'a': (('open', 'high', 0.7545, 0, 60), ('open', 'high', 0.7446, 0, 60))}
+    >>> first_differences(a, a + [dict(a[0], status="resolved")])["a"][0] is None
+    True
     """
-    def records(signals: list[dict[str, Any]]) -> dict[str, list[tuple[Any, ...]]]:
-        out: dict[str, list[tuple[Any, ...]]] = {}
-        for s in signals:
-            out.setdefault(s["signal_id"], []).append(
-                (s["status"], s["severity"], s["score"], s["window_start"], s["window_end"]))
-        return out
-
-    a, b = records(first), records(second)
-    return {sid for sid, recs in a.items() if b.get(sid) == recs}
+    a, b = records_by_id(first), records_by_id(second)
+    out: dict[str, tuple[Record | None, Record | None]] = {}
+    for sid in a.keys() & b.keys():
+        if a[sid] != b[sid]:
+            at = next((n for n, (x, y) in enumerate(zip(a[sid], b[sid], strict=False))
+                       if x != y), min(len(a[sid]), len(b[sid])))
+            out[sid] = (a[sid][at] if at < len(a[sid]) else None,
+                        b[sid][at] if at < len(b[sid]) else None)
+    return out

@@ -16,7 +16,8 @@ With ``--replay``, each seed's events are also run through ``riskstream
 replay`` (:func:`streams.replay.replay`, the backtest path) and the signals
 each opened are compared by signal id, and those both opened by their records
 (statuses, severities, scores and windows, in order): what a backtest would show
-against what the live worker sent.
+against what the live worker sent. Each signal whose records differ is listed with
+the first record that does, live and replayed.
 
 Seeds: :data:`TUNING_SEEDS` were used while tuning detectors and policy (tests,
 the demo, ad-hoc replays); the default evaluation seeds 7001-7030 never were.
@@ -36,7 +37,7 @@ from typing import Any
 import orjson
 from rich.console import Console
 
-from signals.compare import compare_opened, same_records
+from signals.compare import Record, compare_opened, first_differences
 from signals.engine import Engine
 from signals.metrics import ENTITY_TYPES
 from signals.policy import Policy, load_policy
@@ -112,6 +113,24 @@ def _one_seed(seed: int, kinds: tuple[str, ...], minutes: int, rate: float, root
     return sim.labels(), signals, _replayed(events, policy) if with_replay else []
 
 
+def record_text(record: Record | None) -> str:
+    """A signal's record as the bench lists it where a live run and a replay differ.
+
+    >>> record_text(("open", "high", 0.7545, 1_767_232_740_000, 1_767_232_800_000))
+    'open high 0.7545 01:59-02:00Z'
+    >>> record_text(None)
+    'none'
+    """
+    if record is None:
+        return "none"
+    status, severity, score, start, end = record
+    return f"{status} {severity} {score} {_hm(start)}-{_hm(end)}Z"
+
+
+def _hm(ts_ms: int) -> str:
+    return time.strftime("%H:%M", time.gmtime(ts_ms / 1000))
+
+
 def run_scenarios(args: argparse.Namespace) -> int:
     policy = load_policy(args.policy)  # a bad policy is refused before any broker starts
     lateness_ms = policy.windows.allowed_lateness_s * 1000
@@ -131,15 +150,19 @@ def run_scenarios(args: argparse.Namespace) -> int:
     missed: list[tuple[int, dict[str, Any]]] = []  # (seed, label) of every scenario missed
     # type -> opened in both, only live, only replayed; of those in both, the same records
     agree: dict[str, list[int]] = {}
+    # (seed, open signal, first record that differs live, in the replay)
+    differ: list[tuple[int, dict[str, Any], Record | None, Record | None]] = []
     try:
         for seed in seeds:
             labels, signals, replayed = _one_seed(seed, kinds, args.minutes, args.rate, root,
                                                   policy, args.policy, args.replay)
             if args.replay:
-                alike_ids = same_records(signals, replayed)
+                diffs = first_differences(signals, replayed)
                 for kind, opened in compare_opened(signals, replayed).items():
                     counts = (*opened.counts(),
-                              sum(s["signal_id"] in alike_ids for s in opened.same))
+                              sum(s["signal_id"] not in diffs for s in opened.same))
+                    differ += [(seed, s, *diffs[s["signal_id"]]) for s in opened.same
+                               if s["signal_id"] in diffs]
                     before = agree.get(kind, [0, 0, 0, 0])
                     agree[kind] = [x + y for x, y in zip(before, counts, strict=True)]
             for kind, r in score(labels, signals, lateness_ms).items():
@@ -179,6 +202,11 @@ def run_scenarios(args: argparse.Namespace) -> int:
             if kind in summary:
                 summary[kind] |= {"replay_same": both, "replay_only_live": live,
                                   "replay_only_replay": rep, "replay_same_records": alike}
+    if differ:
+        show("signals both opened whose records differ: the first record that does", [
+            (f"seed {seed} {s['signal_type']} {s['entity_id']}", record_text(live),
+             record_text(rep)) for seed, s, live, rep in differ],
+            columns=("signal", "live", "replay"))
     if false:
         show("false signals: opened on no labelled entity", [false_row(s, f"seed {seed} ")
                                                             for seed, s in false])
