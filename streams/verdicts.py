@@ -70,7 +70,6 @@ class SignalFollower:
             found = self.types.ref_of(signal_id)
         return found
 
-
     async def _caught_up(self, timeout_s: float) -> bool:
         """Whether the follower read what the topic holds now within ``timeout_s``; a
         broker that does not answer meanwhile is asked again, then ``False``."""

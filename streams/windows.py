@@ -73,13 +73,13 @@ class StreamStart(NamedTuple):
     ts: int
 
 
-@lru_cache(maxsize=4096)
 def pin_of_event(ev: c.ProductPin) -> Pin:
     """The :class:`~signals.pins.Pin` a ``product_pin`` event sends to its listing."""
     return Pin(listing_id=ev.listing_id, stream_id=ev.stream_id, ts=ev.ts, price=ev.price,
                currency=ev.currency, event_id=ev.event_id)
 
 
+@lru_cache(maxsize=4096)
 def category_words(category: str) -> frozenset[str]:
     """The words of a category's name. In a listing's or a stream's title they are no
     news: a region's first trading-card listings all say "cards", and that is not an
@@ -461,7 +461,7 @@ class PartitionWindows:
                             False, comment=False,
                             category=ev.category)  # type: ignore[attr-defined]
         elif tag == "product_pin":
-            self.pins.append(pin_of_event(ev))
+            self.pins.append(pin_of_event(ev))  # type: ignore[arg-type]
         elif tag == "stream_end":
             acc.ended = True
 
