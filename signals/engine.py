@@ -122,6 +122,7 @@ class Engine:
         before = state.last_ws
         state.last_ws = agg.window_start
         state.cut = False
+        state.rev = 0
         if agg.context:
             state.add_context(agg.context)
         pending = self._pending_pins.pop(agg.key, None) if self._pending_pins else None
@@ -482,6 +483,7 @@ class Engine:
             state.life.pop(entry.code, None)
         else:
             state.life[entry.code] = life.state()
+        state.rev += 1  # the copy to keep, of those of its last window (``last_window``)
         return out
 
     def term_rank(self, state: EntityState, now_ts: int) -> tuple[float, int] | None:
@@ -527,7 +529,8 @@ class Engine:
         see ``PoissonRateDetector.memory``; a common word's peak usual count,
         ``CountSurgeDetector.memory``), the cooldowns still running (a reviewer's mute,
         :meth:`mute`) and when the entity was first seen
-        (``EntityState.lasting_context``), or None to forget it.
+        (``EntityState.lasting_context``), or None to forget it. Cut down further, a
+        copy has one more ``rev`` than the cut one it replaces.
 
         >>> from signals.policy import load_policy
         >>> engine = Engine(load_policy())
@@ -569,9 +572,11 @@ class Engine:
         if not kept and not cooling:
             return None
         out = EntityState(region=state.region, last_s=state.last_s,
-                          ctx=state.lasting_context(), life=cooling, cut=True)
+                          ctx=state.lasting_context(), life=cooling, cut=True, rev=state.rev)
         for code, values in kept.items():
             out.set_detector(code, values)
+        if state.cut and out != state:  # cut down further: the copy to keep
+            out.rev += 1
         return out
 
     def expired(self, state: EntityState | StateHead, now_ts: int) -> bool:

@@ -16,7 +16,7 @@ types that have left the default lifecycle keep one.
 >>> s.life[1] = [1, 1_767_225_600_000, 0, 2, 0, 0.8]
 >>> raw = encode_state(s)
 >>> len(raw)
-71
+72
 >>> t = decode_state(raw)
 >>> t.detector(1), t.life[1][1], t.last_ws == s.last_ws, t.context()
 ([0.5, 12.25, 3.0], 1767225600000, True, {'category': 'beauty/skincare'})
@@ -47,6 +47,9 @@ class EntityState(msgspec.Struct, array_like=True):
     # cut down, silent past the TTL, to what its detectors keep longer (Engine.remembered):
     # of two copies with the same last window, the cut one is the later
     cut: bool = False
+    # changes made since its last window (a reviewer's verdict, a pin): of two copies
+    # with the same last window and cut, the one with more is the later
+    rev: int = 0
 
     @property
     def last_ws(self) -> int:
@@ -123,15 +126,18 @@ def decode_state(raw: bytes) -> EntityState:
     return _decoder.decode(raw)
 
 
-def last_window(raw: bytes) -> tuple[int, bool]:
-    """``last_ws`` of an encoded state, and whether it was cut down: what merging
-    copies of one entity compares (the newer is the greater).
+def last_window(raw: bytes) -> tuple[int, bool, int]:
+    """``last_ws`` of an encoded state, whether it was cut down, and how many changes
+    it had since (``rev``): what merging copies of one entity compares (the newer is
+    the greater). A copy written before a version that knew ``rev`` has 0.
 
     >>> last_window(encode_state(EntityState(region="US", last_s=60)))
-    (60000, False)
+    (60000, False, 0)
+    >>> last_window(encode_state(EntityState(region="US", last_s=60, rev=2)))
+    (60000, False, 2)
     """
     state = decode_state(raw)
-    return state.last_ws, state.cut
+    return state.last_ws, state.cut, state.rev
 
 
 def decode_head(raw: bytes) -> StateHead:

@@ -4,8 +4,11 @@ Each worker restores every entity's state from the compacted topic at start,
 then keeps following it, so whichever worker a rebalance hands an entity to
 already holds its baselines. Writes happen once per entity per closed window
 (never per event). Updates are merged by the state's ``last_ws`` (the start of
-the newest window it has seen), so an older copy read back from the topic can
-never overwrite a newer one held in memory. States are held as their compact
+the newest window it has seen), then whether it was cut down, then its ``rev``
+(the changes made since that window: a reviewer's verdict, a pin), so an older
+copy read back from the topic can never overwrite a newer one held in memory,
+and a restore keeps the newest copy whether or not the topic was compacted yet.
+States are held as their compact
 encoding (:mod:`signals.state`), the same bytes as on the topic.
 
 Why not a Faust table: with faust-streaming 0.15.3 (and 0.11.3) against the
@@ -58,13 +61,17 @@ def category_record(start: StreamStart, window_ms: int) -> tuple[bytes, EntitySt
 
 
 class StateMap:
-    """Entity states in memory, held encoded, merged by ``last_ws`` (no Kafka in it).
+    """Entity states in memory, held encoded, merged by ``last_window`` (no Kafka in it).
 
     >>> m = StateMap()
     >>> _ = m.set(b"stream:s1", EntityState(region="US", last_s=60))
     >>> m.apply(b"stream:s1", encode_state(EntityState(region="US", last_s=0)))  # older
     >>> m.get(b"stream:s1").last_ws, len(m)
     (60000, 1)
+    >>> muted = EntityState(region="US", last_s=60, life={1: [0, 0, 0, -1, 9, 0, 0, 0]}, rev=1)
+    >>> m.apply(b"stream:s1", encode_state(muted))  # the same window, a verdict since
+    >>> m.get(b"stream:s1").life
+    {1: [0, 0, 0, -1, 9, 0, 0, 0]}
     >>> m.apply(b"stream:s1", None); len(m)
     0
     """

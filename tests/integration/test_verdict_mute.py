@@ -18,13 +18,16 @@ from typing import Any
 
 import orjson
 import pytest
+from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka.structs import TopicPartition
 
 from signals.policy import load_policy
+from signals.verdicts import MUTE_KEY
 from streams.bench.run import fresh_broker
 from streams.contract import VERDICTS_TOPIC
 from streams.localworker import WorkerProcess
 from streams.replay import replay
-from streams.topics import PUBLIC_TOPICS, SIGNALS_TOPIC, ensure_topics
+from streams.topics import PUBLIC_TOPICS, SIGNALS_TOPIC, ensure_topics, key_partition
 from tests.integration.conftest import read_all, send
 
 pytestmark = pytest.mark.integration
@@ -140,3 +143,92 @@ def test_a_replay_counts_the_verdicts_it_cannot_act_on_and_dead_letters_bad_ones
     assert (dead.source_topic, dead.kind) == ("governance.verdicts", "out_of_range")
     assert "`$.verdict`" in dead.error
     assert backtest.signals == plain  # nothing ended: the same signals as without them
+
+
+async def _committed_past(broker: str, group: str, records: list[Any]) -> bool:
+    """Whether ``group`` has committed past each of ``records``."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=broker)
+    await admin.start()
+    try:
+        offsets = await admin.list_consumer_group_offsets(group)
+    finally:
+        await admin.close()
+    return all((meta := offsets.get(TopicPartition(r.topic, r.partition))) is not None
+               and meta.offset > r.offset for r in records)
+
+
+def _fillers(minutes: range) -> list[tuple[str, bytes, bytes, int]]:
+    """An event every 20 s on each input partition the stream's is not, so that every
+    partition reports its windows closed and the detect stage merges (and commits)
+    without waiting out ``SETTLE_MS``."""
+    out = []
+    for topic, entity in (("livestream.events", "stream_id"), ("listing.events", "listing_id")):
+        keys: dict[int, str] = {key_partition(STREAM.encode(), 4): STREAM} if (
+            entity == "stream_id") else {}
+        for i in range(100):
+            keys.setdefault(key_partition(f"fill-{i}".encode(), 4), f"fill-{i}")
+        for key in sorted(set(keys.values()) - {STREAM}):
+            for t in range(minutes.start * 3, minutes.stop * 3):
+                ev = {"schema_version": 1, "event_id": f"{key}-{topic}-{t}",
+                      "ts": START + t * 20_000, "region": "US", "seller_id": "sl-f", entity: key}
+                ev |= ({"event_type": "viewer_snapshot", "viewers": 10} if entity == "stream_id"
+                       else {"event_type": "listing_reported", "user_id": "u-f", "reason": "other"})
+                out.append((topic, key.encode(), orjson.dumps(ev), ev["ts"]))
+    return out
+
+
+def _with_fillers(minutes: range) -> list[tuple[str, bytes, bytes]]:
+    timed = [(t, k, v, orjson.loads(v)["ts"]) for t, k, v in _events(minutes)]
+    return [(t, k, v) for t, k, v, _ in sorted([*timed, *_fillers(minutes)],
+                                               key=lambda r: r[3])]
+
+
+def test_a_mute_survives_a_crash_after_its_verdict_was_committed(tmp_path: Path) -> None:
+    """The state topic then holds two copies of the stream's last window, the one
+    its window left and the one the verdict left: a restarted worker must restore
+    the verdict's (before compaction, both are read, in that order)."""
+    before, after = _with_fillers(range(0, 13)), _with_fillers(range(13, 36))
+    app_id = "mute-crash"
+    with fresh_broker(tmp_path, "kafka") as broker:
+        asyncio.run(ensure_topics(broker, PUBLIC_TOPICS, 4))
+        first = WorkerProcess(broker, tmp_path / "first", app_id)
+        try:
+            first.wait_started()
+            asyncio.run(send(broker, before))
+            [opened] = _spikes([orjson.loads(r.value) for r in asyncio.run(read_all(
+                broker, SIGNALS_TOPIC, lambda rs: _spikes([orjson.loads(r.value) for r in rs]),
+                timeout_s=60))])
+            verdict = {"schema_version": 1, "signal_id": opened["signal_id"],
+                       "verdict": "false_positive", "ts": opened["window_end"] + 30_000}
+            asyncio.run(send(broker, [(VERDICTS_TOPIC, opened["signal_id"].encode(),
+                                       orjson.dumps(verdict))]))
+            asyncio.run(read_all(broker, SIGNALS_TOPIC, lambda rs: len(_spikes(
+                [orjson.loads(r.value) for r in rs])) >= 2, timeout_s=60))
+            # the verdict, and the mute it sent to the stream's windows partition, are
+            # committed: the restarted worker reads neither again
+            sent = [r for topic in (VERDICTS_TOPIC, f"{app_id}-windows") for r in asyncio.run(
+                read_all(broker, topic, lambda rs: False, timeout_s=3))
+                if topic == VERDICTS_TOPIC or r.key == MUTE_KEY]
+            assert len(sent) == 2
+            deadline = time.monotonic() + 60
+            while not asyncio.run(_committed_past(broker, app_id, sent)):
+                assert time.monotonic() < deadline, "the verdict was not committed"
+                time.sleep(0.5)
+        finally:
+            first.kill()  # SIGKILL: nothing flushed on the way out
+        second = WorkerProcess(broker, tmp_path / "second", app_id)
+        try:
+            second.wait_started()
+            asyncio.run(send(broker, after))  # the first spike goes on, and a second comes
+            deadline = time.monotonic() + 60  # windows 13-34 judged
+            while second.metric("riskstream_windows_evaluated_total", entity_type="stream") < 22:
+                assert time.monotonic() < deadline, "the restarted worker judged too little"
+                time.sleep(0.5)
+            time.sleep(2)
+            actions = second.metric("riskstream_verdict_actions_total")
+        finally:
+            second.stop()
+        final = _spikes([orjson.loads(r.value) for r in asyncio.run(read_all(
+            broker, SIGNALS_TOPIC, lambda rs: False, timeout_s=5))])
+    assert actions == 0  # the verdict acted once, before the crash
+    assert [s["status"] for s in final] == ["open", "resolved"]  # resolved once; muted since
