@@ -15,6 +15,8 @@ from typing import Any
 import orjson
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka.structs import TopicPartition
 
 from signals.policy import load_policy
 from streams.localkafka import LocalKafka
@@ -108,6 +110,19 @@ async def read_all(broker: str, topic: str, until: Any, timeout_s: float) -> lis
     finally:
         await consumer.stop()
     return records
+
+
+async def committed_past(broker: str, group: str, records: list[Any]) -> bool:
+    """Whether consumer group ``group`` has committed past each of ``records`` (a
+    restarted worker of that group reads none of them again)."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=broker)
+    await admin.start()
+    try:
+        offsets = await admin.list_consumer_group_offsets(group)
+    finally:
+        await admin.close()
+    return all((meta := offsets.get(TopicPartition(r.topic, r.partition))) is not None
+               and meta.offset > r.offset for r in records)
 
 
 async def send(broker: str, records: list[tuple[str, bytes, bytes | None]]) -> None:

@@ -18,8 +18,6 @@ from typing import Any
 
 import orjson
 import pytest
-from aiokafka.admin import AIOKafkaAdminClient
-from aiokafka.structs import TopicPartition
 
 from signals.policy import load_policy
 from signals.verdicts import MUTE_KEY
@@ -28,7 +26,7 @@ from streams.contract import VERDICTS_TOPIC
 from streams.localworker import WorkerProcess
 from streams.replay import replay
 from streams.topics import PUBLIC_TOPICS, SIGNALS_TOPIC, ensure_topics, key_partition
-from tests.integration.conftest import read_all, send
+from tests.integration.conftest import committed_past, read_all, send
 
 pytestmark = pytest.mark.integration
 
@@ -66,6 +64,14 @@ def _spikes(signals: list[dict[str, Any]]) -> list[dict[str, Any]]:
             and s["entity_id"] == STREAM]
 
 
+def _first_spike(broker: str) -> dict[str, Any]:
+    """The stream's first ``report_spike`` record, once the worker has sent it."""
+    [opened] = _spikes([orjson.loads(r.value) for r in asyncio.run(read_all(
+        broker, SIGNALS_TOPIC, lambda rs: _spikes([orjson.loads(r.value) for r in rs]),
+        timeout_s=60))])
+    return opened
+
+
 def test_a_false_positive_verdict_resolves_its_signal_and_mutes_the_stream(
         tmp_path: Path) -> None:
     before, after = _events(range(0, 13)), _events(range(13, 36))
@@ -81,9 +87,7 @@ def test_a_false_positive_verdict_resolves_its_signal_and_mutes_the_stream(
         try:
             worker.wait_started()
             asyncio.run(send(broker, before))
-            [opened] = _spikes([orjson.loads(r.value) for r in asyncio.run(read_all(
-                broker, SIGNALS_TOPIC, lambda rs: _spikes([orjson.loads(r.value) for r in rs]),
-                timeout_s=60))])
+            opened = _first_spike(broker)
             assert opened["status"] == "open"
             verdict = {"schema_version": 1, "signal_id": opened["signal_id"],
                        "verdict": "false_positive", "ts": opened["window_end"] + 30_000,
@@ -145,18 +149,6 @@ def test_a_replay_counts_the_verdicts_it_cannot_act_on_and_dead_letters_bad_ones
     assert backtest.signals == plain  # nothing ended: the same signals as without them
 
 
-async def _committed_past(broker: str, group: str, records: list[Any]) -> bool:
-    """Whether ``group`` has committed past each of ``records``."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=broker)
-    await admin.start()
-    try:
-        offsets = await admin.list_consumer_group_offsets(group)
-    finally:
-        await admin.close()
-    return all((meta := offsets.get(TopicPartition(r.topic, r.partition))) is not None
-               and meta.offset > r.offset for r in records)
-
-
 def _fillers(minutes: range) -> list[tuple[str, bytes, bytes, int]]:
     """An event every 20 s on each input partition the stream's is not, so that every
     partition reports its windows closed and the detect stage merges (and commits)
@@ -195,9 +187,7 @@ def test_a_mute_survives_a_crash_after_its_verdict_was_committed(tmp_path: Path)
         try:
             first.wait_started()
             asyncio.run(send(broker, before))
-            [opened] = _spikes([orjson.loads(r.value) for r in asyncio.run(read_all(
-                broker, SIGNALS_TOPIC, lambda rs: _spikes([orjson.loads(r.value) for r in rs]),
-                timeout_s=60))])
+            opened = _first_spike(broker)
             verdict = {"schema_version": 1, "signal_id": opened["signal_id"],
                        "verdict": "false_positive", "ts": opened["window_end"] + 30_000}
             asyncio.run(send(broker, [(VERDICTS_TOPIC, opened["signal_id"].encode(),
@@ -211,7 +201,7 @@ def test_a_mute_survives_a_crash_after_its_verdict_was_committed(tmp_path: Path)
                 if topic == VERDICTS_TOPIC or r.key == MUTE_KEY]
             assert len(sent) == 2
             deadline = time.monotonic() + 60
-            while not asyncio.run(_committed_past(broker, app_id, sent)):
+            while not asyncio.run(committed_past(broker, app_id, sent)):
                 assert time.monotonic() < deadline, "the verdict was not committed"
                 time.sleep(0.5)
         finally:
