@@ -24,7 +24,6 @@ signals.
 from __future__ import annotations
 
 import time
-from collections import OrderedDict
 from dataclasses import dataclass, field
 
 import msgspec
@@ -34,7 +33,7 @@ from detectors.base import Detector
 from signals.aggregate import WindowAggregate
 from signals.catalogue import BY_CODE, CATALOGUE, CatalogueEntry
 from signals.lifecycle import Lifecycle
-from signals.pins import PENDING_PINS_CAPACITY, Pin, pin_of
+from signals.pins import Pin, pin_of
 from signals.policy import Pinned, Policy, SignalPolicy, off_side
 from signals.record import Signal, signal_id
 from signals.state import EntityState, StateHead
@@ -45,7 +44,9 @@ from signals.verdicts import Mute
 class Result:
     state: EntityState
     signals: list[Signal] = field(default_factory=list)
-    stale: bool = False  # the window was at or before one already processed: ignored
+    # the window was at or before one already processed, or a pin no newer than the
+    # one kept: ignored, the state is unchanged (nothing to store)
+    stale: bool = False
 
 
 class Engine:
@@ -89,12 +90,11 @@ class Engine:
             term_sp.detector](**term_sp.params)
         self._term_det = det if isinstance(det, CountSurgeDetector) else None
         self._term_code = CATALOGUE["emerging_term"].code
-        # the signals a pin raises (``pinned`` in the policy), and the pins of listings
-        # with no state yet, held until their first window is judged (see :meth:`pin`)
+        # the signals a pin raises (``pinned`` in the policy), and how long a pin lasts
         self._pinned: dict[str, Pinned] = {
             name: sp.pinned for name, sp in policy.signals.items()
             if sp.enabled and sp.pinned is not None}
-        self._pending_pins: OrderedDict[str, Pin] = OrderedDict()
+        self._pin_ms = max((p.for_s for p in self._pinned.values()), default=0) * 1000
 
     def watches(self, entity_type: str) -> bool:
         """True when some enabled signal reads windows of this entity type."""
@@ -119,15 +119,14 @@ class Engine:
             return Result(state, stale=True)
         elif state.last_ws >= 0:
             idle = (agg.window_start - state.last_ws) // self.window_ms - 1
+        else:  # a state made for a pin before the listing's first window (see :meth:`pin`)
+            state.region = agg.region
         before = state.last_ws
         state.last_ws = agg.window_start
         state.cut = False
         state.rev = 0
         if agg.context:
             state.add_context(agg.context)
-        pending = self._pending_pins.pop(agg.key, None) if self._pending_pins else None
-        if pending is not None:
-            _note_pin(state, pending)
         first = agg.features.get("first_ts")
         if first is not None and "first_seen_ts" not in state.context():  # first seen, kept
             state.add_context({"first_seen_ts": str(int(first))})
@@ -259,13 +258,15 @@ class Engine:
         """Whether the policy raises some signal for pins (``pinned``)."""
         return bool(self._pinned)
 
-    def pin(self, pin: Pin, state: EntityState | None, emitted_ts: int) -> list[Signal]:
+    def pin(self, pin: Pin, state: EntityState | None, emitted_ts: int) -> Result:
         """Note that ``pin``'s listing is pinned in a live stream, on its ``state``
         (changed in place): its signals the policy raises for pins (``pinned``) open
         at least at ``pinned.severity`` for ``pinned.for_s`` after it, and an episode
         already open is raised to it at once (an ``update``). A listing with no state
-        yet (its price window is still open) has the pin held in memory, the newest
-        :data:`~signals.pins.PENDING_PINS_CAPACITY` of them, until its first window.
+        yet (its price window is still open, or its price was never judged) gets a
+        state holding only the pin, kept as a silent entity's state is cut down
+        (:meth:`remembered`) until ``pinned.for_s`` has passed: like any state, it
+        survives a restart and moves with its partition in a rebalance.
 
         >>> from signals.policy import load_policy
         >>> engine = Engine(load_policy())
@@ -280,21 +281,22 @@ class Engine:
         >>> [(s.status, s.severity) for s in result.signals]
         [('open', 'medium')]
         >>> [(s.status, s.severity, s.evidence["raised_because"])
-        ...  for s in engine.pin(pinned("li-1"), result.state, emitted_ts=0)]
+        ...  for s in engine.pin(pinned("li-1"), result.state, emitted_ts=0).signals]
         [('update', 'high', 'pinned in live stream st-1 at 1970-01-01 00:00Z')]
-        >>> engine.pin(pinned("li-2"), None, emitted_ts=0)  # no state yet: held
-        []
+        >>> held = engine.pin(pinned("li-2"), None, emitted_ts=0)  # no state yet: one for the pin
+        >>> held.signals, held.state.last_ws, held.state.cut
+        ([], -1, True)
         >>> [(s.status, s.severity, s.evidence["pinned"]["stream_id"])
-        ...  for s in engine.process(window("li-2", 10.0), None, emitted_ts=0).signals]
+        ...  for s in engine.process(window("li-2", 10.0), held.state, emitted_ts=0).signals]
         [('open', 'high', 'st-1')]
         """
         if not self._pinned:
-            return []
-        if state is None:
-            self._hold(pin)
-            return []
+            return Result(state or EntityState(region=""), stale=True)
+        if state is None:  # cut down already: no window yet, only what outlasts one
+            state = EntityState(region="", cut=True)
         if not _note_pin(state, pin):
-            return []  # a newer pin is kept already
+            return Result(state, stale=True)  # a newer pin is kept already
+        state.rev += 1
         out = []
         entity_type, _, entity_id = pin.entity_key.partition(":")
         for name, pinned in self._pinned.items():
@@ -316,21 +318,7 @@ class Engine:
                     f"pinned in live stream {pin.stream_id} at {_minute(pin.ts)}")},
                 first_seen_ts=life.episode_start, emitted_ts=emitted_ts,
             ))
-        return out
-
-    def _hold(self, pin: Pin) -> None:
-        """Hold the pin of a listing with no state; the oldest held go first, and any
-        held longer than every ``pinned.for_s`` (it could raise nothing)."""
-        pins = self._pending_pins
-        held = pins.get(pin.entity_key)
-        if held is not None and held.ts >= pin.ts:
-            return
-        pins[pin.entity_key] = pin
-        pins.move_to_end(pin.entity_key)
-        oldest = pin.ts - max(p.for_s for p in self._pinned.values()) * 1000
-        while pins and (len(pins) > PENDING_PINS_CAPACITY
-                        or next(iter(pins.values())).ts < oldest):
-            pins.popitem(last=False)
+        return Result(state, out)
 
     def _warmups_of(self, sp: SignalPolicy, entry: CatalogueEntry, agg: WindowAggregate,
                     state: EntityState, before: int) -> bool:
@@ -528,7 +516,8 @@ class Engine:
         a state holding only what its detectors keep that long (a seller's upload habit,
         see ``PoissonRateDetector.memory``; a common word's peak usual count,
         ``CountSurgeDetector.memory``), the cooldowns still running (a reviewer's mute,
-        :meth:`mute`) and when the entity was first seen
+        :meth:`mute`), a listing's pin while it may still raise a window to be judged
+        (:meth:`pin`) and when the entity was first seen
         (``EntityState.lasting_context``), or None to forget it. Cut down further, a
         copy has one more ``rev`` than the cut one it replaces.
 
@@ -546,6 +535,13 @@ class Engine:
         >>> engine.remembered("stream:st-1", muted, now_ts=7_200_000).life
         {1: [0, 0, 0, -1, 21600000, 0.0, 0, 0]}
         >>> engine.remembered("stream:st-1", muted, now_ts=21_600_000) is None
+        True
+        >>> pin = Pin(listing_id="li-1", stream_id="st-1", ts=60_000, price=9.0,
+        ...           currency="USD", event_id="ev-1")
+        >>> pinned = engine.pin(pin, None, emitted_ts=0).state  # a listing with no window yet
+        >>> engine.remembered("listing:li-1", pinned, now_ts=600_000) == pinned  # as it is
+        True
+        >>> engine.remembered("listing:li-1", pinned, now_ts=1_020_000) is None  # 15 min on
         True
         """
         entity_type = key.partition(":")[0]
@@ -569,12 +565,17 @@ class Engine:
                 left = Lifecycle()  # the cooldown alone
                 left.cooldown_until = life.cooldown_until
                 cooling[code] = left.state()
-        if not kept and not cooling:
+        pin = pin_of(state.context(), key.partition(":")[2]) if self._pin_ms else None
+        if pin is not None and pin.ts + self._pin_ms <= now_ts - self.window_ms:
+            pin = None  # it raises no window still to be judged
+        if not kept and not cooling and pin is None:
             return None
         out = EntityState(region=state.region, last_s=state.last_s,
                           ctx=state.lasting_context(), life=cooling, cut=True, rev=state.rev)
         for code, values in kept.items():
             out.set_detector(code, values)
+        if pin is not None:
+            out.add_context(pin.context())
         if state.cut and out != state:  # cut down further: the copy to keep
             out.rev += 1
         return out

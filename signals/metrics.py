@@ -150,9 +150,10 @@ def build_metrics(registry: CollectorRegistry) -> Metrics:
         pins=Counter(
             "riskstream_pins_total",
             "product_pin events reaching the worker that judges their listing: held (the "
-            "listing has no state yet: held in memory until its first judged window), kept "
-            "(in the listing's state), raised (an open signal was raised to the policy's "
-            "pinned.severity: an update sent), ignored (the policy raises nothing for pins).",
+            "listing has no state yet: one is made for the pin, kept until pinned.for_s has "
+            "passed), kept (in the listing's state), raised (an open signal was raised to the "
+            "policy's pinned.severity: an update sent), ignored (the policy raises nothing "
+            "for pins, or a newer pin of the listing is kept).",
             ["action"], registry=registry),
         processing_latency=Histogram(
             "riskstream_processing_latency_seconds",

@@ -27,10 +27,10 @@ import msgspec
 PIN_KEY = b"\x00pin"
 PIN_HEADER = "pin"
 PIN_VALUE = b"[]"
-#: pins held for listings the engine has no state of yet (most pinned listings are
-#: never judged: an ordinary price); the oldest go first
-PENDING_PINS_CAPACITY = 50_000
-#: what the worker judging a pin's listing did with it (``riskstream_pins_total``)
+#: what the worker judging a pin's listing did with it (``riskstream_pins_total``):
+#: ``held`` in a state made for it (its listing had none yet), ``kept`` in its
+#: listing's state, ``raised`` an open signal too, or ``ignored`` (no ``pinned`` in the
+#: policy, or a newer pin is kept)
 PIN_ACTIONS = ("held", "kept", "raised", "ignored")
 #: the entity context keys a pin is kept under in its listing's state
 _CTX = {"stream_id": "pin_stream", "ts": "pin_ts", "price": "pin_price",
@@ -71,15 +71,15 @@ def pin_of(context: dict[str, str], listing_id: str) -> Pin | None:
                currency=context[_CTX["currency"]], event_id=context[_CTX["event_id"]])
 
 
-def pin_action(raises: bool, tracked: bool, raised: bool) -> str:
-    """What the worker did with a pin (:data:`PIN_ACTIONS`): whether its policy
-    ``raises`` signals for pins, its listing is ``tracked`` (has a state), and an open
-    signal was ``raised``.
+def pin_action(noted: bool, tracked: bool, raised: bool) -> str:
+    """What the worker did with a pin (:data:`PIN_ACTIONS`): whether it was ``noted``
+    (the policy raises signals for pins, and no newer pin is kept), its listing was
+    ``tracked`` (had a state), and an open signal was ``raised``.
 
     >>> pin_action(True, False, False), pin_action(True, True, True), pin_action(False, True, False)
     ('held', 'raised', 'ignored')
     """
-    if not raises:
+    if not noted:
         return "ignored"
     if not tracked:
         return "held"

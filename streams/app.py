@@ -226,12 +226,12 @@ def create_app(settings: Settings, policy: Policy, metrics: Metrics) -> faust.Ap
         signal if the policy says so; its windows arrive on this partition."""
         key = pin.entity_key.encode()
         state = states.get(key)
-        raised = engine.pin(pin, state, emitted_ts=_now_ms())
-        if state is not None:
-            await states.put(key, state)
-        metrics.pins.labels(action=pin_action(engine.raises_pins, state is not None,
-                                              bool(raised))).inc()
-        for signal in raised:
+        noted = engine.pin(pin, state, emitted_ts=_now_ms())
+        if not noted.stale:  # a listing with no state yet has one made for the pin
+            await states.put(key, noted.state)
+        metrics.pins.labels(action=pin_action(not noted.stale, state is not None,
+                                              bool(noted.signals))).inc()
+        for signal in noted.signals:
             await emit(signal)
 
     async def send_mute(mute: Mute) -> None:

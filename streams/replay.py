@@ -191,11 +191,11 @@ def replay(
         while waiting and waiting[0][0] <= until_ts:
             p = waiting.pop(0)[2]
             state = states.get(key)
-            signals = engine.pin(p, state, emitted_ts)
-            if state is not None:
-                states.set(key, state)
-            emit(signals)
-            done = pin_action(engine.raises_pins, state is not None, bool(signals))
+            noted = engine.pin(p, state, emitted_ts)
+            if not noted.stale:
+                states.set(key, noted.state)
+            emit(noted.signals)
+            done = pin_action(not noted.stale, state is not None, bool(noted.signals))
             result.pins[done] = result.pins.get(done, 0) + 1
         if not waiting:
             del pins[key]

@@ -26,7 +26,7 @@ from streams.contract import LISTING_TOPIC, LIVESTREAM_TOPIC
 from streams.localworker import WorkerProcess
 from streams.replay import replay
 from streams.topics import PUBLIC_TOPICS, SIGNALS_TOPIC, ensure_topics, key_partition
-from tests.integration.conftest import read_all, send
+from tests.integration.conftest import committed_past, read_all, send
 
 pytestmark = pytest.mark.integration
 
@@ -124,3 +124,75 @@ def test_a_pinned_bait_price_opens_at_the_pinned_severity_and_a_later_pin_raises
                        orjson.dumps(s["evidence"], option=orjson.OPT_SORT_KEYS)) for s in signals)
     assert seen(replayed) == seen(live)
     assert backtest.pins == {"held": 1, "raised": 1}
+
+
+HELD = "li-held"
+
+
+def _held_pin_events() -> list[tuple[str, bytes, bytes, int]]:
+    """A listing pinned at 0:30 with no price judged yet, its bait drop at 4:05, and a
+    stream and reports that move every input partition's event time to 12:00."""
+    listing = {"schema_version": 1, "seller_id": "sl-h", "region": "US",
+               "category": "fashion/bags", "currency": "USD", "listing_id": HELD}
+    live = {"schema_version": 1, "stream_id": STREAM, "seller_id": "sl-h", "region": "US"}
+    events: list[tuple[str, dict[str, Any]]] = [
+        (LIVESTREAM_TOPIC, live | {"event_id": "start", "event_type": "stream_start",
+                                   "ts": START, "title": "bags live", "category": "fashion/bags"}),
+        (LISTING_TOPIC, listing | {"event_id": "new", "event_type": "listing_created",
+                                   "ts": START + 1_000, "title": "leather bag", "price": 100.0}),
+        (LIVESTREAM_TOPIC, live | {"event_id": "pin", "event_type": "product_pin",
+                                   "ts": START + 30_000, "listing_id": HELD, "price": 100.0,
+                                   "currency": "USD"}),
+        (LISTING_TOPIC, listing | {"event_id": "drop", "event_type": "price_changed",
+                                   "ts": START + 4 * MIN + 5_000, "price": 10.0,
+                                   "previous_price": 100.0})]
+    for i in range(12 * 6):
+        events.append((LIVESTREAM_TOPIC, live | {
+            "event_id": f"v{i}", "event_type": "viewer_snapshot", "ts": START + 5_000 + i * 10_000,
+            "viewers": 800}))
+    for li in _fillers():
+        for i in range(12 * 3):
+            events.append((LISTING_TOPIC, {**listing, "listing_id": li} | {
+                "event_id": f"{li}-r{i}", "event_type": "listing_reported",
+                "ts": START + 10_000 + i * 20_000, "user_id": f"u{i}", "reason": "other"}))
+    events.sort(key=lambda te: te[1]["ts"])
+    return [(topic, str(e["listing_id"] if topic == LISTING_TOPIC else e["stream_id"]).encode(),
+             orjson.dumps(e), e["ts"]) for topic, e in events]
+
+
+def test_a_held_pin_survives_a_crash_after_its_input_was_committed(tmp_path: Path) -> None:
+    timed = _held_pin_events()
+    before = [(t, k, v) for t, k, v, ts in timed if ts < START + 3 * MIN]
+    after = [(t, k, v) for t, k, v, ts in timed if ts >= START + 3 * MIN]
+    with fresh_broker(tmp_path, "kafka") as broker:
+        asyncio.run(ensure_topics(broker, PUBLIC_TOPICS, PARTITIONS))
+        first = WorkerProcess(broker, tmp_path / "first", "held")
+        try:
+            first.wait_started()
+            asyncio.run(send(broker, before))
+            [pin] = [r for r in asyncio.run(read_all(broker, LIVESTREAM_TOPIC, lambda rs: False,
+                                                     timeout_s=3))
+                     if orjson.loads(r.value)["event_type"] == "product_pin"]
+            deadline = time.monotonic() + 60
+            # the pin is held, and the worker's input is committed past it: a restarted
+            # worker will not read it again
+            while (first.metric("riskstream_pins_total", action="held") < 1
+                   or not asyncio.run(committed_past(broker, "held-ingest", [pin]))):
+                assert time.monotonic() < deadline, "the pin was not held and committed past"
+                time.sleep(0.5)
+            time.sleep(2)  # the state write's (5 ms linger) acknowledgement, with room
+        finally:
+            first.kill()  # SIGKILL: nothing flushed on the way out
+        second = WorkerProcess(broker, tmp_path / "second", "held")
+        try:
+            second.wait_started()
+            asyncio.run(send(broker, after))
+            records = asyncio.run(read_all(broker, SIGNALS_TOPIC, lambda rs: bool(
+                _prices([orjson.loads(r.value) for r in rs])), timeout_s=90))
+            pins_read = second.metric("riskstream_pins_total")
+        finally:
+            second.stop()
+    [opened] = _prices([orjson.loads(r.value) for r in records])
+    assert (opened["entity_id"], opened["status"], opened["severity"]) == (HELD, "open", "high")
+    assert opened["evidence"]["pinned"]["pinned_ts"] == START + 30_000
+    assert pins_read == 0  # the restarted worker did not read the pin again: it kept it

@@ -10,7 +10,7 @@ from signals.engine import Engine
 from signals.pins import Pin, pin_of
 from signals.policy import load_policy
 from signals.record import signal_id
-from signals.state import decode_state, encode_state
+from signals.state import decode_state, encode_state, last_window
 from signals.verdicts import Mute
 
 MIN = 60_000
@@ -595,27 +595,33 @@ def _pin(listing: str, ts: int, stream: str = "st-1") -> Pin:
 
 def test_a_pin_before_its_listings_first_window_opens_it_at_the_pinned_severity() -> None:
     engine = Engine(load_policy())
-    assert engine.pin(_pin("li-1", 2 * MIN + 500), None, emitted_ts=0) == []  # held
-    [pinned] = engine.process(_price_drop("li-1"), None, emitted_ts=0).signals
+    held = engine.pin(_pin("li-1", 2 * MIN + 500), None, emitted_ts=0)
+    assert held.signals == [] and not held.stale  # a state made for the pin, to be stored
+    state = decode_state(encode_state(held.state))  # through the state topic
+    result = engine.process(_price_drop("li-1"), state, emitted_ts=0)
+    [pinned] = result.signals
     [plain] = engine.process(_price_drop("li-2"), None, emitted_ts=0).signals
     assert (pinned.status, pinned.severity, plain.severity) == ("open", "high", "medium")
     assert pinned.score == plain.score  # the pin raises the severity, not the score
+    assert pinned.region == result.state.region == "US"  # the window's, not the pin's blank
     assert pinned.evidence["pinned"] == {"stream_id": "st-1", "pinned_ts": 2 * MIN + 500,
                                          "price": 10.0, "currency": "USD",
                                          "event_id": f"pin-li-1-{2 * MIN + 500}"}
     assert "pinned" not in plain.evidence
+    assert not result.state.cut and result.state.last_ws == 2 * MIN
 
 
 def test_a_pin_on_an_open_signal_raises_it_once_and_is_kept_in_the_state() -> None:
     engine = Engine(load_policy())
     result = engine.process(_price_drop("li-1"), None, emitted_ts=0)
     state = result.state
-    [raised] = engine.pin(_pin("li-1", 5 * MIN), state, emitted_ts=7)
+    [raised] = engine.pin(_pin("li-1", 5 * MIN), state, emitted_ts=7).signals
     assert (raised.status, raised.severity, raised.signal_id) == (
         "update", "high", result.signals[0].signal_id)
     assert raised.evidence["raised_because"] == "pinned in live stream st-1 at 1970-01-01 00:05Z"
-    assert engine.pin(_pin("li-1", 6 * MIN, "st-2"), state, emitted_ts=7) == []  # high already
-    assert engine.pin(_pin("li-1", 4 * MIN, "st-3"), state, emitted_ts=7) == []  # older
+    assert engine.pin(_pin("li-1", 6 * MIN, "st-2"), state, emitted_ts=7).signals == []  # high
+    older = engine.pin(_pin("li-1", 4 * MIN, "st-3"), state, emitted_ts=7)
+    assert older.stale and older.signals == []  # nothing to store
     state = decode_state(encode_state(state))  # through the state topic
     assert pin_of(state.context(), "li-1") == _pin("li-1", 6 * MIN, "st-2")  # the newest
     [resolved] = engine.process(_price_drop("li-1", 7, 100.0), state, emitted_ts=0).signals
@@ -623,31 +629,54 @@ def test_a_pin_on_an_open_signal_raises_it_once_and_is_kept_in_the_state() -> No
     [old_pin] = engine.process(_price_drop("li-1", 70), state, emitted_ts=0).signals
     assert old_pin.severity == "medium"  # pinned 64 minutes before: past for_s
     engine.process(_price_drop("li-1", 71, 100.0), state, emitted_ts=0)
-    assert engine.pin(_pin("li-1", 140 * MIN, "st-4"), state, emitted_ts=0) == []  # kept
+    assert engine.pin(_pin("li-1", 140 * MIN, "st-4"), state, emitted_ts=0).signals == []  # kept
     [opened] = engine.process(_price_drop("li-1", 140), state, emitted_ts=0).signals
     assert (opened.severity, opened.evidence["pinned"]["stream_id"]) == ("high", "st-4")
 
 
 def test_a_pin_older_than_for_s_or_in_a_policy_without_pinned_raises_nothing() -> None:
     engine = Engine(load_policy())
-    engine.pin(_pin("li-1", 2 * MIN - 900_000 - 1), None, emitted_ts=0)  # 15 min before
-    [old] = engine.process(_price_drop("li-1"), None, emitted_ts=0).signals
+    held = engine.pin(_pin("li-1", 2 * MIN - 900_000 - 1), None, emitted_ts=0)  # 15 min before
+    [old] = engine.process(_price_drop("li-1"), held.state, emitted_ts=0).signals
     assert old.severity == "medium" and "pinned" not in old.evidence
     policy = load_policy()
     unpinned = msgspec.structs.replace(policy, signals=policy.signals | {
         "price_anomaly": msgspec.structs.replace(policy.signals["price_anomaly"], pinned=None)})
     engine = Engine(unpinned)
     assert not engine.raises_pins
-    engine.pin(_pin("li-1", 2 * MIN + 500), None, emitted_ts=0)
+    assert engine.pin(_pin("li-1", 2 * MIN + 500), None, emitted_ts=0).stale  # no state made
     result = engine.process(_price_drop("li-1"), None, emitted_ts=0)
     assert [s.severity for s in result.signals] == ["medium"]
     assert "pinned" not in result.signals[0].evidence
-    assert engine.pin(_pin("li-1", 3 * MIN), result.state, emitted_ts=0) == []  # still open
+    assert engine.pin(_pin("li-1", 3 * MIN), result.state, emitted_ts=0).signals == []  # open
 
 
-def test_held_pins_go_once_every_pinned_for_s_has_passed() -> None:
+def test_a_pinned_listing_silent_past_the_ttl_keeps_its_pin_while_it_can_raise() -> None:
+    engine = Engine(load_policy())  # entity_ttl_s 3600, pinned.for_s 900
+    state = engine.process(_price_drop("li-1", 2, 100.0), None, emitted_ts=0).state
+    assert not engine.pin(_pin("li-1", 70 * MIN), state, emitted_ts=0).stale
+    kept = engine.remembered("listing:li-1", state, now_ts=75 * MIN)  # silent 72 minutes
+    assert kept is not None and kept.cut and kept.rev == state.rev
+    assert pin_of(kept.context(), "li-1") == _pin("li-1", 70 * MIN)
+    [opened] = engine.process(_price_drop("li-1", 78), kept, emitted_ts=0).signals
+    assert (opened.severity, opened.evidence["pinned"]["pinned_ts"]) == ("high", 70 * MIN)
+    assert engine.remembered("listing:li-1", state, now_ts=86 * MIN) is None  # 16 min on
+
+
+def test_a_verdict_or_a_pin_since_the_last_window_orders_after_that_windows_copy() -> None:
+    """The state topic keeps every copy until it is compacted: a restore must take the
+    copy a verdict or a pin left over the one its window left (``last_window``)."""
     engine = Engine(load_policy())
-    engine.pin(_pin("li-1", 2 * MIN + 500), None, emitted_ts=0)
-    engine.pin(_pin("li-9", 2 * MIN + 500 + 900_001), None, emitted_ts=0)  # 15 min later
+    state = engine.process(_price_drop("li-1"), None, emitted_ts=0).state
+    copies = [encode_state(state)]
+    engine.pin(_pin("li-1", 2 * MIN + 30_000), state, emitted_ts=0)
+    copies.append(encode_state(state))
     [opened] = engine.process(_price_drop("li-1"), None, emitted_ts=0).signals
-    assert opened.severity == "medium"  # li-1's pin was let go: it could raise nothing now
+    engine.mute(Mute(entity_key="listing:li-1", signal_type="price_anomaly",
+                     signal_id=opened.signal_id, verdict="false_positive", ts=2 * MIN + 40_000),
+                state, emitted_ts=0)
+    copies.append(encode_state(state))
+    order = [last_window(raw) for raw in copies]
+    assert order == sorted(set(order))  # each later than the one before: a restore keeps the last
+    later = engine.process(_price_drop("li-1", 3), state, emitted_ts=0).state
+    assert last_window(encode_state(later)) > last_window(copies[-1])

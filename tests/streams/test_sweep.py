@@ -6,6 +6,7 @@ import asyncio
 
 from signals.aggregate import WindowAggregate
 from signals.engine import Engine
+from signals.pins import Pin
 from signals.policy import Policy, load_policy
 from signals.record import signal_id
 from signals.state import encode_state
@@ -368,3 +369,18 @@ def test_a_reviewers_mute_outlives_the_ttl_and_the_state_goes_when_it_ends() -> 
                  max_term_states=10).forget == [b"stream:s1"]
     states.discard(b"stream:s1")
     assert _judge(engine, states, _stream(365, 30)) == ["open"]
+
+
+def test_a_pin_held_for_a_listing_with_no_window_is_kept_until_it_can_raise_nothing() -> None:
+    engine, states = Engine(load_policy()), StateMap()  # pinned.for_s 900
+    day = 1_767_225_600_000  # a real time: a state with no window is past the TTL at once
+    pin = Pin(listing_id="li-1", stream_id="st-1", ts=day + 2 * MIN, price=9.0,
+              currency="USD", event_id="ev-pin")
+    states.set(b"listing:li-1", engine.pin(pin, None, emitted_ts=0).state)
+    raw = states.raw(b"listing:li-1")
+    for minute in (3, 10, 17):  # within 15 minutes and a window of the pin
+        out = sweep(states, engine, now_ts=day + minute * MIN, emitted_ts=0, max_term_states=1_000)
+        assert (out.forget, out.keep, out.tracked) == ([], [], 1)  # left as it is: no write
+        assert states.raw(b"listing:li-1") is raw
+    out = sweep(states, engine, now_ts=day + 18 * MIN, emitted_ts=0, max_term_states=1_000)
+    assert (out.forget, out.signals, out.expired) == ([b"listing:li-1"], [], 1)
