@@ -265,8 +265,8 @@ class Engine:
         already open is raised to it at once (an ``update``). A listing with no state
         yet (its price window is still open, or its price was never judged) gets a
         state holding only the pin, kept as a silent entity's state is cut down
-        (:meth:`remembered`) until ``pinned.for_s`` has passed: like any state, it
-        survives a restart and moves with its partition in a rebalance.
+        (:meth:`remembered`) until ``pinned.for_s`` and a window have passed: like any
+        state, it survives a restart and moves with its partition in a rebalance.
 
         >>> from signals.policy import load_policy
         >>> engine = Engine(load_policy())
