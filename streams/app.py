@@ -389,7 +389,7 @@ def create_app(settings: Settings, policy: Policy, metrics: Metrics) -> faust.Ap
     async def save_price_bands() -> None:
         """Write the price bands learned since the last call to the state topic."""
         if bands_back["done"] and core.newest_ts >= 0:
-            for key, state in changed_states(core.price_bands, core.newest_ts):
+            for key, state in changed_states(core.price_bands, core.newest_ts, states):
                 await states.put(key, state)
 
     @app.task

@@ -8,7 +8,9 @@ that changed are written to the entity-state topic every
 :data:`SAVE_INTERVAL_S`, each under its own key (``price-band:<category>|<currency>``,
 and ``price-band:*`` for the spread pooled over all bands), as an
 :class:`~signals.state.EntityState` whose ``last_ws`` is the newest event time
-read: the store keeps the newest copy, whichever worker wrote it. At start,
+read (whole seconds, so a save in the same second as the copy held counts one
+more ``rev`` than it): the store keeps the newest copy, whichever worker wrote
+it, also when the topic is not compacted yet. At start,
 once the store is restored and before the first input record is read, the
 bands are taken back.
 
@@ -16,14 +18,20 @@ bands are taken back.
 >>> bands, states = PriceBands(), StateMap()
 >>> for price in (40.0, 30.0, 45.0, 35.0, 25.0, 50.0):
 ...     bands.learn("toys/figures|JPY", price)
->>> [k.decode() for k, _ in changed_states(bands, newest_ts=1_767_225_600_000)]
-['price-band:*', 'price-band:toys/figures|JPY']
->>> for key, state in changed_states(bands, 1_767_225_600_000):
-...     _ = states.set(key, state)  # nothing changed since: nothing to write
+>>> for key, state in changed_states(bands, 1_767_225_600_000, states):
+...     print(key.decode(), state.rev)
+...     _ = states.set(key, state)
+price-band:* 0
+price-band:toys/figures|JPY 0
+>>> list(changed_states(bands, 1_767_225_600_000, states))  # nothing learned since
+[]
 >>> for price in (40.0, 30.0):
 ...     bands.learn("toys/figures|JPY", price)
->>> for key, state in changed_states(bands, 1_767_225_660_000):
+>>> for key, state in changed_states(bands, 1_767_225_600_400, states):  # the same second
+...     print(key.decode(), state.rev)
 ...     _ = states.set(key, state)
+price-band:* 1
+price-band:toys/figures|JPY 1
 >>> again = PriceBands()
 >>> restore_bands(again, states)
 2
@@ -52,16 +60,23 @@ def is_band_key(key: bytes) -> bool:
     return key.startswith(KEY_PREFIX)
 
 
-def changed_states(bands: PriceBands, newest_ts: int) -> Iterator[tuple[bytes, EntityState]]:
-    """The bands learned since the previous call, as (key, state) to write."""
+def changed_states(bands: PriceBands, newest_ts: int,
+                   held: StateMap) -> Iterator[tuple[bytes, EntityState]]:
+    """The bands learned since the previous call, as (key, state) to write: each one
+    ``rev`` past the copy in ``held`` if that copy has the same ``last_ws``, so that
+    merging copies keeps the newer."""
     for name in bands.take_changed():
         values = bands.export(name)
         if values is None:  # forgotten since (a busier band took its place)
             continue
+        key = KEY_PREFIX + name.encode()
         state = EntityState(region="")
         state.last_ws = newest_ts
+        before = held.get(key)
+        if before is not None and before.last_s == state.last_s:
+            state.rev = before.rev + 1
         state.set_detector(_CODE, values)
-        yield KEY_PREFIX + name.encode(), state
+        yield key, state
 
 
 def restore_bands(bands: PriceBands, states: StateMap) -> int:
