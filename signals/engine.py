@@ -253,11 +253,6 @@ class Engine:
             return None
         return pin
 
-    @property
-    def raises_pins(self) -> bool:
-        """Whether the policy raises some signal for pins (``pinned``)."""
-        return bool(self._pinned)
-
     def pin(self, pin: Pin, state: EntityState | None, emitted_ts: int) -> Result:
         """Note that ``pin``'s listing is pinned in a live stream, on its ``state``
         (changed in place): its signals the policy raises for pins (``pinned``) open
