@@ -14,8 +14,8 @@ that hold them never close). The events are dated now, so the simulator's
 traffic (its diurnal curve) differs from run to run; the test first replays
 them from memory and takes the first seed whose four scenarios the replay
 reports, so that it checks the windows' closing, not how a detector fares
-on that run's traffic (a bait price in a wide band sits under the bar in
-about one run in seventeen).
+on that run's traffic (seed 3's bait price sat under the bar at one of 120
+start minutes tried, as a replay shows).
 """
 
 from __future__ import annotations
