@@ -168,8 +168,9 @@ def test_scenarios_in_the_last_window_before_the_events_stop_are_reported(
                 # the window the scenarios start in ends 20 s from now or more: time
                 # for the replays (about 3 s each)
                 end = -(-(int(time.time() * 1000) + 20_000) // 60_000) * 60_000
-                seed = next(seed for seed in range(3, 13)
-                            if _replay_reports_all(_last_window_run(seed, end)))
+                seed = next((seed for seed in range(3, 13)
+                             if _replay_reports_all(_last_window_run(seed, end))), None)
+                assert seed is not None, "no seed of 3-12 whose replay reports all four"
             # produced at once, so that they are live when sent: that window holds the
             # scenarios, and no event ever moves event time 10 s (the allowed lateness)
             # past it. Sent from 4 s before that end, the last is live (written within
