@@ -480,7 +480,6 @@ def _text_common(agg: WindowAggregate) -> dict[str, Any]:
         "sample_texts": agg.samples.get("text", []),
         "sample_accounts": agg.samples.get("account", [])[:MAX_SAMPLE_IDS],
         "streams": agg.samples.get("stream", [])[:MAX_SAMPLE_IDS],
-        "regions": agg.breakdown.get("regions", {}),
     }
 
 
@@ -510,7 +509,9 @@ def _cluster_features(agg: WindowAggregate) -> dict[str, float] | None:
 
 
 def _cluster_evidence(agg: WindowAggregate) -> dict[str, Any]:
-    return {"fingerprint": agg.entity_id.removeprefix("fp-")} | _text_common(agg)
+    # a cluster's accounts may post in several regions; a term is counted in one
+    return ({"fingerprint": agg.entity_id.removeprefix("fp-")} | _text_common(agg)
+            | {"regions": agg.breakdown.get("regions", {})})
 
 
 TERM_USES_PER_ACCOUNT = 2.0

@@ -42,6 +42,17 @@ def test_injected_scenarios_are_found_and_nothing_else(seed: int) -> None:
         assert first - label["start_ts"] <= limit * 60_000, label
 
 
+def test_a_terms_evidence_names_its_one_region_and_a_clusters_every_region() -> None:
+    # a term is counted per region; a cluster's accounts may post in several
+    _, result = _replay(101, ("emerging_term", "coordinated_comments"))
+    opened = {s.signal_type: s for s in result.signals if s.status == "open"}
+    term = opened["emerging_term"]
+    assert term.evidence["region"] == term.region == term.entity_id.rpartition("|")[2]
+    assert "regions" not in term.evidence
+    cluster = opened["coordinated_comments"]
+    assert sum(cluster.evidence["regions"].values()) == cluster.observed["uses"]
+
+
 def test_clean_traffic_gives_no_signal() -> None:
     _, result = _replay(104, ())
     assert result.signals == []
