@@ -423,6 +423,8 @@ def _burst_observed(agg: WindowAggregate, x: dict[str, float]) -> dict[str, Any]
 
 def _burst_evidence(agg: WindowAggregate) -> dict[str, Any]:
     out: dict[str, Any] = dict(agg.context)
+    if "seller_account_age_days" in out:  # kept as text in the window's context
+        out["seller_account_age_days"] = int(out["seller_account_age_days"])
     out["sample_event_ids"] = agg.samples.get("listing_created", [])[:MAX_SAMPLE_IDS]
     return out
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from functools import cache
 
 import orjson
 import pytest
@@ -19,6 +20,7 @@ SIGNAL_TYPES = (
 )
 
 
+@cache  # the tests only read the result
 def _replay(seed: int, scenarios: tuple[str, ...]):
     sim = Simulator(SimConfig(seed=seed, rate=120, duration_s=2400, scenarios=scenarios))
     records = [(t, k, orjson.dumps(e)) for t, k, e in sim.events()]
@@ -44,13 +46,24 @@ def test_injected_scenarios_are_found_and_nothing_else(seed: int) -> None:
 
 def test_a_terms_evidence_names_its_one_region_and_a_clusters_every_region() -> None:
     # a term is counted per region; a cluster's accounts may post in several
-    _, result = _replay(101, ("emerging_term", "coordinated_comments"))
+    _, result = _replay(101, SIGNAL_TYPES)
     opened = {s.signal_type: s for s in result.signals if s.status == "open"}
     term = opened["emerging_term"]
     assert term.evidence["region"] == term.region == term.entity_id.rpartition("|")[2]
     assert "regions" not in term.evidence
     cluster = opened["coordinated_comments"]
     assert sum(cluster.evidence["regions"].values()) == cluster.observed["uses"]
+
+
+def test_evidence_gives_ages_times_and_counts_as_numbers() -> None:
+    _, result = _replay(101, SIGNAL_TYPES)
+    opened = {s.signal_type: s for s in result.signals if s.status == "open"}
+    assert set(opened) == set(SIGNAL_TYPES)
+    for signal in opened.values():
+        for key, value in signal.evidence.items():
+            if key.endswith(("_days", "_ts")) or key.startswith("distinct_"):
+                assert type(value) is int, (signal.signal_type, key, value)
+    assert opened["listing_burst"].evidence["seller_account_age_days"] >= 0
 
 
 def test_clean_traffic_gives_no_signal() -> None:
