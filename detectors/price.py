@@ -118,6 +118,31 @@ class PriceShiftDetector(Detector):
         """
         return unsquash(score, self.band_half)
 
+    def band_opens_below(self, x: dict[str, float], score: float) -> float:
+        """The price under which this new listing's band scores ``score`` (the signal's
+        bar to open), by the bar of its seller's kind; NaN when no band judges it.
+
+        >>> band = {"band_log_mean": math.log(100.0), "band_log_std": 0.3,
+        ...         "band_n": 500.0, "new_listing": 1.0}
+        >>> det = PriceShiftDetector(band_half=3.7)
+        >>> young, shop = (round(det.band_opens_below({**band, "established": e}, 0.6), 2)
+        ...                for e in (0.0, 1.0))  # 4.53 and 6.12 std (of >= 0.4) below
+        >>> young, shop
+        (16.32, 8.63)
+        >>> def score(price):
+        ...     return det.score_one({**band, "log_price": math.log(price),
+        ...                           "log_reference": math.nan, "log_low": math.log(price)})
+        >>> score(16.3) >= 0.6 > score(16.4)
+        True
+        >>> math.isnan(det.band_opens_below({**band, "new_listing": 0.0}, 0.6))
+        True
+        """
+        if x.get("new_listing", 0.0) <= 0.0 or x.get("band_n", 0.0) < self.band_min_n:
+            return math.nan
+        half = self.established_band_half if x.get("established", 0.0) > 0 else self.band_half
+        spread = max(float(x["band_log_std"]), self.band_min_std)
+        return math.exp(float(x["band_log_mean"]) - unsquash(score, half) * spread)
+
     def score_one(self, x: dict[str, float]) -> float:
         ref = self._reference(x)
         own = 0.0 if math.isnan(ref) else squash(

@@ -56,6 +56,10 @@ class CatalogueEntry:
     relevant: Callable[[WindowAggregate, SignalPolicy], bool] | None = None
     #: the detector's baseline in the units a reviewer reads, added to the signal's
     baseline_view: Callable[[dict[str, float]], dict[str, float]] | None = None
+    #: what the window's input was judged against, when the detector takes it from the
+    #: input rather than its state (a category's price band), added to the baseline too
+    input_baseline: Callable[[dict[str, float], Detector, SignalPolicy],
+                             dict[str, float]] | None = None
     #: whether a window holds live text (chat, stream titles): for a signal with a
     #: warm-up, such windows also warm up on a clock of their own in their region
     live_text: Callable[[WindowAggregate], bool] | None = None
@@ -384,6 +388,29 @@ def _price_observed(agg: WindowAggregate, x: dict[str, float]) -> dict[str, Any]
     return out
 
 
+def _price_band_baseline(x: dict[str, float], detector: Detector,
+                         sp: SignalPolicy) -> dict[str, float]:
+    """A new listing's category band, and the price under which it opens the signal
+    (by its seller's bar), when the band judged it.
+
+    >>> from signals.policy import load_policy
+    >>> sp = load_policy().signals["price_anomaly"]
+    >>> x = {"band_log_mean": math.log(100.0), "band_log_std": 0.3, "band_n": 500.0,
+    ...      "new_listing": 1.0, "established": 0.0}
+    >>> _price_band_baseline(x, PriceShiftDetector(**sp.params), sp)
+    {'category_typical_price': 100.0, 'opens_below_price': 16.32}
+    >>> _price_band_baseline(x | {"new_listing": 0.0}, PriceShiftDetector(**sp.params), sp)
+    {}
+    """
+    if not isinstance(detector, PriceShiftDetector):
+        return {}
+    below = detector.band_opens_below(x, sp.open_score)
+    if math.isnan(below):
+        return {}
+    return {"category_typical_price": round(math.exp(x["band_log_mean"]), 2),
+            "opens_below_price": round(below, 2)}
+
+
 def _price_evidence(agg: WindowAggregate) -> dict[str, Any]:
     out: dict[str, Any] = {k: v for k, v in agg.context.items()
                            if k in ("seller_id", "category")}
@@ -592,7 +619,7 @@ CATALOGUE: dict[str, CatalogueEntry] = {
                        baseline_view=_purchase_baseline),
         CatalogueEntry("price_anomaly", 4, "listing", {"price_shift": PriceShiftDetector},
                        _price_features, _price_observed, _price_evidence,
-                       relevant=_price_relevant),
+                       relevant=_price_relevant, input_baseline=_price_band_baseline),
         CatalogueEntry("listing_burst", 5, "seller", {"poisson_rate": PoissonRateDetector},
                        _burst_features, _burst_observed, _burst_evidence,
                        relevant=lambda agg, _: agg.features.get("n_listing_created", 0.0) > 0),

@@ -66,6 +66,16 @@ def test_evidence_gives_ages_times_and_counts_as_numbers() -> None:
     assert opened["listing_burst"].evidence["seller_account_age_days"] >= 0
 
 
+def test_a_bait_prices_baseline_is_its_category_band_and_the_price_it_opens_under() -> None:
+    _, result = _replay(101, SIGNAL_TYPES)
+    [bait] = [s for s in result.signals if s.signal_type == "price_anomaly"
+              and s.status == "open"]
+    assert bait.evidence["price_events"]["listing_created"] == 1  # a new listing at bait
+    assert bait.baseline["category_typical_price"] == bait.observed["category_typical_price"]
+    assert bait.observed["lowest_price"] < bait.baseline["opens_below_price"] < (
+        bait.baseline["category_typical_price"])
+
+
 def test_clean_traffic_gives_no_signal() -> None:
     _, result = _replay(104, ())
     assert result.signals == []
