@@ -62,6 +62,34 @@ class Detector(AnomalyDetector):
         return None
 
 
+def require(name: str, value: float, *, above: float | None = None,
+            at_least: float | None = None, below: float | None = None,
+            at_most: float | None = None) -> None:
+    """Refuse a parameter that is not a finite number in its range, naming it (a
+    policy file's error then says which parameter of which signal).
+
+    >>> require("alpha", 0.5, above=0.0, at_most=1.0)
+    >>> require("alpha", 1.5, above=0.0, at_most=1.0)
+    Traceback (most recent call last):
+    ...
+    ValueError: alpha must be above 0 and at most 1, not 1.5
+    >>> require("half", float("inf"), above=0.0)
+    Traceback (most recent call last):
+    ...
+    ValueError: half must be a finite number above 0, not inf
+    """
+    bounds = [(b, word) for b, word in ((above, "above"), (at_least, "at least"),
+                                        (below, "below"), (at_most, "at most")) if b is not None]
+    if math.isfinite(value) and (above is None or value > above) and (
+            at_least is None or value >= at_least) and (below is None or value < below) and (
+            at_most is None or value <= at_most):
+        return
+    wanted = " and ".join(f"{word} {b:g}" for b, word in bounds)
+    if not math.isfinite(value):
+        wanted = f"a finite number {wanted}".rstrip()
+    raise ValueError(f"{name} must be {wanted}, not {value:g}")
+
+
 def sign(deviation: float) -> float:
     """1.0, -1.0 or 0.0: the side a deviation from an expected value lies on.
 

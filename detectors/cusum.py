@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from detectors.base import squash
+from detectors.base import require, squash
 from detectors.rate import PoissonRateDetector
 
 
@@ -56,14 +56,11 @@ class RateCusumDetector(PoissonRateDetector):
         extra: float = 0.0,
         min_expected: float = 0.05,
     ) -> None:
-        if shift <= 1.0:
-            raise ValueError("shift must be above 1 (the rise to look for, as a ratio)")
-        if not 0.0 <= forget < 1.0:
-            raise ValueError("forget must be in [0, 1)")
-        if extra < 0.0:
-            raise ValueError("extra must be >= 0 (counted items a window above the usual)")
-        if min_expected <= 0.0:
-            raise ValueError("min_expected must be above 0")
+        require("shift", shift, above=1.0)  # the rise to look for, as a ratio
+        require("forget", forget, at_least=0.0, below=1.0)
+        require("set_aside", set_aside, at_least=0.0)
+        require("extra", extra, at_least=0.0)  # counted items a window above the usual
+        require("min_expected", min_expected, above=0.0)
         super().__init__(prior_rate=prior_rate, prior_exposure=prior_exposure, decay=decay,
                          min_count=0, half=half)
         self.shift = shift

@@ -6,7 +6,7 @@ import math
 
 from scipy.special import gammaincc, ndtri
 
-from detectors.base import Detector, squash
+from detectors.base import Detector, require, squash
 from detectors.ewma import EWMeanVar
 
 
@@ -65,6 +65,12 @@ class ViewerInflationDetector(Detector):
         half: float = 3.0,
         clip: float = 3.0,
     ) -> None:
+        require("alpha", alpha, above=0.0, at_most=1.0)
+        require("grace_period", grace_period, at_least=0.0)
+        require("min_viewers", min_viewers, at_least=0.0)
+        require("min_std", min_std, above=0.0)
+        require("half", half, above=0.0)
+        require("clip", clip, above=0.0)
         self.alpha = alpha
         self.grace_period = grace_period
         self.min_viewers = min_viewers

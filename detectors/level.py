@@ -25,7 +25,7 @@ True
 
 from __future__ import annotations
 
-from detectors.base import Detector, sign, squash
+from detectors.base import Detector, require, sign, squash
 from detectors.ewma import EWMeanVar
 
 
@@ -42,6 +42,11 @@ class LevelDetector(Detector):
         min_std: float = 1e-6,
         rel_std: float = 1e-3,
     ) -> None:
+        require("alpha", alpha, above=0.0, at_most=1.0)
+        require("grace", grace, at_least=0.0)
+        require("half", half, above=0.0)
+        require("min_std", min_std, above=0.0)
+        require("rel_std", rel_std, at_least=0.0)
         self.alpha = alpha
         self.grace = grace
         self.half = half

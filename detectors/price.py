@@ -52,7 +52,7 @@ from __future__ import annotations
 
 import math
 
-from detectors.base import Detector, squash, unsquash
+from detectors.base import Detector, require, squash, unsquash
 
 #: new listings a category's band must have learned before it judges a price
 BAND_MIN_N = 10
@@ -83,10 +83,11 @@ class PriceShiftDetector(Detector):
     def __init__(self, scale: float = 1.0, half: float = 1.2, band_half: float = 4.0,
                  band_min_std: float = 0.4, band_min_n: int = BAND_MIN_N,
                  established_band_half: float = 5.0) -> None:
-        if band_min_std <= 0:
-            raise ValueError("band_min_std must be above 0")
-        if band_min_n < 1:
-            raise ValueError("band_min_n must be at least 1")
+        require("scale", scale, above=0.0)
+        require("half", half, above=0.0)
+        require("band_half", band_half, above=0.0)
+        require("band_min_std", band_min_std, above=0.0)
+        require("band_min_n", band_min_n, at_least=1.0)
         if established_band_half < band_half:
             raise ValueError("established_band_half must be at least band_half")
         self.scale = scale

@@ -6,7 +6,7 @@ import math
 
 from scipy.special import gammainc
 
-from detectors.base import Detector, squash
+from detectors.base import Detector, require, squash
 
 
 class PoissonRateDetector(Detector):
@@ -78,6 +78,10 @@ class PoissonRateDetector(Detector):
         habit_min: float = 10.0,
         habit_gap: float = 60.0,
     ) -> None:
+        require("prior_exposure", prior_exposure, above=0.0)
+        require("decay", decay, at_least=0.0, below=1.0)
+        require("min_count", min_count, at_least=0.0)
+        require("half", half, above=0.0)
         if prior_rate < 0.0 or (established_prior_rate or 0.0) < 0.0:
             raise ValueError("prior_rate and established_prior_rate must not be negative")
         if habit_half_life is not None and habit_half_life <= 0.0:

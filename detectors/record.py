@@ -39,7 +39,7 @@ from __future__ import annotations
 
 import math
 
-from detectors.base import Detector, sign, squash
+from detectors.base import Detector, require, sign, squash
 
 
 def _beyond(x: float, low: float, high: float, min_width: float) -> float:
@@ -68,12 +68,11 @@ class RecordDetector(Detector):
         half: float = 0.7,
         min_range: float = 0.0,
     ) -> None:
-        if not 0.0 < alpha <= 1.0:
-            raise ValueError(f"alpha must be in (0, 1], not {alpha}")
-        if not 0.0 <= decay < 1.0:
-            raise ValueError(f"decay must be in [0, 1), not {decay}")
-        if half <= 0.0 or min_range < 0.0:
-            raise ValueError("half must be positive and min_range not negative")
+        require("alpha", alpha, above=0.0, at_most=1.0)
+        require("decay", decay, at_least=0.0, below=1.0)
+        require("grace", grace, at_least=0.0)
+        require("half", half, above=0.0)
+        require("min_range", min_range, at_least=0.0)
         self.alpha = alpha
         self.decay = decay
         self.grace = grace

@@ -6,7 +6,7 @@ import math
 
 from scipy.special import betainc
 
-from detectors.base import Detector, squash
+from detectors.base import Detector, require, squash
 
 
 class CountSurgeDetector(Detector):
@@ -86,6 +86,12 @@ class CountSurgeDetector(Detector):
         peak_alpha: float = 1.0,
         memory_min: float | None = None,
     ) -> None:
+        require("prior", prior, above=0.0)
+        require("prior_windows", prior_windows, at_least=0.0)
+        require("alpha", alpha, above=0.0, at_most=1.0)
+        require("dispersion", dispersion, above=0.0)
+        require("min_count", min_count, at_least=0.0)
+        require("half", half, above=0.0)
         if not 0.0 < peak_alpha <= 1.0:
             raise ValueError(f"peak_alpha must be in (0, 1] (1: no remembered peak), "
                              f"not {peak_alpha}")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from detectors.base import Detector, sign, squash
+from detectors.base import Detector, require, sign, squash
 from detectors.ewma import EWMeanVar
 
 
@@ -57,6 +57,12 @@ class EWMAZScoreDetector(Detector):
     ) -> None:
         if direction not in ("up", "down", "both"):
             raise ValueError(f"direction must be 'up', 'down' or 'both', not {direction!r}")
+        require("alpha", alpha, above=0.0, at_most=1.0)
+        require("grace_period", grace_period, at_least=0.0)
+        require("min_std", min_std, above=0.0)
+        require("half", half, above=0.0)
+        if clip is not None:
+            require("clip", clip, above=0.0)
         self.feature = feature
         self.alpha = alpha
         self.grace_period = grace_period

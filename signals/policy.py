@@ -140,7 +140,9 @@ def _check(policy: Policy) -> None:
         try:  # a value the detector refuses (its message names the parameter)
             entry.detectors[sp.detector](**sp.params)
         except (TypeError, ValueError) as exc:
-            raise PolicyError(f"policy: bad value at `$.signals.{name}.params`: {exc}") from None
+            param = str(exc).split(" ", 1)[0]  # the message starts with the parameter's name
+            at = f"$.signals.{name}.params" + (f".{param}" if param in sp.params else "")
+            raise PolicyError(f"policy: bad value at `{at}`: {exc}") from None
         if sp.direction != "both" and (
                 entry.detectors[sp.detector].side is Detector.side):
             raise PolicyError(f"policy: `$.signals.{name}.direction` {sp.direction!r} needs a "
@@ -168,6 +170,22 @@ def _check(policy: Policy) -> None:
 _KINDS = {str: "text", list: "a list", int: "a number", float: "a number", bool: "true or false"}
 
 
+def _check_param(where: str, value: object) -> None:
+    """Refuse a detector parameter that is not a number, naming it.
+
+    >>> _check_param("`$.signals.x.params.half`", 4)
+    >>> _check_param("`$.signals.x.params.half`", "4.0")
+    Traceback (most recent call last):
+    ...
+    signals.policy.PolicyError: policy: expected a number at `$.signals.x.params.half`, got text
+    """
+    try:
+        msgspec.convert(value, float)
+    except msgspec.ValidationError:
+        got = _KINDS.get(type(value), "nothing" if value is None else "a mapping")
+        raise PolicyError(f"policy: expected a number at {where}, got {got}") from None
+
+
 def parse_policy(text: str) -> Policy:
     """Parse and validate a policy from YAML text."""
     try:
@@ -181,6 +199,10 @@ def parse_policy(text: str) -> Policy:
     signals = data.get("signals")
     if isinstance(signals, dict):  # check entries one by one, so errors name the signal
         for name, entry in signals.items():
+            params = entry.get("params") if isinstance(entry, dict) else None
+            if isinstance(params, dict):  # msgspec would say `params[...]`: name the key
+                for key, value in params.items():
+                    _check_param(f"`$.signals.{name}.params.{key}`", value)
             try:
                 msgspec.convert(entry, SignalPolicy)
             except msgspec.ValidationError as exc:

@@ -66,6 +66,38 @@ def test_detector_parameter_value_it_refuses_is_named() -> None:
     assert "$.signals.segment_report_surge.params" in message and "shift" in message
 
 
+@pytest.mark.parametrize("value, got", [("abc", "text"), (True, "true or false"),
+                                        ([3], "a list"), (None, "nothing")])
+def test_a_detector_parameter_that_is_no_number_is_named_by_its_key(value, got) -> None:
+    data = _default()
+    data["signals"]["segment_report_surge"]["params"]["shift"] = value
+    assert _refused(data).endswith(
+        f"expected a number at `$.signals.segment_report_surge.params.shift`, got {got}")
+
+
+@pytest.mark.parametrize("signal, param, value", [
+    ("segment_report_surge", "half", -1.0),  # squared in the score: it read as 1
+    ("segment_report_surge", "decay", 1.5),
+    ("segment_report_surge", "forget", float("nan")),
+    ("segment_report_surge", "shift", float("inf")),
+    ("report_spike", "prior_exposure", 0.0),
+    ("listing_burst", "min_count", -1.0),
+    ("viewer_inflation", "alpha", 1.5),
+    ("viewer_inflation", "min_std", 0.0),
+    ("purchase_anomaly", "grace", -1.0),
+    ("price_anomaly", "scale", 0.0),
+    ("price_anomaly", "band_half", -4.0),
+    ("coordinated_comments", "dispersion", 0.0),
+    ("emerging_term", "prior", 0.0),
+    ("emerging_term", "alpha", 0.0),
+])
+def test_every_detectors_parameter_out_of_its_range_is_named(signal, param, value) -> None:
+    data = _default()
+    data["signals"][signal]["params"][param] = value
+    message = _refused(data)
+    assert f"bad value at `$.signals.{signal}.params.{param}`: {param} must be " in message
+
+
 def test_a_remembered_peak_and_adoption_out_of_range_are_named() -> None:
     data = _default()
     data["signals"]["emerging_term"]["params"]["peak_alpha"] = 0.0
