@@ -64,7 +64,7 @@ class Detector(AnomalyDetector):
 
 def require(name: str, value: float, *, above: float | None = None,
             at_least: float | None = None, below: float | None = None,
-            at_most: float | None = None) -> None:
+            at_most: float | None = None, whole: bool = False) -> None:
     """Refuse a parameter that is not a finite number in its range, naming it (a
     policy file's error then says which parameter of which signal).
 
@@ -77,15 +77,21 @@ def require(name: str, value: float, *, above: float | None = None,
     Traceback (most recent call last):
     ...
     ValueError: half must be a finite number above 0, not inf
+    >>> require("min_count", 2.5, at_least=0.0, whole=True)
+    Traceback (most recent call last):
+    ...
+    ValueError: min_count must be a whole number at least 0, not 2.5
     """
     bounds = [(b, word) for b, word in ((above, "above"), (at_least, "at least"),
                                         (below, "below"), (at_most, "at most")) if b is not None]
     if math.isfinite(value) and (above is None or value > above) and (
             at_least is None or value >= at_least) and (below is None or value < below) and (
-            at_most is None or value <= at_most):
+            at_most is None or value <= at_most) and (not whole or value == int(value)):
         return
     wanted = " and ".join(f"{word} {b:g}" for b, word in bounds)
-    if not math.isfinite(value):
+    if whole:
+        wanted = f"a whole number {wanted}".rstrip()
+    elif not math.isfinite(value):
         wanted = f"a finite number {wanted}".rstrip()
     raise ValueError(f"{name} must be {wanted}, not {value:g}")
 

@@ -58,7 +58,7 @@ class RateCusumDetector(PoissonRateDetector):
     ) -> None:
         require("shift", shift, above=1.0)  # the rise to look for, as a ratio
         require("forget", forget, at_least=0.0, below=1.0)
-        require("set_aside", set_aside, at_least=0.0)
+        require("set_aside", set_aside, at_least=0.0, whole=True)
         require("extra", extra, at_least=0.0)  # counted items a window above the usual
         require("min_expected", min_expected, above=0.0)
         super().__init__(prior_rate=prior_rate, prior_exposure=prior_exposure, decay=decay,

@@ -66,7 +66,7 @@ class ViewerInflationDetector(Detector):
         clip: float = 3.0,
     ) -> None:
         require("alpha", alpha, above=0.0, at_most=1.0)
-        require("grace_period", grace_period, at_least=0.0)
+        require("grace_period", grace_period, at_least=0.0, whole=True)
         require("min_viewers", min_viewers, at_least=0.0)
         require("min_std", min_std, above=0.0)
         require("half", half, above=0.0)

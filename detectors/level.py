@@ -43,7 +43,7 @@ class LevelDetector(Detector):
         rel_std: float = 1e-3,
     ) -> None:
         require("alpha", alpha, above=0.0, at_most=1.0)
-        require("grace", grace, at_least=0.0)
+        require("grace", grace, at_least=0.0, whole=True)
         require("half", half, above=0.0)
         require("min_std", min_std, above=0.0)
         require("rel_std", rel_std, at_least=0.0)

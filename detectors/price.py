@@ -87,7 +87,7 @@ class PriceShiftDetector(Detector):
         require("half", half, above=0.0)
         require("band_half", band_half, above=0.0)
         require("band_min_std", band_min_std, above=0.0)
-        require("band_min_n", band_min_n, at_least=1.0)
+        require("band_min_n", band_min_n, at_least=1.0, whole=True)
         if established_band_half < band_half:
             raise ValueError("established_band_half must be at least band_half")
         self.scale = scale

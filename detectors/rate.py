@@ -80,7 +80,7 @@ class PoissonRateDetector(Detector):
     ) -> None:
         require("prior_exposure", prior_exposure, above=0.0)
         require("decay", decay, at_least=0.0, below=1.0)
-        require("min_count", min_count, at_least=0.0)
+        require("min_count", min_count, at_least=0.0, whole=True)
         require("half", half, above=0.0)
         if prior_rate < 0.0 or (established_prior_rate or 0.0) < 0.0:
             raise ValueError("prior_rate and established_prior_rate must not be negative")

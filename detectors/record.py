@@ -70,7 +70,7 @@ class RecordDetector(Detector):
     ) -> None:
         require("alpha", alpha, above=0.0, at_most=1.0)
         require("decay", decay, at_least=0.0, below=1.0)
-        require("grace", grace, at_least=0.0)
+        require("grace", grace, at_least=0.0, whole=True)
         require("half", half, above=0.0)
         require("min_range", min_range, at_least=0.0)
         self.alpha = alpha

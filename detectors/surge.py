@@ -90,7 +90,7 @@ class CountSurgeDetector(Detector):
         require("prior_windows", prior_windows, at_least=0.0)
         require("alpha", alpha, above=0.0, at_most=1.0)
         require("dispersion", dispersion, above=0.0)
-        require("min_count", min_count, at_least=0.0)
+        require("min_count", min_count, at_least=0.0, whole=True)
         require("half", half, above=0.0)
         if not 0.0 < peak_alpha <= 1.0:
             raise ValueError(f"peak_alpha must be in (0, 1] (1: no remembered peak), "

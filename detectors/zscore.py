@@ -58,7 +58,7 @@ class EWMAZScoreDetector(Detector):
         if direction not in ("up", "down", "both"):
             raise ValueError(f"direction must be 'up', 'down' or 'both', not {direction!r}")
         require("alpha", alpha, above=0.0, at_most=1.0)
-        require("grace_period", grace_period, at_least=0.0)
+        require("grace_period", grace_period, at_least=0.0, whole=True)
         require("min_std", min_std, above=0.0)
         require("half", half, above=0.0)
         if clip is not None:

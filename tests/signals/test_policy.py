@@ -90,6 +90,8 @@ def test_a_detector_parameter_that_is_no_number_is_named_by_its_key(value, got) 
     ("coordinated_comments", "dispersion", 0.0),
     ("emerging_term", "prior", 0.0),
     ("emerging_term", "alpha", 0.0),
+    ("emerging_term", "min_count", 2.5),  # a count of texts: a whole number
+    ("segment_report_surge", "set_aside", 1.5),  # it was cut to 1
 ])
 def test_every_detectors_parameter_out_of_its_range_is_named(signal, param, value) -> None:
     data = _default()
