@@ -82,12 +82,12 @@ def require(name: str, value: float, *, above: float | None = None,
     ...
     ValueError: min_count must be a whole number at least 0, not 2.5
     """
-    bounds = [(b, word) for b, word in ((above, "above"), (at_least, "at least"),
-                                        (below, "below"), (at_most, "at most")) if b is not None]
     if math.isfinite(value) and (above is None or value > above) and (
             at_least is None or value >= at_least) and (below is None or value < below) and (
             at_most is None or value <= at_most) and (not whole or value == int(value)):
         return
+    bounds = [(b, word) for b, word in ((above, "above"), (at_least, "at least"),
+                                        (below, "below"), (at_most, "at most")) if b is not None]
     wanted = " and ".join(f"{word} {b:g}" for b, word in bounds)
     if whole:
         wanted = f"a whole number {wanted}".rstrip()
