@@ -204,10 +204,6 @@ class Engine:
         status = life.step_as(sp, score, agg.window_start, agg.window_end, ended=agg.ended,
                               least=None if pin is None else self._pinned[name].severity)
         baseline = detector.baseline()
-        if x is not None and entry.input_baseline is not None:
-            judged_by = entry.input_baseline(x, detector, sp)
-        else:
-            judged_by = {}
         # learn only clearly normal windows: not flagged ones, and not the grey zone
         # between resolve_score and open_score either, where the first minute of an
         # attack often lands and would otherwise teach the baseline to expect it;
@@ -238,7 +234,9 @@ class Engine:
             window_end=agg.window_end,
             observed={} if x is None else entry.observed(agg, x),
             baseline=_rounded(baseline) | _expected(baseline, x)
-            | (entry.baseline_view(baseline) if entry.baseline_view else {}) | judged_by,
+            | (entry.baseline_view(baseline) if entry.baseline_view else {})
+            | (entry.input_baseline(x, detector, sp)  # from x and the parameters only
+               if x is not None and entry.input_baseline else {}),
             evidence=entry.evidence(agg) | _resolved_because(status, agg, life, sp)
             | ({} if pin is None else {"pinned": pin.evidence()}),
             first_seen_ts=life.episode_start,
