@@ -121,7 +121,7 @@ def test_the_policy_sets_how_young_a_band_may_judge() -> None:
     price["params"]["band_min_n"] = 10
     assert _opened(jp, policy=parse_policy(yaml.safe_dump(doc))) == []  # one that waits
     price["params"]["band_min_n"] = 0
-    with pytest.raises(PolicyError, match="band_min_n must be at least 1"):
+    with pytest.raises(PolicyError, match="band_min_n must be a whole number at least 1"):
         parse_policy(yaml.safe_dump(doc))
 
 
