@@ -120,14 +120,16 @@ def replay(
     partitions: int = 4,
     batch: int = 2000,
     flush: bool = False,
-    emitted_ts: int = 0,
     max_term_states: int = MAX_TERM_STATES,
 ) -> ReplayResult:
     """Run ``(topic, key, value_bytes)`` records through ingest and detection.
 
     With ``flush`` the windows still open at the end are closed too. States are
     swept (``streams.sweep``) whenever the newest judged window's end has moved
-    ``SWEEP_INTERVAL_S`` past the last sweep's, and once at the end.
+    ``SWEEP_INTERVAL_S`` past the last sweep's, and once at the end. A file has no
+    wall clock, so a signal's ``emitted_ts`` is the replay's own: the newest event
+    time read when it was emitted (for a window's signal, at least the window's end),
+    when a worker reading the same events as they happened would have sent it.
     """
     engine = Engine(policy)
     states = StateMap()  # as the worker holds them, encoded
@@ -153,6 +155,10 @@ def replay(
     lateness_ms = policy.windows.allowed_lateness_s * 1000
     read = itertools.count()  # verdicts of the same time: in the file's order
 
+    def clock() -> int:
+        """The replay's time, for the signals it emits: the newest event time read."""
+        return max(core.newest_ts, 0)
+
     def emit(signals: list[Signal]) -> None:
         result.signals.extend(signals)
         for s in signals:
@@ -175,7 +181,7 @@ def replay(
                     done = "untracked"
                 else:
                     signals = engine.mute(ref.mute(v.signal_id, v.verdict, v.ts, v.reviewer),
-                                          state, emitted_ts)
+                                          state, clock())
                     states.set(key, state)
                     emit(signals)
                     done = action_of(v.verdict, bool(signals))
@@ -191,7 +197,7 @@ def replay(
         while waiting and waiting[0][0] <= until_ts:
             p = waiting.pop(0)[2]
             state = states.get(key)
-            noted = engine.pin(p, state, emitted_ts)
+            noted = engine.pin(p, state, clock())
             if not noted.stale:
                 states.set(key, noted.state)
             emit(noted.signals)
@@ -243,7 +249,7 @@ def replay(
             key = agg.key.encode()
             if key in pins:  # a listing pinned before this window closed
                 pins_of(key, agg.window_end + lateness_ms - 1)
-            out = engine.process(agg, states.get(key), emitted_ts)
+            out = engine.process(agg, states.get(key), max(clock(), agg.window_end))
             if out.stale:
                 continue
             states.set(key, out.state)
@@ -258,7 +264,7 @@ def replay(
             return
         newest["swept"] = newest["window_end"]
         now = sweep_time(newest["window_end"], merger.oldest_start())
-        swept = sweep(states, engine, now, emitted_ts, max_term_states)
+        swept = sweep(states, engine, now, clock(), max_term_states)
         emit(swept.signals)
         swept.apply_to(states)
         result.forgotten += len(swept.forget)

@@ -76,6 +76,16 @@ def test_a_bait_prices_baseline_is_its_category_band_and_the_price_it_opens_unde
         bait.baseline["category_typical_price"])
 
 
+def test_a_replayed_signal_is_stamped_with_the_event_time_it_was_emitted_at() -> None:
+    # a file has no wall clock: the replay's clock is the newest event time read
+    _, result = _replay(101, SIGNAL_TYPES)
+    lateness = load_policy().windows.allowed_lateness_s * 1000
+    for s in result.signals:
+        if s.status != "resolved":  # a quiet entity's end comes from a sweep, later
+            assert s.window_end + lateness <= s.emitted_ts <= s.window_end + 2 * 60_000, s
+    assert len({s.emitted_ts for s in result.signals}) > 10
+
+
 def test_clean_traffic_gives_no_signal() -> None:
     _, result = _replay(104, ())
     assert result.signals == []
