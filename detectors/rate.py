@@ -82,8 +82,9 @@ class PoissonRateDetector(Detector):
         require("decay", decay, at_least=0.0, below=1.0)
         require("min_count", min_count, at_least=0.0, whole=True)
         require("half", half, above=0.0)
-        if prior_rate < 0.0 or (established_prior_rate or 0.0) < 0.0:
-            raise ValueError("prior_rate and established_prior_rate must not be negative")
+        require("prior_rate", prior_rate, at_least=0.0)
+        if established_prior_rate is not None:
+            require("established_prior_rate", established_prior_rate, at_least=0.0)
         if habit_half_life is not None and habit_half_life <= 0.0:
             raise ValueError(f"habit_half_life must be above 0 windows, not {habit_half_life}")
         if habit_half_life is not None and established_prior_rate is None:

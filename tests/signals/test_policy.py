@@ -82,6 +82,7 @@ def test_a_detector_parameter_that_is_no_number_is_named_by_its_key(value, got) 
     ("segment_report_surge", "shift", float("inf")),
     ("report_spike", "prior_exposure", 0.0),
     ("listing_burst", "min_count", -1.0),
+    ("listing_burst", "established_prior_rate", -1.0),
     ("viewer_inflation", "alpha", 1.5),
     ("viewer_inflation", "min_std", 0.0),
     ("purchase_anomaly", "grace", -1.0),
