@@ -102,13 +102,25 @@ class PriceShiftDetector(Detector):
         ref = float(x.get("log_reference", math.nan))
         return self._last if math.isnan(ref) else ref
 
+    def _band(self, x: dict[str, float]) -> tuple[float, float] | None:
+        """The band judging a new listing, as its log mean and spread (at least
+        ``band_min_std``); None for an older listing, or a band of under ``band_min_n``."""
+        if x.get("new_listing", 0.0) <= 0.0 or x.get("band_n", 0.0) < self.band_min_n:
+            return None
+        return float(x["band_log_mean"]), max(float(x["band_log_std"]), self.band_min_std)
+
+    def _band_half(self, x: dict[str, float]) -> float:
+        """The band's midpoint for this listing's seller: an established one's is higher."""
+        return self.established_band_half if x.get("established", 0.0) > 0 else self.band_half
+
     def band_z(self, x: dict[str, float]) -> float:
         """How far a new listing's lowest price sits below its category's band, in std
         (0 for an older listing, or without a band of at least ``band_min_n`` listings)."""
-        if x.get("new_listing", 0.0) <= 0.0 or x.get("band_n", 0.0) < self.band_min_n:
+        band = self._band(x)
+        if band is None:
             return 0.0
-        spread = max(float(x["band_log_std"]), self.band_min_std)
-        return (float(x["band_log_mean"]) - float(x["log_low"])) / spread
+        mean, spread = band
+        return (mean - float(x["log_low"])) / spread
 
     def band_bar(self, score: float) -> float:
         """How many std below its band a new listing must sit for its band to score
@@ -138,18 +150,17 @@ class PriceShiftDetector(Detector):
         >>> math.isnan(det.band_opens_below({**band, "new_listing": 0.0}, 0.6))
         True
         """
-        if x.get("new_listing", 0.0) <= 0.0 or x.get("band_n", 0.0) < self.band_min_n:
+        band = self._band(x)
+        if band is None:
             return math.nan
-        half = self.established_band_half if x.get("established", 0.0) > 0 else self.band_half
-        spread = max(float(x["band_log_std"]), self.band_min_std)
-        return math.exp(float(x["band_log_mean"]) - unsquash(score, half) * spread)
+        mean, spread = band
+        return math.exp(mean - unsquash(score, self._band_half(x)) * spread)
 
     def score_one(self, x: dict[str, float]) -> float:
         ref = self._reference(x)
         own = 0.0 if math.isnan(ref) else squash(
             abs(float(x["log_price"]) - ref) / self.scale, self.half)
-        half = self.established_band_half if x.get("established", 0.0) > 0 else self.band_half
-        return max(own, squash(self.band_z(x), half))
+        return max(own, squash(self.band_z(x), self._band_half(x)))
 
     def learn_one(self, x: dict[str, float]) -> None:
         self._last = float(x["log_price"])
