@@ -30,6 +30,52 @@ def test_bad_setting_names_the_variable(var: str, value: str) -> None:
         Settings.from_env({var: value})
 
 
+@pytest.mark.parametrize(("value", "says"), [
+    ("host:port", "the port is not a number"),
+    ("", "no address given"),
+    ("  ", "no address given"),
+    ("kafka-1:9092,", "an empty address in the list"),
+    (":9092", "no host before the port"),
+    ("kafka-1:0", "the port must be 1-65535"),
+    ("kafka-1:9092,kafka-2:99999", "'kafka-2:99999': the port must be 1-65535"),
+    ("[::1:9092", "an IPv6 address opened with '[' and not closed with ']'"),
+])
+def test_a_broker_address_the_client_cannot_use_is_refused_at_start(value: str,
+                                                                    says: str) -> None:
+    """Once a traceback from deep in the Kafka client, or a minute spent trying ":9092"."""
+    with pytest.raises(ConfigError) as info:
+        Settings.from_env({"RISKSTREAM_BROKER": value})
+    assert str(info.value) == f"RISKSTREAM_BROKER={value!r}: {says}"
+
+
+@pytest.mark.parametrize("value", ["kafka-1:9092,kafka-2:9093", "kafka-1", "[::1]:9093",
+                                   "10.0.0.7:19092, 10.0.0.8:19092"])
+def test_every_bootstrap_list_the_client_reads_is_taken(value: str) -> None:
+    assert Settings.from_env({"RISKSTREAM_BROKER": value}).broker == value
+
+
+@pytest.mark.parametrize("command", [["tail"], ["verdict", "sig-1", "confirmed"],
+                                     ["export", "--out", "/dev/null"], ["worker"]])
+def test_a_commands_broker_flag_is_refused_with_its_name(command: list[str],
+                                                          capsys) -> None:
+    assert main([*command, "--broker", "kafka-1:port"]) == 2
+    assert capsys.readouterr().err.strip() == (
+        "riskstream: --broker=kafka-1:port: the port is not a number")
+
+
+@pytest.mark.parametrize("value", ["", "risk stream", "risk/stream", "x" * 201])
+def test_an_app_id_that_cannot_start_a_topic_name_is_refused(value: str) -> None:
+    with pytest.raises(ConfigError, match="RISKSTREAM_APP_ID="):
+        Settings.from_env({"RISKSTREAM_APP_ID": value})
+    assert Settings.from_env({"RISKSTREAM_APP_ID": "riskstream-eu.2_b"}).state_topic == (
+        "riskstream-eu.2_b-entity-state")
+
+
+def test_a_dedup_capacity_of_0_is_refused_not_taken_as_off() -> None:
+    with pytest.raises(ConfigError, match="RISKSTREAM_DEDUP_CAPACITY='0'"):
+        Settings.from_env({"RISKSTREAM_DEDUP_CAPACITY": "0"})
+
+
 def test_a_log_level_is_one_logging_knows_in_either_case() -> None:
     assert Settings.from_env({"RISKSTREAM_LOG_LEVEL": "WARNING"}).log_level == "warning"
     with pytest.raises(ConfigError) as info:  # the worker used to start, then fail on it
