@@ -221,12 +221,12 @@ def build_parser() -> argparse.ArgumentParser:
     w = sub.add_parser("worker", help="run a worker: input topics in, risk.signals out")
     _add_broker(w)
     w.add_argument("--policy", help="policy YAML (env RISKSTREAM_POLICY; default: bundled)")
-    w.add_argument("--metrics-port", type=int, help="/metrics port (env RISKSTREAM_METRICS_PORT)")
+    w.add_argument("--metrics-port", type=_int, help="/metrics port (env RISKSTREAM_METRICS_PORT)")
     w.add_argument("--app-id", help="Faust app id and consumer group prefix")
 
     s = sub.add_parser("simulate", help="produce simulated events with labelled scenarios")
     _add_broker(s)
-    s.add_argument("--seed", type=int, default=7)
+    s.add_argument("--seed", type=_int, default=7)
     s.add_argument("--rate", type=_positive, default=200.0,
                    help="events per second of event time (default 200)")
     s.add_argument("--duration", type=_count, default=3600, help="seconds of event time")
@@ -236,8 +236,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="comma-separated signal types, 'all' or 'none'")
     s.add_argument("--labels", help="write the injected scenarios as JSON lines to this file")
     s.add_argument("--out", help="write events as JSON lines to this file instead of Kafka")
-    s.add_argument("--start-ts", type=int, help="event time of the first second, epoch ms "
-                   "(default: now minus --warmup to Kafka; 2026-01-01 with --out)")
+    s.add_argument("--start-ts", type=_moment, help="event time of the first second: epoch "
+                   "ms or ISO 8601, UTC unless it names an offset (default: now minus "
+                   "--warmup to Kafka; 2026-01-01 with --out)")
     s.add_argument("--warmup", type=_non_negative_int, default=0,
                    help="seconds of event time produced unpaced first (history for baselines)")
     s.add_argument("--first-scenario", type=_non_negative_int,
@@ -255,7 +256,7 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--speed", type=_non_negative, default=1.0,
                    help="event-time seconds per wall-clock second in the live part "
                         "(default 1; 0 = as fast as possible)")
-    d.add_argument("--seed", type=int, default=7)
+    d.add_argument("--seed", type=_int, default=7)
     d.add_argument("--for", dest="run_for", type=_positive,
                    help="stop by itself after this many seconds (default: until Ctrl-C)")
 
@@ -328,7 +329,7 @@ def build_parser() -> argparse.ArgumentParser:
     bt.add_argument("--rate", type=_positive, default=500.0,
                     help="simulated events per second of event time in the preload")
     bt.add_argument("--partitions", type=_count, default=4)
-    bt.add_argument("--seed", type=int, default=7)
+    bt.add_argument("--seed", type=_int, default=7)
     bt.add_argument("--live-rate", type=_positive, default=5000.0,
                     help="events/s of the live latency run (default 5000)")
     bt.add_argument("--live-seconds", type=_count, default=180)

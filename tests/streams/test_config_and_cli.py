@@ -134,6 +134,10 @@ def test_bad_flag_is_refused_with_its_name(argv: list[str], flag: str, capsys) -
     (["kafka", "start", "--port", "x9092"], "--port: not a number: 'x9092'"),
     (["bench", "scenarios", "--seeds", "7010-7001"],
      "--seeds: the range '7010-7001' holds no seed: write the lower seed first"),
+    (["simulate", "--seed", "x", "--out", "/dev/null"], "--seed: not a number: 'x'"),
+    (["simulate", "--start-ts", "soon", "--out", "/dev/null"],
+     "--start-ts: not epoch ms nor an ISO 8601 time"),
+    (["worker", "--metrics-port", "x"], "--metrics-port: not a number: 'x'"),
 ])
 def test_bad_flag_value_is_explained(argv: list[str], says: str, capsys) -> None:
     """The error says what is wrong with the value, not argparse's "invalid _rate value"."""
@@ -353,3 +357,11 @@ def test_a_worker_refuses_a_data_dir_it_cannot_create(tmp_path, monkeypatch, cap
                  "--metrics-port", str(_free_port())]) == 2
     err = capsys.readouterr().err
     assert f"RISKSTREAM_DATA_DIR='{blocker / 'worker'}': cannot create it: Not a directory" in err
+
+
+def test_a_simulations_start_may_be_given_as_an_iso_time(tmp_path) -> None:
+    out = tmp_path / "ev.jsonl"
+    args = ["simulate", "--duration", "1", "--rate", "2", "--seed", "3", "--out", str(out)]
+    assert main([*args, "--start-ts", "2026-03-01T10:00+01:00"]) == 0
+    first = orjson.loads(out.read_bytes().splitlines()[0])
+    assert first["ts"] == 1772355600000  # 09:00 UTC
