@@ -63,18 +63,21 @@ def test_compose_matches_local_broker_and_settings() -> None:
     assert services["kafka"]["environment"]["KAFKA_PROCESS_ROLES"] == "broker,controller"
     fields = {PREFIX + f.upper() for f in Settings.__struct_fields__}
     for name in ("worker", "simulator"):
-        assert set(services[name].get("environment", {})) <= fields
+        env = services[name].get("environment", {})
+        assert set(env) <= fields
+        Settings.from_env({k: str(v) for k, v in env.items()})  # values a worker takes
     port = services["worker"]["environment"]["RISKSTREAM_METRICS_PORT"]
     scrape = yaml.safe_load((DEPLOY / "prometheus/prometheus.yml").read_text())
     assert f"worker:{port}" in scrape["scrape_configs"][0]["static_configs"][0]["targets"]
 
 
-def test_k8s_env_names_are_settings() -> None:
+def test_k8s_env_names_are_settings_and_their_values_are_taken() -> None:
     docs = list(yaml.safe_load_all((DEPLOY / "k8s/riskstream.yaml").read_text()))
     [deploy] = [d for d in docs if d["kind"] == "Deployment"]
     env = deploy["spec"]["template"]["spec"]["containers"][0]["env"]
     fields = {PREFIX + f.upper() for f in Settings.__struct_fields__}
     assert {e["name"] for e in env} <= fields
+    Settings.from_env({e["name"]: e["value"] for e in env})  # values a worker takes
 
 
 def test_k8s_workers_read_their_policy_from_the_configmap_the_manifest_says_to_make() -> None:
