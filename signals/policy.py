@@ -230,6 +230,8 @@ def load_policy(path: str | Path | None = None) -> Policy:
     if path is None:
         text = resources.files("signals").joinpath("default_policy.yaml").read_text()
         return parse_policy(text)
+    if not str(path):
+        raise PolicyError("policy: an empty path names no file")
     try:
         text = Path(path).read_text()
     except OSError as exc:

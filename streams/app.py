@@ -23,6 +23,7 @@ maths is in ``detectors`` and ``signals``; this module only wires them.
 from __future__ import annotations
 
 import asyncio
+import errno
 import functools
 import gc
 import logging
@@ -424,11 +425,12 @@ def serve_metrics(settings: Settings) -> Metrics:
     try:
         start_http_server(settings.metrics_port, addr=settings.metrics_host, registry=registry)
     except OSError as exc:
+        hint = ("another worker may hold the port; choose another with --metrics-port or "
+                "RISKSTREAM_METRICS_PORT" if exc.errno == errno.EADDRINUSE else
+                "RISKSTREAM_METRICS_HOST must be a name or address of this machine")
         raise ConfigError(
             f"metrics on {settings.metrics_host}:{settings.metrics_port}: cannot serve them "
-            f"there ({exc.strerror}): another worker may hold the port; choose another with "
-            "--metrics-port or RISKSTREAM_METRICS_PORT (host: RISKSTREAM_METRICS_HOST)"
-        ) from None
+            f"there ({exc.strerror}): {hint}") from None
     return metrics
 
 

@@ -36,16 +36,17 @@ MAX_TERM_STATES = 1_000_000  # term states a worker (or a file replay) holds at 
 # the app id starts the names of the topics the worker makes: Kafka's topic name
 # characters, short enough that the longest name Faust makes from it stays within 249
 AppId = Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z0-9._-]+$", max_length=200)]
+Given = Annotated[str, msgspec.Meta(min_length=1)]  # a name or path: not left empty
 
 
 class Settings(msgspec.Struct, frozen=True, kw_only=True):
-    broker: str = "127.0.0.1:9092"
+    broker: Given = "127.0.0.1:9092"
     app_id: AppId = "riskstream"
     partitions: Annotated[int, msgspec.Meta(ge=1)] = 4
-    policy: str | None = None
-    metrics_host: str = "127.0.0.1"
+    policy: Given | None = None
+    metrics_host: Given = "127.0.0.1"
     metrics_port: Port = 9308
-    data_dir: str = ".riskstream/worker"
+    data_dir: Given = ".riskstream/worker"
     log_level: Literal["debug", "info", "warning", "error", "critical"] = "info"
     max_future_s: Annotated[int, msgspec.Meta(ge=0)] = 3600
     max_past_s: Annotated[int, msgspec.Meta(ge=0)] = 7 * 24 * 3600
@@ -79,6 +80,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             choices = get_args(get_type_hints(cls).get(field)) if field else ()
             if reason.startswith("Invalid enum value") and choices:
                 reason += f" (one of {', '.join(choices)})"
+            if reason.startswith("Expected `str` of length >= 1"):
+                reason = "empty: give a value, or leave it out for the default"
             if reason.startswith("Expected `str` matching regex"):
                 reason = "use one or more letters, digits, '.', '_' or '-', and nothing else"
             raise ConfigError(f"{_given(field, values, flags)}: {reason}") from None

@@ -32,7 +32,6 @@ def test_bad_setting_names_the_variable(var: str, value: str) -> None:
 
 @pytest.mark.parametrize(("value", "says"), [
     ("host:port", "the port is not a number"),
-    ("", "no address given"),
     ("  ", "no address given"),
     ("kafka-1:9092,", "an empty address in the list"),
     (":9092", "no host before the port"),
@@ -69,6 +68,37 @@ def test_an_app_id_that_cannot_start_a_topic_name_is_refused(value: str) -> None
         Settings.from_env({"RISKSTREAM_APP_ID": value})
     assert Settings.from_env({"RISKSTREAM_APP_ID": "riskstream-eu.2_b"}).state_topic == (
         "riskstream-eu.2_b-entity-state")
+
+
+@pytest.mark.parametrize("var", ["RISKSTREAM_BROKER", "RISKSTREAM_POLICY",
+                                 "RISKSTREAM_METRICS_HOST", "RISKSTREAM_DATA_DIR"])
+def test_a_variable_set_to_nothing_is_refused_not_read_as_a_value(var: str) -> None:
+    """An empty RISKSTREAM_POLICY was read as the directory "." ("Is a directory"), an
+    empty data dir as the working directory, an empty metrics host as "cannot serve
+    them there: another worker may hold the port"."""
+    with pytest.raises(ConfigError) as info:
+        Settings.from_env({var: ""})
+    assert str(info.value) == f"{var}='': empty: give a value, or leave it out for the default"
+
+
+@pytest.mark.parametrize("command", [["replay", "/dev/null", "--policy", ""],
+                                     ["replay", "/dev/null", "--against", ""],
+                                     ["check-policy", ""]])
+def test_an_empty_policy_path_is_refused_as_naming_no_file(command: list[str],
+                                                           capsys) -> None:
+    assert main(command) == 2
+    assert capsys.readouterr().err.strip() == (
+        "riskstream: policy: an empty path names no file")
+
+
+def test_a_metrics_host_this_machine_does_not_have_is_named_as_the_fault(monkeypatch,
+                                                                        capsys) -> None:
+    monkeypatch.setenv("RISKSTREAM_METRICS_HOST", "host.invalid")
+    assert main(["worker", "--broker", _silent_address(),
+                 "--metrics-port", str(_free_port())]) == 2
+    err = capsys.readouterr().err
+    assert "RISKSTREAM_METRICS_HOST must be a name or address of this machine" in err
+    assert "another worker may hold the port" not in err
 
 
 def test_a_dedup_capacity_of_0_is_refused_not_taken_as_off() -> None:
@@ -346,6 +376,7 @@ def test_a_worker_refuses_a_metrics_port_in_use_before_waiting_for_a_broker(caps
         assert main(["worker", "--broker", _silent_address(), "--metrics-port", str(port)]) == 2
     err = capsys.readouterr().err
     assert f"metrics on 127.0.0.1:{port}: cannot serve them there (" in err
+    assert "another worker may hold the port" in err
     assert "no Kafka broker" not in err  # refused at once, not after the broker's wait
 
 
