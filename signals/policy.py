@@ -16,9 +16,10 @@ signals.policy.PolicyError: policy: Expected `int` >= 1 - at `$.windows.size_s`
 from __future__ import annotations
 
 import inspect
+from collections.abc import Hashable
 from importlib import resources
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 import msgspec
 import yaml
@@ -186,10 +187,37 @@ def _check_param(where: str, value: object) -> None:
         raise PolicyError(f"policy: expected a number at {where}, got {got}") from None
 
 
+class _UniqueKeys(yaml.SafeLoader):  # type: ignore[misc]  # PyYAML has no types here
+    r"""PyYAML's safe loader, refusing a key given twice in one mapping: YAML forbids
+    it, but PyYAML keeps the last, so a second ``open_score`` or a second block for a
+    signal type would silently replace the first.
+
+    >>> yaml.load("a: 1\nb: 2\na: 3\n", _UniqueKeys)
+    Traceback (most recent call last):
+    ...
+    yaml.constructor.ConstructorError: key `a` given twice, on line 1 and line 3
+    """
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> Any:
+        lines: dict[object, int] = {}
+        for key_node, _ in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":  # `<<: *base` may override
+                continue
+            key = self.construct_object(key_node, deep=True)
+            line = key_node.start_mark.line + 1
+            if not isinstance(key, Hashable):  # PyYAML's own check refuses it below
+                continue
+            if key in lines:
+                raise yaml.constructor.ConstructorError(
+                    problem=f"key `{key}` given twice, on line {lines[key]} and line {line}")
+            lines[key] = line
+        return super().construct_mapping(node, deep)
+
+
 def parse_policy(text: str) -> Policy:
     """Parse and validate a policy from YAML text."""
     try:
-        data = yaml.safe_load(text)
+        data = yaml.load(text, _UniqueKeys)  # a SafeLoader: builds no Python objects
     except yaml.YAMLError as exc:
         raise PolicyError(f"policy: not valid YAML: {exc}") from None
     if not isinstance(data, dict):

@@ -150,6 +150,42 @@ def test_not_yaml_and_missing_file() -> None:
         parse_policy("version: 2")
 
 
+_BUNDLED = Path(__file__).parents[2].joinpath("signals/default_policy.yaml").read_text()
+
+
+def _line_of(text: str, line: str, nth: int = 0) -> int:
+    return [i for i, x in enumerate(text.splitlines(), 1) if x == line][nth]
+
+
+def test_a_setting_given_twice_is_refused_not_taken_from_its_last_line() -> None:
+    """PyYAML keeps a key's last value: a second `open_score` raised the bar to 0.99."""
+    text = _BUNDLED.replace("    open_score: 0.6\n", "    open_score: 0.6\n    open_score: 0.99\n", 1)
+    first = _line_of(text, "    open_score: 0.6")
+    with pytest.raises(PolicyError) as info:
+        parse_policy(text)
+    assert str(info.value) == (f"policy: not valid YAML: key `open_score` given twice, "
+                               f"on line {first} and line {first + 1}")
+
+
+def test_a_signal_type_given_twice_is_refused_not_replaced_by_its_second_block() -> None:
+    text = _BUNDLED + "  report_spike:\n    detector: poisson_rate\n    enabled: false\n"
+    with pytest.raises(PolicyError, match=(
+            f"key `report_spike` given twice, on line {_line_of(text, '  report_spike:')} "
+            f"and line {_line_of(text, '  report_spike:', 1)}")):
+        parse_policy(text)
+
+
+def test_a_merged_mapping_may_still_be_overridden_key_by_key() -> None:
+    """`<<: *anchor` then a key of its own is YAML's way to override: not a repeat."""
+    text = _BUNDLED.replace("    severity: {low: 0.6, medium: 0.75, high: 0.9, critical: 0.97}",
+                            "    severity: &bands {low: 0.6, medium: 0.75, high: 0.9, "
+                            "critical: 0.97}", 1)
+    text = text.replace("    severity: {low: 0.6, medium: 0.75, high: 0.9, critical: 0.97}",
+                        "    severity: {<<: *bands, critical: 0.95}", 1)
+    bands = [s.severity for s in parse_policy(text).signals.values()]
+    assert [b.critical for b in bands[:2]] == [0.97, 0.95]
+
+
 @pytest.mark.parametrize(("text", "got"), [("", "an empty file"), ("report_spike", "text"),
                                            ("- version: 1", "a list")])
 def test_a_file_that_is_no_mapping_is_told_what_it_holds(tmp_path, text: str, got: str) -> None:
