@@ -35,8 +35,11 @@ Id = Annotated[str, msgspec.Meta(min_length=1, max_length=256)]
 EventId = Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
 Region = Annotated[str, msgspec.Meta(pattern="^[A-Z]{2}$")]
 Currency = Annotated[str, msgspec.Meta(pattern="^[A-Z]{3}$")]
-Ts = Annotated[int, msgspec.Meta(ge=0)]
-NonNegInt = Annotated[int, msgspec.Meta(ge=0)]
+# JSON has no bound on an int, but every consumer of the contract reads one into 64
+# bits (and orjson writes no larger one): a larger one is out of range
+INT64_MAX = 2**63 - 1
+Ts = Annotated[int, msgspec.Meta(ge=0, le=INT64_MAX)]
+NonNegInt = Annotated[int, msgspec.Meta(ge=0, le=INT64_MAX)]
 Amount = Annotated[float, msgspec.Meta(ge=0)]
 Category = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
 Reason = Literal[
@@ -80,7 +83,7 @@ class Comment(_LiveEvent, frozen=True, kw_only=True, tag="comment"):
 
 class Like(_LiveEvent, frozen=True, kw_only=True, tag="like"):
     user_id: Id
-    count: Annotated[int, msgspec.Meta(ge=1)]
+    count: Annotated[int, msgspec.Meta(ge=1, le=INT64_MAX)]
 
 
 class Share(_LiveEvent, frozen=True, kw_only=True, tag="share"):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from streams.contract import LISTING_TOPIC, LIVESTREAM_TOPIC, decode
@@ -84,3 +86,23 @@ def test_listing_rules() -> None:
 def test_record_over_one_mib_is_refused_before_parsing() -> None:
     big = raw(live("comment", text="ok", pad="z" * (1024 * 1024)))
     assert _bad(LIVESTREAM_TOPIC, big).kind == "too_large"
+
+
+@pytest.mark.parametrize(("topic", "event", "field"), [
+    (LIVESTREAM_TOPIC, live("like", count=2**64), "count"),
+    (LIVESTREAM_TOPIC, live("comment", account_age_days=10**25), "account_age_days"),
+    (LIVESTREAM_TOPIC, live("viewer_snapshot", viewers=2**63), "viewers"),
+    (LIVESTREAM_TOPIC, live(ts=2**63), "ts"),
+    (LISTING_TOPIC, listing(seller_account_age_days=10**25), "seller_account_age_days"),
+])
+def test_a_whole_number_beyond_64_bits_is_out_of_range(topic: str, event: dict,
+                                                       field: str) -> None:
+    """JSON sets no bound, but no consumer reads more than 64 bits, and a seller's age of
+    10**25 days once stopped the detect stage: orjson could not write it into the
+    signal's evidence ("Integer exceeds 64-bit range"), and the agent crashed again on
+    every restart."""
+    with pytest.raises(BadRecord) as info:
+        decode(topic, json.dumps(event).encode())
+    assert str(info.value) == (
+        f"out_of_range: Expected `int` <= 9223372036854775807 - at `$.{field}`")
+    assert decode(topic, json.dumps(event | {field: 2**63 - 1}).encode())
