@@ -29,6 +29,7 @@ after a crash.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 from functools import lru_cache
 from operator import attrgetter
@@ -158,7 +159,10 @@ class _Acc:
             features["distinct_reporters"] = float(len(self.reporters))
         if self.amounts:
             total = sum(self.amounts.values())
-            features["purchase_amount_sum"] = sum(a * n for a, n in self.amounts.items())
+            # amounts near the largest float add up past it, and JSON has no infinity:
+            # the windows topic would carry null, which the detect stage cannot read
+            features["purchase_amount_sum"] = min(sum(a * n for a, n in self.amounts.items()),
+                                                  sys.float_info.max)
             features["purchase_top_amount_share"] = max(self.amounts.values()) / total
             features["young_purchases"] = float(self.young_purchases)
         if self.price_min >= 0:

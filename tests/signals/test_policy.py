@@ -159,7 +159,8 @@ def _line_of(text: str, line: str, nth: int = 0) -> int:
 
 def test_a_setting_given_twice_is_refused_not_taken_from_its_last_line() -> None:
     """PyYAML keeps a key's last value: a second `open_score` raised the bar to 0.99."""
-    text = _BUNDLED.replace("    open_score: 0.6\n", "    open_score: 0.6\n    open_score: 0.99\n", 1)
+    text = _BUNDLED.replace("    open_score: 0.6\n",
+                            "    open_score: 0.6\n    open_score: 0.99\n", 1)
     first = _line_of(text, "    open_score: 0.6")
     with pytest.raises(PolicyError) as info:
         parse_policy(text)

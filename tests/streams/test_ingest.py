@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import base64
+import sys
 
 import orjson
 
+from signals.aggregate import decode_batch, encode_batch
 from signals.pins import Pin
 from streams.ingest import IngestCore, Raw
 from tests.streams.events import BASE_TS, live, raw
@@ -91,6 +93,20 @@ def test_windows_close_on_event_time_and_offsets_wait_for_them() -> None:
     assert agg.features["n_report"] == 1.0
     assert agg.samples["report"] == ["b"]
     assert core.commit_offset(TOPIC, 0, next_offset=4) == 3
+
+
+def test_a_window_of_the_largest_amounts_crosses_the_windows_topic() -> None:
+    """Three purchases of 1e308 once summed to infinity, which JSON writes as null: the
+    detect stage could not read the record back, and its agent crashed on every try."""
+    core = _core()
+    core.process(TOPIC, 0, _recs(*(
+        live("purchase", event_id=f"p{i}", order_id=f"o{i}", amount=1e308, ts=BASE_TS + i)
+        for i in range(3))))
+    [agg] = core.process(TOPIC, 0, _recs(live(event_id="x", ts=BASE_TS + 66_000),
+                                         start=3)).closed
+    [back] = decode_batch(encode_batch([agg]))
+    assert back.features["purchase_amount_sum"] == sys.float_info.max
+    assert back.features["purchase_top_amount_share"] == 1.0
 
 
 def test_young_accounts_counted_with_policy_threshold() -> None:
