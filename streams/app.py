@@ -30,21 +30,12 @@ import logging
 import time
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import faust
 from prometheus_client import CollectorRegistry, disable_created_metrics, start_http_server
 
-from signals.aggregate import (
-    FIRST_USES_KEY,
-    SOURCE_HEADER,
-    WATERMARK_KEY,
-    FirstUse,
-    WindowAggregate,
-    decode_batch,
-    decode_first_uses,
-    decode_watermark,
-)
+from signals.aggregate import SOURCE_HEADER, FirstUse, Watermark, WindowAggregate
 from signals.engine import Engine
 from signals.merge import (
     SETTLE_MS,
@@ -55,24 +46,16 @@ from signals.merge import (
     sweep_time,
 )
 from signals.metrics import Metrics, build_metrics
-from signals.pins import PIN_HEADER, PIN_KEY, Pin, decode_pin, pin_action
+from signals.pins import PIN_KEY, Pin, pin_action
 from signals.policy import Policy
 from signals.record import Signal
-from signals.verdicts import (
-    MUTE_HEADER,
-    MUTE_KEY,
-    MUTE_VALUE,
-    Mute,
-    action_of,
-    decode_mute,
-    encode_mute,
-)
+from signals.verdicts import MUTE_HEADER, MUTE_KEY, MUTE_VALUE, Mute, action_of, encode_mute
 from streams.band_store import SAVE_INTERVAL_S, changed_states, restore_bands
 from streams.config import Settings
 from streams.contract import VERDICTS_TOPIC
-from streams.errors import ConfigError
+from streams.errors import BadRecord, ConfigError
 from streams.held import HeldRecords, hold_parts
-from streams.ingest import IngestCore
+from streams.ingest import DeadLetter, IngestCore
 from streams.ingest_loop import IngestLoop
 from streams.logs import logging_config
 from streams.statestore import EntityStateStore, category_record
@@ -81,6 +64,7 @@ from streams.topics import DLQ_TOPIC, SIGNALS_TOPIC, key_partition
 from streams.transport import Transport
 from streams.verdicts import SignalFollower, judge_verdict
 from streams.windows import StreamStart
+from streams.windows_records import read_windows_record
 
 log = logging.getLogger("riskstream.detect")
 
@@ -245,6 +229,19 @@ def create_app(settings: Settings, policy: Policy, metrics: Metrics) -> faust.Ap
                            partition=key_partition(mute.entity_key.encode(),
                                                    settings.partitions))
 
+    async def dead_letter_window_record(message: Any, exc: BadRecord) -> None:
+        """A windows-topic record this worker cannot read (``read_windows_record``): to
+        the dead-letter topic with its reason before it is acknowledged, and counted
+        under its topic; the stage reads on."""
+        dead = DeadLetter(message.topic, message.partition, message.offset, message.key,
+                          message.value, exc.kind, str(exc))
+        sent = await dlq_out.send(key=message.key, value=dead.to_json())
+        await sent
+        metrics.events_dead_lettered.labels(topic=message.topic, kind=exc.kind).inc()
+        log.warning("dead-lettered a windows record", extra={
+            "partition": message.partition, "offset": message.offset,
+            "error": str(exc)[:200]})
+
     @app.agent(windows, name="detect")
     async def detect(stream: Any) -> None:
         await states.ready.wait()
@@ -252,35 +249,36 @@ def create_app(settings: Settings, policy: Policy, metrics: Metrics) -> faust.Ap
             message = event.message
             ack = functools.partial(stream.ack, event)
             merger, held = merger_of(message.partition)
+            try:
+                record = read_windows_record(message.key, message.value, message.headers)
+            except BadRecord as exc:
+                await dead_letter_window_record(message, exc)
+                await ack()
+                continue
             if message.key == MUTE_KEY:  # a reviewer's verdict that ends a signal
-                for name, value in message.headers or ():
-                    if name == MUTE_HEADER:
-                        await apply_mute(decode_mute(value))
+                for mute in cast(list[Mute], record):
+                    await apply_mute(mute)
                 await ack()
                 continue
             if message.key == PIN_KEY:  # a listing pinned in a live stream
-                for name, value in message.headers or ():
-                    if name == PIN_HEADER:
-                        await apply_pin(decode_pin(value))
+                for pin in cast(list[Pin], record):
+                    await apply_pin(pin)
                 await ack()
                 continue
-            if message.key == WATERMARK_KEY:
-                wm = decode_watermark(message.value)
+            if isinstance(record, Watermark):
                 await evaluate_merged(merger.watermark(
-                    wm.topic, wm.partition, wm.partitions, wm.closed_until), merger, held)
+                    record.topic, record.partition, record.partitions, record.closed_until),
+                    merger, held)
                 await ack()
                 gauge_merges()
                 continue
             # partial windows: other partitions' parts follow
             parts: list[WindowAggregate | FirstUse] = []
-            if message.key == FIRST_USES_KEY:
-                parts += decode_first_uses(message.value)
-            else:
-                for agg in decode_batch(message.value):
-                    if agg.entity_type in SPREAD_ENTITY_TYPES:
-                        parts.append(agg)
-                    else:
-                        await evaluate(agg.key.encode(), agg)
+            for part in cast(list[WindowAggregate | FirstUse], record):
+                if isinstance(part, FirstUse) or part.entity_type in SPREAD_ENTITY_TYPES:
+                    parts.append(part)
+                else:
+                    await evaluate(part.key.encode(), part)
             # no await from the first part added to the hold: the release timer must
             # not judge a window before the record waits for it (it would wait forever)
             counted, is_held = hold_parts(parts, merger, held, ack, _source(message.headers),

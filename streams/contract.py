@@ -186,7 +186,7 @@ _VERDICT_DECODER = msgspec.json.Decoder(Verdict)
 PRICED = (ListingCreated, ListingUpdated, PriceChanged)  # a price needs its currency
 
 
-def _kind(message: str) -> str:
+def error_kind(message: str) -> str:
     """A bounded error kind for metrics, from a msgspec message."""
     if message.startswith("JSON is malformed") or message.startswith("Input data was truncated"):
         return "not_json"
@@ -223,7 +223,7 @@ def _checked(decoder: msgspec.json.Decoder[Any], raw: bytes | None) -> Any:
         if message.startswith("Invalid enum value") and "schema_version" in message:
             message = f"unsupported schema_version, expected 1 - {message}"
             raise BadRecord("out_of_range", message) from None
-        raise BadRecord(_kind(message), message) from None
+        raise BadRecord(error_kind(message), message) from None
 
 
 def decode(topic: str, raw: bytes | None) -> LiveEvent | ListingEvent:
