@@ -27,7 +27,7 @@ from detectors import (
 )
 from detectors.price import log_price
 from signals.aggregate import WindowAggregate
-from signals.record import MAX_SAMPLE_IDS
+from signals.record import INT64_MAX, MAX_SAMPLE_IDS
 
 if TYPE_CHECKING:
     from signals.policy import SignalPolicy
@@ -478,9 +478,17 @@ def _segment_features(agg: WindowAggregate) -> dict[str, float] | None:
 
 
 def _segment_observed(agg: WindowAggregate, x: dict[str, float]) -> dict[str, Any]:
+    """What a surge was judged on; its audience a whole number that JSON readers (and
+    orjson) take, even where streams' audiences of up to 2**63 - 1 each add up past it.
+
+    >>> agg = WindowAggregate(entity_type="segment", entity_id="fashion/bags|US",
+    ...     region="US", window_start=0, window_end=60_000, features={"n_report": 9.0})
+    >>> _segment_observed(agg, {"count": 3.0, "exposure": 2.7e16})
+    {'reported_streams': 3, 'reports': 9, 'viewers': 9223372036854775807}
+    """
     return {"reported_streams": int(x["count"]),
             "reports": int(agg.features.get("n_report", 0)),
-            "viewers": round(x["exposure"] * 1000)}
+            "viewers": round(min(x["exposure"] * 1000, INT64_MAX))}
 
 
 def _segment_evidence(agg: WindowAggregate) -> dict[str, Any]:

@@ -17,6 +17,9 @@ SEVERITIES: tuple[str, ...] = get_args(Severity)
 STATUSES: tuple[str, ...] = get_args(Status)
 ENTITY_TYPES: tuple[str, ...] = get_args(EntityType)
 MAX_SAMPLE_IDS = 20
+#: the largest whole number a record holds: JSON sets no bound, but its readers (and
+#: orjson) take at most 64 bits
+INT64_MAX = 2**63 - 1
 # per text entity (comment fingerprint, term) and window: distinct members kept, whose
 # counts stop there; the ingest stage keeps them and merging partials unites them
 MAX_ACCOUNTS = 100

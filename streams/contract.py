@@ -23,6 +23,7 @@ from typing import Annotated, Any, Literal
 
 import msgspec
 
+from signals.record import INT64_MAX
 from streams.errors import BadRecord
 
 LIVESTREAM_TOPIC = "livestream.events"
@@ -35,9 +36,8 @@ Id = Annotated[str, msgspec.Meta(min_length=1, max_length=256)]
 EventId = Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
 Region = Annotated[str, msgspec.Meta(pattern="^[A-Z]{2}$")]
 Currency = Annotated[str, msgspec.Meta(pattern="^[A-Z]{3}$")]
-# JSON has no bound on an int, but every consumer of the contract reads one into 64
-# bits (and orjson writes no larger one): a larger one is out of range
-INT64_MAX = 2**63 - 1
+# a larger whole number is out of range: JSON sets no bound, but the contract's
+# readers (and orjson) take at most 64 bits
 Ts = Annotated[int, msgspec.Meta(ge=0, le=INT64_MAX)]
 NonNegInt = Annotated[int, msgspec.Meta(ge=0, le=INT64_MAX)]
 Amount = Annotated[float, msgspec.Meta(ge=0)]
