@@ -66,6 +66,11 @@ class Metrics:
     tracked_entities: Gauge
     sweep_seconds: Histogram
     watermark_ts: Gauge
+    agent_crashes: Counter
+
+
+#: the worker's Faust agents: a crash of one is counted under its name
+AGENTS = ("detect", "verdicts")
 
 
 def build_metrics(registry: CollectorRegistry) -> Metrics:
@@ -196,7 +201,15 @@ def build_metrics(registry: CollectorRegistry) -> Metrics:
         watermark_ts=Gauge(
             "riskstream_watermark_timestamp_seconds",
             "Newest event time seen by the ingest stage, as Unix seconds.", registry=registry),
+        agent_crashes=Counter(
+            "riskstream_agent_crashes",
+            "Exceptions that stopped one of the worker's Faust agents (detect: judging "
+            "windows; verdicts: reading reviewers' verdicts). Faust restarts the agent, "
+            "but the record it was handling is lost: the worker's log holds the traceback.",
+            ["agent"], registry=registry),
     )
+    for agent in AGENTS:
+        m.agent_crashes.labels(agent=agent)
     for topic in INPUT_TOPICS:
         m.events_processed.labels(topic=topic)
         m.events_duplicate.labels(topic=topic)

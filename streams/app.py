@@ -33,7 +33,12 @@ from pathlib import Path
 from typing import Any, cast
 
 import faust
-from prometheus_client import CollectorRegistry, disable_created_metrics, start_http_server
+from prometheus_client import (
+    CollectorRegistry,
+    Counter,
+    disable_created_metrics,
+    start_http_server,
+)
 
 from signals.aggregate import SOURCE_HEADER, FirstUse, Watermark, WindowAggregate
 from signals.engine import Engine
@@ -95,10 +100,21 @@ def _source(headers: Iterable[tuple[str, bytes]] | None) -> str:
 
 
 class App(faust.App):
-    """A Faust app on :mod:`streams.transport` (a short consumer fetch wait)."""
+    """A Faust app on :mod:`streams.transport` (a short consumer fetch wait) that counts
+    its agents' crashes in ``crashes``."""
+
+    crashes: Counter | None = None
 
     def _new_transport(self) -> Transport:
         return Transport(self.conf.broker_consumer, self)
+
+    async def _on_agent_error(self, agent: Any, exc: BaseException) -> None:
+        """Faust's hook for an agent's crash (its "agent-errors" guide): counted, then
+        Faust's own handling (it commits what was acknowledged), then Faust restarts the
+        agent. The log has the traceback."""
+        if self.crashes is not None:
+            self.crashes.labels(agent=agent.name).inc()
+        await super()._on_agent_error(agent, exc)
 
 
 def create_app(settings: Settings, policy: Policy, metrics: Metrics) -> faust.App:
@@ -119,6 +135,7 @@ def create_app(settings: Settings, policy: Policy, metrics: Metrics) -> faust.Ap
         broker_session_timeout=SESSION_TIMEOUT_S,
         logging_config=logging_config(settings.log_level),
     )
+    app.crashes = metrics.agent_crashes
     windows = app.topic(settings.windows_topic, key_serializer="raw", value_serializer="raw",
                         partitions=settings.partitions, internal=True)
     signals_out = app.topic(SIGNALS_TOPIC, key_serializer="raw", value_serializer="raw")
