@@ -1,7 +1,7 @@
 """A windows-topic record the detect stage cannot read is dead-lettered, on a real broker.
 
 Before, the detect agent crashed on such a record ("Crashed reason=ValidationError"),
-Faust restarted it, and the record's windows were lost without a trace but the log.
+Faust restarted it, and the record's windows went unjudged with no trace but the log.
 Now each goes to ``riskstream.dlq`` with its reason and is counted under its topic,
 and the windows after it on the same partition are judged.
 """

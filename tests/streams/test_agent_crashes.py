@@ -13,7 +13,7 @@ from streams.config import Settings
 
 
 def test_each_agents_crash_is_counted_under_its_name() -> None:
-    """Faust restarts a crashed agent and the record it held is lost; until the count,
+    """Faust restarts a crashed agent and the record it held goes unhandled; until the count,
     only the log said so, and no alert could."""
     registry = CollectorRegistry()
     app = create_app(Settings.from_env({}), load_policy(), build_metrics(registry))
