@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import logging
 import os
 import shutil
 import signal
@@ -26,7 +27,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import orjson
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.errors import KafkaError
 from prometheus_client.parser import text_string_to_metric_families
@@ -41,8 +41,10 @@ from streams.demo_reviewer import DemoReviewer
 from streams.errors import BrokerUnreachable, ConfigError, RiskstreamError
 from streams.localkafka import LocalKafka, cache_dir
 from streams.logs import plain_warnings
+from streams.tail import signal_of
 from streams.topics import PUBLIC_TOPICS, SIGNALS_TOPIC, ensure_topics
 
+log = logging.getLogger("riskstream.demo")
 WARMUP_S = 600  # event-time history produced at full speed, so baselines exist at once
 ROWS = 15
 SEVERITY_STYLE = {"low": "cyan", "medium": "yellow", "high": "red", "critical": "bold white on red"}
@@ -254,7 +256,11 @@ async def _show(consumer: AIOKafkaConsumer, reviewer: DemoReviewer, metrics_url:
                 batch = await consumer.getmany(timeout_ms=500)
                 for records in batch.values():
                     for rec in records:
-                        sig = orjson.loads(rec.value)
+                        try:
+                            sig = signal_of(rec.value)
+                        except ValueError as exc:  # another producer's record
+                            log.warning("passed over a risk.signals record: %s", exc)
+                            continue
                         rows.appendleft(sig)
                         verdict = await reviewer.review(sig)
                         if verdict is not None:

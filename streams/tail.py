@@ -61,7 +61,12 @@ async def read_signals(broker: str, seconds: float | None, start: str | int = "l
             batch = await consumer.getmany(timeout_ms=500)
             for records in batch.values():
                 for rec in records:
-                    sig = orjson.loads(rec.value)
+                    try:
+                        sig = signal_of(rec.value)
+                    except ValueError as exc:  # another producer's record: said, not printed
+                        print(f"riskstream tail: passed over {SIGNALS_TOPIC} partition "
+                              f"{rec.partition} offset {rec.offset}: {exc}", file=sys.stderr)
+                        continue
                     if keep is None or keep(sig):
                         out.append(sig)
                         sys.stdout.buffer.write(rec.value + b"\n")
@@ -69,6 +74,34 @@ async def read_signals(broker: str, seconds: float | None, start: str | int = "l
     finally:
         await consumer.stop()
     return out
+
+
+def signal_of(raw: bytes | None) -> dict[str, Any]:
+    """A ``risk.signals`` record as ``tail`` and the demo read it: a JSON object with a
+    ``signal_type`` and a ``severity``; a :class:`ValueError` says what it lacks (a
+    record another producer wrote there, or a tombstone).
+
+    >>> signal_of(b'{"signal_type": "report_spike", "severity": "high"}')["severity"]
+    'high'
+    >>> signal_of(b'{"signal_type": "report_spike", "severity": "urgent"}')
+    Traceback (most recent call last):
+    ...
+    ValueError: its severity is 'urgent', not one of low, medium, high, critical
+    """
+    if raw is None:
+        raise ValueError("a tombstone (no value), not a signal")
+    try:
+        sig = orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        raise ValueError(f"not JSON ({exc})") from None
+    if not isinstance(sig, dict):
+        raise ValueError(f"JSON, but not an object: {raw[:60]!r}")
+    if not isinstance(sig.get("signal_type"), str):
+        raise ValueError("no signal_type")
+    if sig.get("severity") not in SEVERITIES:
+        raise ValueError(f"its severity is {sig.get('severity')!r}, not one of "
+                         f"{', '.join(SEVERITIES)}")
+    return sig
 
 
 def chosen(types: tuple[str, ...] | None, min_severity: str | None

@@ -25,6 +25,12 @@ def _signals(signals: list[tuple[str, str, str]]) -> list[tuple[str, bytes, byte
         for signal_id, kind, severity in signals]
 
 
+# another producer's records on the topic, before riskstream tail read them as signals
+# (and stopped on the first with a traceback)
+NO_SIGNALS = [(SIGNALS_TOPIC, b"x", b"not json"), (SIGNALS_TOPIC, b"y", None),
+              (SIGNALS_TOPIC, b"z", b'{"signal_id": "z", "signal_type": "report_spike"}')]
+
+
 def _ids(capsys: Any) -> list[str]:
     return [orjson.loads(line)["signal_id"] for line in capsys.readouterr().out.splitlines()]
 
@@ -41,20 +47,30 @@ def test_signals_since_a_time_of_chosen_types_and_severities(tmp_path: Path, cap
         asyncio.run(ensure_topics(broker, PUBLIC_TOPICS, 4))
         asyncio.run(send(broker, _signals([("a", "report_spike", "low"),
                                    ("b", "report_spike", "critical"),
-                                   ("c", "price_anomaly", "high")])))
+                                   ("c", "price_anomaly", "high")]) + NO_SIGNALS))
         time.sleep(1.5)
         cut = int(time.time() * 1000)
         time.sleep(1.5)
         asyncio.run(send(broker, _signals([("d", "report_spike", "high"),
                                    ("e", "listing_burst", "critical")])))
 
+        said: list[str] = []
+
         def tail(*args: str) -> list[str]:
             assert main(["tail", "--broker", broker, *args]) == 0
-            return sorted(_ids(capsys))
+            out = capsys.readouterr()
+            said[:] = out.err.splitlines()
+            return sorted(orjson.loads(line)["signal_id"] for line in out.out.splitlines())
 
         # with a start and no --for: up to the topic's end, then back
         assert tail("--since", str(cut)) == ["d", "e"]
+        assert said == []
         assert tail("--since", "1h") == ["a", "b", "c", "d", "e"]
+        # records on the topic that are no signals are passed over, each said once
+        assert sorted(line.split(": ", 2)[2][:20] for line in said) == [
+            "a tombstone (no valu", "its severity is None", "not JSON (invalid li"]
+        assert all(line.startswith("riskstream tail: passed over risk.signals partition ")
+                   for line in said)
         assert tail("--from-beginning", "--type", "report_spike",
                     "--min-severity", "high") == ["b", "d"]
         assert tail("--since", "10m", "--type", "price_anomaly,listing_burst") == ["c", "e"]
