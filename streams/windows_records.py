@@ -6,7 +6,7 @@ partition's watermark, and a reviewer's mute or a listing's pin (each in a heade
 The detect stage reads each with :func:`read_windows_record` before it acts on any
 part of it, so a record it cannot read (written by another version during a rolling
 upgrade, or by anything else that writes there) is dead-lettered with its reason,
-not left to crash the stage on every try.
+not left to crash the stage (Faust restarted it, and the record went unhandled).
 
 >>> from signals.aggregate import WATERMARK_KEY, encode_watermark
 >>> read_windows_record(WATERMARK_KEY, encode_watermark("listing.events", 2, 4, 60_000), None)
