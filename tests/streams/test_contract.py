@@ -98,9 +98,8 @@ def test_record_over_one_mib_is_refused_before_parsing() -> None:
 def test_a_whole_number_beyond_64_bits_is_out_of_range(topic: str, event: dict,
                                                        field: str) -> None:
     """JSON sets no bound, but no consumer reads more than 64 bits, and a seller's age of
-    10**25 days once stopped the detect stage: orjson could not write it into the
-    signal's evidence ("Integer exceeds 64-bit range"), and the agent crashed again on
-    every restart."""
+    10**25 days once crashed the detect agent: orjson could not write it into the
+    evidence of its listings' signals ("Integer exceeds 64-bit range")."""
     with pytest.raises(BadRecord) as info:
         decode(topic, json.dumps(event).encode())
     assert str(info.value) == (

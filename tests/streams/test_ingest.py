@@ -97,7 +97,7 @@ def test_windows_close_on_event_time_and_offsets_wait_for_them() -> None:
 
 def test_a_window_of_the_largest_amounts_crosses_the_windows_topic() -> None:
     """Three purchases of 1e308 once summed to infinity, which JSON writes as null: the
-    detect stage could not read the record back, and its agent crashed on every try."""
+    detect stage could not read the record back, and its agent crashed on it."""
     core = _core()
     core.process(TOPIC, 0, _recs(*(
         live("purchase", event_id=f"p{i}", order_id=f"o{i}", amount=1e308, ts=BASE_TS + i)
