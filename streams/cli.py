@@ -436,6 +436,9 @@ def _dispatch(args: argparse.Namespace) -> int:
 
 
 def _bench(args: argparse.Namespace) -> int:
+    from streams.localkafka import sigterm_as_ctrl_c
+
+    sigterm_as_ctrl_c()  # its brokers and workers stop with it
     # outputs written only when the run ends (after 10-30 minutes for some): checked now
     _check_writable(args.summary, "--summary")
     if getattr(args, "workdir", None):

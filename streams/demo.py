@@ -39,7 +39,7 @@ from signals.policy import load_policy
 from streams.config import Settings
 from streams.demo_reviewer import DemoReviewer
 from streams.errors import BrokerUnreachable, ConfigError, RiskstreamError
-from streams.localkafka import LocalKafka, cache_dir
+from streams.localkafka import LocalKafka, cache_dir, sigterm_as_ctrl_c
 from streams.logs import plain_warnings
 from streams.tail import signal_of
 from streams.topics import PUBLIC_TOPICS, SIGNALS_TOPIC, ensure_topics
@@ -288,12 +288,6 @@ def _stop(proc: subprocess.Popen[bytes], name: str, timeout_s: float = 20.0) -> 
         proc.wait()
 
 
-def _interrupt(signum: int, frame: object) -> None:
-    """SIGTERM stops the demo as Ctrl-C does: as a SIGINT, which inside the event loop
-    cancels the watch (and outside it raises KeyboardInterrupt), then the clean-up."""
-    signal.raise_signal(signal.SIGINT)
-
-
 def _check_port_free(port: int) -> None:
     """Refuse a metrics port something listens on already (another worker or demo):
     the demo's worker would stop at once, unable to serve its metrics there."""
@@ -311,7 +305,7 @@ def run_demo(args: argparse.Namespace) -> int:
     settings = Settings.from_env(metrics_port=args.metrics_port)  # what the worker will read
     load_policy(settings.policy)
     _check_port_free(args.metrics_port)
-    signal.signal(signal.SIGTERM, _interrupt)
+    sigterm_as_ctrl_c()  # the watch is cancelled, then the clean-up below
     kafka = LocalKafka(port=args.port, data_dir=cache_dir() / "demo-kafka-data")
     started_kafka = kafka.pid() is None
     if started_kafka:  # a fresh, empty broker: an earlier demo's events would overlap in time

@@ -197,15 +197,19 @@ class LocalKafka:
             )
         self.pid_file.write_text(str(proc.pid))
         deadline = time.monotonic() + timeout_s
-        while time.monotonic() < deadline:
-            if proc.poll() is not None:
-                raise LocalKafkaError(
-                    f"broker exited with code {proc.returncode}; see {self.log_file} "
-                    f"and {self.data_dir / 'server.log'}"
-                )
-            if self.answers() and _started(self.data_dir / "server.log"):
-                return proc.pid
-            time.sleep(0.25)
+        try:
+            while time.monotonic() < deadline:
+                if proc.poll() is not None:
+                    raise LocalKafkaError(
+                        f"broker exited with code {proc.returncode}; see {self.log_file} "
+                        f"and {self.data_dir / 'server.log'}"
+                    )
+                if self.answers() and _started(self.data_dir / "server.log"):
+                    return proc.pid
+                time.sleep(0.25)
+        except KeyboardInterrupt:  # Ctrl-C (or a SIGTERM made one) while it starts: its own
+            self.stop()            # session keeps it from the signal, so stop it here
+            raise
         self.stop()
         raise LocalKafkaError(f"broker did not answer within {timeout_s:.0f}s; see {self.log_file}")
 
@@ -228,6 +232,15 @@ class LocalKafka:
             os.kill(pid, signal.SIGKILL)
         self.pid_file.unlink(missing_ok=True)
         return True
+
+
+def sigterm_as_ctrl_c() -> None:
+    """From now on SIGTERM stops this process as Ctrl-C does (a SIGINT: inside the event
+    loop it cancels the running task, outside it raises KeyboardInterrupt), so the
+    brokers and workers a command started are stopped on the way out. By default a
+    SIGTERM (``timeout``, a CI job cancelled, ``kill``) ends Python at once, and a
+    broker in a session of its own lives on."""
+    signal.signal(signal.SIGTERM, lambda signum, frame: signal.raise_signal(signal.SIGINT))
 
 
 def _reap(pid: int) -> None:

@@ -3,11 +3,17 @@ policy, the chosen types injected and scored."""
 
 from __future__ import annotations
 
+import os
 import re
+import signal
+import subprocess
+import sys
+import time
 from importlib import resources
 from pathlib import Path
 
 import orjson
+import pytest
 import yaml
 
 from streams.cli import main
@@ -41,3 +47,43 @@ def test_bench_scenarios_scores_the_chosen_types_with_the_given_policy(
     # and sends the same records for them: updates, resolutions, scores and windows
     assert spikes["replay_same_records"] == spikes["replay_same"], spikes
     assert "live worker against a replay" in out
+
+
+def _processes_of(root: Path, besides: int) -> list[int]:
+    """Processes other than ``besides`` whose command line or environment names ``root``:
+    the bench's broker (its config files are there) and workers (their data directory)."""
+    found = []
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit() or int(proc.name) in (os.getpid(), besides):
+            continue
+        try:
+            seen = (proc / "cmdline").read_bytes() + (proc / "environ").read_bytes()
+        except OSError:  # gone meanwhile, or not ours to read
+            continue
+        if str(root).encode() in seen:
+            found.append(int(proc.name))
+    return found
+
+
+@pytest.mark.parametrize("when", ["while its broker starts", "while its worker runs"])
+def test_a_bench_stopped_by_sigterm_stops_its_broker_and_worker(tmp_path: Path,
+                                                                when: str) -> None:
+    """A SIGTERM (``timeout``, a cancelled CI job) ended the bench at once: its broker, in
+    a session of its own, lived on, holding its ports and 768 MB of heap."""
+    bench = subprocess.Popen(
+        [sys.executable, "-m", "streams.cli", "bench", "scenarios", "--seeds", "7001",
+         "--minutes", "2", "--workdir", str(tmp_path)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    pid_file = tmp_path / "kafka-7001" / "kafka.pid"
+    worker_logs = tmp_path / "worker-7001"
+    deadline = time.monotonic() + 180
+    while not (pid_file.exists() and pid_file.read_text().strip()) or (
+            when == "while its worker runs" and not list(worker_logs.glob("*.log"))):
+        assert bench.poll() is None and time.monotonic() < deadline, bench.stderr.read()
+        time.sleep(0.05)
+    assert len(_processes_of(tmp_path, bench.pid)) == (
+        2 if when == "while its worker runs" else 1)
+    bench.send_signal(signal.SIGTERM)
+    assert bench.wait(timeout=90) == 130
+    assert _processes_of(tmp_path, bench.pid) == [], f"outlived the bench stopped {when}"
+    assert not pid_file.exists()
