@@ -65,11 +65,14 @@ def _processes_of(root: Path, besides: int) -> list[int]:
     return found
 
 
-@pytest.mark.parametrize("when", ["while its broker starts", "while its worker runs"])
-def test_a_bench_stopped_by_sigterm_stops_its_broker_and_worker(tmp_path: Path,
-                                                                when: str) -> None:
+@pytest.mark.parametrize(("stop", "when"), [
+    (signal.SIGTERM, "while its broker starts"), (signal.SIGTERM, "while its worker runs"),
+    (signal.SIGINT, "while its broker starts")])
+def test_a_stopped_bench_stops_its_broker_and_worker(tmp_path: Path, stop: int,
+                                                     when: str) -> None:
     """A SIGTERM (``timeout``, a cancelled CI job) ended the bench at once: its broker, in
-    a session of its own, lived on, holding its ports and 768 MB of heap."""
+    a session of its own, and its worker lived on, the broker holding its ports and
+    768 MB of heap. A Ctrl-C while the broker started left the broker running too."""
     bench = subprocess.Popen(
         [sys.executable, "-m", "streams.cli", "bench", "scenarios", "--seeds", "7001",
          "--minutes", "2", "--workdir", str(tmp_path)],
@@ -83,7 +86,7 @@ def test_a_bench_stopped_by_sigterm_stops_its_broker_and_worker(tmp_path: Path,
         time.sleep(0.05)
     assert len(_processes_of(tmp_path, bench.pid)) == (
         2 if when == "while its worker runs" else 1)
-    bench.send_signal(signal.SIGTERM)
+    bench.send_signal(stop)
     assert bench.wait(timeout=90) == 130
     assert _processes_of(tmp_path, bench.pid) == [], f"outlived the bench stopped {when}"
     assert not pid_file.exists()
