@@ -51,6 +51,7 @@ True
 from __future__ import annotations
 
 import math
+import sys
 
 from detectors.base import Detector, require, squash, unsquash
 
@@ -73,6 +74,24 @@ def log_price(price: float) -> float:
     True
     """
     return math.log(max(price, MIN_PRICE))
+
+
+#: the log of the largest float: a price near it comes back from its log a hair over
+_LOG_MAX = math.log(sys.float_info.max)
+
+
+def price_from_log(value: float) -> float:
+    """The price (or ratio of prices) whose log is ``value``: :func:`log_price`'s
+    inverse, at most the largest float, where ``math.exp`` would raise.
+
+    >>> round(price_from_log(log_price(25.0)), 6)
+    25.0
+    >>> price_from_log(log_price(sys.float_info.max)) <= sys.float_info.max
+    True
+    >>> price_from_log(log_price(1e308) - log_price(0.0)) > 1e308  # no OverflowError
+    True
+    """
+    return math.exp(min(value, _LOG_MAX))
 
 
 class PriceShiftDetector(Detector):
@@ -154,7 +173,7 @@ class PriceShiftDetector(Detector):
         if band is None:
             return math.nan
         mean, spread = band
-        return math.exp(mean - unsquash(score, self._band_half(x)) * spread)
+        return price_from_log(mean - unsquash(score, self._band_half(x)) * spread)
 
     def score_one(self, x: dict[str, float]) -> float:
         ref = self._reference(x)
@@ -172,4 +191,5 @@ class PriceShiftDetector(Detector):
         self._last = float(state[0])
 
     def baseline(self) -> dict[str, float]:
-        return {} if math.isnan(self._last) else {"previous_price": round(math.exp(self._last), 2)}
+        return {} if math.isnan(self._last) else {
+            "previous_price": round(price_from_log(self._last), 2)}

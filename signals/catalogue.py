@@ -25,7 +25,7 @@ from detectors import (
     RecordDetector,
     ViewerInflationDetector,
 )
-from detectors.price import log_price
+from detectors.price import log_price, price_from_log
 from signals.aggregate import WindowAggregate
 from signals.record import INT64_MAX, MAX_SAMPLE_IDS
 
@@ -376,13 +376,13 @@ def _price_relevant(agg: WindowAggregate, sp: SignalPolicy) -> bool:
 
 
 def _price_observed(agg: WindowAggregate, x: dict[str, float]) -> dict[str, Any]:
-    out = {"price": round(math.exp(x["log_price"]), 2)}
+    out = {"price": round(price_from_log(x["log_price"]), 2)}
     if not math.isnan(x["log_reference"]):
-        out["previous_price"] = round(math.exp(x["log_reference"]), 2)
-        out["price_ratio"] = round(math.exp(x["log_price"] - x["log_reference"]), 4)
+        out["previous_price"] = round(price_from_log(x["log_reference"]), 2)
+        out["price_ratio"] = round(price_from_log(x["log_price"] - x["log_reference"]), 4)
     if x["band_n"] > 0:  # the category's usual price (in this currency) and the lowest here
-        out["lowest_price"] = round(math.exp(x["log_low"]), 2)
-        out["category_typical_price"] = round(math.exp(x["band_log_mean"]), 2)
+        out["lowest_price"] = round(price_from_log(x["log_low"]), 2)
+        out["category_typical_price"] = round(price_from_log(x["band_log_mean"]), 2)
         out["category_listings_seen"] = int(x["band_n"])
         out["established_seller"] = bool(x.get("established"))  # judged by the higher bar
     return out
@@ -407,7 +407,7 @@ def _price_band_baseline(x: dict[str, float], detector: Detector,
     below = detector.band_opens_below(x, sp.open_score)
     if math.isnan(below):
         return {}
-    return {"category_typical_price": round(math.exp(x["band_log_mean"]), 2),
+    return {"category_typical_price": round(price_from_log(x["band_log_mean"]), 2),
             "opens_below_price": round(below, 2)}
 
 

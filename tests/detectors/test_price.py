@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from array import array
 
 import pytest
 
@@ -66,3 +67,14 @@ def test_bad_parameters_are_refused(field: str) -> None:
 def test_an_established_bar_below_the_young_one_is_refused() -> None:
     with pytest.raises(ValueError, match="established_band_half"):
         PriceShiftDetector(band_half=3.7, established_band_half=3.0)
+
+
+def test_a_price_at_the_top_of_the_float_range_comes_back_from_its_stored_log() -> None:
+    """A detector's state is stored as float32 between windows (``signals.state``), and
+    the log of the largest float rounds up there: ``math.exp`` of it raised
+    OverflowError, so a listing priced there stopped its signal's baseline."""
+    top = 1.7976931348623157e308
+    det = PriceShiftDetector()
+    det.learn_one(_x(top))
+    det.load(array("f", det.state()).tolist())  # as the engine keeps it between windows
+    assert det.baseline()["previous_price"] > 1e308

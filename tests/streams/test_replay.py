@@ -9,7 +9,7 @@ import orjson
 import pytest
 
 from signals.policy import load_policy
-from streams.contract import LIVESTREAM_TOPIC
+from streams.contract import LISTING_TOPIC, LIVESTREAM_TOPIC
 from streams.replay import partition_of, read_jsonl, replay, route
 from streams.simulate import SimConfig, Simulator, explained, matches
 from tests.streams.events import BASE_TS, listing, live, raw, without_param
@@ -334,3 +334,20 @@ def test_a_pin_acts_when_its_listings_windows_say_whatever_the_batch() -> None:
         assert result.pins == {"held": 1, "raised": 1}
     assert sorted(runs[0]) == sorted(runs[1]) == [
         ("li-late", "open", "medium"), ("li-late", "update", "high"), ("li-now", "open", "high")]
+
+
+def test_a_listing_priced_at_the_ends_of_the_float_range_is_judged_and_written() -> None:
+    """Prices of 0 and the largest float keep to the contract ("number >= 0"), but the
+    ratio of the second to the first overflowed ``math.exp``: the replay stopped with
+    "OverflowError: math range error", and a worker's detect agent crashed on it."""
+    top = 1.7976931348623157e308
+    records = [(LISTING_TOPIC, b"li-1", raw(listing(
+        event_id="l0", listing_id="li-1", price=0.0, ts=BASE_TS)))]
+    records += [(LISTING_TOPIC, b"li-1", raw(listing(
+        "price_changed", event_id=f"l{n}", listing_id="li-1", ts=BASE_TS + n * 60_000,
+        price=top if n % 2 else 0.0, previous_price=0.0 if n % 2 else top)))
+        for n in range(1, 6)]
+    signals = replay(records, load_policy(), partitions=1, flush=True).signals
+    assert [s.signal_type for s in signals][:1] == ["price_anomaly"]
+    first = orjson.loads(signals[0].to_json())
+    assert first["observed"]["price_ratio"] > 1e308 and first["observed"]["price"] > 1e308
