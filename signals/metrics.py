@@ -205,7 +205,8 @@ def build_metrics(registry: CollectorRegistry) -> Metrics:
             "riskstream_agent_crashes",
             "Exceptions that stopped one of the worker's Faust agents (detect: judging "
             "windows; verdicts: reading reviewers' verdicts). Faust restarts the agent, "
-            "but the record it was handling goes unhandled: the worker's log holds the traceback.",
+            "but the record it was handling goes unhandled, and its partition commits no further "
+            "until the worker restarts; the worker's log holds the traceback.",
             ["agent"], registry=registry),
     )
     for agent in AGENTS:
